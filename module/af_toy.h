@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * af_toy internal definitions shared by the module's files.
+ *
+ * Locking and references (the whole module follows this):
+ *
+ * - toy_net->lock (one per netns, innermost) protects the port table and
+ *   the list of all sockets of the netns.  It never sleeps and no other lock
+ *   is taken under it except sk_callback_lock (read, by /proc).
+ * - The "socket lock" of a toy socket is sk->sk_receive_queue.lock, taken
+ *   with toy_lock()/toy_unlock().  It protects the receive queue, the
+ *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
+ *   queue and sk_ack_backlog.  Two socket locks are never held together:
+ *   every event that crosses a connection (SYN, FIN, ACK, RST, data) is
+ *   applied to the receiving socket under that socket's lock alone, so
+ *   there is no lock order between peers.  Lockless readers (poll, /proc)
+ *   use READ_ONCE().
+ * - lock_sock() serialises the control calls on one socket (bind, listen,
+ *   connect, shutdown); tsk->rd_lock serialises readers so that bytes leave
+ *   a stream in order.  Neither is held while taking another socket's
+ *   lock_sock().
+ * - References: a struct socket owns the reference from sk_alloc().  An
+ *   accept-queue child's reference is owned by the listener's queue until
+ *   accept() grafts it.  tsk->peer holds a reference on the peer, set once
+ *   when the connection is made and dropped at release, so a syscall on a
+ *   socket may use tsk->peer without locks.  An skb in a receive queue holds
+ *   write memory (sk_wmem_alloc) of its sender, which keeps the sender's
+ *   struct sock alive until the skb is consumed or purged.  Every sock holds
+ *   a reference on the module through toy_proto.owner, so rmmod is refused
+ *   while any exists.
+ */
+#ifndef _AF_TOY_H
+#define _AF_TOY_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/skbuff.h>
+#include <linux/wait.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "uapi/linux/toy.h"
+#include "toy_compat.h"
+
+#define TOY_EPHEMERAL_LO	32768
+#define TOY_EPHEMERAL_HI	60999
+#define TOY_PORT_HASH_BITS	8
+
+extern int toy_family;
+
+struct toy_net {
+	spinlock_t lock;
+	u32 next_ephemeral;
+	struct hlist_head ports[1 << TOY_PORT_HASH_BITS];
+	struct list_head socks;
+};
+
+struct toy_sock {
+	struct sock sk;			/* must be first */
+	u32 port;			/* local port, 0 while unbound */
+	u32 peer_port;
+	bool bound;			/* holds tsk->port in the port table */
+	struct hlist_node bind_node;
+	struct list_head all_node;	/* toy_net->socks, for /proc */
+	struct toy_sock *peer;		/* set once, referenced */
+	struct list_head accept_q;	/* listener: established children */
+	struct list_head accept_node;
+	wait_queue_head_t backlog_wait;	/* connect()s waiting for room */
+	struct mutex rd_lock;
+	atomic_t rq_bytes;		/* unread bytes queued to us */
+	atomic_t sq_bytes;		/* our bytes the peer has not read */
+	u32 dgram_dst;			/* DGRAM: connected destination port */
+};
+
+/* Per-skb state, kept in skb->cb. */
+struct toy_skb_cb {
+	u32 consumed;			/* bytes of a stream skb already read */
+	u32 src_port;			/* DGRAM: sender's port */
+};
+
+#define TOY_SKB_CB(skb) ((struct toy_skb_cb *)((skb)->cb))
+
+static inline struct toy_sock *toy_sk(const struct sock *sk)
+{
+	return (struct toy_sock *)sk;
+}
+
+static inline void toy_lock(struct sock *sk)
+{
+	spin_lock(&sk->sk_receive_queue.lock);
+}
+
+static inline void toy_unlock(struct sock *sk)
+{
+	spin_unlock(&sk->sk_receive_queue.lock);
+}
+
+static inline struct toy_sock *toy_peer(const struct toy_sock *tsk)
+{
+	/* Pairs with smp_store_release() when the connection is made. */
+	return smp_load_acquire(&tsk->peer);
+}
+
+/* af_toy_main.c */
+struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
+			  gfp_t gfp, int kern);
+struct toy_net *toy_net(const struct net *net);
+const char *toy_state_name(int state);
+const char *toy_type_name(int type);
+void toy_set_state(struct sock *sk, int state);
+void toy_segment(const struct sock *from, u32 to_port, const char *kind,
+		 size_t len);
+int toy_check_addr(const struct sockaddr *uaddr, int alen, u32 *port);
+int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+int toy_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes);
+void toy_purge_queue(struct sock *sk);
+void toy_set_peercred(struct sock *sk, struct pid *pid,
+		      const struct cred *cred);
+void toy_copy_peercred(struct sock *sk, struct sock *from);
+
+/* toy_addr.c: the per-netns port table and socket list */
+int toy_port_bind(struct sock *sk, u32 port);
+void toy_port_unbind(struct sock *sk);
+struct sock *toy_port_lookup(struct net *net, int type, u32 port);
+void toy_sock_link(struct sock *sk);
+void toy_sock_unlink(struct sock *sk);
+void toy_net_init_table(struct toy_net *tn);
+
+/* toy_stream.c: SOCK_STREAM and SOCK_SEQPACKET */
+extern const struct proto_ops toy_stream_ops;
+extern const struct proto_ops toy_seqpacket_ops;
+int toy_socketpair(struct socket *a, struct socket *b);
+
+/* toy_dgram.c */
+extern const struct proto_ops toy_dgram_ops;
+
+/* toy_proc.c */
+int toy_proc_init_net(struct net *net);
+void toy_proc_exit_net(struct net *net);
+
+#endif /* _AF_TOY_H */

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy: registration of the AF_TOY family, socket creation and the
+ * helpers every socket type shares (states, addresses, credentials).
+ *
+ * See af_toy.h for the locking and reference rules.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/module.h>
+#include <linux/sockios.h>
+#include <net/netns/generic.h>
+
+#include "af_toy.h"
+
+int toy_family = AF_TOY;
+module_param_named(family, toy_family, int, 0444);
+MODULE_PARM_DESC(family, "address family number to register (default 25)");
+
+static unsigned int toy_net_id __read_mostly;
+
+static struct proto toy_proto = {
+	.name		= "AF_TOY",
+	.owner		= THIS_MODULE,
+	.obj_size	= sizeof(struct toy_sock),
+};
+
+struct toy_net *toy_net(const struct net *net)
+{
+	return net_generic(net, toy_net_id);
+}
+
+static const char * const toy_state_names[] = {
+	[TCP_ESTABLISHED]	= "ESTABLISHED",
+	[TCP_SYN_SENT]		= "SYN_SENT",
+	[TCP_SYN_RECV]		= "SYN_RECV",
+	[TCP_FIN_WAIT1]		= "FIN_WAIT1",
+	[TCP_FIN_WAIT2]		= "FIN_WAIT2",
+	[TCP_TIME_WAIT]		= "TIME_WAIT",
+	[TCP_CLOSE]		= "CLOSED",
+	[TCP_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[TCP_LAST_ACK]		= "LAST_ACK",
+	[TCP_LISTEN]		= "LISTEN",
+	[TCP_CLOSING]		= "CLOSING",
+};
+
+const char *toy_state_name(int state)
+{
+	if (state < 0 || state >= ARRAY_SIZE(toy_state_names) ||
+	    !toy_state_names[state])
+		return "UNKNOWN";
+	return toy_state_names[state];
+}
+
+const char *toy_type_name(int type)
+{
+	switch (type) {
+	case SOCK_STREAM:
+		return "STREAM";
+	case SOCK_SEQPACKET:
+		return "SEQPACKET";
+	case SOCK_DGRAM:
+		return "DGRAM";
+	}
+	return "UNKNOWN";
+}
+
+/*
+ * Every state change goes through here so that dynamic debug (and the
+ * tracepoints) narrate the connection.  Callers hold the socket's lock or
+ * own the socket exclusively (it is not yet reachable by anybody else).
+ */
+void toy_set_state(struct sock *sk, int state)
+{
+	int old = sk->sk_state;
+
+	if (old == state)
+		return;
+	WRITE_ONCE(sk->sk_state, state);
+	pr_debug("port %u (peer %u): %s -> %s\n", toy_sk(sk)->port,
+		 toy_sk(sk)->peer_port, toy_state_name(old),
+		 toy_state_name(state));
+}
+
+/* A logical segment travelling from @from to port @to_port. */
+void toy_segment(const struct sock *from, u32 to_port, const char *kind,
+		 size_t len)
+{
+	if (len)
+		pr_debug("%s %u -> %u len %zu\n", kind, toy_sk(from)->port,
+			 to_port, len);
+	else
+		pr_debug("%s %u -> %u\n", kind, toy_sk(from)->port, to_port);
+}
+
+/* Validates a sockaddr_toy from bind()/connect()/sendto(). */
+int toy_check_addr(const struct sockaddr *uaddr, int alen, u32 *port)
+{
+	const struct sockaddr_toy *addr = (const struct sockaddr_toy *)uaddr;
+
+	if (alen < (int)sizeof(*addr))
+		return -EINVAL;
+	if (addr->stoy_family != toy_family)
+		return -EAFNOSUPPORT;
+	if (addr->stoy_reserved)
+		return -EINVAL;
+	*port = addr->stoy_port;
+	return 0;
+}
+
+int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	struct sockaddr_toy *addr = (struct sockaddr_toy *)uaddr;
+	struct toy_sock *tsk = toy_sk(sock->sk);
+	u32 port = READ_ONCE(tsk->port);
+
+	if (peer) {
+		if (sock->type == SOCK_DGRAM)
+			port = READ_ONCE(tsk->dgram_dst);
+		else
+			port = toy_peer(tsk) ? READ_ONCE(tsk->peer_port) : 0;
+		if (!port)
+			return -ENOTCONN;
+	}
+	memset(addr, 0, sizeof(*addr));
+	addr->stoy_family = toy_family;
+	addr->stoy_port = port;
+	return sizeof(*addr);
+}
+
+int toy_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct toy_sock *tsk = toy_sk(sock->sk);
+	int __user *uarg = (int __user *)arg;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (READ_ONCE(sock->sk->sk_state) == TCP_LISTEN)
+			return -EINVAL;
+		return put_user(atomic_read(&tsk->rq_bytes), uarg);
+	case SIOCOUTQ:
+		return put_user(atomic_read(&tsk->sq_bytes), uarg);
+	}
+	return -ENOIOCTLCMD;
+}
+
+/*
+ * @bytes of @skb (queued to @sk) were read: uncharge both ends' counters.
+ * skb->sk is the sender; its struct sock lives while the skb holds write
+ * memory on it.
+ */
+void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes)
+{
+	atomic_sub(bytes, &toy_sk(sk)->rq_bytes);
+	if (skb->sk)
+		atomic_sub(bytes, &toy_sk(skb->sk)->sq_bytes);
+}
+
+/* Drops everything still queued to @sk, uncharging the senders. */
+void toy_purge_queue(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&sk->sk_receive_queue))) {
+		toy_skb_consumed(sk, skb, skb->len - TOY_SKB_CB(skb)->consumed);
+		kfree_skb(skb);
+	}
+}
+
+void toy_set_peercred(struct sock *sk, struct pid *pid,
+		      const struct cred *cred)
+{
+	const struct cred *old_cred;
+	struct pid *old_pid;
+
+	pid = get_pid(pid);
+	cred = get_cred(cred);
+	spin_lock(&sk->sk_peer_lock);
+	old_pid = sk->sk_peer_pid;
+	old_cred = sk->sk_peer_cred;
+	sk->sk_peer_pid = pid;
+	sk->sk_peer_cred = cred;
+	spin_unlock(&sk->sk_peer_lock);
+	put_pid(old_pid);
+	put_cred(old_cred);
+}
+
+/* Gives @sk the credentials @from recorded (a listener's, at listen()). */
+void toy_copy_peercred(struct sock *sk, struct sock *from)
+{
+	const struct cred *cred;
+	struct pid *pid;
+
+	spin_lock(&from->sk_peer_lock);
+	pid = get_pid(from->sk_peer_pid);
+	cred = get_cred(from->sk_peer_cred);
+	spin_unlock(&from->sk_peer_lock);
+	toy_set_peercred(sk, pid, cred);
+	put_pid(pid);
+	put_cred(cred);
+}
+
+static void toy_sk_destruct(struct sock *sk)
+{
+	toy_purge_queue(sk);
+}
+
+/*
+ * Allocates a toy socket.  @sock is NULL for a connection's server side,
+ * which lives on the listener's accept queue until accept() grafts it.
+ */
+struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
+			  gfp_t gfp, int kern)
+{
+	struct toy_sock *tsk;
+	struct sock *sk;
+
+	sk = sk_alloc(net, toy_family, gfp, &toy_proto, kern);
+	if (!sk)
+		return NULL;
+	sock_init_data(sock, sk);
+	sk->sk_type = type;
+	sk->sk_protocol = 0;
+	sk->sk_destruct = toy_sk_destruct;
+
+	tsk = toy_sk(sk);
+	tsk->port = 0;
+	tsk->peer_port = 0;
+	tsk->bound = false;
+	INIT_HLIST_NODE(&tsk->bind_node);
+	INIT_LIST_HEAD(&tsk->all_node);
+	tsk->peer = NULL;
+	INIT_LIST_HEAD(&tsk->accept_q);
+	INIT_LIST_HEAD(&tsk->accept_node);
+	init_waitqueue_head(&tsk->backlog_wait);
+	mutex_init(&tsk->rd_lock);
+	atomic_set(&tsk->rq_bytes, 0);
+	atomic_set(&tsk->sq_bytes, 0);
+	tsk->dgram_dst = 0;
+	return sk;
+}
+
+static int toy_create(struct net *net, struct socket *sock, int protocol,
+		      int kern)
+{
+	const struct proto_ops *ops;
+	struct sock *sk;
+
+	if (protocol)
+		return -EPROTONOSUPPORT;
+
+	switch (sock->type) {
+	case SOCK_STREAM:
+		ops = &toy_stream_ops;
+		break;
+	case SOCK_SEQPACKET:
+		ops = &toy_seqpacket_ops;
+		break;
+	case SOCK_DGRAM:
+		ops = &toy_dgram_ops;
+		break;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+
+	sk = toy_sk_alloc(net, sock, sock->type, GFP_KERNEL, kern);
+	if (!sk)
+		return -ENOMEM;
+	sock->ops = ops;
+	sock->state = SS_UNCONNECTED;
+	toy_sock_link(sk);
+	return 0;
+}
+
+static struct net_proto_family toy_family_ops = {
+	.create	= toy_create,
+	.owner	= THIS_MODULE,
+};
+
+static int __net_init toy_net_init(struct net *net)
+{
+	toy_net_init_table(toy_net(net));
+	return toy_proc_init_net(net);
+}
+
+static void __net_exit toy_net_exit(struct net *net)
+{
+	toy_proc_exit_net(net);
+}
+
+static struct pernet_operations toy_net_ops = {
+	.init	= toy_net_init,
+	.exit	= toy_net_exit,
+	.id	= &toy_net_id,
+	.size	= sizeof(struct toy_net),
+};
+
+static int __init toy_init(void)
+{
+	int err;
+
+	if (toy_family <= 0 || toy_family >= NPROTO) {
+		pr_err("family=%d is out of range (1..%d)\n", toy_family,
+		       NPROTO - 1);
+		return -EINVAL;
+	}
+
+	err = proto_register(&toy_proto, 1);
+	if (err)
+		return err;
+
+	err = register_pernet_subsys(&toy_net_ops);
+	if (err)
+		goto out_proto;
+
+	toy_family_ops.family = toy_family;
+	err = sock_register(&toy_family_ops);
+	if (err) {
+		if (err == -EEXIST)
+			pr_err("address family %d is already registered\n",
+			       toy_family);
+		else
+			pr_err("cannot register address family %d: %d\n",
+			       toy_family, err);
+		goto out_pernet;
+	}
+
+	pr_info("registered address family %d (stream, seqpacket, dgram)\n",
+		toy_family);
+	return 0;
+
+out_pernet:
+	unregister_pernet_subsys(&toy_net_ops);
+out_proto:
+	proto_unregister(&toy_proto);
+	return err;
+}
+
+static void __exit toy_exit(void)
+{
+	sock_unregister(toy_family);
+	unregister_pernet_subsys(&toy_net_ops);
+	proto_unregister(&toy_proto);
+	pr_info("unregistered address family %d\n", toy_family);
+}
+
+module_init(toy_init);
+module_exit(toy_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("AF_TOY: a local socket family that shows the TCP flow");
+MODULE_ALIAS_NETPROTO(PF_TOY);
