@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the af_toy selftests (toy_*.c).
+ *
+ * Conventions:
+ * - Helpers return -1 (with errno set where a syscall failed) on error and
+ *   never abort, so they can be used both in a TEST() body (wrap them in
+ *   ASSERT_*) and in forked helper processes (use CHILD_CHECK there: the
+ *   harness' ASSERT_* must not be used after fork() in a child process).
+ * - No timing assertions: waiting helpers poll with a bounded number of
+ *   retries and only report "reached" or "not reached".
+ */
+#ifndef TOY_COMMON_H
+#define TOY_COMMON_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <linux/toy.h>
+
+#ifndef AF_TOY_PROC
+#define AF_TOY_PROC "/proc/net/toy"
+#endif
+#define TOY_PROC_HEADER "Inode Type State LocalPort PeerPort RecvQ SendQ Uid"
+#define TOY_MODULE_PATH "/af_toy.ko"
+#define TOY_EPHEMERAL_LO 32768
+#define TOY_EPHEMERAL_HI 60999
+
+/* Bounded polling: TOY_WAIT_TRIES * TOY_WAIT_USEC (about 10 s). */
+#define TOY_WAIT_TRIES 10000
+#define TOY_WAIT_USEC 1000
+
+#define TOY_UNUSED __attribute__((unused))
+
+/*
+ * In a forked helper process: on failure print where and why, then exit
+ * with a non-zero status that the parent asserts on (wait_child()).
+ */
+#define CHILD_CHECK(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "# child %d: %s:%d: check failed: %s "	\
+			"(errno %d %s)\n", (int)getpid(), __FILE__,	\
+			__LINE__, #cond, errno, strerror(errno));	\
+		_exit(100);						\
+	}								\
+} while (0)
+
+/* ---- addresses and sockets ---------------------------------------- */
+
+static inline struct sockaddr_toy toy_addr(uint32_t port)
+{
+	struct sockaddr_toy a;
+
+	memset(&a, 0, sizeof(a));
+	a.stoy_family = AF_TOY;
+	a.stoy_reserved = 0;
+	a.stoy_port = port;
+	return a;
+}
+
+static inline int toy_socket(int type)
+{
+	return socket(AF_TOY, type, 0);
+}
+
+static inline int toy_bind(int fd, uint32_t port)
+{
+	struct sockaddr_toy a = toy_addr(port);
+
+	return bind(fd, (struct sockaddr *)&a, sizeof(a));
+}
+
+static inline int toy_connect(int fd, uint32_t port)
+{
+	struct sockaddr_toy a = toy_addr(port);
+
+	return connect(fd, (struct sockaddr *)&a, sizeof(a));
+}
+
+/* Local port of fd (getsockname), or -1. */
+static inline long toy_port(int fd)
+{
+	struct sockaddr_toy a;
+	socklen_t len = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	return a.stoy_port;
+}
+
+/* Peer port of fd (getpeername), or -1. */
+static inline long toy_peer_port(int fd)
+{
+	struct sockaddr_toy a;
+	socklen_t len = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	if (getpeername(fd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	return a.stoy_port;
+}
+
+/*
+ * socket(type) + bind(port, 0 = ephemeral) + listen(backlog) (STREAM and
+ * SEQPACKET; for DGRAM the listen step is skipped).  Returns the fd and
+ * stores the bound port in *port (if port != NULL), or -1.
+ */
+static inline int toy_listener_port(int type, uint32_t bind_port, int backlog,
+				    uint32_t *port)
+{
+	int fd, saved;
+	long p;
+
+	fd = toy_socket(type);
+	if (fd < 0)
+		return -1;
+	if (toy_bind(fd, bind_port) < 0)
+		goto fail;
+	if (type != SOCK_DGRAM && listen(fd, backlog) < 0)
+		goto fail;
+	p = toy_port(fd);
+	if (p < 0)
+		goto fail;
+	if (port)
+		*port = (uint32_t)p;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+static inline int toy_listener_backlog(int type, int backlog, uint32_t *port)
+{
+	return toy_listener_port(type, 0, backlog, port);
+}
+
+static inline int toy_listener(int type, uint32_t *port)
+{
+	return toy_listener_port(type, 0, 16, port);
+}
+
+/*
+ * A connected pair made the real way: listener, connect, accept.
+ * *a = the connecting (client) side, *b = the accepted (server) side.
+ * The listener is closed again.  Returns 0 or -1.
+ */
+static inline int toy_connect_pair(int type, int *a, int *b)
+{
+	uint32_t port;
+	int l, c, s, saved;
+
+	l = toy_listener(type, &port);
+	if (l < 0)
+		return -1;
+	c = toy_socket(type);
+	if (c < 0)
+		goto fail_l;
+	if (toy_connect(c, port) < 0)
+		goto fail_c;
+	s = accept(l, NULL, NULL);
+	if (s < 0)
+		goto fail_c;
+	close(l);
+	*a = c;
+	*b = s;
+	return 0;
+fail_c:
+	saved = errno;
+	close(c);
+	errno = saved;
+fail_l:
+	saved = errno;
+	close(l);
+	errno = saved;
+	return -1;
+}
+
+/* Is AF_TOY registered?  (socket() does not fail with EAFNOSUPPORT) */
+static inline bool toy_family_available(void)
+{
+	int fd = socket(AF_TOY, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return errno != EAFNOSUPPORT;
+	close(fd);
+	return true;
+}
+
+/* Load /af_toy.ko (finit_module) if the family is not registered. */
+static inline int toy_ensure_module(void)
+{
+	int fd, ret;
+
+	if (toy_family_available())
+		return 0;
+	fd = open(TOY_MODULE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	if (ret < 0 && errno != EEXIST)
+		return -1;
+	return toy_family_available() ? 0 : -1;
+}
+
+static inline int toy_getsockopt_int(int fd, int level, int opt)
+{
+	int val = -1;
+	socklen_t len = sizeof(val);
+
+	if (getsockopt(fd, level, opt, &val, &len) < 0)
+		return -1;
+	return val;
+}
+
+static inline int toy_set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl);
+}
+
+static inline int toy_set_timeo(int fd, int opt, long usec)
+{
+	struct timeval tv = {
+		.tv_sec = usec / 1000000,
+		.tv_usec = usec % 1000000,
+	};
+
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* ---- /proc/net/toy -------------------------------------------------- */
+
+struct toy_proc_entry {
+	unsigned long ino;
+	char type[16];
+	char state[16];
+	unsigned long lport;
+	unsigned long pport;
+	unsigned long rq;
+	unsigned long sq;
+	unsigned long uid;
+};
+
+static inline unsigned long toy_ino(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return 0;
+	return st.st_ino;
+}
+
+static inline int toy_proc_parse(const char *line, struct toy_proc_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (sscanf(line, "%lu %15s %15s %lu %lu %lu %lu %lu", &e->ino,
+		   e->type, e->state, &e->lport, &e->pport, &e->rq, &e->sq,
+		   &e->uid) != 8)
+		return -1;
+	return 0;
+}
+
+/* Read the header line of /proc/net/toy into buf (newline stripped). */
+static inline int proc_net_toy_header(char *buf, size_t len)
+{
+	FILE *f = fopen(AF_TOY_PROC, "re");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(buf, (int)len, f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * Find the /proc/net/toy line whose first column is ino; copy it
+ * (newline stripped) into buf (at least 256 bytes).  Returns 0 if found,
+ * -1 otherwise.
+ */
+static inline int proc_net_toy_line(unsigned long ino, char *buf)
+{
+	char line[512];
+	FILE *f = fopen(AF_TOY_PROC, "re");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f))	/* header */
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		struct toy_proc_entry e;
+
+		if (toy_proc_parse(line, &e) < 0 || e.ino != ino)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, 256, "%s", line);
+		ret = 0;
+		break;
+	}
+out:
+	fclose(f);
+	return ret;
+}
+
+/* Parsed /proc/net/toy entry of socket fd.  0 or -1 (not listed). */
+static inline int proc_entry(int fd, struct toy_proc_entry *e)
+{
+	char buf[256];
+	unsigned long ino = toy_ino(fd);
+
+	if (!ino || proc_net_toy_line(ino, buf) < 0)
+		return -1;
+	return toy_proc_parse(buf, e);
+}
+
+/*
+ * Find an entry by type name ("STREAM"...), local and peer port (peer 0 =
+ * any).  Used for sockets without an fd (children not yet accepted, orphans
+ * after close).  Returns 0 or -1.
+ */
+static inline int proc_find(const char *type, unsigned long lport,
+			    unsigned long pport, struct toy_proc_entry *out)
+{
+	char line[512];
+	FILE *f = fopen(AF_TOY_PROC, "re");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f))
+		goto out;
+	while (fgets(line, sizeof(line), f)) {
+		struct toy_proc_entry e;
+
+		if (toy_proc_parse(line, &e) < 0)
+			continue;
+		if (strcmp(e.type, type) || e.lport != lport ||
+		    (pport && e.pport != pport))
+			continue;
+		*out = e;
+		ret = 0;
+		break;
+	}
+out:
+	fclose(f);
+	return ret;
+}
+
+/* Number of socket lines in /proc/net/toy, or -1. */
+static inline int proc_count(void)
+{
+	char line[512];
+	FILE *f = fopen(AF_TOY_PROC, "re");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * State column of fd's line, e.g. "ESTABLISHED"; "(none)" if fd is not
+ * listed.  Returns a per-thread static buffer (valid until the next call).
+ */
+static inline const char *proc_state(int fd)
+{
+	static __thread char state[16];
+	struct toy_proc_entry e;
+
+	if (proc_entry(fd, &e) < 0)
+		snprintf(state, sizeof(state), "(none)");
+	else
+		snprintf(state, sizeof(state), "%s", e.state);
+	return state;
+}
+
+/* Poll /proc until fd's state is `state` (bounded).  0 = reached, -1 not. */
+static inline int wait_proc_state(int fd, const char *state)
+{
+	int i;
+
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		if (!strcmp(proc_state(fd), state))
+			return 0;
+		usleep(TOY_WAIT_USEC);
+	}
+	return -1;
+}
+
+/* Same, for a socket found by type/ports (e.g. an orphan after close()). */
+static inline int wait_proc_find_state(const char *type, unsigned long lport,
+				       unsigned long pport, const char *state)
+{
+	struct toy_proc_entry e;
+	int i;
+
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		if (proc_find(type, lport, pport, &e) == 0 &&
+		    !strcmp(e.state, state))
+			return 0;
+		usleep(TOY_WAIT_USEC);
+	}
+	return -1;
+}
+
+/* Poll until no entry with type/lport/pport is listed (bounded). */
+static inline int wait_proc_gone(const char *type, unsigned long lport,
+				 unsigned long pport)
+{
+	struct toy_proc_entry e;
+	int i;
+
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		if (proc_find(type, lport, pport, &e) < 0)
+			return 0;
+		usleep(TOY_WAIT_USEC);
+	}
+	return -1;
+}
+
+/* Poll until fd's RecvQ column equals rq (bounded).  0 or -1. */
+static inline int wait_proc_rq(int fd, unsigned long rq)
+{
+	struct toy_proc_entry e;
+	int i;
+
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		if (proc_entry(fd, &e) == 0 && e.rq == rq)
+			return 0;
+		usleep(TOY_WAIT_USEC);
+	}
+	return -1;
+}
+
+/* ---- I/O ------------------------------------------------------------ */
+
+/* Read exactly len bytes unless EOF/error.  Returns bytes read or -1. */
+static inline ssize_t read_all(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (ssize_t)done : -1;
+		}
+		if (n == 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+/* Write all len bytes.  Returns len or -1. */
+static inline ssize_t write_all(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += n;
+	}
+	return done;
+}
+
+/* Poll one fd for events (bounded, ms); returns revents or -1. */
+static inline int toy_poll(int fd, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n = poll(&p, 1, timeout_ms);
+
+	if (n < 0)
+		return -1;
+	return n ? p.revents : 0;
+}
+
+/* FNV-1a 64-bit: start with h = TOY_FNV_INIT, chain calls. */
+#define TOY_FNV_INIT 0xcbf29ce484222325ULL
+static inline uint64_t toy_fnv1a(uint64_t h, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* xorshift64 PRNG (deterministic; seed != 0). */
+static inline uint64_t toy_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return x;
+}
+
+/* Fill buf with the deterministic pattern for stream offset off. */
+static inline void toy_pattern(void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)((off + i) * 131 + ((off + i) >> 8));
+}
+
+/* ---- processes ------------------------------------------------------ */
+
+/*
+ * Wait for pid; returns its exit status (0..255), 128 + signal if it was
+ * killed, or -1 if waitpid failed.
+ */
+static inline int wait_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+/* Simple one-byte pipe barrier between processes. */
+static inline int sync_post(int wfd)
+{
+	char c = 'x';
+
+	return write(wfd, &c, 1) == 1 ? 0 : -1;
+}
+
+static inline int sync_wait(int rfd)
+{
+	char c;
+	ssize_t n;
+
+	do {
+		n = read(rfd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
+
+/* Install handler for sig with the given sa_flags (e.g. 0 or SA_RESTART). */
+static inline int toy_sigaction(int sig, void (*handler)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/* Wait until process pid is sleeping in the kernel ('S' in /proc/pid/stat). */
+static inline int wait_proc_sleeping(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		FILE *f = fopen(path, "re");
+		size_t n;
+
+		if (!f)
+			return -1;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return 0;
+		usleep(TOY_WAIT_USEC);
+	}
+	return -1;
+}
+
+/*
+ * Wait until pid is blocked in the given syscall number (first field of
+ * /proc/pid/syscall) and sleeping.  Returns 0 or -1 (not reached).
+ */
+static inline int wait_in_syscall(pid_t pid, long nr)
+{
+	char path[64], buf[256];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		FILE *f = fopen(path, "re");
+		long cur = -2;
+
+		if (!f)
+			return wait_proc_sleeping(pid);	/* no /proc/pid/syscall */
+		if (fgets(buf, sizeof(buf), f))
+			cur = strtol(buf, NULL, 10);
+		fclose(f);
+		if (cur == nr && wait_proc_sleeping(pid) == 0)
+			return 0;
+		usleep(TOY_WAIT_USEC);
+	}
+	return -1;
+}
+
+#endif /* TOY_COMMON_H */
