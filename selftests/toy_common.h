@@ -327,7 +327,8 @@ static inline int proc_net_toy_line(unsigned long ino, char *buf)
 		if (toy_proc_parse(line, &e) < 0 || e.ino != ino)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		snprintf(buf, 256, "%s", line);
+		line[255] = '\0';
+		memcpy(buf, line, strlen(line) + 1);
 		ret = 0;
 		break;
 	}

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy basics (issue 2, item 6): the family is registered, socket()
+ * gives a real socket fd, unsupported types/protocols are refused, the
+ * module is pinned while sockets exist, the family= parameter is checked,
+ * and /proc/net/toy exists.
+ *
+ * The module tests unload and reload /af_toy.ko; their teardown always
+ * makes sure the module is loaded again for the tests that follow.
+ */
+#include "toy_common.h"
+
+#include <limits.h>
+#include <sys/klog.h>
+
+#include "kselftest_harness.h"
+
+#define MODNAME "af_toy"
+
+static int sys_finit_module(int fd, const char *params)
+{
+	return syscall(SYS_finit_module, fd, params, 0);
+}
+
+static int sys_delete_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
+static bool module_loaded(void)
+{
+	return access("/sys/module/" MODNAME, F_OK) == 0;
+}
+
+/* /sys/module/af_toy/refcnt, or -1 */
+static long module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/" MODNAME "/refcnt", "re");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* finit_module(/af_toy.ko, params): 0 or -errno */
+static int load_module(const char *params)
+{
+	int fd = open(TOY_MODULE_PATH, O_RDONLY | O_CLOEXEC);
+	int ret, err;
+
+	if (fd < 0)
+		return -errno;
+	ret = sys_finit_module(fd, params);
+	err = errno;
+	close(fd);
+	return ret < 0 ? -err : 0;
+}
+
+/*
+ * delete_module with a bounded retry while the last socket is being
+ * freed (a socket can be released a little after close(), e.g. by RCU).
+ * Returns 0 or -errno of the last attempt.
+ */
+static int unload_module_retry(int tries)
+{
+	int i, err = 0;
+
+	for (i = 0; i < tries; i++) {
+		if (sys_delete_module(MODNAME) == 0)
+			return 0;
+		err = errno;
+		if (err != EBUSY && err != EAGAIN)
+			break;
+		usleep(TOY_WAIT_USEC);
+	}
+	return -err;
+}
+
+/* Skip unless we can unload/reload the module (in the VM: /af_toy.ko). */
+#define NEED_MODULE_FILE() do {						\
+	if (access(TOY_MODULE_PATH, R_OK) != 0)				\
+		SKIP(return, "%s not present", TOY_MODULE_PATH);	\
+	if (!module_loaded())						\
+		SKIP(return, "af_toy is not a loaded module");		\
+} while (0)
+
+/*
+ * Messages logged since kmsg_fd was opened and seeked to the end;
+ * appended to out (NUL-terminated).
+ */
+static void kmsg_collect(int kmsg_fd, char *out, size_t len)
+{
+	char rec[2048];
+	size_t used = strlen(out);
+
+	for (;;) {
+		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		char *msg;
+
+		if (n < 0) {
+			if (errno == EPIPE)	/* overwritten records */
+				continue;
+			break;			/* EAGAIN: no more */
+		}
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+		if (used + strlen(msg) + 2 < len) {
+			used += snprintf(out + used, len - used, "%s\n", msg);
+		}
+	}
+}
+
+static int kmsg_open_at_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Does one line of text contain both a and b? */
+static bool line_has_both(const char *text, const char *a, const char *b)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%.*s", (int)l, p);
+		if (strstr(line, a) && strstr(line, b))
+			return true;
+		p += l + (nl ? 1 : 0);
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+
+TEST(socket_stream_is_socket_fd)
+{
+	char path[64], link[128], want[64];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = socket(AF_TOY, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd) TH_LOG("socket(AF_TOY, SOCK_STREAM): %s", strerror(errno));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+	EXPECT_EQ(S_IFSOCK, st.st_mode & S_IFMT);
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)st.st_ino);
+	EXPECT_STREQ(want, link);
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST(socket_all_types_created)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+	static const char *const names[] = { "STREAM", "SEQPACKET", "DGRAM" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		struct toy_proc_entry e;
+		int fd = socket(AF_TOY, types[i], 0);
+
+		ASSERT_LE(0, fd) TH_LOG("type %s: %s", names[i], strerror(errno));
+		EXPECT_EQ(types[i], toy_getsockopt_int(fd, SOL_SOCKET, SO_TYPE));
+		EXPECT_EQ(AF_TOY, toy_getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN));
+		EXPECT_EQ(0, toy_getsockopt_int(fd, SOL_SOCKET, SO_PROTOCOL));
+		ASSERT_EQ(0, proc_entry(fd, &e));
+		EXPECT_STREQ(names[i], e.type);
+		EXPECT_STREQ("CLOSED", e.state);
+		EXPECT_EQ(0UL, e.lport);
+		EXPECT_EQ(0UL, e.pport);
+		EXPECT_EQ(0UL, e.rq);
+		EXPECT_EQ(0UL, e.sq);
+		EXPECT_EQ((unsigned long)getuid(), e.uid);
+		close(fd);
+	}
+}
+
+TEST(socket_flags_nonblock_cloexec)
+{
+	int fd = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+}
+
+TEST(socket_unsupported_type)
+{
+	/* valid socket types the family does not implement */
+	static const int types[] = { SOCK_RAW, SOCK_RDM, 6 /* SOCK_DCCP */,
+				     SOCK_PACKET };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, socket(AF_TOY, types[i], 0));
+		EXPECT_EQ(ESOCKTNOSUPPORT, errno) TH_LOG("type %d", types[i]);
+	}
+}
+
+TEST(socket_type_out_of_range)
+{
+	/*
+	 * Type 99 is >= SOCK_MAX: the socket core rejects it with EINVAL
+	 * before the family is consulted (same for every family).
+	 */
+	errno = 0;
+	EXPECT_EQ(-1, socket(AF_TOY, 99, 0));
+	EXPECT_TRUE(errno == EINVAL || errno == ESOCKTNOSUPPORT)
+		TH_LOG("errno %d (%s)", errno, strerror(errno));
+}
+
+TEST(socket_nonzero_protocol)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+	static const int protos[] = { 1, 6, 17, 255 };
+	unsigned int i, j;
+
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < sizeof(protos) / sizeof(protos[0]); j++) {
+			errno = 0;
+			EXPECT_EQ(-1, socket(AF_TOY, types[i], protos[j]));
+			EXPECT_EQ(EPROTONOSUPPORT, errno)
+				TH_LOG("type %d protocol %d", types[i], protos[j]);
+		}
+	}
+}
+
+TEST(proc_header_line)
+{
+	char hdr[256];
+	struct stat st;
+
+	ASSERT_EQ(0, stat(AF_TOY_PROC, &st));
+	EXPECT_TRUE(S_ISREG(st.st_mode));
+	ASSERT_EQ(0, proc_net_toy_header(hdr, sizeof(hdr)));
+	/* allow column padding: compare the words */
+	{
+		char norm[256];
+		char *w, *save = NULL;
+		size_t used = 0;
+
+		norm[0] = '\0';
+		for (w = strtok_r(hdr, " \t", &save); w;
+		     w = strtok_r(NULL, " \t", &save))
+			used += snprintf(norm + used, sizeof(norm) - used,
+					 "%s%s", used ? " " : "", w);
+		EXPECT_STREQ(TOY_PROC_HEADER, norm);
+	}
+}
+
+TEST(proc_lists_socket_until_close)
+{
+	char line[256];
+	unsigned long ino;
+	int fd, n0, n1;
+
+	n0 = proc_count();
+	ASSERT_LE(0, n0);
+	fd = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, fd);
+	ino = toy_ino(fd);
+	ASSERT_NE(0UL, ino);
+	ASSERT_EQ(0, proc_net_toy_line(ino, line));
+	n1 = proc_count();
+	EXPECT_EQ(n0 + 1, n1);
+	close(fd);
+	EXPECT_EQ(-1, proc_net_toy_line(ino, line)) TH_LOG("still listed: %s", line);
+	EXPECT_EQ(n0, proc_count());
+}
+
+TEST(proc_no_kernel_pointers)
+{
+	char line[512];
+	FILE *f;
+	int fd = toy_socket(SOCK_STREAM);
+
+	ASSERT_LE(0, fd);
+	f = fopen(AF_TOY_PROC, "re");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	while (fgets(line, sizeof(line), f)) {
+		struct toy_proc_entry e;
+		char *w, *save = NULL;
+		int cols = 0;
+
+		EXPECT_EQ(0, toy_proc_parse(line, &e)) TH_LOG("line: %s", line);
+		for (w = strtok_r(line, " \t\n", &save); w;
+		     w = strtok_r(NULL, " \t\n", &save)) {
+			cols++;
+			/* a hashed/raw pointer would be a long hex word */
+			EXPECT_TRUE(strlen(w) < 16) TH_LOG("word %s", w);
+		}
+		EXPECT_EQ(8, cols);
+	}
+	fclose(f);
+	close(fd);
+}
+
+TEST(socket_other_families_unaffected)
+{
+	/* AF_TOY 25 must not have disturbed the neighbours */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(-1, socket(AF_TOY + 100, SOCK_STREAM, 0));
+}
+
+/* ---- module lifetime ----------------------------------------------- */
+
+FIXTURE(module) {
+	int dummy;
+};
+
+FIXTURE_SETUP(module)
+{
+	self->dummy = 0;
+}
+
+FIXTURE_TEARDOWN(module)
+{
+	/* whatever happened, leave the module loaded */
+	if (!toy_family_available() && access(TOY_MODULE_PATH, R_OK) == 0)
+		load_module("");
+	if (!toy_family_available())
+		TH_LOG("af_toy could not be reloaded");
+}
+
+TEST_F(module, refcnt_tracks_sockets)
+{
+	long r0, r1, r2;
+	int fds[3], i;
+
+	NEED_MODULE_FILE();
+	r0 = module_refcnt();
+	ASSERT_LE(0, r0);
+	for (i = 0; i < 3; i++) {
+		fds[i] = toy_socket(i == 0 ? SOCK_STREAM :
+				    i == 1 ? SOCK_SEQPACKET : SOCK_DGRAM);
+		ASSERT_LE(0, fds[i]);
+	}
+	r1 = module_refcnt();
+	EXPECT_LE(r0 + 3, r1) TH_LOG("refcnt %ld -> %ld with 3 sockets", r0, r1);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		r2 = module_refcnt();
+		if (r2 == r0)
+			break;
+		usleep(TOY_WAIT_USEC);
+	}
+	EXPECT_EQ(r0, r2);
+}
+
+TEST_F(module, rmmod_refused_while_socket_open)
+{
+	int fd, ret;
+
+	NEED_MODULE_FILE();
+	fd = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, fd);
+
+	errno = 0;
+	ret = sys_delete_module(MODNAME);
+	EXPECT_EQ(-1, ret);
+	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN)
+		TH_LOG("delete_module: %s", strerror(errno));
+	EXPECT_TRUE(module_loaded());
+	/* the socket still works */
+	EXPECT_EQ(0, toy_bind(fd, 0));
+	EXPECT_LE(TOY_EPHEMERAL_LO, toy_port(fd));
+
+	/* rmmod(8) refuses too */
+	if (access("/sbin/rmmod", X_OK) == 0 || access("/bin/rmmod", X_OK) == 0)
+		EXPECT_NE(0, system("rmmod " MODNAME " 2>/dev/null"));
+	EXPECT_TRUE(module_loaded());
+
+	/* after the last close it goes, and loads again */
+	close(fd);
+	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	EXPECT_FALSE(module_loaded());
+	errno = 0;
+	EXPECT_EQ(-1, socket(AF_TOY, SOCK_STREAM, 0));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+
+	ASSERT_EQ(0, load_module(""));
+	EXPECT_TRUE(module_loaded());
+	fd = toy_socket(SOCK_STREAM);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+TEST_F(module, rmmod_refused_with_connected_pair)
+{
+	int a, b;
+
+	NEED_MODULE_FILE();
+	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
+	errno = 0;
+	EXPECT_EQ(-1, sys_delete_module(MODNAME));
+	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN);
+	close(a);
+	/* one socket (b) left: still pinned */
+	errno = 0;
+	EXPECT_EQ(-1, sys_delete_module(MODNAME));
+	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN);
+	close(b);
+	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, load_module(""));
+	EXPECT_TRUE(toy_family_available());
+}
+
+TEST_F(module, insmod_family_taken_fails)
+{
+	char log[16384] = "";
+	int kfd, ret;
+
+	NEED_MODULE_FILE();
+	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	kfd = kmsg_open_at_end();
+
+	ret = load_module("family=2");	/* AF_INET */
+	EXPECT_EQ(-EEXIST, ret) TH_LOG("finit_module(family=2): %s", strerror(-ret));
+	EXPECT_FALSE(module_loaded());
+	if (kfd >= 0) {
+		kmsg_collect(kfd, log, sizeof(log));
+		EXPECT_TRUE(line_has_both(log, "af_toy", "family 2"))
+			TH_LOG("dmesg:\n%s", log);
+		close(kfd);
+	}
+	/* AF_INET is untouched */
+	ret = socket(AF_INET, SOCK_DGRAM, 0);
+	EXPECT_LE(0, ret);
+	close(ret);
+
+	ASSERT_EQ(0, load_module(""));
+	EXPECT_TRUE(toy_family_available());
+}
+
+TEST_F(module, insmod_family_out_of_range_fails)
+{
+	static const char *const bad[] = { "family=999", "family=0",
+					   "family=-1" };
+	unsigned int i;
+	int ret;
+
+	NEED_MODULE_FILE();
+	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char log[16384] = "";
+		int kfd = kmsg_open_at_end();
+
+		ret = load_module(bad[i]);
+		EXPECT_EQ(-EINVAL, ret) TH_LOG("%s: %s", bad[i], strerror(-ret));
+		EXPECT_FALSE(module_loaded());
+		if (kfd >= 0) {
+			kmsg_collect(kfd, log, sizeof(log));
+			EXPECT_TRUE(strstr(log, "af_toy") != NULL)
+				TH_LOG("%s: no af_toy line in dmesg:\n%s", bad[i], log);
+			close(kfd);
+		}
+	}
+	ASSERT_EQ(0, load_module(""));
+	EXPECT_TRUE(toy_family_available());
+}
+
+TEST_F(module, insmod_other_family_then_default)
+{
+	char log[16384] = "";
+	int kfd, fd;
+
+	NEED_MODULE_FILE();
+	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	/* 27 is AF_IB: a number with no socket family registered */
+	kfd = kmsg_open_at_end();
+	ASSERT_EQ(0, load_module("family=27"));	/* AF_IB: no socket family */
+	if (kfd >= 0) {
+		kmsg_collect(kfd, log, sizeof(log));
+		EXPECT_TRUE(line_has_both(log, "af_toy", "27")) TH_LOG("dmesg:\n%s", log);
+		close(kfd);
+	}
+	fd = socket(27, SOCK_STREAM, 0);
+	EXPECT_LE(0, fd) TH_LOG("socket(27): %s", strerror(errno));
+	if (fd >= 0) {
+		EXPECT_EQ(27, toy_getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN));
+		close(fd);
+	}
+	errno = 0;
+	EXPECT_EQ(-1, socket(AF_TOY, SOCK_STREAM, 0));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, load_module(""));
+	EXPECT_TRUE(toy_family_available());
+}
+
+TEST_F(module, load_unload_logs_pr_info)
+{
+	char log[16384] = "";
+	int kfd;
+
+	NEED_MODULE_FILE();
+	kfd = kmsg_open_at_end();
+	if (kfd < 0)
+		SKIP(return, "/dev/kmsg not available");
+	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, load_module(""));
+	kmsg_collect(kfd, log, sizeof(log));
+	close(kfd);
+	{
+		/* one pr_info on unload and one on load, both naming 25 */
+		const char *p = log;
+		int n = 0;
+
+		while ((p = strstr(p, "af_toy"))) {
+			n++;
+			p++;
+		}
+		EXPECT_LE(2, n) TH_LOG("dmesg:\n%s", log);
+		EXPECT_TRUE(line_has_both(log, "af_toy", "25"))
+			TH_LOG("dmesg:\n%s", log);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	/* The runner loads the module; load it ourselves if it did not. */
+	if (toy_ensure_module() < 0)
+		fprintf(stderr, "# warning: AF_TOY not available: %s\n",
+			strerror(errno));
+	return test_harness_run(argc, argv);
+}
