@@ -68,10 +68,12 @@ struct toy_sock {
 	struct toy_sock *peer;		/* set once, referenced */
 	struct list_head accept_q;	/* listener: established children */
 	struct list_head accept_node;
-	wait_queue_head_t backlog_wait;	/* connect()s waiting for room */
+	wait_queue_head_t backlog_wait;	/* connect()/DGRAM senders waiting for room */
 	struct mutex rd_lock;
 	atomic_t rq_bytes;		/* unread bytes queued to us */
 	atomic_t sq_bytes;		/* our bytes the peer has not read */
+	atomic_t rq_mem;		/* truesize queued to us (DGRAM) */
+	bool fin_sent;			/* we sent FIN (or RST) */
 	u32 dgram_dst;			/* DGRAM: connected destination port */
 };
 
@@ -114,6 +116,7 @@ void toy_set_state(struct sock *sk, int state);
 void toy_segment(const struct sock *from, u32 to_port, const char *kind,
 		 size_t len);
 int toy_check_addr(const struct sockaddr *uaddr, int alen, u32 *port);
+int toy_bind(struct socket *sock, struct sockaddr *uaddr, int alen);
 int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 int toy_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
 void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes);
@@ -134,9 +137,21 @@ void toy_net_init_table(struct toy_net *tn);
 extern const struct proto_ops toy_stream_ops;
 extern const struct proto_ops toy_seqpacket_ops;
 int toy_socketpair(struct socket *a, struct socket *b);
+void toy_write_space(struct sock *sk);
 
 /* toy_dgram.c */
 extern const struct proto_ops toy_dgram_ops;
+
+/* toy_queue.c: receive queues shared by all types */
+int toy_wait_data(struct sock *sk, long *timeo);
+struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
+			      size_t size, int *err);
+int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port);
+int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
+		    int flags);
+int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
+		    int flags);
+void toy_send_sigpipe(int err, int flags);
 
 /* toy_proc.c */
 int toy_proc_init_net(struct net *net);

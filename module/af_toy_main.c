@@ -9,6 +9,7 @@
 
 #include <linux/cred.h>
 #include <linux/module.h>
+#include <asm/ioctls.h>
 #include <linux/sockios.h>
 #include <net/netns/generic.h>
 
@@ -109,6 +110,21 @@ int toy_check_addr(const struct sockaddr *uaddr, int alen, u32 *port)
 	return 0;
 }
 
+int toy_bind(struct socket *sock, struct sockaddr *uaddr, int alen)
+{
+	struct sock *sk = sock->sk;
+	u32 port;
+	int err;
+
+	err = toy_check_addr(uaddr, alen, &port);
+	if (err)
+		return err;
+	lock_sock(sk);
+	err = toy_port_bind(sk, port);
+	release_sock(sk);
+	return err;
+}
+
 int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
 	struct sockaddr_toy *addr = (struct sockaddr_toy *)uaddr;
@@ -116,11 +132,12 @@ int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	u32 port = READ_ONCE(tsk->port);
 
 	if (peer) {
-		if (sock->type == SOCK_DGRAM)
+		/* A DGRAM socket is connected to a port or (socketpair) a peer. */
+		if (sock->type == SOCK_DGRAM && READ_ONCE(tsk->dgram_dst))
 			port = READ_ONCE(tsk->dgram_dst);
+		else if (toy_peer(tsk))
+			port = READ_ONCE(tsk->peer_port);
 		else
-			port = toy_peer(tsk) ? READ_ONCE(tsk->peer_port) : 0;
-		if (!port)
 			return -ENOTCONN;
 	}
 	memset(addr, 0, sizeof(*addr));
@@ -163,6 +180,7 @@ void toy_purge_queue(struct sock *sk)
 	struct sk_buff *skb;
 
 	while ((skb = skb_dequeue(&sk->sk_receive_queue))) {
+		atomic_sub(skb->truesize, &toy_sk(sk)->rq_mem);
 		toy_skb_consumed(sk, skb, skb->len - TOY_SKB_CB(skb)->consumed);
 		kfree_skb(skb);
 	}
@@ -201,6 +219,13 @@ void toy_copy_peercred(struct sock *sk, struct sock *from)
 	put_cred(cred);
 }
 
+/*
+ * Our receive-queue lock is the socket lock and is never taken from
+ * softirq context, unlike the same lock of INET sockets: give it its own
+ * lockdep class, as AF_UNIX does.
+ */
+static struct lock_class_key toy_queue_lock_key;
+
 static void toy_sk_destruct(struct sock *sk)
 {
 	toy_purge_queue(sk);
@@ -223,6 +248,8 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	sk->sk_type = type;
 	sk->sk_protocol = 0;
 	sk->sk_destruct = toy_sk_destruct;
+	sk->sk_write_space = toy_write_space;
+	lockdep_set_class(&sk->sk_receive_queue.lock, &toy_queue_lock_key);
 
 	tsk = toy_sk(sk);
 	tsk->port = 0;
@@ -237,6 +264,8 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	mutex_init(&tsk->rd_lock);
 	atomic_set(&tsk->rq_bytes, 0);
 	atomic_set(&tsk->sq_bytes, 0);
+	atomic_set(&tsk->rq_mem, 0);
+	tsk->fin_sent = false;
 	tsk->dgram_dst = 0;
 	return sk;
 }

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy SOCK_DGRAM: UDP-like addressing, but local and reliable.  A
+ * datagram is either queued to its receiver or the sender is told why not;
+ * a full receiver makes the sender wait (or EAGAIN), it never drops.
+ *
+ * Locks and references: lock_sock() serialises bind/connect/shutdown of a
+ * socket; a sender holds a reference on its receiver (from
+ * toy_port_lookup()) while it waits for room on the receiver's
+ * backlog_wait queue and queues the skb.  Readers wake that queue when
+ * they take a datagram off.  A socketpair() end references its peer
+ * (tsk->peer) until release.
+ */
+#include <linux/sched/signal.h>
+
+#include "af_toy.h"
+
+/* Binds @sk to an ephemeral port if it is not bound yet. */
+static int toy_dgram_autobind(struct sock *sk)
+{
+	int err = 0;
+
+	lock_sock(sk);
+	if (!toy_sk(sk)->bound)
+		err = toy_port_bind(sk, 0);
+	release_sock(sk);
+	return err;
+}
+
+static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
+			     int alen, int flags)
+{
+	struct sock *sk = sock->sk;
+	u32 port;
+	int err;
+
+	if (alen >= (int)sizeof(uaddr->sa_family) &&
+	    uaddr->sa_family == AF_UNSPEC) {
+		lock_sock(sk);
+		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
+		toy_lock(sk);
+		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
+						       TCP_CLOSE);
+		toy_unlock(sk);
+		sock->state = SS_UNCONNECTED;
+		release_sock(sk);
+		return 0;
+	}
+	err = toy_check_addr(uaddr, alen, &port);
+	if (err)
+		return err;
+	if (!port)
+		return -EINVAL;
+	err = toy_dgram_autobind(sk);
+	if (err)
+		return err;
+	lock_sock(sk);
+	WRITE_ONCE(toy_sk(sk)->dgram_dst, port);
+	toy_lock(sk);
+	toy_set_state(sk, TCP_ESTABLISHED);
+	toy_unlock(sk);
+	sock->state = SS_CONNECTED;
+	release_sock(sk);
+	return 0;
+}
+
+/*
+ * The receiver of a datagram from @sk, referenced: msg_name, else the
+ * connected port, else the socketpair() peer.
+ */
+static struct sock *toy_dgram_target(struct sock *sk, struct msghdr *msg,
+				     int *err)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer = toy_peer(tsk);
+	struct sock *target;
+	u32 port;
+
+	if (msg->msg_name) {
+		*err = toy_check_addr(msg->msg_name, msg->msg_namelen, &port);
+		if (*err)
+			return NULL;
+	} else {
+		port = READ_ONCE(tsk->dgram_dst);
+		if (!port && peer) {
+			sock_hold(&peer->sk);
+			return &peer->sk;
+		}
+		if (!port) {
+			*err = -EDESTADDRREQ;
+			return NULL;
+		}
+	}
+	*err = toy_dgram_autobind(sk);
+	if (*err)
+		return NULL;
+	target = toy_port_lookup(sock_net(sk), SOCK_DGRAM, port);
+	if (!target)
+		*err = -ECONNREFUSED;
+	return target;
+}
+
+/* A connected receiver only takes datagrams from the port it named. */
+static bool toy_dgram_accepts(struct sock *target, struct sock *from)
+{
+	struct toy_sock *ttarget = toy_sk(target);
+	u32 dst = READ_ONCE(ttarget->dgram_dst);
+	struct toy_sock *peer = toy_peer(ttarget);
+
+	if (dst)
+		return dst == READ_ONCE(toy_sk(from)->port);
+	return !peer || peer == toy_sk(from);
+}
+
+/* Waits until @target has room in its queue; 0 or an error. */
+static int toy_dgram_wait_room(struct sock *target, long *timeo)
+{
+	struct toy_sock *ttarget = toy_sk(target);
+	DEFINE_WAIT(wait);
+	int err = 0;
+
+	for (;;) {
+		prepare_to_wait(&ttarget->backlog_wait, &wait,
+				TASK_INTERRUPTIBLE);
+		if (READ_ONCE(target->sk_shutdown) & RCV_SHUTDOWN) {
+			err = -ECONNREFUSED;
+			break;
+		}
+		if (atomic_read(&ttarget->rq_mem) <
+		    READ_ONCE(target->sk_rcvbuf))
+			break;
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = schedule_timeout(*timeo);
+	}
+	finish_wait(&ttarget->backlog_wait, &wait);
+	return err;
+}
+
+static int toy_dgram_send_to(struct sock *sk, struct sock *target,
+			     struct msghdr *msg, size_t len)
+{
+	struct sk_buff *skb;
+	long timeo;
+	int err;
+
+	if (!toy_dgram_accepts(target, sk))
+		return -ECONNREFUSED;
+	if (len > min(READ_ONCE(sk->sk_sndbuf), READ_ONCE(target->sk_rcvbuf)))
+		return -EMSGSIZE;
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	err = toy_dgram_wait_room(target, &timeo);
+	if (err)
+		return err;
+	skb = toy_alloc_skb(sk, msg, len, &err);
+	if (!skb)
+		return err;
+	err = toy_enqueue(target, skb, READ_ONCE(toy_sk(sk)->port));
+	if (err) {
+		kfree_skb(skb);
+		return -ECONNREFUSED;	/* the receiver closed meanwhile */
+	}
+	return len;
+}
+
+static int toy_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
+			     size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct sock *target;
+	int err;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
+		toy_send_sigpipe(-EPIPE, msg->msg_flags);
+		return -EPIPE;
+	}
+	target = toy_dgram_target(sk, msg, &err);
+	if (!target)
+		return err;
+	err = toy_dgram_send_to(sk, target, msg, len);
+	sock_put(target);
+	return err;
+}
+
+static int toy_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
+			     size_t len, int flags)
+{
+	return toy_recv_record(sock->sk, msg, len, flags);
+}
+
+static __poll_t toy_dgram_poll(struct file *file, struct socket *sock,
+			       poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	__poll_t mask = 0;
+	u8 shutdown;
+
+	sock_poll_wait(file, sock, wait);
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	if (shutdown == SHUTDOWN_MASK)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	/* Our own send buffer; a full receiver shows as EAGAIN on send. */
+	if (sock_writeable(sk))
+		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	else
+		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+	return mask;
+}
+
+static int toy_dgram_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	lock_sock(sk);
+	if (!READ_ONCE(toy_sk(sk)->dgram_dst) && !toy_peer(toy_sk(sk))) {
+		err = -ENOTCONN;
+	} else {
+		toy_lock(sk);
+		sk->sk_shutdown |= how + 1;
+		toy_unlock(sk);
+		sk->sk_state_change(sk);
+		wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
+	}
+	release_sock(sk);
+	return err;
+}
+
+static int toy_dgram_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct toy_sock *tsk;
+	struct toy_sock *peer;
+
+	if (!sk)
+		return 0;
+	tsk = toy_sk(sk);
+	sock_orphan(sk);
+	sock->sk = NULL;
+	toy_port_unbind(sk);
+	toy_sock_unlink(sk);
+
+	toy_lock(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	toy_set_state(sk, TCP_CLOSE);
+	toy_unlock(sk);
+	toy_purge_queue(sk);
+	/* Senders waiting for room in our queue now get ECONNREFUSED. */
+	wake_up_interruptible_all(&tsk->backlog_wait);
+
+	peer = toy_peer(tsk);
+	if (peer) {
+		smp_store_release(&tsk->peer, NULL);
+		sock_put(&peer->sk);
+	}
+	sock_put(sk);
+	return 0;
+}
+
+const struct proto_ops toy_dgram_ops = {
+	.family		= PF_TOY,
+	.owner		= THIS_MODULE,
+	.release	= toy_dgram_release,
+	.bind		= toy_bind,
+	.connect	= toy_dgram_connect,
+	.socketpair	= toy_socketpair,
+	.accept		= sock_no_accept,
+	.getname	= toy_getname,
+	.poll		= toy_dgram_poll,
+	.ioctl		= toy_ioctl,
+	.listen		= sock_no_listen,
+	.shutdown	= toy_dgram_shutdown,
+	.sendmsg	= toy_dgram_sendmsg,
+	.recvmsg	= toy_dgram_recvmsg,
+	.mmap		= sock_no_mmap,
+};

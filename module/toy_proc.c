@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/net/toy: one line per AF_TOY socket of the reader's netns.
+ *
+ * The walk holds toy_net->lock, which keeps every listed socket allocated
+ * (a socket unlinks itself in release, before its last reference can go).
+ * Fields are read with READ_ONCE(): a line is a snapshot, not a
+ * transaction.  No kernel pointers are shown; the inode is the number in
+ * the socket's /proc/PID/fd link ("socket:[ino]"), 0 for a connection not
+ * yet accepted.
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/net_namespace.h>
+
+#include "af_toy.h"
+
+static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
+{
+	struct toy_net *tn = toy_net(seq_file_net(seq));
+
+	spin_lock(&tn->lock);
+	return seq_list_start_head(&tn->socks, *pos);
+}
+
+static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	struct toy_net *tn = toy_net(seq_file_net(seq));
+
+	return seq_list_next(v, &tn->socks, pos);
+}
+
+static void toy_seq_stop(struct seq_file *seq, void *v)
+{
+	struct toy_net *tn = toy_net(seq_file_net(seq));
+
+	spin_unlock(&tn->lock);
+}
+
+/* sock_i_ino() takes sk_callback_lock; the socket may be mid-accept. */
+static unsigned long toy_ino(struct sock *sk)
+{
+	unsigned long ino = 0;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_socket)
+		ino = SOCK_INODE(sk->sk_socket)->i_ino;
+	read_unlock_bh(&sk->sk_callback_lock);
+	return ino;
+}
+
+static int toy_seq_show(struct seq_file *seq, void *v)
+{
+	struct toy_net *tn = toy_net(seq_file_net(seq));
+	struct toy_sock *tsk;
+	struct sock *sk;
+	u32 peer_port;
+
+	if (v == &tn->socks) {
+		seq_puts(seq,
+			 "Inode Type State LocalPort PeerPort RecvQ SendQ Uid\n");
+		return 0;
+	}
+	tsk = list_entry(v, struct toy_sock, all_node);
+	sk = &tsk->sk;
+	peer_port = sk->sk_type == SOCK_DGRAM ? READ_ONCE(tsk->dgram_dst) :
+		    READ_ONCE(tsk->peer_port);
+	seq_printf(seq, "%lu %s %s %u %u %d %d %u\n", toy_ino(sk),
+		   toy_type_name(sk->sk_type),
+		   toy_state_name(READ_ONCE(sk->sk_state)),
+		   READ_ONCE(tsk->port), peer_port,
+		   atomic_read(&tsk->rq_bytes), atomic_read(&tsk->sq_bytes),
+		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)));
+	return 0;
+}
+
+static const struct seq_operations toy_seq_ops = {
+	.start	= toy_seq_start,
+	.next	= toy_seq_next,
+	.stop	= toy_seq_stop,
+	.show	= toy_seq_show,
+};
+
+int toy_proc_init_net(struct net *net)
+{
+	if (!proc_create_net("toy", 0444, net->proc_net, &toy_seq_ops,
+			     sizeof(struct seq_net_private)))
+		return -ENOMEM;
+	return 0;
+}
+
+void toy_proc_exit_net(struct net *net)
+{
+	remove_proc_entry("toy", net->proc_net);
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy receive queues: how data leaves a sender, waits for room, lands on
+ * the receiver's queue and is read back, for every socket type.
+ *
+ * Locking (see af_toy.h): the receiver's queue lock (toy_lock()) protects
+ * its queue, rq_mem and sk_shutdown.  Readers hold the receiver's rd_lock,
+ * so the skb at the head of the queue stays there while it is copied out
+ * without the spinlock (copying to user space may fault and sleep).
+ *
+ * Memory: a queued skb is charged to its sender's sk_wmem_alloc (bounded by
+ * the sender's SO_SNDBUF) and to the receiver's rq_mem (bounded by the
+ * receiver's SO_RCVBUF).  Freeing the skb when it is read calls the sender's
+ * sk_write_space(), which wakes a blocked writer.
+ */
+#include <linux/sched/signal.h>
+
+#include "af_toy.h"
+
+/* Whether a reader waiting on @sk has something to look at. */
+static bool toy_readable(struct sock *sk)
+{
+	return !skb_queue_empty(&sk->sk_receive_queue) || sk->sk_err ||
+	       (sk->sk_shutdown & RCV_SHUTDOWN);
+}
+
+/*
+ * Waits until data, an error or end of stream is queued to @sk.  The caller
+ * holds rd_lock, which is dropped while sleeping so that other readers of a
+ * shared socket are not stuck behind us.  Returns 0 or -EAGAIN/-EINTR.
+ */
+int toy_wait_data(struct sock *sk, long *timeo)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	DEFINE_WAIT(wait);
+	bool ready;
+
+	for (;;) {
+		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		toy_lock(sk);
+		ready = toy_readable(sk);
+		toy_unlock(sk);
+		if (ready)
+			break;
+		if (!*timeo) {
+			finish_wait(sk_sleep(sk), &wait);
+			return -EAGAIN;
+		}
+		if (signal_pending(current)) {
+			finish_wait(sk_sleep(sk), &wait);
+			return sock_intr_errno(*timeo);
+		}
+		mutex_unlock(&tsk->rd_lock);
+		*timeo = schedule_timeout(*timeo);
+		mutex_lock(&tsk->rd_lock);
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	return 0;
+}
+
+/*
+ * Allocates an skb for @size bytes charged to @sk and fills it from @msg.
+ * Large payloads go to page fragments so that no high-order allocation is
+ * needed for the linear part.
+ */
+struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
+			      size_t size, int *err)
+{
+	size_t data_len = 0;
+	struct sk_buff *skb;
+
+	if (size > SKB_MAX_HEAD(0))
+		data_len = size - SKB_MAX_HEAD(0);
+	skb = sock_alloc_send_pskb(sk, size - data_len, data_len,
+				   msg->msg_flags & MSG_DONTWAIT, err,
+				   PAGE_ALLOC_COSTLY_ORDER);
+	if (!skb)
+		return NULL;
+	skb_put(skb, size - data_len);
+	skb->data_len = data_len;
+	skb->len = size;
+	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
+	if (*err) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
+	return skb;
+}
+
+/*
+ * Queues @skb to @to.  Fails with -EPIPE if @to no longer reads, in which
+ * case the caller still owns the skb.
+ */
+int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
+{
+	struct toy_sock *tto = toy_sk(to);
+
+	TOY_SKB_CB(skb)->src_port = src_port;
+	toy_lock(to);
+	if (to->sk_shutdown & RCV_SHUTDOWN) {
+		toy_unlock(to);
+		return -EPIPE;
+	}
+	__skb_queue_tail(&to->sk_receive_queue, skb);
+	atomic_add(skb->truesize, &tto->rq_mem);
+	atomic_add(skb->len, &tto->rq_bytes);
+	if (skb->sk)
+		atomic_add(skb->len, &toy_sk(skb->sk)->sq_bytes);
+	toy_unlock(to);
+	toy_segment(skb->sk, tto->port, "DATA", skb->len);
+	to->sk_data_ready(to);
+	return 0;
+}
+
+/* Removes the head skb of @sk once it has been read completely. */
+static void toy_dequeue(struct sock *sk, struct sk_buff *skb)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+
+	toy_lock(sk);
+	__skb_unlink(skb, &sk->sk_receive_queue);
+	atomic_sub(skb->truesize, &tsk->rq_mem);
+	toy_unlock(sk);
+	/* DGRAM senders wait on the receiver for room in its queue. */
+	if (wq_has_sleeper(&tsk->backlog_wait))
+		wake_up_interruptible(&tsk->backlog_wait);
+}
+
+static void toy_fill_name(struct msghdr *msg, u32 port)
+{
+	DECLARE_SOCKADDR(struct sockaddr_toy *, addr, msg->msg_name);
+
+	if (!addr)
+		return;
+	memset(addr, 0, sizeof(*addr));
+	addr->stoy_family = toy_family;
+	addr->stoy_port = port;
+	msg->msg_namelen = sizeof(*addr);
+}
+
+/*
+ * Reads one record (SEQPACKET) or datagram (DGRAM).  A short buffer
+ * truncates it and the rest is dropped; with MSG_TRUNC the record's real
+ * length is returned.  If copying to user space fails the record stays
+ * queued for the next read.
+ */
+int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
+		    int flags)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct sk_buff *skb;
+	size_t size, chunk;
+	long timeo;
+	int err;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	mutex_lock(&tsk->rd_lock);
+	err = toy_wait_data(sk, &timeo);
+	if (err)
+		goto out;
+	toy_lock(sk);
+	skb = skb_peek(&sk->sk_receive_queue);
+	toy_unlock(sk);
+	if (!skb) {
+		/* An error or end of file woke us. */
+		err = sock_error(sk);
+		goto out;
+	}
+
+	size = skb->len;
+	chunk = min(size, len);
+	if (chunk < size)
+		msg->msg_flags |= MSG_TRUNC;
+	err = skb_copy_datagram_msg(skb, 0, msg, chunk);
+	if (err)
+		goto out;
+	if (sk->sk_type == SOCK_DGRAM)
+		toy_fill_name(msg, TOY_SKB_CB(skb)->src_port);
+	if (!(flags & MSG_PEEK)) {
+		toy_dequeue(sk, skb);
+		toy_skb_consumed(sk, skb, size);
+		consume_skb(skb);
+	}
+	err = (flags & MSG_TRUNC) ? size : chunk;
+out:
+	mutex_unlock(&tsk->rd_lock);
+	return err;
+}
+
+/* Stream reads: copies across skbs, consuming them as they empty. */
+static int toy_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
+			   int flags, size_t *copied)
+{
+	struct sk_buff *skb, *next;
+	bool peek = flags & MSG_PEEK;
+	size_t chunk;
+	u32 off;
+	int err;
+
+	toy_lock(sk);
+	skb = skb_peek(&sk->sk_receive_queue);
+	toy_unlock(sk);
+	while (skb && *copied < len) {
+		off = TOY_SKB_CB(skb)->consumed;
+		chunk = min_t(size_t, skb->len - off, len - *copied);
+		err = skb_copy_datagram_msg(skb, off, msg, chunk);
+		if (err)
+			return err;
+		*copied += chunk;
+		toy_lock(sk);
+		next = skb_peek_next(skb, &sk->sk_receive_queue);
+		toy_unlock(sk);
+		if (!peek) {
+			TOY_SKB_CB(skb)->consumed += chunk;
+			toy_skb_consumed(sk, skb, chunk);
+			if (TOY_SKB_CB(skb)->consumed == skb->len) {
+				toy_dequeue(sk, skb);
+				consume_skb(skb);
+			}
+		}
+		skb = next;
+	}
+	return 0;
+}
+
+/*
+ * The SOCK_STREAM read: queued bytes first, then a pending error
+ * (ECONNRESET), then end of file.  MSG_WAITALL/SO_RCVLOWAT set how much to
+ * wait for; MSG_PEEK returns what is there without consuming it.
+ */
+int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
+		    int flags)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	size_t copied = 0;
+	int target, err;
+	long timeo;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	mutex_lock(&tsk->rd_lock);
+	for (;;) {
+		err = toy_stream_copy(sk, msg, len, flags, &copied);
+		if (err || copied >= len || copied >= target)
+			break;
+		if (copied && (flags & MSG_PEEK))
+			break;
+		err = toy_wait_data(sk, &timeo);
+		if (err)
+			break;
+		toy_lock(sk);
+		if (skb_queue_empty(&sk->sk_receive_queue)) {
+			toy_unlock(sk);
+			err = copied ? 0 : sock_error(sk);
+			break;
+		}
+		toy_unlock(sk);
+	}
+	mutex_unlock(&tsk->rd_lock);
+	return copied ? copied : err;
+}
+
+void toy_send_sigpipe(int err, int flags)
+{
+	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+}

@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy SOCK_STREAM and SOCK_SEQPACKET: the TCP-like connection life cycle.
+ *
+ * There is no wire: a "segment" is an event that one socket applies to the
+ * other, under the receiving socket's lock alone (see af_toy.h), and every
+ * segment and state change is narrated by toy_segment()/toy_set_state().
+ *
+ *   connect():  client SYN_SENT --SYN--> listener makes a child (SYN_RECV)
+ *               child --SYN-ACK--> client ESTABLISHED --ACK--> child
+ *               ESTABLISHED, queued for accept().
+ *   close():    ESTABLISHED --FIN--> peer CLOSE_WAIT, --ACK--> FIN_WAIT2;
+ *               the peer's close() sends the last FIN (LAST_ACK -> CLOSED).
+ *               Unread data at close() sends RST instead: the peer gets
+ *               ECONNRESET.
+ *
+ * Locks: lock_sock() serialises the control calls of one socket (bind,
+ * listen, connect, shutdown); the queue lock protects state, shutdown bits
+ * and the accept queue.  connect() holds a reference on the listener while
+ * it talks to it; tsk->peer references the peer from connect to release.
+ */
+#include <linux/cred.h>
+#include <linux/sched/signal.h>
+
+#include "af_toy.h"
+
+static int toy_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
+	int err = 0;
+
+	lock_sock(sk);
+	if (toy_peer(toy_sk(sk)) || (sk->sk_state != TCP_CLOSE &&
+				     sk->sk_state != TCP_LISTEN)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (!toy_sk(sk)->bound) {
+		err = toy_port_bind(sk, 0);
+		if (err)
+			goto out;
+	}
+	WRITE_ONCE(sk->sk_max_ack_backlog, min(backlog, somaxconn));
+	if (sk->sk_state == TCP_LISTEN)
+		goto out;
+	/* Clients read these through SO_PEERCRED, as with AF_UNIX. */
+	toy_set_peercred(sk, task_tgid(current), current_cred());
+	toy_lock(sk);
+	toy_set_state(sk, TCP_LISTEN);
+	toy_unlock(sk);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* Makes @a and @b each other's peer; each holds a reference on the other. */
+static void toy_link_peers(struct sock *a, struct sock *b)
+{
+	sock_hold(a);
+	sock_hold(b);
+	toy_sk(a)->peer_port = toy_sk(b)->port;
+	toy_sk(b)->peer_port = toy_sk(a)->port;
+	/* Pairs with toy_peer(): peer_port is visible before the peer. */
+	smp_store_release(&toy_sk(a)->peer, toy_sk(b));
+	smp_store_release(&toy_sk(b)->peer, toy_sk(a));
+}
+
+/* Applies the peer's FIN to @sk; @gone: the peer was closed, not shut down. */
+static void toy_rcv_fin(struct sock *sk, bool gone)
+{
+	toy_lock(sk);
+	sk->sk_shutdown |= RCV_SHUTDOWN | (gone ? SEND_SHUTDOWN : 0);
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		toy_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		toy_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		/* No TIME_WAIT: there is no wire to drain. */
+		toy_set_state(sk, TCP_CLOSE);
+		break;
+	}
+	toy_unlock(sk);
+	sk->sk_state_change(sk);
+}
+
+/* The peer acknowledged our FIN. */
+static void toy_rcv_fin_ack(struct sock *sk)
+{
+	toy_lock(sk);
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		toy_set_state(sk, TCP_FIN_WAIT2);
+		break;
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		toy_set_state(sk, TCP_CLOSE);
+		break;
+	}
+	toy_unlock(sk);
+	sk->sk_state_change(sk);
+}
+
+/* Sends FIN from @sk to its peer (SHUT_WR or close()). */
+static void toy_send_fin(struct sock *sk, bool closing)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer = toy_peer(tsk);
+
+	toy_lock(sk);
+	if (tsk->fin_sent) {
+		toy_unlock(sk);
+		return;
+	}
+	tsk->fin_sent = true;
+	sk->sk_shutdown |= SEND_SHUTDOWN;
+	if (sk->sk_state == TCP_ESTABLISHED)
+		toy_set_state(sk, TCP_FIN_WAIT1);
+	else if (sk->sk_state == TCP_CLOSE_WAIT)
+		toy_set_state(sk, TCP_LAST_ACK);
+	toy_unlock(sk);
+
+	toy_segment(sk, tsk->peer_port, "FIN", 0);
+	toy_rcv_fin(&peer->sk, closing);
+	toy_segment(&peer->sk, tsk->port, "ACK", 0);
+	toy_rcv_fin_ack(sk);
+}
+
+/* The peer is gone after having sent FIN earlier: our writes now fail. */
+static void toy_rcv_gone(struct sock *sk)
+{
+	toy_lock(sk);
+	sk->sk_shutdown |= SEND_SHUTDOWN;
+	toy_unlock(sk);
+	sk->sk_state_change(sk);
+}
+
+/* The peer reset the connection. */
+static void toy_rcv_rst(struct sock *sk)
+{
+	toy_lock(sk);
+	if (sk->sk_state != TCP_CLOSE)
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	toy_set_state(sk, TCP_CLOSE);
+	toy_unlock(sk);
+	sk_error_report(sk);
+	sk->sk_state_change(sk);
+}
+
+static void toy_send_rst(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer = toy_peer(tsk);
+
+	toy_lock(sk);
+	tsk->fin_sent = true;
+	toy_set_state(sk, TCP_CLOSE);
+	toy_unlock(sk);
+	toy_segment(sk, tsk->peer_port, "RST", 0);
+	toy_rcv_rst(&peer->sk);
+}
+
+/*
+ * The last reference of a connection's user is gone: FIN (or RST if we
+ * leave data unread, as TCP does), then drop our queue and our peer.
+ */
+static void toy_close_connection(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer = toy_peer(tsk);
+	bool unread;
+
+	toy_lock(sk);
+	unread = !skb_queue_empty(&sk->sk_receive_queue);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	toy_unlock(sk);
+
+	if (peer) {
+		if (unread && READ_ONCE(peer->sk.sk_state) != TCP_CLOSE)
+			toy_send_rst(sk);
+		else if (!tsk->fin_sent)
+			toy_send_fin(sk, true);
+		else
+			toy_rcv_gone(&peer->sk);
+	}
+	toy_lock(sk);
+	toy_set_state(sk, TCP_CLOSE);
+	toy_unlock(sk);
+	toy_purge_queue(sk);
+}
+
+static void toy_close_sk(struct sock *sk);
+
+/* A child nobody will accept: reset its connection, as TCP does. */
+static void toy_abort_child(struct sock *sk)
+{
+	toy_send_rst(sk);
+	toy_close_sk(sk);
+}
+
+/* Closes a listener: refuse new connects, reset what was not accepted. */
+static void toy_close_listener(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *child, *tmp;
+	LIST_HEAD(queue);
+
+	toy_lock(sk);
+	toy_set_state(sk, TCP_CLOSE);
+	list_splice_init(&tsk->accept_q, &queue);
+	toy_unlock(sk);
+	wake_up_interruptible_all(&tsk->backlog_wait);
+	sk->sk_state_change(sk);
+
+	list_for_each_entry_safe(child, tmp, &queue, accept_node) {
+		list_del_init(&child->accept_node);
+		sk_acceptq_removed(sk);
+		toy_abort_child(&child->sk);
+	}
+}
+
+/*
+ * Tears down @sk and drops the reference its owner held (the struct
+ * socket, or the accept queue for a child never accepted).
+ */
+static void toy_close_sk(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer;
+
+	toy_port_unbind(sk);
+	toy_sock_unlink(sk);
+	if (sk->sk_state == TCP_LISTEN)
+		toy_close_listener(sk);
+	else
+		toy_close_connection(sk);
+	sock_set_flag(sk, SOCK_DEAD);
+
+	peer = toy_peer(tsk);
+	if (peer) {
+		/* Our sk stays readable for the peer through its own ref. */
+		smp_store_release(&tsk->peer, NULL);
+		sock_put(&peer->sk);
+	}
+	sock_put(sk);
+}
+
+static int toy_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	sock_orphan(sk);
+	sock->sk = NULL;
+	toy_close_sk(sk);
+	return 0;
+}
+
+/* Whether the listener can take one more connection. */
+static bool toy_backlog_room(const struct sock *lsk)
+{
+	return READ_ONCE(lsk->sk_ack_backlog) <=
+	       READ_ONCE(lsk->sk_max_ack_backlog);
+}
+
+/*
+ * The handshake proper, once the listener had room: the child is counted
+ * in the listener's backlog but is not yet on its queue.
+ */
+static void toy_handshake(struct sock *sk, struct sock *lsk,
+			  struct sock *child)
+{
+	struct toy_sock *tchild = toy_sk(child);
+	struct toy_sock *tsk = toy_sk(sk);
+	bool queued = false;
+
+	tchild->port = toy_sk(lsk)->port;
+	toy_set_state(child, TCP_SYN_RECV);
+	toy_sock_link(child);
+	toy_set_peercred(child, task_tgid(current), current_cred());
+	toy_copy_peercred(sk, lsk);
+	toy_link_peers(sk, child);
+
+	toy_segment(child, tsk->port, "SYN-ACK", 0);
+	toy_lock(sk);
+	toy_set_state(sk, TCP_ESTABLISHED);
+	toy_unlock(sk);
+	toy_segment(sk, tchild->port, "ACK", 0);
+	toy_lock(child);
+	toy_set_state(child, TCP_ESTABLISHED);
+	toy_unlock(child);
+
+	toy_lock(lsk);
+	if (lsk->sk_state == TCP_LISTEN) {
+		list_add_tail(&tchild->accept_node, &toy_sk(lsk)->accept_q);
+		queued = true;
+	} else {
+		sk_acceptq_removed(lsk);
+	}
+	toy_unlock(lsk);
+	if (queued)
+		lsk->sk_data_ready(lsk);
+	else
+		toy_abort_child(child);	/* the listener closed meanwhile */
+}
+
+/*
+ * Sends a SYN to the listener on @port.  Returns 1 when the handshake is
+ * done, 0 when the caller should wait for room in the backlog (it is then
+ * on the listener's backlog_wait queue), or an error.
+ */
+static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
+		       struct wait_queue_entry *wait)
+{
+	prepare_to_wait(&toy_sk(lsk)->backlog_wait, wait, TASK_INTERRUPTIBLE);
+	toy_lock(lsk);
+	if (lsk->sk_state != TCP_LISTEN) {
+		toy_unlock(lsk);
+		return -ECONNREFUSED;
+	}
+	if (!toy_backlog_room(lsk)) {
+		toy_unlock(lsk);
+		return 0;
+	}
+	sk_acceptq_added(lsk);
+	toy_unlock(lsk);
+	toy_segment(sk, toy_sk(lsk)->port, "SYN", 0);
+	toy_handshake(sk, lsk, child);
+	return 1;
+}
+
+static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
+			  long timeo)
+{
+	DEFINE_WAIT(wait);
+	struct sock *lsk;
+	int err;
+
+	for (;;) {
+		lsk = toy_port_lookup(sock_net(sk), sk->sk_type, port);
+		if (!lsk) {
+			toy_segment(sk, port, "SYN", 0);
+			return -ECONNREFUSED;	/* nobody there: RST */
+		}
+		err = toy_try_syn(sk, lsk, child, &wait);
+		if (!err) {
+			if (!timeo)
+				err = -EAGAIN;
+			else if (signal_pending(current))
+				err = sock_intr_errno(timeo);
+			else
+				timeo = schedule_timeout(timeo);
+		}
+		finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
+		sock_put(lsk);
+		if (err)
+			return err < 0 ? err : 0;
+	}
+}
+
+static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
+		       int flags)
+{
+	struct sock *sk = sock->sk;
+	struct sock *child;
+	u32 port;
+	int err;
+
+	err = toy_check_addr(uaddr, alen, &port);
+	if (err)
+		return err;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (toy_peer(toy_sk(sk)) || sk->sk_state != TCP_CLOSE) {
+		err = -EISCONN;
+		goto out;
+	}
+	if (!toy_sk(sk)->bound) {
+		err = toy_port_bind(sk, 0);
+		if (err)
+			goto out;
+	}
+	/* Allocated before the handshake so that it cannot fail halfway. */
+	child = toy_sk_alloc(sock_net(sk), NULL, sk->sk_type, GFP_KERNEL, 0);
+	if (!child) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	toy_lock(sk);
+	toy_set_state(sk, TCP_SYN_SENT);
+	toy_unlock(sk);
+	err = toy_do_connect(sk, port, child,
+			     sock_sndtimeo(sk, flags & O_NONBLOCK));
+	if (err) {
+		toy_lock(sk);
+		toy_set_state(sk, TCP_CLOSE);
+		toy_unlock(sk);
+		sock_set_flag(child, SOCK_DEAD);
+		sk_free(child);
+		goto out;
+	}
+	sock->state = SS_CONNECTED;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* Takes the first established child off @sk's accept queue, if any. */
+static struct sock *toy_accept_dequeue(struct sock *sk, int *err)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *child = NULL;
+
+	toy_lock(sk);
+	if (sk->sk_state != TCP_LISTEN) {
+		*err = -EINVAL;
+	} else {
+		child = list_first_entry_or_null(&tsk->accept_q,
+						 struct toy_sock, accept_node);
+		if (child) {
+			list_del_init(&child->accept_node);
+			sk_acceptq_removed(sk);
+		}
+	}
+	toy_unlock(sk);
+	if (child)
+		wake_up_interruptible(&tsk->backlog_wait);
+	return child ? &child->sk : NULL;
+}
+
+static int toy_do_accept(struct socket *sock, struct socket *newsock,
+			 int flags)
+{
+	struct sock *sk = sock->sk;
+	struct sock *child;
+	DEFINE_WAIT(wait);
+	long timeo;
+	int err = 0;
+
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return -EINVAL;
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	for (;;) {
+		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
+					  TASK_INTERRUPTIBLE);
+		child = toy_accept_dequeue(sk, &err);
+		if (child || err)
+			break;
+		if (!timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			break;
+		}
+		timeo = schedule_timeout(timeo);
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	if (!child)
+		return err;
+
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	return 0;
+}
+
+TOY_DEFINE_ACCEPT(toy_accept, toy_do_accept)
+
+static int toy_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct toy_sock *peer;
+	int err = 0;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	how++;	/* SHUT_RD -> RCV_SHUTDOWN, SHUT_WR -> SEND_SHUTDOWN */
+
+	lock_sock(sk);
+	peer = toy_peer(toy_sk(sk));
+	if (sk->sk_state == TCP_LISTEN) {
+		/* As TCP: SHUT_RD stops a listener and wakes accept(). */
+		if (how & RCV_SHUTDOWN) {
+			toy_port_unbind(sk);
+			toy_close_listener(sk);
+		}
+		goto out;
+	}
+	if (!peer || sk->sk_state == TCP_CLOSE) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	if (how & RCV_SHUTDOWN) {
+		toy_lock(sk);
+		sk->sk_shutdown |= RCV_SHUTDOWN;
+		toy_unlock(sk);
+		/* The peer's writes now fail with EPIPE, as with AF_UNIX. */
+		toy_lock(&peer->sk);
+		peer->sk.sk_shutdown |= SEND_SHUTDOWN;
+		toy_unlock(&peer->sk);
+		peer->sk.sk_state_change(&peer->sk);
+		sk->sk_state_change(sk);
+	}
+	if (how & SEND_SHUTDOWN)
+		toy_send_fin(sk, false);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* Room for one more write: our SO_SNDBUF and the peer's SO_RCVBUF. */
+static bool toy_send_room(struct sock *sk, struct toy_sock *peer)
+{
+	return sk_wmem_alloc_get(sk) < READ_ONCE(sk->sk_sndbuf) &&
+	       atomic_read(&peer->rq_mem) < READ_ONCE(peer->sk.sk_rcvbuf);
+}
+
+/* Poll's and write_space's notion of writable, with hysteresis. */
+static bool toy_writable(struct sock *sk)
+{
+	struct toy_sock *peer = toy_peer(toy_sk(sk));
+
+	if (!peer)
+		return true;
+	return (sk_wmem_alloc_get(sk) << 1) < READ_ONCE(sk->sk_sndbuf) &&
+	       (atomic_read(&peer->rq_mem) << 1) <
+	       READ_ONCE(peer->sk.sk_rcvbuf);
+}
+
+/*
+ * Runs when the peer frees an skb we sent (it was read): wakes writers
+ * once there is room again.
+ */
+void toy_write_space(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	if (!toy_writable(sk))
+		return;
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT |
+						EPOLLWRNORM | EPOLLWRBAND);
+	if (wq && wq->fasync_list)
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+/* Waits for toy_send_room(); 0, or the error the write must return. */
+static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
+{
+	DEFINE_WAIT(wait);
+	int err = 0;
+
+	for (;;) {
+		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		err = sock_error(sk);
+		if (err)
+			break;
+		if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
+			err = -EPIPE;
+			break;
+		}
+		if (toy_send_room(sk, peer))
+			break;
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = schedule_timeout(*timeo);
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	return err;
+}
+
+/* Largest piece of a stream write that goes into one skb. */
+#define TOY_STREAM_CHUNK	(64 * 1024)
+
+static int toy_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct toy_sock *tsk = toy_sk(sk);
+	bool record = sk->sk_type == SOCK_SEQPACKET;
+	struct toy_sock *peer = toy_peer(tsk);
+	struct sk_buff *skb;
+	size_t sent = 0, size;
+	long timeo;
+	int err = 0;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (!peer)
+		return -ENOTCONN;
+	if (!len && !record)
+		return 0;
+	if (record && len > min(READ_ONCE(sk->sk_sndbuf),
+				READ_ONCE(peer->sk.sk_rcvbuf)))
+		return -EMSGSIZE;
+
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	do {
+		err = toy_wait_room(sk, peer, &timeo);
+		if (err)
+			break;
+		size = record ? len : min_t(size_t, len - sent,
+					    TOY_STREAM_CHUNK);
+		skb = toy_alloc_skb(sk, msg, size, &err);
+		if (!skb)
+			break;
+		err = toy_enqueue(&peer->sk, skb, tsk->port);
+		if (err) {
+			kfree_skb(skb);
+			break;
+		}
+		sent += size;
+	} while (sent < len);
+
+	if (sent)
+		return sent;
+	toy_send_sigpipe(err, msg->msg_flags);
+	return err;
+}
+
+static int toy_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		       int flags)
+{
+	struct sock *sk = sock->sk;
+
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN || !toy_peer(toy_sk(sk)))
+		return -ENOTCONN;
+	if (sk->sk_type == SOCK_SEQPACKET)
+		return toy_recv_record(sk, msg, len, flags);
+	return toy_recv_stream(sk, msg, len, flags);
+}
+
+static __poll_t toy_poll(struct file *file, struct socket *sock,
+			 poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct toy_sock *tsk = toy_sk(sk);
+	__poll_t mask = 0;
+	u8 shutdown;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_LISTEN)
+		return list_empty_careful(&tsk->accept_q) ? 0 :
+		       EPOLLIN | EPOLLRDNORM;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (!toy_peer(tsk) || (shutdown & SEND_SHUTDOWN))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	else if (toy_writable(sk))
+		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	else
+		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+	return mask;
+}
+
+/* socketpair(): two unbound sockets, already ESTABLISHED. */
+int toy_socketpair(struct socket *a, struct socket *b)
+{
+	const struct cred *cred = current_cred();
+	struct pid *pid = task_tgid(current);
+
+	toy_set_peercred(a->sk, pid, cred);
+	toy_set_peercred(b->sk, pid, cred);
+	toy_link_peers(a->sk, b->sk);
+	toy_set_state(a->sk, TCP_ESTABLISHED);
+	toy_set_state(b->sk, TCP_ESTABLISHED);
+	a->state = SS_CONNECTED;
+	b->state = SS_CONNECTED;
+	return 0;
+}
+
+#define TOY_CONN_OPS(_type_ops)						\
+const struct proto_ops _type_ops = {					\
+	.family		= PF_TOY,					\
+	.owner		= THIS_MODULE,					\
+	.release	= toy_release,					\
+	.bind		= toy_bind,					\
+	.connect	= toy_connect,					\
+	.socketpair	= toy_socketpair,				\
+	.accept		= toy_accept,					\
+	.getname	= toy_getname,					\
+	.poll		= toy_poll,					\
+	.ioctl		= toy_ioctl,					\
+	.listen		= toy_listen,					\
+	.shutdown	= toy_shutdown,					\
+	.sendmsg	= toy_sendmsg,					\
+	.recvmsg	= toy_recvmsg,					\
+	.mmap		= sock_no_mmap,					\
+}
+
+TOY_CONN_OPS(toy_stream_ops);
+TOY_CONN_OPS(toy_seqpacket_ops);
