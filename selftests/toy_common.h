@@ -564,6 +564,24 @@ static inline void toy_pattern(void *buf, size_t len, uint64_t off)
 /* ---- processes ------------------------------------------------------ */
 
 /*
+ * fork() for helper processes: the child gets an alarm so that a helper
+ * stuck because of a bug can never outlive the test (and keep the test
+ * output pipe open).
+ */
+#define TOY_CHILD_ALARM 120
+static inline pid_t toy_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0)
+		alarm(TOY_CHILD_ALARM);
+	return pid;
+}
+
+/*
  * Wait for pid; returns its exit status (0..255), 128 + signal if it was
  * killed, or -1 if waitpid failed.
  */
