@@ -33,6 +33,9 @@ FIXTURE_TEARDOWN(pair)
 
 static volatile sig_atomic_t got_sigpipe;
 
+/* an unmapped user address the compiler cannot see through */
+static void *volatile bad_addr = (void *)8;
+
 static void on_sigpipe(int sig)
 {
 	(void)sig;
@@ -433,10 +436,10 @@ TEST_F(pair, efault_recv_leaves_data)
 	ASSERT_EQ(100, write(self->a, want, 100));
 	ASSERT_EQ(0, wait_proc_rq(self->b, 100));
 	errno = 0;
-	EXPECT_EQ(-1, read(self->b, (void *)8, 100));
+	EXPECT_EQ(-1, read(self->b, bad_addr, 100));
 	EXPECT_EQ(EFAULT, errno);
 	errno = 0;
-	EXPECT_EQ(-1, recv(self->b, (void *)8, 100, MSG_DONTWAIT));
+	EXPECT_EQ(-1, recv(self->b, bad_addr, 100, MSG_DONTWAIT));
 	EXPECT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, proc_entry(self->b, &e));
 	EXPECT_EQ(100UL, e.rq);
@@ -487,7 +490,7 @@ TEST_F(pair, efault_send_queues_nothing)
 	struct toy_proc_entry e;
 
 	errno = 0;
-	EXPECT_EQ(-1, write(self->a, (void *)8, 100));
+	EXPECT_EQ(-1, write(self->a, bad_addr, 100));
 	EXPECT_EQ(EFAULT, errno);
 	errno = 0;
 	EXPECT_EQ(-1, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
