@@ -52,7 +52,7 @@
 extern int toy_family;
 
 struct toy_net {
-	spinlock_t lock;
+	spinlock_t lock;		/* ports, socks, next_ephemeral */
 	u32 next_ephemeral;
 	struct hlist_head ports[1 << TOY_PORT_HASH_BITS];
 	struct list_head socks;

@@ -1,33 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Differences between the kernel series af_toy builds against (6.1, 6.12).
- * Every version test of the module lives here.
+ * Every version difference of the module lives here; the TOY_HAVE_*
+ * symbols come from feature tests in Kbuild, which also catch
+ * distribution kernels that backport a change.
  */
 #ifndef _TOY_COMPAT_H
 #define _TOY_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/net.h>
 
 /*
- * 6.10 folded accept()'s flags and kern arguments into struct
- * proto_accept_arg.  TOY_DEFINE_ACCEPT(name, fn) defines a proto_ops
- * .accept entry point "name" that calls fn(sock, newsock, flags).
+ * 6.10 folded proto_ops.accept()'s flags and kern arguments into struct
+ * proto_accept_arg.  An accept entry point is declared as
+ *	int f(struct socket *sock, struct socket *newsock,
+ *	      TOY_ACCEPT_PARAMS(a))
+ * and reads the file flags with toy_accept_flags(a).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-#define TOY_DEFINE_ACCEPT(name, fn)					\
-static int name(struct socket *sock, struct socket *newsock,		\
-		struct proto_accept_arg *arg)				\
-{									\
-	return fn(sock, newsock, arg->flags);				\
+#ifdef TOY_HAVE_PROTO_ACCEPT_ARG
+static inline int toy_accept_flags(struct proto_accept_arg *arg)
+{
+	return arg->flags;
 }
+
+#define TOY_ACCEPT_PARAMS(arg)	struct proto_accept_arg *arg
 #else
-#define TOY_DEFINE_ACCEPT(name, fn)					\
-static int name(struct socket *sock, struct socket *newsock, int flags,\
-		bool kern)						\
-{									\
-	return fn(sock, newsock, flags);				\
+static inline int toy_accept_flags(int flags)
+{
+	return flags;
 }
+
+/* The kern argument is unused: children are user sockets. */
+#define TOY_ACCEPT_PARAMS(arg)	int arg, bool kern
 #endif
 
 #endif /* _TOY_COMPAT_H */

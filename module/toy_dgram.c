@@ -266,6 +266,7 @@ static int toy_dgram_release(struct socket *sock)
 
 	peer = toy_peer(tsk);
 	if (peer) {
+		/* Pairs with toy_peer() in toy_getname() and /proc. */
 		smp_store_release(&tsk->peer, NULL);
 		sock_put(&peer->sk);
 	}

@@ -16,6 +16,7 @@
 #include "af_toy.h"
 
 static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(&tn->lock)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 
@@ -31,6 +32,7 @@ static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 }
 
 static void toy_seq_stop(struct seq_file *seq, void *v)
+	__releases(&tn->lock)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 

@@ -63,6 +63,7 @@ static void toy_link_peers(struct sock *a, struct sock *b)
 	toy_sk(b)->peer_port = toy_sk(a)->port;
 	/* Pairs with toy_peer(): peer_port is visible before the peer. */
 	smp_store_release(&toy_sk(a)->peer, toy_sk(b));
+	/* Likewise for the other direction. */
 	smp_store_release(&toy_sk(b)->peer, toy_sk(a));
 }
 
@@ -242,7 +243,10 @@ static void toy_close_sk(struct sock *sk)
 
 	peer = toy_peer(tsk);
 	if (peer) {
-		/* Our sk stays readable for the peer through its own ref. */
+		/*
+		 * Pairs with toy_peer(); our sk stays readable for the peer
+		 * through the peer's own reference.
+		 */
 		smp_store_release(&tsk->peer, NULL);
 		sock_put(&peer->sk);
 	}
@@ -474,7 +478,11 @@ static int toy_do_accept(struct socket *sock, struct socket *newsock,
 	return 0;
 }
 
-TOY_DEFINE_ACCEPT(toy_accept, toy_do_accept)
+static int toy_accept(struct socket *sock, struct socket *newsock,
+		      TOY_ACCEPT_PARAMS(arg))
+{
+	return toy_do_accept(sock, newsock, toy_accept_flags(arg));
+}
 
 static int toy_shutdown(struct socket *sock, int how)
 {
