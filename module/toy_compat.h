@@ -14,8 +14,8 @@
  * 6.10 folded proto_ops.accept()'s flags and kern arguments into struct
  * proto_accept_arg.  An accept entry point is declared as
  *	int f(struct socket *sock, struct socket *newsock,
- *	      TOY_ACCEPT_PARAMS(a))
- * and reads the file flags with toy_accept_flags(a).
+ *	      TOY_ACCEPT_PARAMS)
+ * and reads the file flags with toy_accept_flags(arg).
  */
 #ifdef TOY_HAVE_PROTO_ACCEPT_ARG
 static inline int toy_accept_flags(struct proto_accept_arg *arg)
@@ -23,7 +23,7 @@ static inline int toy_accept_flags(struct proto_accept_arg *arg)
 	return arg->flags;
 }
 
-#define TOY_ACCEPT_PARAMS(arg)	struct proto_accept_arg *arg
+#define TOY_ACCEPT_PARAMS	struct proto_accept_arg *arg
 #else
 static inline int toy_accept_flags(int flags)
 {
@@ -31,7 +31,7 @@ static inline int toy_accept_flags(int flags)
 }
 
 /* The kern argument is unused: children are user sockets. */
-#define TOY_ACCEPT_PARAMS(arg)	int arg, bool kern
+#define TOY_ACCEPT_PARAMS	int arg, bool kern
 #endif
 
 #endif /* _TOY_COMPAT_H */

@@ -479,7 +479,7 @@ static int toy_do_accept(struct socket *sock, struct socket *newsock,
 }
 
 static int toy_accept(struct socket *sock, struct socket *newsock,
-		      TOY_ACCEPT_PARAMS(arg))
+		      TOY_ACCEPT_PARAMS)
 {
 	return toy_do_accept(sock, newsock, toy_accept_flags(arg));
 }
