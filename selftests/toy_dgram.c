@@ -512,6 +512,29 @@ TEST_F(dg, send_without_destination_edestaddrreq)
 	close(u);
 }
 
+TEST_F(dg, sendto_bad_address)
+{
+	struct sockaddr_toy a = toy_addr(self->pb);
+
+	/* too short */
+	EXPECT_EQ(-1, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
+			     sizeof(a) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	/* reserved must be zero */
+	a.stoy_reserved = 1;
+	EXPECT_EQ(-1, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
+			     sizeof(a)));
+	EXPECT_EQ(EINVAL, errno);
+	/* wrong family */
+	a.stoy_reserved = 0;
+	a.stoy_family = AF_INET;
+	EXPECT_EQ(-1, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
+			     sizeof(a)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	/* nothing arrived */
+	EXPECT_EQ(0, toy_poll(self->b, POLLIN, 0));
+}
+
 TEST_F(dg, destination_nobody_bound_econnrefused)
 {
 	long free_port = dg_free_port();

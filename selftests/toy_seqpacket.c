@@ -160,6 +160,88 @@ TEST_F(sp, unconnected_send_enotconn)
 	close(fd);
 }
 
+TEST_F(sp, connection_errors_like_stream)
+{
+	struct sockaddr_toy a;
+	socklen_t alen = sizeof(a);
+	long free_port;
+	char buf[4];
+	int fd;
+
+	/* already connected */
+	EXPECT_EQ(-1, toy_connect(self->c, self->port));
+	EXPECT_EQ(EISCONN, errno);
+	/* listen on a connected socket, accept on a non-listener */
+	EXPECT_EQ(-1, listen(self->c, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, accept(self->s, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	/* connect on a listener */
+	EXPECT_EQ(-1, toy_connect(self->l, self->port));
+	EXPECT_EQ(EINVAL, errno);
+	/* empty accept queue, non-blocking */
+	EXPECT_EQ(0, toy_set_nonblock(self->l, true));
+	EXPECT_EQ(-1, accept(self->l, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	/* SO_RCVTIMEO on an idle connection */
+	ASSERT_EQ(0, toy_set_timeo(self->s, SO_RCVTIMEO, 20000));
+	EXPECT_EQ(-1, recv(self->s, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* nobody bound / bound but not listening */
+	fd = toy_socket(SOCK_SEQPACKET);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, toy_bind(fd, 0));
+	free_port = toy_port(fd);
+	ASSERT_LT(0, free_port);
+	close(fd);
+	fd = toy_socket(SOCK_SEQPACKET);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, toy_connect(fd, free_port));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	close(fd);
+	fd = toy_socket(SOCK_SEQPACKET);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, toy_bind(fd, 0));
+	{
+		int c2 = toy_socket(SOCK_SEQPACKET);
+
+		ASSERT_LE(0, c2);
+		EXPECT_EQ(-1, toy_connect(c2, toy_port(fd)));
+		EXPECT_EQ(ECONNREFUSED, errno);
+		close(c2);
+	}
+	close(fd);
+
+	/* getpeername on an unconnected socket */
+	fd = toy_socket(SOCK_SEQPACKET);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, getpeername(fd, (struct sockaddr *)&a, &alen));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-1, shutdown(fd, SHUT_WR));
+	EXPECT_EQ(ENOTCONN, errno);
+	close(fd);
+}
+
+TEST_F(sp, reset_when_peer_closes_with_unread_records)
+{
+	char buf[8];
+
+	ASSERT_EQ(6, send(self->c, "unread", 6, 0));
+	close(self->s);		/* never read: the client is reset */
+	self->s = -1;
+	EXPECT_EQ(-1, recv(self->c, buf, sizeof(buf), 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(-1, send(self->c, "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EPIPE, errno);
+}
+
+TEST_F(sp, msg_oob_eopnotsupp)
+{
+	EXPECT_EQ(-1, send(self->c, "x", 1, MSG_OOB));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
 /* ---- records --------------------------------------------------------- */
 
 TEST_F(sp, record_boundaries)

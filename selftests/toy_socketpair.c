@@ -115,6 +115,22 @@ TEST_F(pair, addresses_cross)
 	EXPECT_EQ(p0, toy_peer_port(self->sv[1]));
 }
 
+TEST_F(pair, peercred_is_the_creator)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&uc, 0xff, sizeof(uc));
+		ASSERT_EQ(0, getsockopt(self->sv[i], SOL_SOCKET, SO_PEERCRED,
+					&uc, &len));
+		EXPECT_EQ(getpid(), uc.pid);
+		EXPECT_EQ(getuid(), uc.uid);
+		EXPECT_EQ(getgid(), uc.gid);
+	}
+}
+
 TEST_F(pair, proc_established_both_ends)
 {
 	struct toy_proc_entry e0, e1;
