@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - `make check`: from a fresh Debian 12 to a verdict.
+#   1. install missing host packages (apt-get, only what is missing)
+#   2. fetch the kernels of $KERNELS (default "6.1 6.12") into the cache
+#   3. build the selftests and userspace tools (static)
+#   4. VM runner self-test: a module that WARN_ONs must fail the run
+#   5. per kernel: build af_toy.ko (W=1, -Werror), run the selftests in the
+#      VM, print the TAP and "<release>: N passed, N failed"
+#   6. one final line "N passed, N failed" over all kernels
+# Exit status non-zero on any failure, kernel splat or timeout.
+# Logs: build/logs/ (<release>.tap, console-<release>.log).
+#
+# Usage: scripts/check.sh [--runner-only]
+
+set -eu
+
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
+BUILD=$REPO_DIR/build
+LOGS=$BUILD/logs
+read -r -a SERIES <<<"${KERNELS:-6.1 6.12}"
+VM_TIMEOUT=${VM_TIMEOUT:-1200}
+RUNNER_ONLY=0
+[ "${1:-}" = --runner-only ] && RUNNER_ONLY=1
+
+say() { printf 'check: %s\n' "$*" >&2; }
+die() { printf 'check: error: %s\n' "$*" >&2; exit 1; }
+
+cd "$REPO_DIR"
+T0=$(date +%s)
+mkdir -p "$LOGS"
+
+# ------------------------------------------------------------ host packages
+host_deps() {
+	local p missing=()
+	for p in qemu-system-x86 busybox-static cpio linux-headers-amd64 \
+		"linux-source-${AF_TOY_SOURCE_SERIES:-6.12}" gcc make libc6-dev; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ "${#missing[@]}" = 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing packages (run as root or install them): ${missing[*]}"
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -q install -y --no-install-recommends "${missing[@]}" >&2 ||
+		{ apt-get -q update >&2 && apt-get -q install -y --no-install-recommends "${missing[@]}" >&2; } ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+# ------------------------------------------------------- runner self-test
+runner_selftest() {
+	local s=${SERIES[${#SERIES[@]} - 1]} ko rc=0 log=$LOGS/console-runner-selftest.log
+	say "runner self-test: booting a module that WARN_ONs ($s)"
+	ko=$("$SCRIPT_DIR/build-module.sh" --kernel "$s" --src "$SCRIPT_DIR/selftest-warn" \
+		--out selftest-warn 2>"$LOGS/build-selftest-warn.log") ||
+		{ cat "$LOGS/build-selftest-warn.log" >&2; die "cannot build scripts/selftest-warn"; }
+	"$SCRIPT_DIR/vm" --kernel "$s" --load "$ko" --exec 'echo toy_warn loaded' \
+		--timeout 300 --console-log "$log" >/dev/null 2>"$LOGS/runner-selftest.log" || rc=$?
+	if [ "$rc" = 126 ] && grep -q 'WARNING:.*toy_warn' "$log"; then
+		echo "runner self-test: planted WARN detected: ok"
+	else
+		cat "$LOGS/runner-selftest.log" >&2
+		echo "runner self-test: planted WARN NOT detected (vm exit $rc): FAIL"
+		return 1
+	fi
+}
+
+host_deps
+if [ "$RUNNER_ONLY" = 1 ]; then
+	runner_selftest
+	exit
+fi
+
+say "kernels: ${SERIES[*]}"
+"$SCRIPT_DIR/kernels.sh" "${SERIES[@]}" >"$LOGS/kernels.txt"
+HARNESS=$("$SCRIPT_DIR/kernels.sh" --print-harness)
+
+say "building selftests and userspace"
+[ -f selftests/Makefile ] || die "selftests/Makefile missing"
+make --no-print-directory -C selftests OUT="$BUILD/selftests" HARNESS_DIR="$HARNESS" >&2 ||
+	die "selftests build failed"
+if [ -f userspace/Makefile ]; then
+	make --no-print-directory -C userspace OUT="$BUILD/userspace" >&2 ||
+		die "userspace build failed"
+fi
+mkdir -p "$BUILD/userspace"
+
+FAIL=0
+runner_selftest || FAIL=1
+
+TOTAL_PASS=0
+TOTAL_FAIL=0
+SUMMARY=()
+for s in "${SERIES[@]}"; do
+	rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
+	note=
+	if ! ko=$("$SCRIPT_DIR/build-module.sh" --kernel "$s"); then
+		SUMMARY+=("$rel: module build FAILED")
+		FAIL=1
+		continue
+	fi
+	tap=$LOGS/$rel.tap
+	con=$LOGS/console-$rel.log
+	rc=0
+	"$SCRIPT_DIR/vm" --kernel "$s" --module "$ko" \
+		--add "$BUILD/selftests:/selftests" --add "$BUILD/userspace:/usr/bin" \
+		--timeout "$VM_TIMEOUT" --console-log "$con" --output "$tap" || rc=$?
+	read -r pass fail < <(sed -n 's/^\(# \)*# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\2 \3/p' "$tap" |
+		awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+	case "$rc" in
+	0) ;;
+	124) note=", TIMEOUT" ;;
+	125) note=", guest crashed (no exit status)" ;;
+	126) note=", KERNEL SPLAT (see $con)" ;;
+	*) [ "$fail" -gt 0 ] || note=", runner exit $rc" ;;
+	esac
+	[ "$rc" = 0 ] || FAIL=1
+	[ "$fail" = 0 ] || FAIL=1
+	TOTAL_PASS=$((TOTAL_PASS + pass))
+	TOTAL_FAIL=$((TOTAL_FAIL + fail))
+	SUMMARY+=("$rel: $pass passed, $fail failed$note")
+	echo "$rel: $pass passed, $fail failed$note"
+done
+
+echo
+for l in "${SUMMARY[@]}"; do echo "$l"; done
+echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+say "done in $(($(date +%s) - T0))s; logs in $LOGS"
+exit "$FAIL"
