@@ -80,3 +80,6 @@ clean:
 	rm -rf $(BUILD)
 	rm -f *.ko *.o *.mod *.mod.c .*.cmd Module.symvers modules.order .module-common.o
 	rm -f module/*.o module/.*.cmd module/*.o.d
+
+# Extra targets live in mk/*.mk, one file per concern (bench, debug, install...).
+-include $(sort $(wildcard mk/*.mk))
