@@ -69,6 +69,9 @@ fi
 
 dest=$BUILD/$release${out:+/$out}
 mkdir -p "$dest"
+# one build per directory at a time (parallel `make check`/`make run`)
+exec 9>"$dest.lock"
+flock 9
 # Copy the sources (only what changed, keeping mtimes so kbuild stays
 # incremental). Kbuild at the top, plus module/ when building af_toy.
 copy() { # src-path dest-dir

@@ -31,6 +31,12 @@ die() { printf 'check: error: %s\n' "$*" >&2; exit 1; }
 cd "$REPO_DIR"
 T0=$(date +%s)
 mkdir -p "$LOGS"
+# one `make check` per tree at a time: they share build/ and build/logs/
+exec 8>"$BUILD/.check.lock"
+if ! flock -n 8; then
+	say "waiting for another make check in $REPO_DIR"
+	flock 8
+fi
 
 # ------------------------------------------------------------ host packages
 host_deps() {
