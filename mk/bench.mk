@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: toyperf (userspace/toyperf.c) over AF_TOY, AF_UNIX and TCP/UDP
+# loopback, in ONE VM boot per kernel of $(KERNELS) (-smp 2).  Prints the
+# table and saves build/bench/<release>.txt and .json.
+#
+#   make bench                         all kernels, 3 rounds
+#   make bench KERNELS=6.1             one kernel
+#   make bench BENCH_ARGS=--quick      1 short round (smoke run)
+#   make bench BENCH_ARGS="--only stream,pingpong --rounds 5"
+#   make bench BENCH_ARGS=--profile    also sample the kernel (profile in .txt)
+
+BENCH_ARGS ?=
+BENCH_TIMEOUT ?= 1500
+BENCH_DIR := $(BUILD)/bench
+
+.PHONY: bench
+
+bench: userspace
+	@set -e; mkdir -p $(BENCH_DIR) $(BUILD)/logs; \
+	for k in $(KERNELS); do \
+		rel=$$(scripts/kernels.sh --print-release $$k); \
+		echo "bench: $$rel: building af_toy.ko"; \
+		ko=$$(scripts/build-module.sh --kernel $$k | grep '/af_toy\.ko$$' | head -n1); \
+		[ -n "$$ko" ] || { echo "bench: $$rel: build-module.sh printed no af_toy.ko" >&2; exit 1; }; \
+		echo "bench: $$rel: booting one VM (TCG: several minutes)"; \
+		rc=0; \
+		scripts/vm --kernel $$k --smp 2 --load "$$ko" \
+			--add $(BUILD)/userspace:/usr/bin \
+			--add scripts/bench-guest.sh:/bin/bench-guest \
+			--timeout $(BENCH_TIMEOUT) \
+			--console-log $(BUILD)/logs/console-bench-$$rel.log \
+			--output $(BENCH_DIR)/$$rel.raw \
+			--exec "/bin/bench-guest $(BENCH_ARGS)" || rc=$$?; \
+		touch $(BENCH_DIR)/$$rel.raw; \
+		tr -d '\r' <$(BENCH_DIR)/$$rel.raw | sed '/^@@JSON@@/,$$d' >$(BENCH_DIR)/$$rel.txt; \
+		tr -d '\r' <$(BENCH_DIR)/$$rel.raw | sed '1,/^@@JSON@@/d' >$(BENCH_DIR)/$$rel.json; \
+		if [ $$rc != 0 ]; then echo "bench: $$rel: VM exit status $$rc (see $(BUILD)/logs/console-bench-$$rel.log)"; fi; \
+		echo "bench: $$rel: saved $(BENCH_DIR)/$$rel.txt and $(BENCH_DIR)/$$rel.json"; \
+	done; \
+	echo; echo "== bench summary"; \
+	for k in $(KERNELS); do \
+		rel=$$(scripts/kernels.sh --print-release $$k); \
+		echo; echo "$$rel:"; \
+		sed -n '/^workload /,$$p' $(BENCH_DIR)/$$rel.txt | sed '/^## profile/,$$d'; \
+	done

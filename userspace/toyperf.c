@@ -1,0 +1,1105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toyperf: the same workloads over AF_TOY, AF_UNIX and TCP/UDP loopback,
+ * interleaved and repeated in one run, reported side by side with the
+ * AF_TOY/AF_UNIX ratio and the performance goals of issue 6.
+ *
+ *   toyperf [--quick] [--rounds N] [--time SEC] [--only WORKLOAD[,..]]
+ *           [--json FILE] [--profile] [--list]
+ *
+ * Workloads (peers are separate processes, connected before the clock
+ * starts; every measurement runs for a bounded time):
+ *   stream-64 stream-4k stream-64k  one writer writes N-byte chunks, one
+ *                                   reader drains with a 64 KiB buffer; MB/s
+ *   seqpacket-64 seqpacket-4k       records per second (no TCP)
+ *   dgram-64 dgram-4k               datagrams received per second (UDP for
+ *                                   the IP column; its losses are reported)
+ *   pingpong                        1-byte round trip over STREAM, µs
+ *   connect                         connect+accept+close per second
+ *   dual-stream                     two 64 KiB stream pairs at once, one
+ *                                   pair per CPU; aggregate MB/s
+ *
+ * The figure of a cell is the median over the rounds.  --profile samples
+ * the kernel (perf_event_open cpu-clock, all CPUs, with call chains) while
+ * the AF_TOY and AF_UNIX cells run and prints where the time went, by
+ * symbol, self and inclusive.  It is a benchmark: the exit status says
+ * nothing about the goals.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+
+#include <linux/toy.h>
+
+#define NFAM 3
+enum { F_TOY, F_UNIX, F_IP };
+static const char *const fam_name[NFAM] = { "AF_TOY", "AF_UNIX", "TCP" };
+static const char *const fam_key[NFAM] = { "toy", "unix", "tcp" };
+static int toy_family = AF_TOY;
+
+static double run_time = 0.5;		/* seconds per measurement */
+static int rounds = 3;
+static bool profile;
+
+enum kind { K_STREAM, K_SEQPACKET, K_DGRAM, K_PINGPONG, K_CONNECT, K_DUAL };
+
+struct workload {
+	const char *name;
+	const char *label;
+	enum kind kind;
+	size_t size;
+	const char *unit;
+	bool lower_better;
+	double goal;			/* AF_TOY/AF_UNIX; 0 = none */
+};
+
+static const struct workload workloads[] = {
+	{ "stream-64", "stream 64 B", K_STREAM, 64, "MB/s", false, 0 },
+	{ "stream-4k", "stream 4 KiB", K_STREAM, 4096, "MB/s", false, 1.0 },
+	{ "stream-64k", "stream 64 KiB", K_STREAM, 65536, "MB/s", false, 1.2 },
+	{ "seqpacket-64", "seqpacket 64 B", K_SEQPACKET, 64, "kmsg/s", false, 1.0 },
+	{ "seqpacket-4k", "seqpacket 4 KiB", K_SEQPACKET, 4096, "kmsg/s", false, 1.0 },
+	{ "dgram-64", "dgram 64 B", K_DGRAM, 64, "kmsg/s", false, 0 },
+	{ "dgram-4k", "dgram 4 KiB", K_DGRAM, 4096, "kmsg/s", false, 0 },
+	{ "pingpong", "ping-pong 1 B RTT", K_PINGPONG, 1, "us", true, 0.9 },
+	{ "connect", "connect+accept+close", K_CONNECT, 0, "k/s", false, 1.0 },
+	{ "dual-stream", "2 stream pairs 64 KiB", K_DUAL, 65536, "MB/s", false, 0 },
+};
+#define NWL (sizeof(workloads) / sizeof(workloads[0]))
+
+struct result {
+	double value;			/* in the workload's unit; <0 = n/a */
+	double loss;			/* UDP: fraction of datagrams lost */
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "toyperf: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------ addresses */
+
+union addr {
+	struct sockaddr sa;
+	struct sockaddr_toy toy;
+	struct sockaddr_un un;
+	struct sockaddr_in in;
+};
+
+static int sock_domain(int fam)
+{
+	return fam == F_TOY ? toy_family : fam == F_UNIX ? AF_UNIX : AF_INET;
+}
+
+static int new_socket(int fam, int type)
+{
+	int fd = socket(sock_domain(fam), type, 0);
+
+	if (fd < 0)
+		return -1;
+	if (fam == F_IP && type == SOCK_STREAM) {
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	return fd;
+}
+
+/* A bound socket (listening if @listen_too); its address in @a. */
+static int bound_socket(int fam, int type, bool listen_too, union addr *a,
+			socklen_t *alen)
+{
+	static unsigned int seq;
+	int fd = new_socket(fam, type);
+
+	if (fd < 0)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	switch (fam) {
+	case F_TOY:
+		a->toy.stoy_family = toy_family;
+		*alen = sizeof(a->toy);
+		break;
+	case F_UNIX:
+		a->un.sun_family = AF_UNIX;
+		/* abstract name */
+		*alen = offsetof(struct sockaddr_un, sun_path) + 1 +
+			snprintf(a->un.sun_path + 1, sizeof(a->un.sun_path) - 1,
+				 "toyperf-%d-%u", getpid(), seq++);
+		break;
+	default:
+		a->in.sin_family = AF_INET;
+		a->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*alen = sizeof(a->in);
+		break;
+	}
+	if (bind(fd, &a->sa, *alen) < 0)
+		goto fail;
+	if (fam != F_UNIX && getsockname(fd, &a->sa, alen) < 0)
+		goto fail;
+	if (listen_too && listen(fd, 4096) < 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* A connected STREAM or SEQPACKET pair made with listen/connect/accept. */
+static int conn_pair(int fam, int type, int sv[2])
+{
+	union addr a;
+	socklen_t alen;
+	int lfd, c, s;
+
+	lfd = bound_socket(fam, type, true, &a, &alen);
+	if (lfd < 0)
+		return -1;
+	c = new_socket(fam, type);
+	if (c < 0 || connect(c, &a.sa, alen) < 0) {
+		close(lfd);
+		if (c >= 0)
+			close(c);
+		return -1;
+	}
+	s = accept(lfd, NULL, NULL);
+	close(lfd);
+	if (s < 0) {
+		close(c);
+		return -1;
+	}
+	sv[0] = c;
+	sv[1] = s;
+	return 0;
+}
+
+static void set_rcvtimeo(int fd, double sec)
+{
+	struct timeval tv = { (time_t)sec, (long)((sec - (long)sec) * 1e6) };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* ------------------------------------------------ child process helpers */
+
+struct report {
+	double count;			/* bytes or messages */
+	double t_end;			/* time of the last one */
+	double extra;
+};
+
+static pid_t spawn(int pfd[2])
+{
+	pid_t pid;
+
+	if (pipe(pfd) < 0)
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	return pid;
+}
+
+static void child_report(int wfd, const struct report *r)
+{
+	if (write(wfd, r, sizeof(*r)) != sizeof(*r))
+		_exit(1);
+	_exit(0);
+}
+
+static int collect(pid_t pid, int rfd, struct report *r)
+{
+	ssize_t n = read(rfd, r, sizeof(*r));
+	int status;
+
+	close(rfd);
+	waitpid(pid, &status, 0);
+	return n == sizeof(*r) ? 0 : -1;
+}
+
+static char *buffer(size_t size)
+{
+	char *p = malloc(size);
+
+	if (!p)
+		die("malloc");
+	memset(p, 'x', size);
+	return p;
+}
+
+/* Reader side of a byte stream: drains until EOF. */
+static void drain_stream(int fd, int wfd)
+{
+	struct report r = { 0 };
+	char *buf = buffer(65536);
+	ssize_t n;
+
+	while ((n = read(fd, buf, 65536)) > 0)
+		r.count += n;
+	r.t_end = now();
+	child_report(wfd, &r);
+}
+
+/* Writes @size-byte chunks until @deadline; returns bytes written. */
+static double write_until(int fd, size_t size, double deadline)
+{
+	char *buf = buffer(size);
+	double total = 0;
+	unsigned int i = 0;
+	ssize_t n;
+
+	for (;;) {
+		if ((++i & 15) == 0 || size >= 4096)
+			if (now() >= deadline)
+				break;
+		n = write(fd, buf, size);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		total += n;
+	}
+	free(buf);
+	return total;
+}
+
+/* ------------------------------------------------------------ workloads */
+
+static double bench_stream(int fam, size_t size)
+{
+	struct report r;
+	int sv[2], pfd[2];
+	double t0;
+	pid_t pid;
+
+	if (conn_pair(fam, SOCK_STREAM, sv) < 0)
+		return -1;
+	pid = spawn(pfd);
+	if (!pid) {
+		close(pfd[0]);
+		close(sv[0]);
+		drain_stream(sv[1], pfd[1]);
+	}
+	close(pfd[1]);
+	close(sv[1]);
+	t0 = now();
+	write_until(sv[0], size, t0 + run_time);
+	shutdown(sv[0], SHUT_WR);
+	if (collect(pid, pfd[0], &r) < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	close(sv[0]);
+	return r.count / (r.t_end - t0) / 1e6;
+}
+
+static double bench_dual(int fam, size_t size)
+{
+	struct report r;
+	int sv[2][2], pfd[2][2], wpfd[2][2];
+	pid_t rpid[2], wpid[2];
+	double t0, total = 0, t_end = 0;
+	int i, ok = 0;
+
+	for (i = 0; i < 2; i++)
+		if (conn_pair(fam, SOCK_STREAM, sv[i]) < 0)
+			return -1;
+	t0 = now() + 0.02;
+	for (i = 0; i < 2; i++) {
+		rpid[i] = spawn(pfd[i]);
+		if (!rpid[i]) {
+			pin_cpu(i);
+			close(pfd[i][0]);
+			close(sv[i][0]);
+			drain_stream(sv[i][1], pfd[i][1]);
+		}
+		close(pfd[i][1]);
+		wpid[i] = spawn(wpfd[i]);
+		if (!wpid[i]) {
+			struct report w = { 0 };
+
+			pin_cpu(i);
+			close(wpfd[i][0]);
+			close(sv[i][1]);
+			while (now() < t0)
+				;
+			w.count = write_until(sv[i][0], size, t0 + run_time);
+			shutdown(sv[i][0], SHUT_WR);
+			child_report(wpfd[i][1], &w);
+		}
+		close(wpfd[i][1]);
+		close(sv[i][0]);
+		close(sv[i][1]);
+	}
+	for (i = 0; i < 2; i++) {
+		if (collect(wpid[i], wpfd[i][0], &r) == 0)
+			ok++;
+		if (collect(rpid[i], pfd[i][0], &r) == 0) {
+			ok++;
+			total += r.count;
+			if (r.t_end > t_end)
+				t_end = r.t_end;
+		}
+	}
+	if (ok != 4)
+		return -1;
+	return total / (t_end - t0) / 1e6;
+}
+
+/* SEQPACKET or DGRAM: messages per second (thousands). */
+static double bench_msgs(int fam, int type, size_t size, double *loss)
+{
+	struct report r;
+	int sv[2], pfd[2];
+	double t0, sent = 0, deadline;
+	union addr a;
+	socklen_t alen;
+	char *buf;
+	unsigned int i = 0;
+	pid_t pid;
+
+	*loss = -1;
+	if (type == SOCK_SEQPACKET) {
+		if (conn_pair(fam, type, sv) < 0)
+			return -1;
+	} else {
+		sv[1] = bound_socket(fam, type, false, &a, &alen);
+		if (sv[1] < 0)
+			return -1;
+		sv[0] = new_socket(fam, type);
+		if (sv[0] < 0 || connect(sv[0], &a.sa, alen) < 0) {
+			close(sv[1]);
+			if (sv[0] >= 0)
+				close(sv[0]);
+			return -1;
+		}
+	}
+	pid = spawn(pfd);
+	if (!pid) {
+		struct report rr = { 0 };
+		char *rbuf = buffer(size + 1);
+		ssize_t n;
+
+		close(pfd[0]);
+		close(sv[0]);
+		set_rcvtimeo(sv[1], 0.5);
+		for (;;) {
+			n = recv(sv[1], rbuf, size + 1, 0);
+			if (n <= 0 || n != (ssize_t)size) {
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n == 1 || n == 0)
+					rr.t_end = now();	/* end marker / EOF */
+				break;
+			}
+			rr.count++;
+			rr.t_end = now();
+		}
+		child_report(pfd[1], &rr);
+	}
+	close(pfd[1]);
+	close(sv[1]);
+	buf = buffer(size);
+	t0 = now();
+	deadline = t0 + run_time;
+	for (;;) {
+		if ((++i & 15) == 0 || size >= 4096)
+			if (now() >= deadline)
+				break;
+		if (send(sv[0], buf, size, 0) == (ssize_t)size)
+			sent++;
+		else if (errno != EINTR && errno != ENOBUFS)
+			break;
+	}
+	if (type == SOCK_SEQPACKET) {
+		shutdown(sv[0], SHUT_WR);
+	} else {
+		/* 1-byte end marker; sent thrice for UDP which may drop it */
+		for (i = 0; i < (fam == F_IP ? 3u : 1u); i++) {
+			send(sv[0], buf, 1, 0);
+			if (fam == F_IP)
+				usleep(20000);
+		}
+	}
+	free(buf);
+	if (collect(pid, pfd[0], &r) < 0 || r.count == 0) {
+		close(sv[0]);
+		return -1;
+	}
+	close(sv[0]);
+	if (fam == F_IP && type == SOCK_DGRAM)
+		*loss = sent > 0 ? (sent - r.count) / sent : 0;
+	return r.count / (r.t_end - t0) / 1e3;
+}
+
+static double bench_pingpong(int fam)
+{
+	struct report r;
+	int sv[2], pfd[2];
+	double t0, deadline, count = 0;
+	char c = 'p';
+	pid_t pid;
+
+	if (conn_pair(fam, SOCK_STREAM, sv) < 0)
+		return -1;
+	pid = spawn(pfd);
+	if (!pid) {
+		struct report rr = { 0 };
+
+		close(pfd[0]);
+		close(sv[0]);
+		while (read(sv[1], &c, 1) == 1 && write(sv[1], &c, 1) == 1)
+			rr.count++;
+		child_report(pfd[1], &rr);
+	}
+	close(pfd[1]);
+	close(sv[1]);
+	t0 = now();
+	deadline = t0 + run_time;
+	do {
+		if (write(sv[0], &c, 1) != 1 || read(sv[0], &c, 1) != 1)
+			break;
+		count++;
+	} while (now() < deadline);
+	deadline = now();
+	shutdown(sv[0], SHUT_WR);
+	collect(pid, pfd[0], &r);
+	close(sv[0]);
+	if (!count)
+		return -1;
+	return (deadline - t0) / count * 1e6;
+}
+
+static double bench_connect(int fam)
+{
+	struct report r;
+	union addr a;
+	socklen_t alen;
+	int lfd, pfd[2], fd;
+	double t0, deadline;
+	pid_t pid;
+
+	lfd = bound_socket(fam, SOCK_STREAM, true, &a, &alen);
+	if (lfd < 0)
+		return -1;
+	pid = spawn(pfd);
+	if (!pid) {
+		struct report rr = { 0 };
+
+		close(pfd[0]);
+		set_rcvtimeo(lfd, 0.5);
+		while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+			close(fd);
+			rr.count++;
+			rr.t_end = now();
+		}
+		child_report(pfd[1], &rr);
+	}
+	close(pfd[1]);
+	t0 = now();
+	deadline = t0 + run_time;
+	do {
+		fd = new_socket(fam, SOCK_STREAM);
+		if (fd < 0)
+			break;
+		if (connect(fd, &a.sa, alen) < 0) {
+			close(fd);
+			break;
+		}
+		close(fd);
+	} while (now() < deadline);
+	if (collect(pid, pfd[0], &r) < 0 || !r.count) {
+		close(lfd);
+		return -1;
+	}
+	close(lfd);
+	return r.count / (r.t_end - t0) / 1e3;
+}
+
+static struct result run_cell(const struct workload *w, int fam)
+{
+	struct result res = { -1, -1 };
+
+	switch (w->kind) {
+	case K_STREAM:
+		res.value = bench_stream(fam, w->size);
+		break;
+	case K_DUAL:
+		res.value = bench_dual(fam, w->size);
+		break;
+	case K_SEQPACKET:
+		if (fam != F_IP)
+			res.value = bench_msgs(fam, SOCK_SEQPACKET, w->size,
+					       &res.loss);
+		break;
+	case K_DGRAM:
+		res.value = bench_msgs(fam, SOCK_DGRAM, w->size, &res.loss);
+		break;
+	case K_PINGPONG:
+		res.value = bench_pingpong(fam);
+		break;
+	case K_CONNECT:
+		res.value = bench_connect(fam);
+		break;
+	}
+	return res;
+}
+
+/* ------------------------------------------------------------ profiling */
+
+struct ksym {
+	unsigned long addr;
+	char name[64];
+};
+
+static struct ksym *ksyms;
+static size_t nksyms;
+
+static int ksym_cmp(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void load_kallsyms(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[256], type, name[200], mod[64];
+	unsigned long addr;
+	size_t cap = 0;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		mod[0] = 0;
+		if (sscanf(line, "%lx %c %199s %63s", &addr, &type, name,
+			   mod) < 3)
+			continue;
+		if (!addr || (type != 't' && type != 'T'))
+			continue;
+		if (nksyms == cap) {
+			cap = cap ? cap * 2 : 65536;
+			ksyms = realloc(ksyms, cap * sizeof(*ksyms));
+			if (!ksyms)
+				die("realloc");
+		}
+		ksyms[nksyms].addr = addr;
+		snprintf(ksyms[nksyms].name, sizeof(ksyms[nksyms].name), "%.63s",
+			 name);
+		nksyms++;
+	}
+	fclose(f);
+	qsort(ksyms, nksyms, sizeof(*ksyms), ksym_cmp);
+}
+
+static int ksym_find(unsigned long ip)
+{
+	size_t lo = 0, hi = nksyms;
+
+	if (!nksyms || ip < ksyms[0].addr)
+		return -1;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ksyms[mid].addr <= ip)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (int)lo;
+}
+
+#define MAXCPU 8
+#define RING_PAGES 256
+
+struct prof {
+	int ncpu;
+	int fd[MAXCPU];
+	void *ring[MAXCPU];
+	size_t ring_size;
+};
+
+static int prof_start(struct prof *p)
+{
+	struct perf_event_attr attr;
+	long pg = sysconf(_SC_PAGESIZE);
+	int cpu;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	attr.sample_period = 250000;		/* ns: 4 kHz */
+	attr.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_CALLCHAIN;
+	attr.exclude_callchain_user = 1;
+	attr.disabled = 1;
+	p->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (p->ncpu > MAXCPU)
+		p->ncpu = MAXCPU;
+	p->ring_size = (RING_PAGES + 1) * pg;
+	for (cpu = 0; cpu < p->ncpu; cpu++) {
+		p->fd[cpu] = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, 0);
+		if (p->fd[cpu] < 0) {
+			perror("toyperf: perf_event_open");
+			return -1;
+		}
+		p->ring[cpu] = mmap(NULL, p->ring_size, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, p->fd[cpu], 0);
+		if (p->ring[cpu] == MAP_FAILED)
+			die("mmap perf ring");
+	}
+	for (cpu = 0; cpu < p->ncpu; cpu++)
+		ioctl(p->fd[cpu], PERF_EVENT_IOC_ENABLE, 0);
+	return 0;
+}
+
+struct symcount {
+	double self, incl;
+};
+
+static void prof_stop(struct prof *p, const char *title)
+{
+	struct symcount *cnt = calloc(nksyms + 1, sizeof(*cnt));
+	unsigned int *seen = calloc(nksyms + 1, sizeof(*seen));
+	double total = 0, user = 0, lost = 0;
+	unsigned int stamp = 0;
+	long pg = sysconf(_SC_PAGESIZE);
+	int cpu, *order;
+	size_t i, n;
+
+	if (!cnt || !seen)
+		die("calloc");
+	for (cpu = 0; cpu < p->ncpu; cpu++)
+		ioctl(p->fd[cpu], PERF_EVENT_IOC_DISABLE, 0);
+	for (cpu = 0; cpu < p->ncpu; cpu++) {
+		struct perf_event_mmap_page *mp = p->ring[cpu];
+		unsigned char *data = (unsigned char *)mp + pg;
+		uint64_t size = RING_PAGES * pg, head = mp->data_head, tail;
+
+		__sync_synchronize();
+		tail = head > size ? head - size : 0;
+		while (tail < head) {
+			struct perf_event_header hdr;
+			uint64_t rec[520];
+			size_t k;
+
+			for (k = 0; k < sizeof(hdr); k++)
+				((unsigned char *)&hdr)[k] =
+					data[(tail + k) % size];
+			if (hdr.size < sizeof(hdr) || hdr.size > sizeof(rec))
+				break;
+			for (k = 0; k < hdr.size; k++)
+				((unsigned char *)rec)[k] =
+					data[(tail + k) % size];
+			tail += hdr.size;
+			if (hdr.type == PERF_RECORD_LOST) {
+				lost += rec[2];
+				continue;
+			}
+			if (hdr.type != PERF_RECORD_SAMPLE)
+				continue;
+			/* rec[0] header, rec[1] ip, rec[2] nr, rec[3..] chain */
+			total++;
+			stamp++;
+			if (hdr.misc & PERF_RECORD_MISC_USER) {
+				user++;
+				continue;
+			}
+			{
+				int s = ksym_find(rec[1]);
+				uint64_t nr = rec[2], j;
+
+				cnt[s < 0 ? nksyms : (size_t)s].self++;
+				for (j = 0; j < nr && 3 + j < 520; j++) {
+					uint64_t ip = rec[3 + j];
+
+					if (ip >= PERF_CONTEXT_MAX)
+						continue;
+					s = ksym_find(ip);
+					i = s < 0 ? nksyms : (size_t)s;
+					if (seen[i] != stamp) {
+						seen[i] = stamp;
+						cnt[i].incl++;
+					}
+				}
+			}
+		}
+		munmap(p->ring[cpu], p->ring_size);
+		close(p->fd[cpu]);
+	}
+	printf("\n## profile %s: %.0f samples (%.0f%% user, %.0f lost)\n",
+	       title, total, total ? 100 * user / total : 0, lost);
+	n = nksyms + 1;
+	order = malloc(n * sizeof(*order));
+	if (!order)
+		die("malloc");
+	for (i = 0; i < n; i++)
+		order[i] = (int)i;
+	/* top by self, then top by inclusive */
+	for (int pass = 0; pass < 2 && total > 0; pass++) {
+		size_t k, best;
+
+		printf("%s\n", pass ? "  inclusive  self   symbol (top by inclusive)"
+				    : "  self   inclusive  symbol (top by self)");
+		for (k = 0; k < 30; k++) {
+			best = k;
+			for (i = k + 1; i < n; i++) {
+				double a = pass ? cnt[order[i]].incl : cnt[order[i]].self;
+				double b = pass ? cnt[order[best]].incl : cnt[order[best]].self;
+
+				if (a > b)
+					best = i;
+			}
+			int t = order[k];
+
+			order[k] = order[best];
+			order[best] = t;
+			t = order[k];
+			if ((pass ? cnt[t].incl : cnt[t].self) == 0)
+				break;
+			printf("  %5.1f%%  %5.1f%%  %s\n",
+			       100 * (pass ? cnt[t].incl : cnt[t].self) / total,
+			       100 * (pass ? cnt[t].self : cnt[t].incl) / total,
+			       (size_t)t == nksyms ? "[unknown]" : ksyms[t].name);
+		}
+	}
+	free(order);
+	free(cnt);
+	free(seen);
+}
+
+/* ----------------------------------------------------------------- main */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	double tmp[64];
+	int i, m = 0;
+
+	for (i = 0; i < n && m < 64; i++)
+		if (v[i] >= 0)
+			tmp[m++] = v[i];
+	if (!m)
+		return -1;
+	qsort(tmp, m, sizeof(double), cmp_double);
+	return m & 1 ? tmp[m / 2] : (tmp[m / 2 - 1] + tmp[m / 2]) / 2;
+}
+
+static void lo_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			perror("toyperf: bringing lo up");
+	}
+	close(fd);
+}
+
+static void read_family(void)
+{
+	FILE *f = fopen("/sys/module/af_toy/parameters/family", "r");
+	int fam;
+
+	if (f) {
+		if (fscanf(f, "%d", &fam) == 1 && fam > 0)
+			toy_family = fam;
+		fclose(f);
+	}
+}
+
+static void fmt(char *out, size_t n, double v)
+{
+	if (v < 0)
+		snprintf(out, n, "-");
+	else if (v >= 100)
+		snprintf(out, n, "%.0f", v);
+	else if (v >= 10)
+		snprintf(out, n, "%.1f", v);
+	else
+		snprintf(out, n, "%.2f", v);
+}
+
+static void usage(int status)
+{
+	size_t i;
+
+	fprintf(stderr,
+		"usage: toyperf [--quick] [--rounds N] [--time SEC] [--only W[,W..]]\n"
+		"               [--json FILE] [--profile] [--list]\n"
+		"workloads:");
+	for (i = 0; i < NWL; i++)
+		fprintf(stderr, " %s", workloads[i].name);
+	fprintf(stderr, "\n");
+	exit(status);
+}
+
+static bool selected(const char *only, const char *name)
+{
+	const char *p = only;
+	size_t len = strlen(name);
+
+	if (!only)
+		return true;
+	while (p && *p) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+		/* prefix match: "stream" selects stream-64/4k/64k */
+		{
+			const char *end = strchr(p, ',');
+			size_t plen = end ? (size_t)(end - p) : strlen(p);
+
+			if (plen < len && !strncmp(p, name, plen) &&
+			    name[plen] == '-')
+				return true;
+		}
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	static double vals[NWL][NFAM][64], losses[NWL][64];
+	const char *only = NULL, *json = NULL;
+	struct result med[NWL][NFAM];
+	double loss_med[NWL];
+	bool sel[NWL];
+	struct utsname u;
+	int i, r, f;
+	size_t w;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			rounds = 1;
+			run_time = 0.25;
+		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
+			rounds = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--time") && i + 1 < argc) {
+			run_time = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			only = argv[++i];
+		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			json = argv[++i];
+		} else if (!strcmp(argv[i], "--profile")) {
+			profile = true;
+		} else if (!strcmp(argv[i], "--list")) {
+			for (w = 0; w < NWL; w++)
+				printf("%s\n", workloads[w].name);
+			return 0;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(0);
+		} else {
+			usage(2);
+		}
+	}
+	if (rounds < 1 || rounds > 64 || run_time <= 0)
+		usage(2);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	read_family();
+	lo_up();
+	uname(&u);
+	for (w = 0; w < NWL; w++)
+		sel[w] = selected(only, workloads[w].name);
+	if (profile)
+		load_kallsyms();
+
+	printf("toyperf: kernel %s, %d round(s) x %.2f s per cell, median; "
+	       "%ld CPUs\n", u.release, rounds, run_time,
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	{
+		int fd = socket(toy_family, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			printf("toyperf: no AF_TOY (family %d): %s\n",
+			       toy_family, strerror(errno));
+		else
+			close(fd);
+	}
+
+	/* rounds outermost, families innermost: interleaved */
+	for (r = 0; r < rounds; r++) {
+		fprintf(stderr, "toyperf: round %d/%d\n", r + 1, rounds);
+		for (w = 0; w < NWL; w++) {
+			if (!sel[w])
+				continue;
+			for (f = 0; f < NFAM; f++) {
+				/* rotate the order so no family always goes first */
+				int ff = (f + r) % NFAM;
+				struct prof p;
+				bool prof_on = profile && ff != F_IP && r == 0;
+				struct result res;
+
+				if (prof_on && prof_start(&p) < 0)
+					prof_on = false;
+				res = run_cell(&workloads[w], ff);
+				if (prof_on) {
+					char title[96];
+
+					snprintf(title, sizeof(title), "%s %s",
+						 workloads[w].name, fam_name[ff]);
+					prof_stop(&p, title);
+				}
+				vals[w][ff][r] = res.value;
+				if (ff == F_IP)
+					losses[w][r] = res.loss;
+			}
+		}
+	}
+
+	for (w = 0; w < NWL; w++) {
+		for (f = 0; f < NFAM; f++)
+			med[w][f].value = median(vals[w][f], rounds);
+		loss_med[w] = median(losses[w], rounds);
+	}
+
+	printf("\n%-24s %-7s %10s %10s %10s %9s  %s\n", "workload", "unit",
+	       "AF_TOY", "AF_UNIX", "TCP/UDP", "TOY/UNIX", "goal");
+	for (w = 0; w < NWL; w++) {
+		const struct workload *wl = &workloads[w];
+		char c[NFAM][32], ratio[32], goal[48];
+		double t = med[w][F_TOY].value, un = med[w][F_UNIX].value;
+		double q = (t > 0 && un > 0) ? t / un : -1;
+
+		if (!sel[w])
+			continue;
+		for (f = 0; f < NFAM; f++)
+			fmt(c[f], sizeof(c[f]), med[w][f].value);
+		if (q >= 0)
+			snprintf(ratio, sizeof(ratio), "%.2fx", q);
+		else
+			snprintf(ratio, sizeof(ratio), "-");
+		if (!wl->goal)
+			goal[0] = 0;
+		else if (q < 0)
+			snprintf(goal, sizeof(goal), "%s %.1fx: n/a",
+				 wl->lower_better ? "<=" : ">=", wl->goal);
+		else
+			snprintf(goal, sizeof(goal), "%s %.1fx: %s",
+				 wl->lower_better ? "<=" : ">=", wl->goal,
+				 (wl->lower_better ? q <= wl->goal : q >= wl->goal)
+				 ? "met" : "NOT met");
+		printf("%-24s %-7s %10s %10s %10s %9s  %s\n", wl->label,
+		       wl->unit, c[F_TOY], c[F_UNIX], c[F_IP], ratio, goal);
+	}
+	for (w = 0; w < NWL; w++)
+		if (sel[w] && workloads[w].kind == K_DGRAM && loss_med[w] >= 0)
+			printf("UDP %s: %.1f%% of datagrams lost (TCP/UDP column counts received ones)\n",
+			       workloads[w].name, 100 * loss_med[w]);
+
+	if (json) {
+		FILE *j = fopen(json, "w");
+		bool first = true;
+
+		if (!j)
+			die(json);
+		fprintf(j, "{\n  \"kernel\": \"%s\",\n  \"rounds\": %d,\n"
+			"  \"seconds_per_cell\": %.3f,\n  \"results\": [",
+			u.release, rounds, run_time);
+		for (w = 0; w < NWL; w++) {
+			const struct workload *wl = &workloads[w];
+			double t = med[w][F_TOY].value, un = med[w][F_UNIX].value;
+			double q = (t > 0 && un > 0) ? t / un : -1;
+
+			if (!sel[w])
+				continue;
+			fprintf(j, "%s\n    {\"workload\": \"%s\", \"unit\": \"%s\"",
+				first ? "" : ",", wl->name, wl->unit);
+			first = false;
+			for (f = 0; f < NFAM; f++) {
+				if (med[w][f].value < 0)
+					fprintf(j, ", \"%s\": null", fam_key[f]);
+				else
+					fprintf(j, ", \"%s\": %.4g", fam_key[f],
+						med[w][f].value);
+			}
+			fprintf(j, ", \"rounds\": {");
+			for (f = 0; f < NFAM; f++) {
+				fprintf(j, "%s\"%s\": [", f ? ", " : "", fam_key[f]);
+				for (r = 0; r < rounds; r++)
+					fprintf(j, "%s%.4g", r ? ", " : "",
+						vals[w][f][r]);
+				fprintf(j, "]");
+			}
+			fprintf(j, "}");
+			if (q >= 0)
+				fprintf(j, ", \"ratio\": %.3f", q);
+			else
+				fprintf(j, ", \"ratio\": null");
+			if (wl->goal) {
+				fprintf(j, ", \"goal\": \"%s%.1f\"",
+					wl->lower_better ? "<=" : ">=", wl->goal);
+				if (q >= 0)
+					fprintf(j, ", \"met\": %s",
+						(wl->lower_better ? q <= wl->goal
+								  : q >= wl->goal)
+						? "true" : "false");
+			}
+			if (wl->kind == K_DGRAM && loss_med[w] >= 0)
+				fprintf(j, ", \"udp_loss\": %.4f", loss_med[w]);
+			fprintf(j, "}");
+		}
+		fprintf(j, "\n  ]\n}\n");
+		fclose(j);
+	}
+	return 0;
+}
