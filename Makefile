@@ -35,8 +35,8 @@ help:
 	@sed -n '3,13p' $(firstword $(MAKEFILE_LIST)) | sed 's/^# \{0,1\}//'
 
 module:
-	@ko=$$(scripts/build-module.sh $(if $(KDIR),--kdir $(KDIR),$(if $(KERNEL),--kernel $(KERNEL)))) && \
-		echo "module: $$ko"
+	@kos=$$(scripts/build-module.sh $(if $(KDIR),--kdir $(KDIR),$(if $(KERNEL),--kernel $(KERNEL)))) && \
+		for k in $$kos; do echo "module: $$k"; done
 
 kernels:
 	@scripts/kernels.sh $(KERNELS)
@@ -60,16 +60,19 @@ check:
 check-runner:
 	@scripts/check.sh --runner-only
 
+# every .ko built from Kbuild goes to / in the guest
+VM_MODULES = $$(for k in $$kos; do printf -- '--module %s ' "$$k"; done)
+
 shell: selftests userspace
-	@ko=$$(scripts/build-module.sh --kernel $(VM_KERNEL)) && \
-	scripts/vm --kernel $(VM_KERNEL) --module "$$ko" \
+	@kos=$$(scripts/build-module.sh --kernel $(VM_KERNEL)) && \
+	scripts/vm --kernel $(VM_KERNEL) $(VM_MODULES) \
 		--add $(BUILD)/selftests:/selftests --add $(BUILD)/userspace:/usr/bin \
 		--add scripts/demo-guest.sh:/bin/demo-guest \
 		--console-log $(BUILD)/logs/console-shell.log --shell
 
 run: userspace
-	@ko=$$(scripts/build-module.sh --kernel $(VM_KERNEL)) && \
-	scripts/vm --kernel $(VM_KERNEL) --load "$$ko" \
+	@kos=$$(scripts/build-module.sh --kernel $(VM_KERNEL)) && \
+	scripts/vm --kernel $(VM_KERNEL) $(VM_MODULES) \
 		--add $(BUILD)/userspace:/usr/bin --add scripts/demo-guest.sh:/bin/demo-guest \
 		--console-log $(BUILD)/logs/console-run.log --timeout 300 --exec /bin/demo-guest
 

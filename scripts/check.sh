@@ -101,17 +101,22 @@ SUMMARY=()
 for s in "${SERIES[@]}"; do
 	rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
 	note=
-	if ! ko=$("$SCRIPT_DIR/build-module.sh" --kernel "$s"); then
+	if ! kos=$("$SCRIPT_DIR/build-module.sh" --kernel "$s"); then
 		SUMMARY+=("$rel: module build FAILED")
+		echo "$rel: module build FAILED"
 		FAIL=1
 		continue
 	fi
+	modargs=()
+	while read -r ko; do modargs+=(--module "$ko"); done <<<"$kos"
 	tap=$LOGS/$rel.tap
 	con=$LOGS/console-$rel.log
+	rm -f "$tap" "$con"
 	rc=0
-	"$SCRIPT_DIR/vm" --kernel "$s" --module "$ko" \
+	"$SCRIPT_DIR/vm" --kernel "$s" "${modargs[@]}" \
 		--add "$BUILD/selftests:/selftests" --add "$BUILD/userspace:/usr/bin" \
 		--timeout "$VM_TIMEOUT" --console-log "$con" --output "$tap" || rc=$?
+	touch "$tap"
 	read -r pass fail < <(sed -n 's/^\(# \)*# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\2 \3/p' "$tap" |
 		awk '{p += $1; f += $2} END {print p + 0, f + 0}')
 	case "$rc" in
@@ -119,7 +124,7 @@ for s in "${SERIES[@]}"; do
 	124) note=", TIMEOUT" ;;
 	125) note=", guest crashed (no exit status)" ;;
 	126) note=", KERNEL SPLAT (see $con)" ;;
-	*) [ "$fail" -gt 0 ] || note=", runner exit $rc" ;;
+	*) [ "$fail" -gt 0 ] || note=", vm/runner exit $rc" ;;
 	esac
 	[ "$rc" = 0 ] || FAIL=1
 	[ "$fail" = 0 ] || FAIL=1

@@ -6,7 +6,8 @@
 #
 #   run_selftests [NAME...]   run /selftests/toy_* (or only the named ones)
 #
-# Loads /af_toy.ko unless already loaded, runs every /selftests/toy_* binary
+# Loads /af_toy.ko unless already loaded (then any companion /af_toy_*.ko,
+# e.g. af_toy_diag), runs every /selftests/toy_* binary
 # in sorted order under the per-binary timeout from /selftests/settings
 # (kselftest style `timeout=N`, default 45), and prints kselftest TAP:
 #
@@ -21,7 +22,7 @@
 # A binary that fails without reporting a failing case itself (crash,
 # timeout, no harness output) gets a synthetic `# Totals: pass:0 fail:1`
 # line, so the host can simply sum all `# Totals: pass:X fail:Y` lines.
-# Finally the module is unloaded (catches leaked sockets/references) and
+# Finally the modules are unloaded (catches leaked sockets/references) and
 # that check is reported as the last TAP test.
 # Exit status: 0 if everything passed, 1 otherwise.
 
@@ -38,13 +39,25 @@ if [ -f "$DIR/settings" ]; then
 	[ -n "$t" ] && TIMEOUT=$t
 fi
 
-loaded() { grep -q "^$MOD " /proc/modules; }
+loaded() { grep -q "^$1 " /proc/modules; }
 
-if [ -f "$KO" ] && ! loaded; then
-	if ! insmod "$KO"; then
-		echo "# run_selftests: insmod $KO failed:"
+load() { # path
+	m=$(basename "$1" .ko)
+	loaded "$m" && return 0
+	if ! insmod "$1"; then
+		echo "# run_selftests: insmod $1 failed:"
 		dmesg | tail -n 5 | sed 's/^/# /'
 	fi
+}
+
+extras=""
+if [ -f "$KO" ]; then
+	load "$KO"
+	for k in "$(dirname "$KO")/${MOD}"_*.ko; do
+		[ -f "$k" ] || continue
+		load "$k"
+		extras="$(basename "$k" .ko) $extras"
+	done
 fi
 
 if [ $# -gt 0 ]; then
@@ -101,12 +114,15 @@ rm -f "$out" "$out.rc"
 if [ "$unload" = 1 ]; then
 	i=$((i + 1))
 	echo "# selftests: $SUITE: rmmod $MOD"
-	if ! loaded; then
+	for m in $extras; do
+		loaded "$m" && { rmmod "$m" 2>&1 | sed 's/^/# /'; }
+	done
+	if ! loaded "$MOD"; then
 		echo "# $MOD not loaded at the end (a test must leave it loaded)"
 		echo "not ok $i selftests: $SUITE: rmmod $MOD # not loaded"
 		echo "# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0"
 		failed=$((failed + 1))
-	elif rmmod "$MOD" 2>&1 | sed 's/^/# /'; ! loaded; then
+	elif rmmod "$MOD" 2>&1 | sed 's/^/# /'; ! loaded "$MOD"; then
 		echo "ok $i selftests: $SUITE: rmmod $MOD"
 		echo "# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:0 error:0"
 	else
