@@ -5,7 +5,7 @@
  * AF_TOY/AF_UNIX ratio and the performance goals of issue 6.
  *
  *   toyperf [--quick] [--rounds N] [--time SEC] [--only WORKLOAD[,..]]
- *           [--json FILE] [--profile] [--list]
+ *           [--json FILE] [--profile] [--pin same|none] [--list]
  *
  * Workloads (peers are separate processes, connected before the clock
  * starts; every measurement runs for a bounded time):
@@ -18,6 +18,11 @@
  *   connect                         connect+accept+close per second
  *   dual-stream                     two 64 KiB stream pairs at once, one
  *                                   pair per CPU; aggregate MB/s
+ *
+ * --pin same (default) runs both ends of a single pair on CPU 0, so a cell
+ * measures the CPU cost of the protocol rather than cross-CPU wake-up
+ * latency, which under QEMU TCG is large and noisy; --pin none leaves
+ * placement to the scheduler.  dual-stream always pins pair i to CPU i.
  *
  * The figure of a cell is the median over the rounds.  --profile samples
  * the kernel (perf_event_open cpu-clock, all CPUs, with call chains) while
@@ -62,6 +67,7 @@ static int toy_family = AF_TOY;
 static double run_time = 0.5;		/* seconds per measurement */
 static int rounds = 3;
 static bool profile;
+static bool pin_same = true;		/* --pin same|none */
 
 enum kind { K_STREAM, K_SEQPACKET, K_DGRAM, K_PINGPONG, K_CONNECT, K_DUAL };
 
@@ -562,6 +568,16 @@ static double bench_connect(int fam)
 static struct result run_cell(const struct workload *w, int fam)
 {
 	struct result res = { -1, -1 };
+	cpu_set_t all;
+
+	/*
+	 * One pair: both ends on CPU 0, so that the figure is the CPU cost of
+	 * the protocol and not the cross-CPU wake-up latency of the VM (an
+	 * IPI between TCG vCPU threads costs more than a whole round trip).
+	 */
+	sched_getaffinity(0, sizeof(all), &all);
+	if (pin_same && w->kind != K_DUAL)
+		pin_cpu(0);
 
 	switch (w->kind) {
 	case K_STREAM:
@@ -585,6 +601,7 @@ static struct result run_cell(const struct workload *w, int fam)
 		res.value = bench_connect(fam);
 		break;
 	}
+	sched_setaffinity(0, sizeof(all), &all);
 	return res;
 }
 
@@ -882,7 +899,7 @@ static void usage(int status)
 
 	fprintf(stderr,
 		"usage: toyperf [--quick] [--rounds N] [--time SEC] [--only W[,W..]]\n"
-		"               [--json FILE] [--profile] [--list]\n"
+		"               [--json FILE] [--profile] [--pin same|none] [--list]\n"
 		"workloads:");
 	for (i = 0; i < NWL; i++)
 		fprintf(stderr, " %s", workloads[i].name);
@@ -939,6 +956,14 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
 			json = argv[++i];
+		} else if (!strcmp(argv[i], "--pin") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "none"))
+				pin_same = false;
+			else if (!strcmp(argv[i], "same"))
+				pin_same = true;
+			else
+				usage(2);
 		} else if (!strcmp(argv[i], "--profile")) {
 			profile = true;
 		} else if (!strcmp(argv[i], "--list")) {
@@ -964,8 +989,9 @@ int main(int argc, char **argv)
 		load_kallsyms();
 
 	printf("toyperf: kernel %s, %d round(s) x %.2f s per cell, median; "
-	       "%ld CPUs\n", u.release, rounds, run_time,
-	       sysconf(_SC_NPROCESSORS_ONLN));
+	       "%ld CPUs; single pairs %s\n", u.release, rounds, run_time,
+	       sysconf(_SC_NPROCESSORS_ONLN),
+	       pin_same ? "pinned to CPU 0" : "not pinned");
 	{
 		int fd = socket(toy_family, SOCK_STREAM, 0);
 
@@ -976,17 +1002,23 @@ int main(int argc, char **argv)
 			close(fd);
 	}
 
-	/* rounds outermost, families innermost: interleaved */
-	for (r = 0; r < rounds; r++) {
-		fprintf(stderr, "toyperf: round %d/%d\n", r + 1, rounds);
+	/*
+	 * Rounds outermost, families innermost: interleaved.  With --profile
+	 * an extra round -1 runs first, sampled, and is not counted.
+	 */
+	for (r = profile ? -1 : 0; r < rounds; r++) {
+		if (r < 0)
+			fprintf(stderr, "toyperf: profiling round (not counted)\n");
+		else
+			fprintf(stderr, "toyperf: round %d/%d\n", r + 1, rounds);
 		for (w = 0; w < NWL; w++) {
 			if (!sel[w])
 				continue;
 			for (f = 0; f < NFAM; f++) {
 				/* rotate the order so no family always goes first */
-				int ff = (f + r) % NFAM;
-				struct prof p;
-				bool prof_on = profile && ff != F_IP && r == 0;
+				int ff = (f + r + NFAM) % NFAM;
+				struct prof p = { 0 };
+				bool prof_on = ff != F_IP && r < 0;
 				struct result res;
 
 				if (prof_on && prof_start(&p) < 0)
@@ -999,6 +1031,8 @@ int main(int argc, char **argv)
 						 workloads[w].name, fam_name[ff]);
 					prof_stop(&p, title);
 				}
+				if (r < 0)
+					continue;
 				vals[w][ff][r] = res.value;
 				if (ff == F_IP)
 					losses[w][r] = res.loss;
@@ -1053,8 +1087,9 @@ int main(int argc, char **argv)
 		if (!j)
 			die(json);
 		fprintf(j, "{\n  \"kernel\": \"%s\",\n  \"rounds\": %d,\n"
-			"  \"seconds_per_cell\": %.3f,\n  \"results\": [",
-			u.release, rounds, run_time);
+			"  \"seconds_per_cell\": %.3f,\n  \"pin\": \"%s\",\n"
+			"  \"results\": [",
+			u.release, rounds, run_time, pin_same ? "same" : "none");
 		for (w = 0; w < NWL; w++) {
 			const struct workload *wl = &workloads[w];
 			double t = med[w][F_TOY].value, un = med[w][F_UNIX].value;
