@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Symbols af_toy.ko exports to af_toy_diag.ko (see toy_export.h).
+ *
+ * Locking and references: the walk holds toy_net->lock, which keeps
+ * every socket on toy_net->socks allocated (a socket unlinks itself in
+ * release before its last reference can go), exactly like /proc/net/toy.
+ * Fields are read with READ_ONCE()/atomic_read(): each snapshot is
+ * consistent per field, not a transaction.  The inode is read under
+ * sk_callback_lock because an accept-queue child gains its struct socket
+ * concurrently; that is the only lock taken under toy_net->lock.
+ */
+#include <linux/export.h>
+#include <linux/list.h>
+
+#include "af_toy.h"
+#include "toy_export.h"
+
+int toy_registered_family(void)
+{
+	return toy_family;
+}
+EXPORT_SYMBOL_GPL(toy_registered_family);
+
+static unsigned long toy_export_ino(struct sock *sk)
+{
+	unsigned long ino = 0;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_socket)
+		ino = SOCK_INODE(sk->sk_socket)->i_ino;
+	read_unlock_bh(&sk->sk_callback_lock);
+	return ino;
+}
+
+static void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info)
+{
+	struct sock *sk = &tsk->sk;
+
+	info->ino = toy_export_ino(sk);
+	info->uid = sock_i_uid(sk);
+	info->type = sk->sk_type;
+	info->state = READ_ONCE(sk->sk_state);
+	info->shutdown = READ_ONCE(sk->sk_shutdown);
+	info->port = READ_ONCE(tsk->port);
+	info->peer_port = sk->sk_type == SOCK_DGRAM ?
+			  READ_ONCE(tsk->dgram_dst) : READ_ONCE(tsk->peer_port);
+	info->rqueue = atomic_read(&tsk->rq_bytes);
+	info->squeue = atomic_read(&tsk->sq_bytes);
+}
+
+int toy_walk_socks(struct net *net, int start, struct toy_sock_walk *walk)
+{
+	struct toy_net *tn = toy_net(net);
+	struct toy_sock_info info;
+	struct toy_sock *tsk;
+	int i = 0;
+
+	spin_lock(&tn->lock);
+	list_for_each_entry(tsk, &tn->socks, all_node) {
+		if (i < start) {
+			i++;
+			continue;
+		}
+		toy_snapshot(tsk, &info);
+		if (walk->fn(walk, &info))
+			break;
+		i++;
+	}
+	spin_unlock(&tn->lock);
+	return i;
+}
+EXPORT_SYMBOL_GPL(toy_walk_socks);

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The small API af_toy.ko exports (EXPORT_SYMBOL_GPL) to its companion
+ * modules, today only af_toy_diag.ko.  Nothing here exposes struct
+ * toy_sock: a walker gets a snapshot of each socket, so the companion
+ * needs no knowledge of af_toy's locking.
+ *
+ * Locking and references: toy_walk_socks() holds the netns's
+ * toy_net->lock (a spinlock) while it calls walk->fn, which must not sleep
+ * and must not call back into af_toy.  The snapshot is only valid during
+ * the call.  A module that calls these functions holds a reference on
+ * af_toy.ko through its symbol dependency, so af_toy cannot go away under
+ * it.
+ */
+#ifndef _TOY_EXPORT_H
+#define _TOY_EXPORT_H
+
+#include <linux/types.h>
+#include <linux/uidgid.h>
+
+struct net;
+
+/* One socket, as seen at one instant. */
+struct toy_sock_info {
+	unsigned long ino;	/* 0 for a child not yet accepted */
+	kuid_t uid;
+	u32 port;		/* 0 while unbound */
+	u32 peer_port;		/* DGRAM: the connected destination */
+	u32 rqueue;		/* unread bytes queued to the socket */
+	u32 squeue;		/* its bytes the peer has not read yet */
+	u8 type;		/* SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM */
+	u8 state;		/* TCP_* numbering */
+	u8 shutdown;		/* RCV_SHUTDOWN | SEND_SHUTDOWN */
+};
+
+/* The address family af_toy registered (its family= parameter). */
+int toy_registered_family(void);
+
+/* A walk's callback; embed it in a context and use container_of(). */
+struct toy_sock_walk {
+	int (*fn)(struct toy_sock_walk *walk,
+		  const struct toy_sock_info *info);
+};
+
+/*
+ * Call walk->fn for the sockets of @net, in creation order, starting with
+ * the @start'th (0-based).  Stops early when walk->fn returns non-zero.
+ * Returns the index of the first socket walk->fn did not accept, i.e.
+ * where a later walk should resume (the socket count when it finished).
+ */
+int toy_walk_socks(struct net *net, int start, struct toy_sock_walk *walk);
+
+#endif /* _TOY_EXPORT_H */
