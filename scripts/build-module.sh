@@ -89,7 +89,9 @@ else
 	for f in "$src"/*; do copy "$f" "$dest"; done
 fi
 
-printf 'build-module: building %s for %s (%s)\n' "$(basename "$src")" "$release" "$kdir" >&2
+name=$(basename "$src")
+[ "$src" = "$REPO_DIR" ] && name=af_toy
+printf 'build-module: building %s for %s (%s)\n' "$name" "$release" "$kdir" >&2
 flags=(W=1)
 [ "$werror" = 1 ] && flags+=(KCFLAGS=-Werror)
 make -C "$kdir" M="$dest" "${flags[@]}" modules >&2 ||

@@ -25,7 +25,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-1200}
 RUNNER_ONLY=0
 [ "${1:-}" = --runner-only ] && RUNNER_ONLY=1
 
-say() { printf 'check: %s\n' "$*" >&2; }
+say() { printf "check: [%3ss] %s\n" "$(($(date +%s) - T0))" "$*" >&2; }
 die() { printf 'check: error: %s\n' "$*" >&2; exit 1; }
 
 cd "$REPO_DIR"
@@ -101,6 +101,7 @@ SUMMARY=()
 for s in "${SERIES[@]}"; do
 	rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
 	note=
+	say "$rel: building the module (W=1, -Werror)"
 	if ! kos=$("$SCRIPT_DIR/build-module.sh" --kernel "$s"); then
 		SUMMARY+=("$rel: module build FAILED")
 		echo "$rel: module build FAILED"
@@ -113,6 +114,7 @@ for s in "${SERIES[@]}"; do
 	con=$LOGS/console-$rel.log
 	rm -f "$tap" "$con"
 	rc=0
+	say "$rel: running the selftests in the VM"
 	"$SCRIPT_DIR/vm" --kernel "$s" "${modargs[@]}" \
 		--add "$BUILD/selftests:/selftests" --add "$BUILD/userspace:/usr/bin" \
 		--timeout "$VM_TIMEOUT" --console-log "$con" --output "$tap" || rc=$?
