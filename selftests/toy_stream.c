@@ -759,6 +759,53 @@ TEST(accept_fifo_order)
 	close(l);
 }
 
+TEST(data_sent_before_accept)
+{
+	char buf[32];
+	int l, c, s;
+	uint32_t port;
+
+	l = toy_listener(SOCK_STREAM, &port);
+	ASSERT_LE(0, l);
+	c = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, toy_connect(c, port));
+	/* connect() returned: the connection exists before accept() */
+	ASSERT_EQ(5, write(c, "early", 5));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(0, wait_proc_rq(s, 5));
+	ASSERT_EQ(5, read(s, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "early", 5));
+	close(s);
+	close(c);
+	close(l);
+}
+
+TEST(client_closed_before_accept)
+{
+	char buf[32];
+	int l, c, s;
+	uint32_t port;
+
+	l = toy_listener(SOCK_STREAM, &port);
+	ASSERT_LE(0, l);
+	c = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(3, write(c, "bye", 3));
+	close(c);
+	/* still accepted, with its data and then EOF (as TCP) */
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(3, read(s, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "bye", 3));
+	EXPECT_EQ(0, read(s, buf, sizeof(buf)));
+	EXPECT_STREQ("CLOSE_WAIT", proc_state(s));
+	close(s);
+	close(l);
+}
+
 /* ---- names and options ------------------------------------------------ */
 
 TEST(getsockname_unbound_port0)

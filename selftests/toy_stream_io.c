@@ -626,6 +626,53 @@ TEST_F(pair, sndbuf_bounds_queued_bytes)
 	close(b2);
 }
 
+TEST_F(pair, rcvbuf_bounds_queued_bytes)
+{
+	int big = 1 << 20, small = 4096;
+	ssize_t t_default, t_small;
+	struct toy_proc_entry e;
+	int a2, b2;
+
+	/* the receiver's SO_RCVBUF limits what a sender can queue to it */
+	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
+	t_default = fill_nonblock(self->a, 4096, NULL, NULL);
+	ASSERT_LT(0, t_default);
+	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a2, &b2));
+	ASSERT_EQ(0, setsockopt(a2, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
+	ASSERT_EQ(0, setsockopt(b2, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	t_small = fill_nonblock(a2, 4096, NULL, NULL);
+	ASSERT_LT(0, t_small);
+	EXPECT_LT(t_small, t_default);
+	EXPECT_GE(toy_getsockopt_int(b2, SOL_SOCKET, SO_RCVBUF), t_small);
+	ASSERT_EQ(0, proc_entry(b2, &e));
+	EXPECT_EQ((unsigned long)t_small, e.rq);
+	close(a2);
+	close(b2);
+}
+
+TEST_F(pair, rcvlowat_read_waits_for_enough)
+{
+	char buf[64];
+	int v = 10;
+	pid_t pid;
+
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)));
+	pid = toy_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(wait_proc_sleeping(getppid()) == 0);
+		CHILD_CHECK(write(self->a, "12345", 5) == 5);
+		usleep(1000);
+		CHILD_CHECK(wait_proc_sleeping(getppid()) == 0);
+		CHILD_CHECK(write(self->a, "67890", 5) == 5);
+		_exit(0);
+	}
+	/* woken only once 10 bytes are there */
+	ASSERT_EQ(10, read(self->b, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "1234567890", 10));
+	EXPECT_EQ(0, wait_child(pid));
+}
+
 TEST_F(pair, sndbuf_blocking_writer_waits_for_reader)
 {
 	enum { TOTAL = 4 << 20 };
