@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -68,6 +69,9 @@ static double run_time = 0.5;		/* seconds per measurement */
 static int rounds = 3;
 static bool profile;
 static bool pin_same = true;		/* --pin same|none */
+
+/* per cell: context switches of all its processes, and operations done */
+static double cell_csw, cell_ops;
 
 enum kind { K_STREAM, K_SEQPACKET, K_DGRAM, K_PINGPONG, K_CONNECT, K_DUAL };
 
@@ -98,6 +102,7 @@ static const struct workload workloads[] = {
 struct result {
 	double value;			/* in the workload's unit; <0 = n/a */
 	double loss;			/* UDP: fraction of datagrams lost */
+	double csw;			/* context switches per operation */
 };
 
 static void die(const char *what)
@@ -258,10 +263,12 @@ static void child_report(int wfd, const struct report *r)
 static int collect(pid_t pid, int rfd, struct report *r)
 {
 	ssize_t n = read(rfd, r, sizeof(*r));
+	struct rusage ru;
 	int status;
 
 	close(rfd);
-	waitpid(pid, &status, 0);
+	if (wait4(pid, &status, 0, &ru) == pid)
+		cell_csw += ru.ru_nvcsw + ru.ru_nivcsw;
 	return n == sizeof(*r) ? 0 : -1;
 }
 
@@ -332,7 +339,7 @@ static double bench_stream(int fam, size_t size)
 	close(pfd[1]);
 	close(sv[1]);
 	t0 = now();
-	write_until(sv[0], size, t0 + run_time);
+	cell_ops = write_until(sv[0], size, t0 + run_time) / size;
 	shutdown(sv[0], SHUT_WR);
 	if (collect(pid, pfd[0], &r) < 0) {
 		close(sv[0]);
@@ -392,6 +399,7 @@ static double bench_dual(int fam, size_t size)
 	}
 	if (ok != 4)
 		return -1;
+	cell_ops = total / size;
 	return total / (t_end - t0) / 1e6;
 }
 
@@ -476,6 +484,7 @@ static double bench_msgs(int fam, int type, size_t size, double *loss)
 		return -1;
 	}
 	close(sv[0]);
+	cell_ops = r.count;
 	if (fam == F_IP && type == SOCK_DGRAM)
 		*loss = sent > 0 ? (sent - r.count) / sent : 0;
 	return r.count / (r.t_end - t0) / 1e3;
@@ -516,6 +525,7 @@ static double bench_pingpong(int fam)
 	close(sv[0]);
 	if (!count)
 		return -1;
+	cell_ops = count;
 	return (deadline - t0) / count * 1e6;
 }
 
@@ -562,12 +572,14 @@ static double bench_connect(int fam)
 		return -1;
 	}
 	close(lfd);
+	cell_ops = r.count;
 	return r.count / (r.t_end - t0) / 1e3;
 }
 
 static struct result run_cell(const struct workload *w, int fam)
 {
-	struct result res = { -1, -1 };
+	struct result res = { -1, -1, -1 };
+	struct rusage ru0, ru1;
 	cpu_set_t all;
 
 	/*
@@ -578,6 +590,9 @@ static struct result run_cell(const struct workload *w, int fam)
 	sched_getaffinity(0, sizeof(all), &all);
 	if (pin_same && w->kind != K_DUAL)
 		pin_cpu(0);
+	cell_csw = 0;
+	cell_ops = 0;
+	getrusage(RUSAGE_SELF, &ru0);
 
 	switch (w->kind) {
 	case K_STREAM:
@@ -602,6 +617,10 @@ static struct result run_cell(const struct workload *w, int fam)
 		break;
 	}
 	sched_setaffinity(0, sizeof(all), &all);
+	getrusage(RUSAGE_SELF, &ru1);
+	cell_csw += ru1.ru_nvcsw + ru1.ru_nivcsw - ru0.ru_nvcsw - ru0.ru_nivcsw;
+	if (res.value >= 0 && cell_ops > 0)
+		res.csw = cell_csw / cell_ops;
 	return res;
 }
 
@@ -935,7 +954,8 @@ static bool selected(const char *only, const char *name)
 
 int main(int argc, char **argv)
 {
-	static double vals[NWL][NFAM][64], losses[NWL][64];
+	static double vals[NWL][NFAM][64], losses[NWL][64], csws[NWL][NFAM][64];
+	double csw_med[NWL][NFAM];
 	const char *only = NULL, *json = NULL;
 	struct result med[NWL][NFAM];
 	double loss_med[NWL];
@@ -1034,6 +1054,7 @@ int main(int argc, char **argv)
 				if (r < 0)
 					continue;
 				vals[w][ff][r] = res.value;
+				csws[w][ff][r] = res.csw;
 				if (ff == F_IP)
 					losses[w][r] = res.loss;
 			}
@@ -1041,8 +1062,10 @@ int main(int argc, char **argv)
 	}
 
 	for (w = 0; w < NWL; w++) {
-		for (f = 0; f < NFAM; f++)
+		for (f = 0; f < NFAM; f++) {
 			med[w][f].value = median(vals[w][f], rounds);
+			csw_med[w][f] = median(csws[w][f], rounds);
+		}
 		loss_med[w] = median(losses[w], rounds);
 	}
 
@@ -1074,6 +1097,18 @@ int main(int argc, char **argv)
 				 ? "met" : "NOT met");
 		printf("%-24s %-7s %10s %10s %10s %9s  %s\n", wl->label,
 		       wl->unit, c[F_TOY], c[F_UNIX], c[F_IP], ratio, goal);
+	}
+	printf("\ncontext switches per operation (write, message, round trip,"
+	       " connection; all processes):\n");
+	for (w = 0; w < NWL; w++) {
+		char c[NFAM][32];
+
+		if (!sel[w])
+			continue;
+		for (f = 0; f < NFAM; f++)
+			fmt(c[f], sizeof(c[f]), csw_med[w][f]);
+		printf("%-24s %-7s %10s %10s %10s\n", workloads[w].label, "csw/op",
+		       c[F_TOY], c[F_UNIX], c[F_IP]);
 	}
 	for (w = 0; w < NWL; w++)
 		if (sel[w] && workloads[w].kind == K_DGRAM && loss_med[w] >= 0)
@@ -1131,6 +1166,11 @@ int main(int argc, char **argv)
 			}
 			if (wl->kind == K_DGRAM && loss_med[w] >= 0)
 				fprintf(j, ", \"udp_loss\": %.4f", loss_med[w]);
+			fprintf(j, ", \"csw_per_op\": {");
+			for (f = 0; f < NFAM; f++)
+				fprintf(j, "%s\"%s\": %.4g", f ? ", " : "",
+					fam_key[f], csw_med[w][f]);
+			fprintf(j, "}");
 			fprintf(j, "}");
 		}
 		fprintf(j, "\n  ]\n}\n");
