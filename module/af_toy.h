@@ -51,11 +51,57 @@
 
 extern int toy_family;
 
+/* Logical segments, as tracepoints and counters name them. */
+enum toy_seg_kind {
+	TOY_SEG_SYN,
+	TOY_SEG_SYN_ACK,
+	TOY_SEG_ACK,
+	TOY_SEG_DATA,
+	TOY_SEG_FIN,
+	TOY_SEG_RST,
+};
+
+/* Socket calls, for the toy_call_enter/exit tracepoints. */
+enum toy_call {
+	TOY_CALL_SOCKET,
+	TOY_CALL_BIND,
+	TOY_CALL_LISTEN,
+	TOY_CALL_ACCEPT,
+	TOY_CALL_CONNECT,
+	TOY_CALL_SENDMSG,
+	TOY_CALL_RECVMSG,
+	TOY_CALL_SHUTDOWN,
+	TOY_CALL_RELEASE,
+};
+
+/* /proc/net/toy_stat counters; names in toy_proc.c, same order. */
+enum toy_stat {
+	TOY_STAT_SOCKETS_ALIVE,
+	TOY_STAT_SOCKETS_CREATED,
+	TOY_STAT_CONNECTS,
+	TOY_STAT_CONNECTS_REFUSED,
+	TOY_STAT_RESETS,
+	TOY_STAT_ACCEPTS,
+	TOY_STAT_SEG_SYN,	/* TOY_STAT_SEG_SYN + enum toy_seg_kind */
+	TOY_STAT_SEG_SYN_ACK,
+	TOY_STAT_SEG_ACK,
+	TOY_STAT_SEG_DATA,
+	TOY_STAT_SEG_FIN,
+	TOY_STAT_SEG_RST,
+	TOY_STAT_BYTES_SENT,
+	TOY_STAT_BYTES_RECEIVED,
+	TOY_STAT_BACKLOG_OVERFLOWS,
+	TOY_STAT_EPIPE,
+	TOY_STAT_MEM,
+	TOY_STAT_NR
+};
+
 struct toy_net {
 	spinlock_t lock;		/* ports, socks, next_ephemeral */
 	u32 next_ephemeral;
 	struct hlist_head ports[1 << TOY_PORT_HASH_BITS];
 	struct list_head socks;
+	atomic_long_t stat[TOY_STAT_NR];	/* lockless counters */
 };
 
 struct toy_sock {
@@ -113,8 +159,10 @@ struct toy_net *toy_net(const struct net *net);
 const char *toy_state_name(int state);
 const char *toy_type_name(int type);
 void toy_set_state(struct sock *sk, int state);
-void toy_segment(const struct sock *from, u32 to_port, const char *kind,
+void toy_segment(struct sock *from, u32 to_port, enum toy_seg_kind kind,
 		 size_t len);
+unsigned long toy_sk_ino(struct sock *sk);
+void toy_stat_add(const struct sock *sk, enum toy_stat item, long val);
 int toy_check_addr(const struct sockaddr *uaddr, int alen, u32 *port);
 int toy_bind(struct socket *sock, struct sockaddr *uaddr, int alen);
 int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
@@ -151,7 +199,7 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);
 int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);
-void toy_send_sigpipe(int err, int flags);
+void toy_send_epipe(struct sock *sk, int err, int flags);
 
 /* toy_proc.c */
 int toy_proc_init_net(struct net *net);

@@ -14,6 +14,7 @@
 #include <net/netns/generic.h>
 
 #include "af_toy.h"
+#include "toy_trace.h"
 
 int toy_family = AF_TOY;
 module_param_named(family, toy_family, int, 0444);
@@ -79,20 +80,54 @@ void toy_set_state(struct sock *sk, int state)
 	if (old == state)
 		return;
 	WRITE_ONCE(sk->sk_state, state);
+	trace_toy_state(sk, old, state);
 	pr_debug("port %u (peer %u): %s -> %s\n", toy_sk(sk)->port,
 		 toy_sk(sk)->peer_port, toy_state_name(old),
 		 toy_state_name(state));
 }
 
+static const char * const toy_seg_names[] = {
+	[TOY_SEG_SYN]		= "SYN",
+	[TOY_SEG_SYN_ACK]	= "SYN-ACK",
+	[TOY_SEG_ACK]		= "ACK",
+	[TOY_SEG_DATA]		= "DATA",
+	[TOY_SEG_FIN]		= "FIN",
+	[TOY_SEG_RST]		= "RST",
+};
+
 /* A logical segment travelling from @from to port @to_port. */
-void toy_segment(const struct sock *from, u32 to_port, const char *kind,
+void toy_segment(struct sock *from, u32 to_port, enum toy_seg_kind kind,
 		 size_t len)
 {
+	toy_stat_add(from, TOY_STAT_SEG_SYN + kind, 1);
+	trace_toy_segment(from, to_port, kind, len);
 	if (len)
-		pr_debug("%s %u -> %u len %zu\n", kind, toy_sk(from)->port,
-			 to_port, len);
+		pr_debug("%s %u -> %u len %zu\n", toy_seg_names[kind],
+			 toy_sk(from)->port, to_port, len);
 	else
-		pr_debug("%s %u -> %u\n", kind, toy_sk(from)->port, to_port);
+		pr_debug("%s %u -> %u\n", toy_seg_names[kind],
+			 toy_sk(from)->port, to_port);
+}
+
+void toy_stat_add(const struct sock *sk, enum toy_stat item, long val)
+{
+	atomic_long_add(val, &toy_net(sock_net(sk))->stat[item]);
+}
+
+/*
+ * The inode number user space sees in /proc/PID/fd ("socket:[ino]"), or
+ * 0 while a connection waits to be accepted.  sk_callback_lock keeps
+ * sk_socket stable against sock_graft() and sock_orphan().
+ */
+unsigned long toy_sk_ino(struct sock *sk)
+{
+	unsigned long ino = 0;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_socket)
+		ino = SOCK_INODE(sk->sk_socket)->i_ino;
+	read_unlock_bh(&sk->sk_callback_lock);
+	return ino;
 }
 
 /* Validates a sockaddr_toy from bind()/connect()/sendto(). */
@@ -116,13 +151,15 @@ int toy_bind(struct socket *sock, struct sockaddr *uaddr, int alen)
 	u32 port;
 	int err;
 
+	toy_call_enter(sock, TOY_CALL_BIND);
 	err = toy_check_addr(uaddr, alen, &port);
 	if (err)
-		return err;
+		goto out;
 	lock_sock(sk);
 	err = toy_port_bind(sk, port);
 	release_sock(sk);
-	return err;
+out:
+	return toy_call_exit(sock, sk, TOY_CALL_BIND, err);
 }
 
 int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
@@ -181,6 +218,7 @@ void toy_purge_queue(struct sock *sk)
 
 	while ((skb = skb_dequeue(&sk->sk_receive_queue))) {
 		atomic_sub(skb->truesize, &toy_sk(sk)->rq_mem);
+		toy_stat_add(sk, TOY_STAT_MEM, -(long)skb->truesize);
 		toy_skb_consumed(sk, skb, skb->len - TOY_SKB_CB(skb)->consumed);
 		kfree_skb(skb);
 	}
@@ -299,6 +337,7 @@ static int toy_create(struct net *net, struct socket *sock, int protocol,
 	sock->ops = ops;
 	sock->state = SS_UNCONNECTED;
 	toy_sock_link(sk);
+	toy_call_exit(sock, sk, TOY_CALL_SOCKET, 0);
 	return 0;
 }
 

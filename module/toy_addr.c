@@ -125,6 +125,8 @@ void toy_sock_link(struct sock *sk)
 	spin_lock(&tn->lock);
 	list_add_tail(&toy_sk(sk)->all_node, &tn->socks);
 	spin_unlock(&tn->lock);
+	toy_stat_add(sk, TOY_STAT_SOCKETS_ALIVE, 1);
+	toy_stat_add(sk, TOY_STAT_SOCKETS_CREATED, 1);
 }
 
 void toy_sock_unlink(struct sock *sk)
@@ -134,4 +136,5 @@ void toy_sock_unlink(struct sock *sk)
 	spin_lock(&tn->lock);
 	list_del_init(&toy_sk(sk)->all_node);
 	spin_unlock(&tn->lock);
+	toy_stat_add(sk, TOY_STAT_SOCKETS_ALIVE, -1);
 }

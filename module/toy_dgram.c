@@ -14,6 +14,7 @@
 #include <linux/sched/signal.h>
 
 #include "af_toy.h"
+#include "toy_trace.h"
 
 /* Binds @sk to an ephemeral port if it is not bound yet. */
 static int toy_dgram_autobind(struct sock *sk)
@@ -178,22 +179,27 @@ static int toy_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	toy_call_enter(sock, TOY_CALL_SENDMSG);
 	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
-		toy_send_sigpipe(-EPIPE, msg->msg_flags);
-		return -EPIPE;
+		err = -EPIPE;
+		toy_send_epipe(sk, err, msg->msg_flags);
+		goto out;
 	}
 	target = toy_dgram_target(sk, msg, &err);
 	if (!target)
-		return err;
+		goto out;
 	err = toy_dgram_send_to(sk, target, msg, len);
 	sock_put(target);
-	return err;
+out:
+	return toy_call_exit(sock, sk, TOY_CALL_SENDMSG, err);
 }
 
 static int toy_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 			     size_t len, int flags)
 {
-	return toy_recv_record(sock->sk, msg, len, flags);
+	toy_call_enter(sock, TOY_CALL_RECVMSG);
+	return toy_call_exit(sock, sock->sk, TOY_CALL_RECVMSG,
+			     toy_recv_record(sock->sk, msg, len, flags));
 }
 
 static __poll_t toy_dgram_poll(struct file *file, struct socket *sock,
@@ -228,6 +234,7 @@ static int toy_dgram_shutdown(struct socket *sock, int how)
 
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
+	toy_call_enter(sock, TOY_CALL_SHUTDOWN);
 	lock_sock(sk);
 	if (!READ_ONCE(toy_sk(sk)->dgram_dst) && !toy_peer(toy_sk(sk))) {
 		err = -ENOTCONN;
@@ -239,7 +246,7 @@ static int toy_dgram_shutdown(struct socket *sock, int how)
 		wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
 	}
 	release_sock(sk);
-	return err;
+	return toy_call_exit(sock, sk, TOY_CALL_SHUTDOWN, err);
 }
 
 static int toy_dgram_release(struct socket *sock)
@@ -250,9 +257,8 @@ static int toy_dgram_release(struct socket *sock)
 
 	if (!sk)
 		return 0;
+	toy_call_enter(sock, TOY_CALL_RELEASE);
 	tsk = toy_sk(sk);
-	sock_orphan(sk);
-	sock->sk = NULL;
 	toy_port_unbind(sk);
 	toy_sock_unlink(sk);
 
@@ -270,7 +276,10 @@ static int toy_dgram_release(struct socket *sock)
 		smp_store_release(&tsk->peer, NULL);
 		sock_put(&peer->sk);
 	}
+	sock_orphan(sk);
+	sock->sk = NULL;
 	sock_put(sk);
+	toy_call_exit(sock, NULL, TOY_CALL_RELEASE, 0);
 	return 0;
 }
 

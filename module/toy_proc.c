@@ -39,18 +39,6 @@ static void toy_seq_stop(struct seq_file *seq, void *v)
 	spin_unlock(&tn->lock);
 }
 
-/* sock_i_ino() takes sk_callback_lock; the socket may be mid-accept. */
-static unsigned long toy_ino(struct sock *sk)
-{
-	unsigned long ino = 0;
-
-	read_lock_bh(&sk->sk_callback_lock);
-	if (sk->sk_socket)
-		ino = SOCK_INODE(sk->sk_socket)->i_ino;
-	read_unlock_bh(&sk->sk_callback_lock);
-	return ino;
-}
-
 static int toy_seq_show(struct seq_file *seq, void *v)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
@@ -67,7 +55,7 @@ static int toy_seq_show(struct seq_file *seq, void *v)
 	sk = &tsk->sk;
 	peer_port = sk->sk_type == SOCK_DGRAM ? READ_ONCE(tsk->dgram_dst) :
 		    READ_ONCE(tsk->peer_port);
-	seq_printf(seq, "%lu %s %s %u %u %d %d %u\n", toy_ino(sk),
+	seq_printf(seq, "%lu %s %s %u %u %d %d %u\n", toy_sk_ino(sk),
 		   toy_type_name(sk->sk_type),
 		   toy_state_name(READ_ONCE(sk->sk_state)),
 		   READ_ONCE(tsk->port), peer_port,
@@ -83,15 +71,53 @@ static const struct seq_operations toy_seq_ops = {
 	.show	= toy_seq_show,
 };
 
+static const char * const toy_stat_names[TOY_STAT_NR] = {
+	[TOY_STAT_SOCKETS_ALIVE]	= "sockets_alive",
+	[TOY_STAT_SOCKETS_CREATED]	= "sockets_created",
+	[TOY_STAT_CONNECTS]		= "connects_attempted",
+	[TOY_STAT_CONNECTS_REFUSED]	= "connects_refused",
+	[TOY_STAT_RESETS]		= "connections_reset",
+	[TOY_STAT_ACCEPTS]		= "accepts",
+	[TOY_STAT_SEG_SYN]		= "segments_syn",
+	[TOY_STAT_SEG_SYN_ACK]		= "segments_synack",
+	[TOY_STAT_SEG_ACK]		= "segments_ack",
+	[TOY_STAT_SEG_DATA]		= "segments_data",
+	[TOY_STAT_SEG_FIN]		= "segments_fin",
+	[TOY_STAT_SEG_RST]		= "segments_rst",
+	[TOY_STAT_BYTES_SENT]		= "bytes_sent",
+	[TOY_STAT_BYTES_RECEIVED]	= "bytes_received",
+	[TOY_STAT_BACKLOG_OVERFLOWS]	= "backlog_overflows",
+	[TOY_STAT_EPIPE]		= "epipe",
+	[TOY_STAT_MEM]			= "mem_charged",
+};
+
+/* /proc/net/toy_stat: "name value" per line, this netns only. */
+static int toy_stat_show(struct seq_file *seq, void *v)
+{
+	struct toy_net *tn = toy_net(seq_file_single_net(seq));
+	int i;
+
+	for (i = 0; i < TOY_STAT_NR; i++)
+		seq_printf(seq, "%s %ld\n", toy_stat_names[i],
+			   atomic_long_read(&tn->stat[i]));
+	return 0;
+}
+
 int toy_proc_init_net(struct net *net)
 {
 	if (!proc_create_net("toy", 0444, net->proc_net, &toy_seq_ops,
 			     sizeof(struct seq_net_private)))
 		return -ENOMEM;
+	if (!proc_create_net_single("toy_stat", 0444, net->proc_net,
+				    toy_stat_show, NULL)) {
+		remove_proc_entry("toy", net->proc_net);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void toy_proc_exit_net(struct net *net)
 {
+	remove_proc_entry("toy_stat", net->proc_net);
 	remove_proc_entry("toy", net->proc_net);
 }

@@ -105,10 +105,12 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 	__skb_queue_tail(&to->sk_receive_queue, skb);
 	atomic_add(skb->truesize, &tto->rq_mem);
 	atomic_add(skb->len, &tto->rq_bytes);
+	toy_stat_add(to, TOY_STAT_MEM, skb->truesize);
+	toy_stat_add(to, TOY_STAT_BYTES_SENT, skb->len);
 	if (skb->sk)
 		atomic_add(skb->len, &toy_sk(skb->sk)->sq_bytes);
 	toy_unlock(to);
-	toy_segment(skb->sk, tto->port, "DATA", skb->len);
+	toy_segment(skb->sk, tto->port, TOY_SEG_DATA, skb->len);
 	to->sk_data_ready(to);
 	return 0;
 }
@@ -122,6 +124,7 @@ static void toy_dequeue(struct sock *sk, struct sk_buff *skb)
 	__skb_unlink(skb, &sk->sk_receive_queue);
 	atomic_sub(skb->truesize, &tsk->rq_mem);
 	toy_unlock(sk);
+	toy_stat_add(sk, TOY_STAT_MEM, -(long)skb->truesize);
 	/* DGRAM senders wait on the receiver for room in its queue. */
 	if (wq_has_sleeper(&tsk->backlog_wait))
 		wake_up_interruptible(&tsk->backlog_wait);
@@ -182,6 +185,7 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 	if (!(flags & MSG_PEEK)) {
 		toy_dequeue(sk, skb);
 		toy_skb_consumed(sk, skb, size);
+		toy_stat_add(sk, TOY_STAT_BYTES_RECEIVED, chunk);
 		consume_skb(skb);
 	}
 	err = (flags & MSG_TRUNC) ? size : chunk;
@@ -216,6 +220,7 @@ static int toy_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 		if (!peek) {
 			TOY_SKB_CB(skb)->consumed += chunk;
 			toy_skb_consumed(sk, skb, chunk);
+			toy_stat_add(sk, TOY_STAT_BYTES_RECEIVED, chunk);
 			if (TOY_SKB_CB(skb)->consumed == skb->len) {
 				toy_dequeue(sk, skb);
 				consume_skb(skb);
@@ -265,8 +270,12 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 	return copied ? copied : err;
 }
 
-void toy_send_sigpipe(int err, int flags)
+/* A write failed with @err: EPIPE raises SIGPIPE unless MSG_NOSIGNAL. */
+void toy_send_epipe(struct sock *sk, int err, int flags)
 {
-	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
+	if (err != -EPIPE)
+		return;
+	toy_stat_add(sk, TOY_STAT_EPIPE, 1);
+	if (!(flags & MSG_NOSIGNAL))
 		send_sig(SIGPIPE, current, 0);
 }

@@ -23,6 +23,7 @@
 #include <linux/sched/signal.h>
 
 #include "af_toy.h"
+#include "toy_trace.h"
 
 static int toy_listen(struct socket *sock, int backlog)
 {
@@ -30,6 +31,7 @@ static int toy_listen(struct socket *sock, int backlog)
 	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
 	int err = 0;
 
+	toy_call_enter(sock, TOY_CALL_LISTEN);
 	lock_sock(sk);
 	if (toy_peer(toy_sk(sk)) || (sk->sk_state != TCP_CLOSE &&
 				     sk->sk_state != TCP_LISTEN)) {
@@ -51,7 +53,7 @@ static int toy_listen(struct socket *sock, int backlog)
 	toy_unlock(sk);
 out:
 	release_sock(sk);
-	return err;
+	return toy_call_exit(sock, sk, TOY_CALL_LISTEN, err);
 }
 
 /* Makes @a and @b each other's peer; each holds a reference on the other. */
@@ -124,9 +126,9 @@ static void toy_send_fin(struct sock *sk, bool closing)
 		toy_set_state(sk, TCP_LAST_ACK);
 	toy_unlock(sk);
 
-	toy_segment(sk, tsk->peer_port, "FIN", 0);
+	toy_segment(sk, tsk->peer_port, TOY_SEG_FIN, 0);
 	toy_rcv_fin(&peer->sk, closing);
-	toy_segment(&peer->sk, tsk->port, "ACK", 0);
+	toy_segment(&peer->sk, tsk->port, TOY_SEG_ACK, 0);
 	toy_rcv_fin_ack(sk);
 }
 
@@ -161,7 +163,8 @@ static void toy_send_rst(struct sock *sk)
 	tsk->fin_sent = true;
 	toy_set_state(sk, TCP_CLOSE);
 	toy_unlock(sk);
-	toy_segment(sk, tsk->peer_port, "RST", 0);
+	toy_segment(sk, tsk->peer_port, TOY_SEG_RST, 0);
+	toy_stat_add(sk, TOY_STAT_RESETS, 1);
 	toy_rcv_rst(&peer->sk);
 }
 
@@ -239,7 +242,8 @@ static void toy_close_sk(struct sock *sk)
 		toy_close_listener(sk);
 	else
 		toy_close_connection(sk);
-	sock_set_flag(sk, SOCK_DEAD);
+	/* Only now, so that the teardown's events still name our inode. */
+	sock_orphan(sk);
 
 	peer = toy_peer(tsk);
 	if (peer) {
@@ -259,9 +263,10 @@ static int toy_release(struct socket *sock)
 
 	if (!sk)
 		return 0;
-	sock_orphan(sk);
-	sock->sk = NULL;
+	toy_call_enter(sock, TOY_CALL_RELEASE);
 	toy_close_sk(sk);
+	sock->sk = NULL;
+	toy_call_exit(sock, NULL, TOY_CALL_RELEASE, 0);
 	return 0;
 }
 
@@ -290,11 +295,11 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 	toy_copy_peercred(sk, lsk);
 	toy_link_peers(sk, child);
 
-	toy_segment(child, tsk->port, "SYN-ACK", 0);
+	toy_segment(child, tsk->port, TOY_SEG_SYN_ACK, 0);
 	toy_lock(sk);
 	toy_set_state(sk, TCP_ESTABLISHED);
 	toy_unlock(sk);
-	toy_segment(sk, tchild->port, "ACK", 0);
+	toy_segment(sk, tchild->port, TOY_SEG_ACK, 0);
 	toy_lock(child);
 	toy_set_state(child, TCP_ESTABLISHED);
 	toy_unlock(child);
@@ -329,11 +334,12 @@ static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
 	}
 	if (!toy_backlog_room(lsk)) {
 		toy_unlock(lsk);
+		toy_stat_add(lsk, TOY_STAT_BACKLOG_OVERFLOWS, 1);
 		return 0;
 	}
 	sk_acceptq_added(lsk);
 	toy_unlock(lsk);
-	toy_segment(sk, toy_sk(lsk)->port, "SYN", 0);
+	toy_segment(sk, toy_sk(lsk)->port, TOY_SEG_SYN, 0);
 	toy_handshake(sk, lsk, child);
 	return 1;
 }
@@ -348,7 +354,7 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 	for (;;) {
 		lsk = toy_port_lookup(sock_net(sk), sk->sk_type, port);
 		if (!lsk) {
-			toy_segment(sk, port, "SYN", 0);
+			toy_segment(sk, port, TOY_SEG_SYN, 0);
 			return -ECONNREFUSED;	/* nobody there: RST */
 		}
 		err = toy_try_syn(sk, lsk, child, &wait);
@@ -375,9 +381,10 @@ static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 	u32 port;
 	int err;
 
+	toy_call_enter(sock, TOY_CALL_CONNECT);
 	err = toy_check_addr(uaddr, alen, &port);
 	if (err)
-		return err;
+		goto out_trace;
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN) {
 		err = -EINVAL;
@@ -402,8 +409,11 @@ static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 	toy_lock(sk);
 	toy_set_state(sk, TCP_SYN_SENT);
 	toy_unlock(sk);
+	toy_stat_add(sk, TOY_STAT_CONNECTS, 1);
 	err = toy_do_connect(sk, port, child,
 			     sock_sndtimeo(sk, flags & O_NONBLOCK));
+	if (err == -ECONNREFUSED)
+		toy_stat_add(sk, TOY_STAT_CONNECTS_REFUSED, 1);
 	if (err) {
 		toy_lock(sk);
 		toy_set_state(sk, TCP_CLOSE);
@@ -415,7 +425,8 @@ static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 	sock->state = SS_CONNECTED;
 out:
 	release_sock(sk);
-	return err;
+out_trace:
+	return toy_call_exit(sock, sk, TOY_CALL_CONNECT, err);
 }
 
 /* Takes the first established child off @sk's accept queue, if any. */
@@ -481,7 +492,14 @@ static int toy_do_accept(struct socket *sock, struct socket *newsock,
 static int toy_accept(struct socket *sock, struct socket *newsock,
 		      TOY_ACCEPT_PARAMS)
 {
-	return toy_do_accept(sock, newsock, toy_accept_flags(arg));
+	int err;
+
+	toy_call_enter(sock, TOY_CALL_ACCEPT);
+	err = toy_do_accept(sock, newsock, toy_accept_flags(arg));
+	if (!err)
+		toy_stat_add(sock->sk, TOY_STAT_ACCEPTS, 1);
+	return toy_call_exit(sock, err ? NULL : newsock->sk, TOY_CALL_ACCEPT,
+			     err);
 }
 
 static int toy_shutdown(struct socket *sock, int how)
@@ -494,6 +512,7 @@ static int toy_shutdown(struct socket *sock, int how)
 		return -EINVAL;
 	how++;	/* SHUT_RD -> RCV_SHUTDOWN, SHUT_WR -> SEND_SHUTDOWN */
 
+	toy_call_enter(sock, TOY_CALL_SHUTDOWN);
 	lock_sock(sk);
 	peer = toy_peer(toy_sk(sk));
 	if (sk->sk_state == TCP_LISTEN) {
@@ -523,7 +542,7 @@ static int toy_shutdown(struct socket *sock, int how)
 		toy_send_fin(sk, false);
 out:
 	release_sock(sk);
-	return err;
+	return toy_call_exit(sock, sk, TOY_CALL_SHUTDOWN, err);
 }
 
 /* Room for one more write: our SO_SNDBUF and the peer's SO_RCVBUF. */
@@ -600,7 +619,7 @@ static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 /* Largest piece of a stream write that goes into one skb. */
 #define TOY_STREAM_CHUNK	(64 * 1024)
 
-static int toy_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	struct sock *sk = sock->sk;
 	struct toy_sock *tsk = toy_sk(sk);
@@ -641,20 +660,31 @@ static int toy_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 
 	if (sent)
 		return sent;
-	toy_send_sigpipe(err, msg->msg_flags);
+	toy_send_epipe(sk, err, msg->msg_flags);
 	return err;
+}
+
+static int toy_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	toy_call_enter(sock, TOY_CALL_SENDMSG);
+	return toy_call_exit(sock, sock->sk, TOY_CALL_SENDMSG,
+			     toy_do_sendmsg(sock, msg, len));
 }
 
 static int toy_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		       int flags)
 {
 	struct sock *sk = sock->sk;
+	int ret;
 
+	toy_call_enter(sock, TOY_CALL_RECVMSG);
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN || !toy_peer(toy_sk(sk)))
-		return -ENOTCONN;
-	if (sk->sk_type == SOCK_SEQPACKET)
-		return toy_recv_record(sk, msg, len, flags);
-	return toy_recv_stream(sk, msg, len, flags);
+		ret = -ENOTCONN;
+	else if (sk->sk_type == SOCK_SEQPACKET)
+		ret = toy_recv_record(sk, msg, len, flags);
+	else
+		ret = toy_recv_stream(sk, msg, len, flags);
+	return toy_call_exit(sock, sk, TOY_CALL_RECVMSG, ret);
 }
 
 static __poll_t toy_poll(struct file *file, struct socket *sock,
