@@ -12,6 +12,9 @@
 # Exit status non-zero on any failure, kernel splat or timeout.
 # Logs: build/logs/ (<release>.tap, console-<release>.log).
 #
+# Environment: KERNELS, CHECK_PARALLEL=0 (VMs one at a time, TAP printed
+# live), VM_TIMEOUT (seconds per VM, default 1200).
+#
 # Usage: scripts/check.sh [--runner-only]
 
 set -eu
@@ -23,6 +26,8 @@ LOGS=$BUILD/logs
 read -r -a SERIES <<<"${KERNELS:-6.1 6.12}"
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 RUNNER_ONLY=0
+# run the VMs concurrently (default) or one after the other, output live
+PARALLEL=${CHECK_PARALLEL:-1}
 [ "${1:-}" = --runner-only ] && RUNNER_ONLY=1
 
 say() { printf "check: [%3ss] %s\n" "$(($(date +%s) - T0))" "$*" >&2; }
@@ -93,14 +98,15 @@ fi
 mkdir -p "$BUILD/userspace"
 
 FAIL=0
-runner_selftest || FAIL=1
-
 TOTAL_PASS=0
 TOTAL_FAIL=0
 SUMMARY=()
+declare -A MODARGS=() RELS=() PIDS=()
+
+# Build the module for every kernel first (fails fast on warnings).
 for s in "${SERIES[@]}"; do
 	rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
-	note=
+	RELS[$s]=$rel
 	say "$rel: building the module (W=1, -Werror)"
 	if ! kos=$("$SCRIPT_DIR/build-module.sh" --kernel "$s"); then
 		SUMMARY+=("$rel: module build FAILED")
@@ -108,16 +114,25 @@ for s in "${SERIES[@]}"; do
 		FAIL=1
 		continue
 	fi
-	modargs=()
-	while read -r ko; do modargs+=(--module "$ko"); done <<<"$kos"
+	args=""
+	while read -r ko; do args+=" --module $ko"; done <<<"$kos"
+	MODARGS[$s]=$args
+done
+
+run_kernel() { # series; TAP to $LOGS/<rel>.tap (and stdout), vm messages to stderr
+	local s=$1 rel=${RELS[$1]} args
+	read -r -a args <<<"${MODARGS[$1]}"
+	rm -f "$LOGS/$rel.tap" "$LOGS/console-$rel.log"
+	"$SCRIPT_DIR/vm" --kernel "$s" "${args[@]}" \
+		--add "$BUILD/selftests:/selftests" --add "$BUILD/userspace:/usr/bin" \
+		--timeout "$VM_TIMEOUT" --console-log "$LOGS/console-$rel.log" \
+		--output "$LOGS/$rel.tap"
+}
+
+report_kernel() { # series rc
+	local rel=${RELS[$1]} rc=$2 note='' pass fail tap con
 	tap=$LOGS/$rel.tap
 	con=$LOGS/console-$rel.log
-	rm -f "$tap" "$con"
-	rc=0
-	say "$rel: running the selftests in the VM"
-	"$SCRIPT_DIR/vm" --kernel "$s" "${modargs[@]}" \
-		--add "$BUILD/selftests:/selftests" --add "$BUILD/userspace:/usr/bin" \
-		--timeout "$VM_TIMEOUT" --console-log "$con" --output "$tap" || rc=$?
 	touch "$tap"
 	read -r pass fail < <(sed -n 's/^\(# \)*# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\2 \3/p' "$tap" |
 		awk '{p += $1; f += $2} END {print p + 0, f + 0}')
@@ -134,7 +149,42 @@ for s in "${SERIES[@]}"; do
 	TOTAL_FAIL=$((TOTAL_FAIL + fail))
 	SUMMARY+=("$rel: $pass passed, $fail failed$note")
 	echo "$rel: $pass passed, $fail failed$note"
-done
+}
+
+if [ "$PARALLEL" = 1 ]; then
+	# The VMs mostly wait (TCG, sleeps in tests): run the runner self-test
+	# and all kernels at once, then print each kernel's TAP in order.
+	say "booting the runner self-test and ${#MODARGS[@]} kernel(s) in parallel VMs"
+	runner_selftest >"$LOGS/runner-selftest.out" 2>&1 &
+	RUNNER_PID=$!
+	for s in "${SERIES[@]}"; do
+		[ -n "${MODARGS[$s]+x}" ] || continue
+		run_kernel "$s" >/dev/null 2>"$LOGS/vm-${RELS[$s]}.err" &
+		PIDS[$s]=$!
+	done
+	rc=0
+	wait "$RUNNER_PID" || rc=$?
+	cat "$LOGS/runner-selftest.out"
+	[ "$rc" = 0 ] || FAIL=1
+	for s in "${SERIES[@]}"; do
+		[ -n "${PIDS[$s]+x}" ] || continue
+		rc=0
+		wait "${PIDS[$s]}" || rc=$?
+		say "${RELS[$s]}: selftests:"
+		cat "$LOGS/${RELS[$s]}.tap" 2>/dev/null || true
+		cat "$LOGS/vm-${RELS[$s]}.err" >&2
+		report_kernel "$s" "$rc"
+	done
+else
+	runner_selftest || FAIL=1
+	for s in "${SERIES[@]}"; do
+		[ -n "${MODARGS[$s]+x}" ] || continue
+		say "${RELS[$s]}: running the selftests in the VM"
+		rc=0
+		run_kernel "$s" || rc=$?
+		report_kernel "$s" "$rc"
+	done
+fi
 
 echo
 for l in "${SUMMARY[@]}"; do echo "$l"; done
