@@ -7,13 +7,22 @@
 #   make tinyconfig + scripts/debug-kernel.config, then olddefconfig.
 #
 # Usage: scripts/debug-kernel.sh [--print-kdir | --print-vmlinuz | --print-release]
-#                                [--force]
+#                                [--force] [--check]
 #   (no option)      build if needed, print "kdir vmlinuz" on stdout
 #   --print-kdir     build if needed, print the kernel build directory
 #   --print-vmlinuz  build if needed, print the bzImage path
 #   --print-release  build if needed, print the kernel release
 #   --force          rebuild even if the cache stamp exists
-#
+#   --check          `make check-debug`: build the kernel (cached), af_toy.ko
+#                    against it and the selftests, then in the debug VM run
+#                    the whole suite, the fuzzer with failslab, rmmod and a
+#                    kmemleak scan.  Fails on a failed test, a kernel splat
+#                    (KASAN, lockdep, UBSAN, ...), a kmemleak report or a
+#                    module that does not unload.  Environment:
+#                      FUZZ_OPS (default 1000000), FUZZ_SECS (default 600),
+#                      FUZZ_FAILSLAB percent (default 1), FUZZ_SEED (default 1),
+#                      DEBUG_VM_TIMEOUT (default 5400), DEBUG_VM_MEM (2G)
+#                    Logs: build/logs/debug-*.
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/af_toy/debug-6.12/
 #   src-<pkgversion>/     extracted source (shared by all configs)
 #   build-<key>/          O= build tree; key = hash(source package version +
@@ -36,8 +45,10 @@ die() { printf 'debug-kernel: error: %s\n' "$*" >&2; exit 1; }
 
 what=both
 force=0
+check=0
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--check) check=1 ;;
 	--print-kdir) what=kdir ;;
 	--print-vmlinuz) what=vmlinuz ;;
 	--print-release) what=release ;;
@@ -53,6 +64,129 @@ for c in make gcc flex bison bc xz sha256sum; do
 	command -v "$c" >/dev/null 2>&1 || die "$c missing (apt-get install build-essential flex bison bc xz-utils)"
 done
 [ -f /usr/include/libelf.h ] || die "libelf.h missing (apt-get install libelf-dev; objtool needs it)"
+
+# ------------------------------------------------------------ check-debug
+# The guest side: runs in the VM as /bin/debug-guest (busybox sh).
+guest_script() {
+	cat <<'EOF'
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# af_toy check-debug, guest side: suite, fuzzer with failslab, kmemleak.
+set -u
+KL=/sys/kernel/debug/kmemleak
+rc=0
+. /etc/debug-check.conf
+echo "# debug-guest: $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs"
+if [ -w "$KL" ]; then
+	# forget everything allocated so far (boot): only new leaks count
+	echo scan >"$KL"
+	echo clear >"$KL"
+else
+	echo "# debug-guest: $KL missing: kmemleak not available"
+	rc=1
+fi
+tests=$(cd /selftests && for f in toy_*; do
+	[ -x "$f" ] && [ "$f" != toy_fuzz ] && echo "$f"
+done | sort)
+start=$(date +%s)
+# shellcheck disable=SC2086
+run_selftests $tests || rc=1
+echo "# debug-guest: suite took $(($(date +%s) - start))s"
+start=$(date +%s)
+if [ -x /selftests/toy_fuzz ]; then
+	TOY_FUZZ_OPS=$FUZZ_OPS TOY_FUZZ_SECS=$FUZZ_SECS TOY_FUZZ_FAILSLAB=$FUZZ_FAILSLAB \
+		TOY_FUZZ_SEED=$FUZZ_SEED run_selftests toy_fuzz || rc=1
+fi
+echo "# debug-guest: fuzz took $(($(date +%s) - start))s"
+if grep -q '^af_toy ' /proc/modules; then
+	echo "# debug-guest: af_toy still loaded after the runs"
+	rmmod af_toy || rc=1
+fi
+if [ -w "$KL" ]; then
+	# kmemleak only reports objects older than 5 s, found unreferenced twice
+	sleep 6
+	echo scan >"$KL"
+	sleep 2
+	echo scan >"$KL"
+	n=$(grep -c '^unreferenced object' "$KL")
+	if [ "$n" -gt 0 ]; then
+		echo "# debug-guest: kmemleak: $n unreferenced objects:"
+		head -n 400 "$KL" | sed 's/^/# kmemleak: /'
+		echo "# debug-guest: kmemleak: $n leaks ($(grep -c 'af_toy\|toy_' "$KL") af_toy frames)"
+		rc=1
+	else
+		echo "# debug-guest: kmemleak: 0 leaks"
+	fi
+fi
+exit "$rc"
+EOF
+}
+
+run_check() {
+	local repo build logs work ko kos modargs=() rc=0 out con pass fail t0 ops faults
+	repo=$(cd "$SCRIPT_DIR/.." && pwd)
+	build=$repo/build
+	logs=$build/logs
+	t0=$(date +%s)
+	mkdir -p "$logs"
+	say "building af_toy.ko against $release ($OBJ)"
+	kos=$("$SCRIPT_DIR/build-module.sh" --kdir "$OBJ" 2>"$logs/debug-module-build.log") || {
+		tail -n 30 "$logs/debug-module-build.log" >&2
+		die "module build against the debug kernel failed"
+	}
+	while read -r ko; do [ -n "$ko" ] && modargs+=(--module "$ko"); done <<<"$kos"
+	say "building the selftests"
+	make --no-print-directory -C "$repo" selftests >"$logs/debug-selftests-build.log" 2>&1 || {
+		tail -n 30 "$logs/debug-selftests-build.log" >&2
+		die "selftests build failed"
+	}
+	if [ -f "$repo/userspace/Makefile" ]; then
+		make --no-print-directory -C "$repo" userspace >"$logs/debug-userspace-build.log" 2>&1 ||
+			die "userspace build failed (see $logs/debug-userspace-build.log)"
+	fi
+	mkdir -p "$build/userspace"
+	work=$(mktemp -d "${TMPDIR:-/tmp}/af_toy-debug.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$work'" EXIT
+	guest_script >"$work/debug-guest"
+	chmod 755 "$work/debug-guest"
+	{
+		printf 'FUZZ_OPS=%s\nFUZZ_SECS=%s\n' "${FUZZ_OPS:-1000000}" "${FUZZ_SECS:-600}"
+		printf 'FUZZ_FAILSLAB=%s\nFUZZ_SEED=%s\n' "${FUZZ_FAILSLAB:-1}" "${FUZZ_SEED:-1}"
+	} >"$work/debug-check.conf"
+	# KASAN + lockdep under TCG: a much longer per-binary timeout
+	printf 'timeout=%s\n' "$((${FUZZ_SECS:-600} + 900))" >"$work/settings"
+	out=$logs/debug-$release.tap
+	con=$logs/console-debug-$release.log
+	rm -f "$out" "$con"
+	say "running the suite + fuzzer in the debug VM (KASAN, lockdep, kmemleak; slow under TCG)"
+	"$SCRIPT_DIR/vm" --kernel "$vmlinuz" "${modargs[@]}" --mem "${DEBUG_VM_MEM:-2G}" \
+		--add "$build/selftests:/selftests" --add "$build/userspace:/usr/bin" \
+		--add "$work/settings:/selftests/settings" \
+		--add "$work/debug-guest:/bin/debug-guest" \
+		--add "$work/debug-check.conf:/etc/debug-check.conf" \
+		--append "sysctl.kernel.hung_task_timeout_secs=120" \
+		--timeout "${DEBUG_VM_TIMEOUT:-5400}" --console-log "$con" --output "$out" \
+		--exec /bin/debug-guest || rc=$?
+	touch "$out"
+	read -r pass fail < <(sed -n 's/^\(# \)*# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\2 \3/p' "$out" |
+		awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+	ops=$(sed -n 's/.*fuzz: \([0-9]*\) operations in.*/\1/p' "$out" | tail -n 1)
+	faults=$(sed -n 's/.*fuzz: failslab injected faults: \([0-9-]*\).*/\1/p' "$out" | tail -n 1)
+	echo
+	echo "$release: $pass passed, $fail failed"
+	echo "$release: fuzz: ${ops:-?} operations, ${faults:-?} injected allocation faults"
+	sed -n 's/^# debug-guest: \(kmemleak: [0-9]* leaks.*\)/'"$release"': \1/p' "$out"
+	case "$rc" in
+	0) echo "$release: no kernel splat, guest checks passed" ;;
+	124) echo "$release: TIMEOUT" ;;
+	125) echo "$release: guest crashed (no exit status; see $con)" ;;
+	126) echo "$release: KERNEL SPLAT (see $con)" ;;
+	*) echo "$release: guest checks failed (exit $rc)" ;;
+	esac
+	say "done in $(($(date +%s) - t0))s; logs: $out $con"
+	[ "$rc" = 0 ] && [ "$fail" = 0 ]
+}
 
 if [ ! -f "$TARBALL" ]; then
 	[ "$(id -u)" = 0 ] || die "$TARBALL missing: apt-get install $PKG"
@@ -136,6 +270,12 @@ fi
 release=$(sed -n 's/^release=//p' "$STAMP")
 vmlinuz=$DIR/vmlinuz-$release
 [ -f "$vmlinuz" ] || cp "$OBJ/arch/x86/boot/bzImage" "$vmlinuz"
+exec 9>&-	# release the build lock
+
+if [ "$check" = 1 ]; then
+	run_check
+	exit
+fi
 case "$what" in
 kdir) printf '%s\n' "$OBJ" ;;
 vmlinuz) printf '%s\n' "$vmlinuz" ;;
