@@ -12,9 +12,14 @@
  * (nlmsg_put() does not allocate or sleep).  A dump that fills the skb
  * stops and resumes at the saved index on the next call, so a socket
  * created or closed between two parts may be missed or reported twice,
- * as with the other families.  This module pins af_toy.ko through its
- * symbol references; sock_diag pins this module (handler owner) while a
- * request is in flight and netlink_dump_start() pins it for the dump.
+ * as with the other families.
+ *
+ * Module references: af_toy's symbols are taken with symbol_get() for
+ * the length of one dump part only, not linked, so af_toy.ko stays
+ * unloadable (rmmod, reload with another family=) while this module is
+ * loaded; with af_toy absent a dump is simply empty.  sock_diag pins this
+ * module (handler owner) while a request is in flight and
+ * netlink_dump_start() pins it for the dump.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,6 +33,11 @@
 
 #include "toy_export.h"
 #include "uapi/linux/toy_diag.h"
+
+static int family = 25;	/* AF_TOY */
+module_param(family, int, 0444);
+MODULE_PARM_DESC(family,
+		 "address family if af_toy is not loaded (default 25); shows the one in use");
 
 struct toy_diag_ctx {
 	struct toy_sock_walk walk;
@@ -90,9 +100,18 @@ static int toy_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		.req = nlmsg_data(cb->nlh),
 		.user_ns = sk_user_ns(NETLINK_CB(cb->skb).sk),
 	};
+	typeof(toy_walk_socks) *walk;
+	typeof(toy_registered_family) *registered;
 
+	walk = symbol_get(toy_walk_socks);
+	registered = symbol_get(toy_registered_family);
 	/* args[0]: index of the next socket of the netns to report */
-	cb->args[0] = toy_walk_socks(sock_net(skb->sk), cb->args[0], &ctx.walk);
+	if (walk && registered && registered() == family)
+		cb->args[0] = walk(sock_net(skb->sk), cb->args[0], &ctx.walk);
+	if (registered)
+		symbol_put(toy_registered_family);
+	if (walk)
+		symbol_put(toy_walk_socks);
 	return skb->len;
 }
 
@@ -114,7 +133,7 @@ static int toy_diag_handler_dump(struct sk_buff *skb, struct nlmsghdr *h)
 	return netlink_dump_start(net->diag_nlsk, skb, h, &c);
 }
 
-/* Not const: the family is af_toy's family= parameter, known at load. */
+/* Not const: the family is only known at load time. */
 static struct sock_diag_handler toy_diag_handler __ro_after_init = {
 	.owner = THIS_MODULE,
 	.dump = toy_diag_handler_dump,
@@ -122,9 +141,20 @@ static struct sock_diag_handler toy_diag_handler __ro_after_init = {
 
 static int __init toy_diag_init(void)
 {
-	int family = toy_registered_family();
+	typeof(toy_registered_family) *registered;
 	int err;
 
+	/* Follow a loaded af_toy's family=, else our own family=. */
+	registered = symbol_get(toy_registered_family);
+	if (registered) {
+		family = registered();
+		symbol_put(toy_registered_family);
+	}
+	if (family <= 0 || family >= AF_MAX) {
+		pr_err("family=%d is out of range (1..%d)\n", family,
+		       AF_MAX - 1);
+		return -EINVAL;
+	}
 	toy_diag_handler.family = family;
 	err = sock_diag_register(&toy_diag_handler);
 	if (err)
@@ -145,5 +175,6 @@ module_init(toy_diag_init);
 module_exit(toy_diag_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("af_toy socket monitoring via SOCK_DIAG");
+MODULE_SOFTDEP("pre: af_toy");
 /* AF_TOY is 25 (uapi/linux/toy.h); a literal as vsock_diag does. */
 MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_NETLINK, NETLINK_SOCK_DIAG, 25);
