@@ -515,6 +515,73 @@ TEST_F_TIMEOUT(stress, connects_beyond_backlog_many_threads, 600)
 	EXPECT_EQ(self->base, wait_proc_count(self->base));
 }
 
+/*
+ * A connect() blocked on a full backlog must not hold the socket lock while
+ * it sleeps: another thread's shutdown()/bind()/listen() on that socket
+ * would sleep uninterruptibly (D state, hung-task warnings) for as long as
+ * the connect waits.  TCP releases the lock while it waits.
+ */
+struct blocked_connect {
+	int fd;
+	uint32_t port;
+	int ret, err;
+};
+
+static void *connect_blocked(void *arg)
+{
+	struct blocked_connect *b = arg;
+
+	b->ret = toy_connect(b->fd, b->port);
+	b->err = errno;
+	return NULL;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST_F_TIMEOUT(stress, shutdown_while_connect_blocked, 120)
+{
+	struct blocked_connect b = { 0 };
+	int l, fill[8], nfill = 0, i;
+	pthread_t th;
+	double t;
+
+	if (!getenv("TOY_STRESS_KNOWN_BUGS"))
+		SKIP(return, "known module bug (module-bugs.md, issue 7): set TOY_STRESS_KNOWN_BUGS=1");
+	l = toy_listener_backlog(SOCK_STREAM, 1, &b.port);
+	ASSERT_LE(0, l);
+	for (i = 0; i < 8; i++) {	/* fill the backlog */
+		fill[nfill] = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ASSERT_LE(0, fill[nfill]);
+		if (toy_connect(fill[nfill], b.port) < 0) {
+			close(fill[nfill]);
+			break;
+		}
+		nfill++;
+	}
+	b.fd = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, b.fd);
+	toy_set_timeo(b.fd, SO_SNDTIMEO, 20000000);	/* 20 s */
+	ASSERT_EQ(0, pthread_create(&th, NULL, connect_blocked, &b));
+	usleep(300000);
+	t = mono();
+	shutdown(b.fd, SHUT_RDWR);	/* whatever it returns: promptly */
+	t = mono() - t;
+	TH_LOG("shutdown() during a blocked connect() took %.1f s", t);
+	EXPECT_GT(5.0, t);
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+	close(b.fd);
+	for (i = 0; i < nfill; i++)
+		close(fill[i]);
+	close(l);
+}
+
 /* ---- checksummed transfers ------------------------------------------------ */
 
 struct xfer {
