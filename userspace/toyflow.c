@@ -1119,6 +1119,26 @@ static bool listening(unsigned int port)
 	return found;
 }
 
+/* Whether task @pid sleeps in accept()/accept4() (/proc/PID/syscall). */
+static bool in_accept(pid_t pid)
+{
+	char path[64], buf[64];
+	ssize_t n;
+	int fd, nr;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	nr = atoi(buf);
+	return nr == 43 || nr == 288;	/* x86_64 accept, accept4 */
+}
+
 /* The echo demo: server 7 --once in the background, one client. */
 static int run_demo(void)
 {
@@ -1141,6 +1161,9 @@ static int run_demo(void)
 		}
 		msleep(10);
 	}
+	/* let the server block in accept() first, as in the textbook */
+	for (i = 0; i < 200 && !in_accept(s); i++)
+		msleep(10);
 	c = spawn(cli);
 	rc = c < 0 ? 1 : wait_status(c);
 	/* the --once server exits after the client's FIN; do not hang */

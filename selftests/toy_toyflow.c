@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * toyflow (userspace/toyflow.c, installed in the VM as /usr/bin/toyflow):
+ * it is run via fork/exec on three scenarios and its text diagram must show
+ * the segment arrows in the right order and direction:
+ *   - the default echo demo (toy_echo server 7 --once + client hello world);
+ *   - a half-close: the client sends, shutdown(SHUT_WR), the server reads
+ *     EOF, writes back, closes; the client reads the reply and EOF;
+ *   - a reset: the server closes with unread data (RST, ECONNRESET).
+ * The scenarios are this binary itself, re-executed as the command:
+ * `toy_toyflow --scenario halfclose|reset`.  The SVG output must be
+ * well-formed (balanced tags) and carry the arrow labels.
+ */
+#include "toy_common.h"
+
+#include "kselftest_harness.h"
+
+#define OUT_MAX (256 * 1024)
+
+/* Server notes end before this column, client notes start after it. */
+#define MID_COL 60
+
+static char self_path[4096];
+
+static const char *toyflow_path(void)
+{
+	static const char *const cand[] = { "/usr/bin/toyflow", "/bin/toyflow",
+					    "/usr/local/bin/toyflow",
+					    "../userspace/toyflow",
+					    "../build/userspace/toyflow" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
+		if (access(cand[i], X_OK) == 0)
+			return cand[i];
+	return NULL;
+}
+
+/* Runs argv, returns its stdout+stderr (malloc'd) and exit status. */
+static char *run(char *const argv[], int *status)
+{
+	char *out = malloc(OUT_MAX);
+	size_t len = 0;
+	int p[2];
+	pid_t pid;
+
+	if (!out || pipe(p))
+		return NULL;
+	pid = fork();
+	if (pid < 0)
+		return NULL;
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t n = read(p[0], out + len, OUT_MAX - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(p[0]);
+	out[len] = '\0';
+	waitpid(pid, status, 0);
+	return out;
+}
+
+/*
+ * The arrows of the text diagram, in order, as "C>S SYN" (client to
+ * server: drawn "<---- SYN ----") or "S>C SYN-ACK" ("---- SYN-ACK --->"),
+ * joined by ", ".
+ */
+static void arrows(const char *out, char *buf, size_t len)
+{
+	const char *line = out;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+		char l[512], lab[128];
+		char *lt, *gt, *s, *e;
+
+		if (ll >= sizeof(l))
+			ll = sizeof(l) - 1;
+		memcpy(l, line, ll);
+		l[ll] = '\0';
+		line = nl ? nl + 1 : NULL;
+		lt = strstr(l, "<--");
+		gt = strstr(l, "-->");
+		if (!lt && !gt)
+			continue;
+		/* the label: between the runs of dashes */
+		s = lt ? lt + 1 : strstr(l, "--");
+		while (*s == '-')
+			s++;
+		while (*s == ' ')
+			s++;
+		e = strstr(s, " -");
+		if (!e)
+			continue;
+		snprintf(lab, sizeof(lab), "%.*s", (int)(e - s), s);
+		off += snprintf(buf + off, len - off, "%s%s %s", off ? ", " : "",
+				lt ? "C>S" : "S>C", lab);
+		if (off >= len)
+			break;
+	}
+}
+
+/* Column of the first occurrence of @s on its line, -1 if absent. */
+static int column_of(const char *out, const char *s)
+{
+	const char *p = strstr(out, s), *bol;
+
+	if (!p)
+		return -1;
+	bol = p;
+	while (bol > out && bol[-1] != '\n')
+		bol--;
+	return (int)(p - bol);
+}
+
+/* Position of @s in @out after position @from, or -1. */
+static long pos_after(const char *out, long from, const char *s)
+{
+	const char *p;
+
+	if (from < 0)
+		return -1;
+	p = strstr(out + from, s);
+	return p ? p - out : -1;
+}
+
+/* Position of the first arrow @label (client to server if @c2s), or -1. */
+static long arrow_pos(const char *out, bool c2s, const char *label)
+{
+	const char *line = out;
+	char want[64];
+
+	snprintf(want, sizeof(want), " %s ", label);
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+		const char *w = memmem(line, ll, want, strlen(want));
+
+		if (w && memmem(line, ll, c2s ? "<--" : "-->", 3))
+			return line - out;
+		line = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+/* A tiny XML check: every tag closed, in order, one root <svg>. */
+static int svg_well_formed(const char *x, char *why, size_t len)
+{
+	char stack[64][32];
+	int depth = 0, roots = 0;
+	const char *p = x;
+
+	while (*p == ' ' || *p == '\n')
+		p++;
+	if (strncmp(p, "<svg", 4)) {
+		snprintf(why, len, "does not start with <svg");
+		return -1;
+	}
+	while ((p = strchr(p, '<'))) {
+		const char *end = strchr(p, '>');
+		char name[32];
+		int n = 0;
+
+		if (!end) {
+			snprintf(why, len, "unterminated tag");
+			return -1;
+		}
+		if (p[1] == '!' || p[1] == '?') {
+			p = end + 1;
+			continue;
+		}
+		if (p[1] == '/') {
+			sscanf(p + 2, "%31[^ >]", name);
+			if (!depth || strcmp(stack[depth - 1], name)) {
+				snprintf(why, len, "unexpected </%s>", name);
+				return -1;
+			}
+			depth--;
+		} else {
+			if (sscanf(p + 1, "%31[^ />]%n", name, &n) != 1) {
+				snprintf(why, len, "bad tag");
+				return -1;
+			}
+			if (!depth)
+				roots++;
+			if (end[-1] != '/') {
+				if (depth == 64)
+					return -1;
+				snprintf(stack[depth++], 32, "%s", name);
+			}
+		}
+		p = end + 1;
+	}
+	if (depth || roots != 1) {
+		snprintf(why, len, "depth %d, %d roots at the end", depth, roots);
+		return -1;
+	}
+	return 0;
+}
+
+#define NEED_TOYFLOW()							\
+	const char *tf = toyflow_path();				\
+	do {								\
+		if (geteuid() != 0)					\
+			SKIP(return, "needs root (tracefs)");		\
+		ASSERT_EQ(0, toy_ensure_module());			\
+		if (access("/sys/kernel/tracing/events/toy", F_OK))	\
+			SKIP(return, "no tracefs toy events");		\
+		if (!tf)						\
+			SKIP(return, "toyflow not installed");		\
+	} while (0)
+
+/* The default run: the echo demo. */
+TEST(demo)
+{
+	char *argv[] = { NULL, "--svg", "/tmp/toyflow-demo.svg", NULL };
+	char got[2048], why[128];
+	char *out, *svg, *dia;
+	long p;
+	int st, fd;
+	ssize_t n;
+	NEED_TOYFLOW();
+
+	if (access("/usr/bin/toy_echo", X_OK) && access("/bin/toy_echo", X_OK))
+		SKIP(return, "toy_echo not installed");
+	argv[0] = (char *)tf;
+	out = run(argv, &st);
+	ASSERT_NE(NULL, out);
+	ASSERT_TRUE(WIFEXITED(st)) TH_LOG("%s", out);
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	/* toy_echo's own narration comes first: look at the diagram only */
+	dia = strstr(out, "== AF_TOY sequence diagram");
+	ASSERT_NE(NULL, dia) TH_LOG("%s", out);
+	arrows(dia, got, sizeof(got));
+	EXPECT_STREQ("C>S SYN, S>C SYN-ACK, C>S ACK, "
+		     "C>S DATA len=5, S>C DATA len=5, C>S DATA len=5, S>C DATA len=5, "
+		     "C>S FIN, S>C ACK, S>C FIN, C>S ACK", got)
+		fprintf(stderr, "%s", out);
+
+	/* the server side: listen, accept blocks until the client connects */
+	EXPECT_LT(0, column_of(dia, "listen()"));
+	EXPECT_GT(MID_COL, column_of(dia, "listen()"));
+	EXPECT_GT(MID_COL, column_of(dia, "accept() blocks"));
+	EXPECT_GT(MID_COL, column_of(dia, "accept() returns -> port"));
+	/* the client side: connect */
+	EXPECT_LT(MID_COL, column_of(dia, "connect(port 7)"));
+	/* the read that returns 0 comes after the client's FIN */
+	p = arrow_pos(dia, true, "FIN");
+	p = pos_after(dia, p, "= 0 (EOF)");
+	EXPECT_LT(0, p) fprintf(stderr, "%s", out);
+	EXPECT_GT(MID_COL, column_of(dia, "= 0 (EOF)"));
+	/* state changes on the right sides */
+	EXPECT_LT(MID_COL, column_of(dia, "CLOSED -> SYN_SENT"));
+	EXPECT_GT(MID_COL, column_of(dia, "ESTABLISHED -> CLOSE_WAIT"));
+	EXPECT_LT(MID_COL, column_of(dia, "FIN_WAIT1 -> FIN_WAIT2"));
+	EXPECT_GT(MID_COL, column_of(dia, "LAST_ACK -> CLOSED"));
+
+	/* the SVG */
+	svg = malloc(OUT_MAX);
+	ASSERT_NE(NULL, svg);
+	fd = open("/tmp/toyflow-demo.svg", O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, svg, OUT_MAX - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	svg[n] = '\0';
+	EXPECT_EQ(0, svg_well_formed(svg, why, sizeof(why))) TH_LOG("%s", why);
+	EXPECT_NE(NULL, strstr(svg, ">SYN</text>"));
+	EXPECT_NE(NULL, strstr(svg, ">SYN-ACK</text>"));
+	EXPECT_NE(NULL, strstr(svg, ">FIN</text>"));
+	EXPECT_NE(NULL, strstr(svg, ">DATA len=5</text>"));
+	EXPECT_NE(NULL, strstr(svg, "accept() blocks"));
+	EXPECT_NE(NULL, strstr(svg, "CLOSED -&gt; LISTEN"));
+	free(svg);
+	free(out);
+}
+
+TEST(half_close)
+{
+	char *argv[] = { NULL, "--", self_path, "--scenario", "halfclose", NULL };
+	char got[2048];
+	char *out;
+	long p;
+	int st;
+	NEED_TOYFLOW();
+
+	argv[0] = (char *)tf;
+	out = run(argv, &st);
+	ASSERT_NE(NULL, out);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	arrows(out, got, sizeof(got));
+	EXPECT_STREQ("C>S SYN, S>C SYN-ACK, C>S ACK, C>S DATA len=4, "
+		     "C>S FIN, S>C ACK, S>C DATA len=4, S>C FIN, C>S ACK", got)
+		fprintf(stderr, "%s", out);
+	/* the client's shutdown, the server's read of 0, then its reply */
+	EXPECT_LT(MID_COL, column_of(out, "shutdown() = 0"));
+	p = pos_after(out, 0, "shutdown() = 0");
+	p = pos_after(out, p, "= 0 (EOF)");
+	EXPECT_LT(0, p);
+	EXPECT_GT(MID_COL, column_of(out, "= 0 (EOF)"));
+	p = pos_after(out, p, "DATA len=4");
+	EXPECT_LT(0, p);
+	free(out);
+}
+
+TEST(reset)
+{
+	char *argv[] = { NULL, "--svg", "/tmp/toyflow-rst.svg", "--", self_path,
+			 "--scenario", "reset", NULL };
+	char got[2048];
+	char *out;
+	int st;
+	NEED_TOYFLOW();
+
+	argv[0] = (char *)tf;
+	out = run(argv, &st);
+	ASSERT_NE(NULL, out);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	arrows(out, got, sizeof(got));
+	/*
+	 * Up to the RST.  (What the reset client's own close() draws after
+	 * it is the module's business: see toy_trace's rst tests.)
+	 */
+	EXPECT_EQ(0, strncmp("C>S SYN, S>C SYN-ACK, C>S ACK, C>S DATA len=3, S>C RST",
+			     got, strlen("C>S SYN, S>C SYN-ACK, C>S ACK, C>S DATA len=3, S>C RST")))
+		TH_LOG("arrows: %s", got);
+	EXPECT_LT(0, arrow_pos(out, false, "RST"));
+	if (arrow_pos(out, true, "FIN") >= 0)	/* no FIN before the RST */
+		EXPECT_LT(arrow_pos(out, false, "RST"), arrow_pos(out, true, "FIN"));
+	EXPECT_LT(MID_COL, column_of(out, "recv() = -104 ECONNRESET"))
+		fprintf(stderr, "%s", out);
+	free(out);
+}
+
+/* Sequential clients: one divider per new connection. */
+TEST(two_clients)
+{
+	char *argv[] = { NULL, "--", self_path, "--scenario", "twoclients", NULL };
+	char got[2048];
+	char *out;
+	int st;
+	NEED_TOYFLOW();
+
+	argv[0] = (char *)tf;
+	out = run(argv, &st);
+	ASSERT_NE(NULL, out);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	arrows(out, got, sizeof(got));
+	EXPECT_STREQ("C>S SYN, S>C SYN-ACK, C>S ACK, C>S FIN, S>C ACK, S>C FIN, C>S ACK, "
+		     "C>S SYN, S>C SYN-ACK, C>S ACK, C>S FIN, S>C ACK, S>C FIN, C>S ACK",
+		     got) fprintf(stderr, "%s", out);
+	EXPECT_NE(NULL, strstr(out, "connection 2: client port"));
+	free(out);
+}
+
+/* ---- scenarios run under toyflow ------------------------------------ */
+
+#define SC(cond) CHILD_CHECK(cond)
+
+static int scenario_halfclose(void)
+{
+	uint32_t port;
+	char buf[16];
+	int l, c, s, status;
+	pid_t pid;
+
+	l = toy_listener(SOCK_STREAM, &port);
+	SC(l >= 0);
+	pid = fork();
+	SC(pid >= 0);
+	if (pid == 0) {		/* the client */
+		close(l);
+		c = toy_socket(SOCK_STREAM);
+		SC(c >= 0);
+		SC(toy_connect(c, port) == 0);
+		SC(send(c, "ping", 4, 0) == 4);
+		SC(shutdown(c, SHUT_WR) == 0);
+		SC(recv(c, buf, sizeof(buf), MSG_WAITALL) == 4);
+		SC(recv(c, buf, sizeof(buf), 0) == 0);
+		close(c);
+		_exit(0);
+	}
+	s = accept(l, NULL, NULL);
+	SC(s >= 0);
+	SC(recv(s, buf, 4, MSG_WAITALL) == 4);
+	SC(recv(s, buf, sizeof(buf), 0) == 0);	/* the client's FIN */
+	SC(send(s, "pong", 4, 0) == 4);
+	close(s);
+	close(l);
+	SC(waitpid(pid, &status, 0) == pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int scenario_reset(void)
+{
+	uint32_t port;
+	char buf[8];
+	int l, c, s;
+
+	l = toy_listener(SOCK_STREAM, &port);
+	SC(l >= 0);
+	c = toy_socket(SOCK_STREAM);
+	SC(c >= 0);
+	SC(toy_connect(c, port) == 0);
+	s = accept(l, NULL, NULL);
+	SC(s >= 0);
+	SC(send(c, "abc", 3, 0) == 3);
+	close(s);			/* unread data: RST */
+	SC(recv(c, buf, sizeof(buf), 0) == -1 && errno == ECONNRESET);
+	close(c);
+	close(l);
+	return 0;
+}
+
+static int scenario_twoclients(void)
+{
+	uint32_t port;
+	int l, c, s, i;
+
+	l = toy_listener(SOCK_STREAM, &port);
+	SC(l >= 0);
+	for (i = 0; i < 2; i++) {
+		c = toy_socket(SOCK_STREAM);
+		SC(c >= 0);
+		SC(toy_connect(c, port) == 0);
+		s = accept(l, NULL, NULL);
+		SC(s >= 0);
+		close(c);
+		close(s);
+	}
+	close(l);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+
+	if (n > 0)
+		self_path[n] = '\0';
+	else
+		snprintf(self_path, sizeof(self_path), "%s", argv[0]);
+	if (argc == 3 && !strcmp(argv[1], "--scenario")) {
+		if (!strcmp(argv[2], "halfclose"))
+			return scenario_halfclose();
+		if (!strcmp(argv[2], "reset"))
+			return scenario_reset();
+		if (!strcmp(argv[2], "twoclients"))
+			return scenario_twoclients();
+		return 2;
+	}
+	return test_harness_run(argc, argv);
+}

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "toy" tracepoints (toy_state, toy_segment, toy_call_enter/exit):
+ * a scripted connection in one process with the events enabled through
+ * tracefs; the trace is read back and every expected event must appear,
+ * in order, with exactly the right fields (inodes from fstat, ports from
+ * getsockname, states, segment kinds and lengths, return values).
+ */
+#include "toy_common.h"
+
+#include "kselftest_harness.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define MAX_LINES 4096
+
+static int tfs_write(const char *file, const char *val)
+{
+	char path[256];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, val, strlen(val)) < 0)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+static bool tracefs_ready(void)
+{
+	return access(TRACEFS "/events/toy/toy_state/enable", W_OK) == 0;
+}
+
+/* Clears the buffer and enables the toy events. */
+static int trace_begin(void)
+{
+	if (tfs_write("events/toy/enable", "0") ||
+	    tfs_write("trace", "") ||
+	    tfs_write("tracing_on", "1"))
+		return -1;
+	return tfs_write("events/toy/enable", "1");
+}
+
+/*
+ * Disables the events and returns this process' toy events as
+ * "toy_xxx: fields" strings (malloc'd), in trace order.
+ */
+static int trace_end(char **lines, int max)
+{
+	char buf[1024], me[32];
+	FILE *f;
+	int n = 0;
+
+	tfs_write("events/toy/enable", "0");
+	f = fopen(TRACEFS "/trace", "r");
+	if (!f)
+		return -1;
+	snprintf(me, sizeof(me), "-%d ", (int)getpid());
+	while (fgets(buf, sizeof(buf), f) && n < max) {
+		char *ev = strstr(buf, ": toy_");
+		char *cpu = strstr(buf, " [");
+
+		if (buf[0] == '#' || !ev || !cpu)
+			continue;
+		/* "comm-pid [cpu]": keep only this process */
+		*cpu = '\0';
+		if (!strstr(buf, me) && !strstr(strcat(buf, " "), me))
+			continue;
+		ev[strcspn(ev, "\n")] = '\0';
+		lines[n++] = strdup(ev + 2);
+	}
+	fclose(f);
+	return n;
+}
+
+static void free_lines(char **lines, int n)
+{
+	while (n > 0)
+		free(lines[--n]);
+}
+
+/*
+ * Every string of want[] must occur in lines[], in this order (other
+ * events may come in between).  Returns -1 when all matched, else the
+ * index in want[] of the first one missing.
+ */
+static int find_in_order(char **lines, int n, char want[][160], int nwant)
+{
+	int i = 0, w;
+
+	for (w = 0; w < nwant; w++) {
+		while (i < n && strcmp(lines[i], want[w]))
+			i++;
+		if (i == n)
+			return w;
+		i++;
+	}
+	return -1;
+}
+
+static int count_exact(char **lines, int n, const char *s)
+{
+	int i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += !strcmp(lines[i], s);
+	return c;
+}
+
+static void dump(struct __test_metadata *_metadata, char **lines, int n,
+		 char want[][160], int missing)
+{
+	int i;
+
+	TH_LOG("missing (in order): %s", want[missing]);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "#   trace[%d] %s\n", i, lines[i]);
+}
+
+/*
+ * The scripted connection, all in this process:
+ *   l = socket, bind(0), listen   c = socket, connect(lport)   a = accept
+ *   c send 5, a recv 5, a send 2, c recv 2, c shutdown(SHUT_WR),
+ *   a recv -> 0 (EOF), close(a), c recv -> 0, close(c), close(l)
+ */
+FIXTURE(conn) {
+	char *lines[MAX_LINES];
+	int n;
+	unsigned long l_ino, c_ino, a_ino;
+	uint32_t lport, cport;
+	ssize_t eof_a, eof_c;
+};
+
+FIXTURE_SETUP(conn)
+{
+	char buf[16];
+	int l, c, a;
+
+	self->n = 0;
+	if (geteuid() != 0)
+		SKIP(return, "needs root for tracefs");
+	ASSERT_EQ(0, toy_ensure_module());
+	if (!tracefs_ready())
+		SKIP(return, "no " TRACEFS "/events/toy (tracefs not mounted?)");
+	ASSERT_EQ(0, trace_begin());
+
+	l = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, toy_bind(l, 0));
+	ASSERT_EQ(0, listen(l, 4));
+	self->lport = toy_port(l);
+	c = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, toy_connect(c, self->lport));
+	self->cport = toy_port(c);
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	self->l_ino = toy_ino(l);
+	self->c_ino = toy_ino(c);
+	self->a_ino = toy_ino(a);
+
+	ASSERT_EQ(5, send(c, "hello", 5, 0));
+	ASSERT_EQ(5, recv(a, buf, sizeof(buf), 0));
+	ASSERT_EQ(2, send(a, "hi", 2, 0));
+	ASSERT_EQ(2, recv(c, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	self->eof_a = recv(a, buf, sizeof(buf), 0);
+	close(a);
+	self->eof_c = recv(c, buf, sizeof(buf), 0);
+	close(c);
+	close(l);
+
+	self->n = trace_end(self->lines, MAX_LINES);
+	ASSERT_LT(0, self->n);
+	ASSERT_EQ(0, self->eof_a);
+	ASSERT_EQ(0, self->eof_c);
+}
+
+FIXTURE_TEARDOWN(conn)
+{
+	if (self->n > 0)
+		free_lines(self->lines, self->n);
+	tfs_write("events/toy/enable", "0");
+}
+
+/* Every state change of the three sockets, in order. */
+TEST_F(conn, states)
+{
+	char w[16][160];
+	int k = 0, miss;
+
+	/* listener */
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=0 CLOSED -> LISTEN",
+		 self->l_ino, self->lport);
+	/* client and the server's child, interleaved as the handshake goes */
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=0 CLOSED -> SYN_SENT",
+		 self->c_ino, self->cport);
+	snprintf(w[k++], 160, "toy_state: ino=0 type=STREAM lport=%u pport=0 CLOSED -> SYN_RECV",
+		 self->lport);
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u SYN_SENT -> ESTABLISHED",
+		 self->c_ino, self->cport, self->lport);
+	snprintf(w[k++], 160, "toy_state: ino=0 type=STREAM lport=%u pport=%u SYN_RECV -> ESTABLISHED",
+		 self->lport, self->cport);
+	/* shutdown(c, SHUT_WR) */
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u ESTABLISHED -> FIN_WAIT1",
+		 self->c_ino, self->cport, self->lport);
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u ESTABLISHED -> CLOSE_WAIT",
+		 self->a_ino, self->lport, self->cport);
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u FIN_WAIT1 -> FIN_WAIT2",
+		 self->c_ino, self->cport, self->lport);
+	/* close(a) */
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u CLOSE_WAIT -> LAST_ACK",
+		 self->a_ino, self->lport, self->cport);
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u FIN_WAIT2 -> CLOSED",
+		 self->c_ino, self->cport, self->lport);
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u LAST_ACK -> CLOSED",
+		 self->a_ino, self->lport, self->cport);
+	/* close(l) */
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=0 LISTEN -> CLOSED",
+		 self->l_ino, self->lport);
+
+	miss = find_in_order(self->lines, self->n, w, k);
+	if (miss >= 0)
+		dump(_metadata, self->lines, self->n, w, miss);
+	ASSERT_EQ(-1, miss);
+}
+
+/* The segments: handshake, DATA with lengths, FIN/ACK pairs. */
+TEST_F(conn, segments)
+{
+	char w[16][160];
+	int k = 0, miss;
+
+	snprintf(w[k++], 160, "toy_segment: SYN sport=%u dport=%u len=0 ino=%lu",
+		 self->cport, self->lport, self->c_ino);
+	snprintf(w[k++], 160, "toy_segment: SYN-ACK sport=%u dport=%u len=0 ino=0",
+		 self->lport, self->cport);
+	snprintf(w[k++], 160, "toy_segment: ACK sport=%u dport=%u len=0 ino=%lu",
+		 self->cport, self->lport, self->c_ino);
+	snprintf(w[k++], 160, "toy_segment: DATA sport=%u dport=%u len=5 ino=%lu",
+		 self->cport, self->lport, self->c_ino);
+	snprintf(w[k++], 160, "toy_segment: DATA sport=%u dport=%u len=2 ino=%lu",
+		 self->lport, self->cport, self->a_ino);
+	/* shutdown(c, SHUT_WR): FIN from c, ACK from a */
+	snprintf(w[k++], 160, "toy_segment: FIN sport=%u dport=%u len=0 ino=%lu",
+		 self->cport, self->lport, self->c_ino);
+	snprintf(w[k++], 160, "toy_segment: ACK sport=%u dport=%u len=0 ino=%lu",
+		 self->lport, self->cport, self->a_ino);
+	/* close(a): FIN from a, ACK from c */
+	snprintf(w[k++], 160, "toy_segment: FIN sport=%u dport=%u len=0 ino=%lu",
+		 self->lport, self->cport, self->a_ino);
+	snprintf(w[k++], 160, "toy_segment: ACK sport=%u dport=%u len=0 ino=%lu",
+		 self->cport, self->lport, self->c_ino);
+
+	miss = find_in_order(self->lines, self->n, w, k);
+	if (miss >= 0)
+		dump(_metadata, self->lines, self->n, w, miss);
+	ASSERT_EQ(-1, miss);
+
+	/* exactly one of each handshake segment, no RST */
+	EXPECT_EQ(1, count_exact(self->lines, self->n, w[0]));
+	EXPECT_EQ(1, count_exact(self->lines, self->n, w[1]));
+	{
+		int i, rst = 0;
+
+		for (i = 0; i < self->n; i++)
+			rst += !strncmp(self->lines[i], "toy_segment: RST", 16);
+		EXPECT_EQ(0, rst);
+	}
+}
+
+/* Call enter/exit pairs with their return values. */
+TEST_F(conn, calls)
+{
+	char w[40][160];
+	int k = 0, miss;
+	uint32_t lp = self->lport, cp = self->cport;
+
+	snprintf(w[k++], 160, "toy_call_exit: socket ino=%lu type=STREAM port=0 pport=0 ret=0", self->l_ino);
+	snprintf(w[k++], 160, "toy_call_enter: bind ino=%lu type=STREAM port=0 pport=0 ret=0", self->l_ino);
+	snprintf(w[k++], 160, "toy_call_exit: bind ino=%lu type=STREAM port=%u pport=0 ret=0", self->l_ino, lp);
+	snprintf(w[k++], 160, "toy_call_enter: listen ino=%lu type=STREAM port=%u pport=0 ret=0", self->l_ino, lp);
+	snprintf(w[k++], 160, "toy_call_exit: listen ino=%lu type=STREAM port=%u pport=0 ret=0", self->l_ino, lp);
+	snprintf(w[k++], 160, "toy_call_exit: socket ino=%lu type=STREAM port=0 pport=0 ret=0", self->c_ino);
+	snprintf(w[k++], 160, "toy_call_enter: connect ino=%lu type=STREAM port=0 pport=0 ret=0", self->c_ino);
+	snprintf(w[k++], 160, "toy_call_exit: connect ino=%lu type=STREAM port=%u pport=%u ret=0", self->c_ino, cp, lp);
+	snprintf(w[k++], 160, "toy_call_enter: accept ino=%lu type=STREAM port=%u pport=0 ret=0", self->l_ino, lp);
+	/* accept's exit: the listener's inode, the child's ports */
+	snprintf(w[k++], 160, "toy_call_exit: accept ino=%lu type=STREAM port=%u pport=%u ret=0", self->l_ino, lp, cp);
+	snprintf(w[k++], 160, "toy_call_enter: sendmsg ino=%lu type=STREAM port=%u pport=%u ret=0", self->c_ino, cp, lp);
+	snprintf(w[k++], 160, "toy_call_exit: sendmsg ino=%lu type=STREAM port=%u pport=%u ret=5", self->c_ino, cp, lp);
+	snprintf(w[k++], 160, "toy_call_enter: recvmsg ino=%lu type=STREAM port=%u pport=%u ret=0", self->a_ino, lp, cp);
+	snprintf(w[k++], 160, "toy_call_exit: recvmsg ino=%lu type=STREAM port=%u pport=%u ret=5", self->a_ino, lp, cp);
+	snprintf(w[k++], 160, "toy_call_exit: sendmsg ino=%lu type=STREAM port=%u pport=%u ret=2", self->a_ino, lp, cp);
+	snprintf(w[k++], 160, "toy_call_exit: recvmsg ino=%lu type=STREAM port=%u pport=%u ret=2", self->c_ino, cp, lp);
+	snprintf(w[k++], 160, "toy_call_enter: shutdown ino=%lu type=STREAM port=%u pport=%u ret=0", self->c_ino, cp, lp);
+	snprintf(w[k++], 160, "toy_call_exit: shutdown ino=%lu type=STREAM port=%u pport=%u ret=0", self->c_ino, cp, lp);
+	/* the read that returns 0: EOF after the peer's FIN */
+	snprintf(w[k++], 160, "toy_call_exit: recvmsg ino=%lu type=STREAM port=%u pport=%u ret=0", self->a_ino, lp, cp);
+	snprintf(w[k++], 160, "toy_call_enter: release ino=%lu type=STREAM port=%u pport=%u ret=0", self->a_ino, lp, cp);
+	snprintf(w[k++], 160, "toy_call_exit: release ino=%lu type=- port=0 pport=0 ret=0", self->a_ino);
+	snprintf(w[k++], 160, "toy_call_exit: recvmsg ino=%lu type=STREAM port=%u pport=%u ret=0", self->c_ino, cp, lp);
+	snprintf(w[k++], 160, "toy_call_enter: release ino=%lu type=STREAM port=%u pport=%u ret=0", self->c_ino, cp, lp);
+	snprintf(w[k++], 160, "toy_call_exit: release ino=%lu type=- port=0 pport=0 ret=0", self->c_ino);
+	snprintf(w[k++], 160, "toy_call_enter: release ino=%lu type=STREAM port=%u pport=0 ret=0", self->l_ino, lp);
+	snprintf(w[k++], 160, "toy_call_exit: release ino=%lu type=- port=0 pport=0 ret=0", self->l_ino);
+
+	miss = find_in_order(self->lines, self->n, w, k);
+	if (miss >= 0)
+		dump(_metadata, self->lines, self->n, w, miss);
+	ASSERT_EQ(-1, miss);
+}
+
+/* Every enter has its exit right behind it or later, per call kind. */
+TEST_F(conn, enter_exit_balanced)
+{
+	static const char *const calls[] = { "bind", "listen", "accept",
+		"connect", "sendmsg", "recvmsg", "shutdown", "release" };
+	unsigned int c;
+	int i;
+
+	for (c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
+		char en[64], ex[64];
+		int depth = 0, nen = 0;
+
+		snprintf(en, sizeof(en), "toy_call_enter: %s ", calls[c]);
+		snprintf(ex, sizeof(ex), "toy_call_exit: %s ", calls[c]);
+		for (i = 0; i < self->n; i++) {
+			if (!strncmp(self->lines[i], en, strlen(en))) {
+				depth++;
+				nen++;
+			} else if (!strncmp(self->lines[i], ex, strlen(ex))) {
+				depth--;
+				EXPECT_LE(0, depth) TH_LOG("%s exit before enter", calls[c]);
+			}
+		}
+		EXPECT_EQ(0, depth) TH_LOG("%s: enters and exits differ", calls[c]);
+		EXPECT_LT(0, nen) TH_LOG("no %s event", calls[c]);
+	}
+}
+
+/* close() with unread data sends RST; the peer's recv sees ECONNRESET. */
+TEST(rst_on_unread_close)
+{
+	char *lines[MAX_LINES], w[4][160], buf[8];
+	unsigned long c_ino, a_ino;
+	uint32_t lport, cport;
+	int l, c, a, n, k = 0, miss;
+	ssize_t r;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for tracefs");
+	ASSERT_EQ(0, toy_ensure_module());
+	if (!tracefs_ready())
+		SKIP(return, "no " TRACEFS "/events/toy");
+	l = toy_listener(SOCK_STREAM, &lport);
+	ASSERT_LE(0, l);
+	c = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, toy_connect(c, lport));
+	a = accept(l, NULL, NULL);
+	ASSERT_LE(0, a);
+	cport = toy_port(c);
+	c_ino = toy_ino(c);
+	a_ino = toy_ino(a);
+
+	ASSERT_EQ(0, trace_begin());
+	ASSERT_EQ(3, send(c, "abc", 3, 0));
+	close(a);			/* 3 bytes unread: RST */
+	r = recv(c, buf, sizeof(buf), 0);
+	ASSERT_EQ(-1, r);
+	ASSERT_EQ(ECONNRESET, errno);
+	close(c);
+	close(l);
+	n = trace_end(lines, MAX_LINES);
+	ASSERT_LT(0, n);
+
+	snprintf(w[k++], 160, "toy_segment: DATA sport=%u dport=%u len=3 ino=%lu", cport, lport, c_ino);
+	snprintf(w[k++], 160, "toy_segment: RST sport=%u dport=%u len=0 ino=%lu", lport, cport, a_ino);
+	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u ESTABLISHED -> CLOSED", c_ino, cport, lport);
+	snprintf(w[k++], 160, "toy_call_exit: recvmsg ino=%lu type=STREAM port=%u pport=%u ret=-104", c_ino, cport, lport);
+	miss = find_in_order(lines, n, w, k);
+	if (miss >= 0)
+		dump(_metadata, lines, n, w, miss);
+	EXPECT_EQ(-1, miss);
+	/* an RST, never a FIN, from the closer */
+	{
+		char fin[160];
+
+		snprintf(fin, sizeof(fin), "toy_segment: FIN sport=%u dport=%u len=0 ino=%lu", lport, cport, a_ino);
+		EXPECT_EQ(0, count_exact(lines, n, fin));
+	}
+	free_lines(lines, n);
+}
+
+/* connect() to a port nobody listens on: a SYN, then ret=-111. */
+TEST(connect_refused)
+{
+	char *lines[MAX_LINES], w[4][160];
+	unsigned long ino;
+	uint32_t port;
+	int fd, l, n, k = 0, miss, i, exits = 0;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root for tracefs");
+	ASSERT_EQ(0, toy_ensure_module());
+	if (!tracefs_ready())
+		SKIP(return, "no " TRACEFS "/events/toy");
+	/* a port that was just free: bind a listener, note it, close it */
+	l = toy_listener(SOCK_STREAM, &port);
+	ASSERT_LE(0, l);
+	close(l);
+	fd = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, fd);
+	ino = toy_ino(fd);
+
+	ASSERT_EQ(0, trace_begin());
+	ASSERT_EQ(-1, toy_connect(fd, port));
+	ASSERT_EQ(ECONNREFUSED, errno);
+	n = trace_end(lines, MAX_LINES);
+	ASSERT_LT(0, n);
+
+	snprintf(w[k++], 160, "toy_call_enter: connect ino=%lu type=STREAM port=0 pport=0 ret=0", ino);
+	snprintf(w[k++], 160, "toy_segment: SYN sport=%ld dport=%u len=0 ino=%lu", toy_port(fd), port, ino);
+	miss = find_in_order(lines, n, w, k);
+	if (miss >= 0)
+		dump(_metadata, lines, n, w, miss);
+	EXPECT_EQ(-1, miss);
+	for (i = 0; i < n; i++) {
+		char pre[80];
+
+		snprintf(pre, sizeof(pre), "toy_call_exit: connect ino=%lu ", ino);
+		if (!strncmp(lines[i], pre, strlen(pre))) {
+			exits++;
+			EXPECT_NE(NULL, strstr(lines[i], " ret=-111")) TH_LOG("%s", lines[i]);
+		}
+	}
+	EXPECT_EQ(1, exits);
+	close(fd);
+	free_lines(lines, n);
+}
+
+/* The tracepoints exist with their fields (the format files). */
+TEST(event_formats)
+{
+	static const char *const fmt[][2] = {
+		{ "toy_state", "field:unsigned long ino;" },
+		{ "toy_state", "field:int oldstate;" },
+		{ "toy_state", "field:int newstate;" },
+		{ "toy_segment", "field:u32 sport;" },
+		{ "toy_segment", "field:u32 len;" },
+		{ "toy_call_enter", "field:long ret;" },
+		{ "toy_call_exit", "field:int call;" },
+	};
+	unsigned int i;
+
+	ASSERT_EQ(0, toy_ensure_module());
+	if (access(TRACEFS "/events/toy", F_OK))
+		SKIP(return, "no " TRACEFS "/events/toy");
+	for (i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		char path[256], buf[8192];
+		ssize_t len;
+		int fd;
+
+		snprintf(path, sizeof(path), TRACEFS "/events/toy/%s/format", fmt[i][0]);
+		fd = open(path, O_RDONLY);
+		ASSERT_LE(0, fd) TH_LOG("%s", path);
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		ASSERT_LT(0, len);
+		buf[len] = '\0';
+		EXPECT_NE(NULL, strstr(buf, fmt[i][1])) TH_LOG("%s lacks %s", path, fmt[i][1]);
+	}
+}
+
+TEST_HARNESS_MAIN
