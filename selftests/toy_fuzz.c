@@ -55,7 +55,7 @@ enum op {
 	OP_SEND, OP_SENDMSG, OP_RECV, OP_RECVMSG, OP_MMSG, OP_RW,
 	OP_SHUTDOWN, OP_CLOSE, OP_POLL, OP_EPOLL, OP_GETSOCKOPT,
 	OP_SETSOCKOPT, OP_IOCTL, OP_NAME, OP_FCNTL, OP_DUP, OP_PROC,
-	OP_FORK, OP_NETNS, OP_NR
+	OP_FORK, OP_NETNS, OP_FLOW, OP_NR
 };
 
 static const char * const op_names[OP_NR] = {
@@ -63,7 +63,7 @@ static const char * const op_names[OP_NR] = {
 	"send", "sendmsg", "recv", "recvmsg", "mmsg", "rw",
 	"shutdown", "close", "poll", "epoll", "getsockopt",
 	"setsockopt", "ioctl", "name", "fcntl", "dup", "proc",
-	"fork", "netns",
+	"fork", "netns", "flow",
 };
 
 /* relative weights */
@@ -74,7 +74,7 @@ static const int op_weight[OP_NR] = {
 	[OP_SHUTDOWN] = 4, [OP_CLOSE] = 9, [OP_POLL] = 4, [OP_EPOLL] = 2,
 	[OP_GETSOCKOPT] = 5, [OP_SETSOCKOPT] = 5, [OP_IOCTL] = 3,
 	[OP_NAME] = 3, [OP_FCNTL] = 2, [OP_DUP] = 2, [OP_PROC] = 1,
-	[OP_FORK] = 1, [OP_NETNS] = 1,
+	[OP_FORK] = 1, [OP_NETNS] = 1, [OP_FLOW] = 5,
 };
 
 struct shared {
@@ -683,6 +683,37 @@ static long do_proc(struct worker *w)
 
 static long run_one(struct worker *w, int op, bool in_child);
 
+/*
+ * A well-formed connection (listener, connect, accept, a little data) so
+ * that the random calls find sockets in every state; all three ends go to
+ * slots, where other threads close and use them.
+ */
+static long do_flow(struct worker *w)
+{
+	int type = chance(w, 50) ? SOCK_STREAM : SOCK_SEQPACKET;
+	int l, c, s = -1;
+	uint32_t port;
+
+	l = toy_listener_backlog(type, 1 + (int)rn(w, 4), &port);
+	if (l < 0)
+		return -1;
+	__atomic_store_n(&lports[rn(w, 16)], port, __ATOMIC_RELAXED);
+	c = socket(AF_TOY, type | SOCK_NONBLOCK, 0);
+	if (c >= 0 && toy_connect(c, port) == 0) {
+		s = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		if (s >= 0 && chance(w, 70))
+			send(c, w->buf, 1 + rn(w, 3000), MSG_DONTWAIT);
+		if (s >= 0 && chance(w, 30))
+			send(s, w->buf, 1 + rn(w, 3000), MSG_DONTWAIT);
+	}
+	if (c >= 0 && chance(w, 50))
+		toy_set_nonblock(c, false);
+	new_fd(w, l);
+	new_fd(w, c);
+	new_fd(w, s);
+	return s >= 0 ? 0 : -1;
+}
+
 /* A child sharing all of our sockets runs a short sequence, then exits. */
 static long do_fork(struct worker *w, bool netns)
 {
@@ -840,6 +871,9 @@ static long run_one(struct worker *w, int op, bool in_child)
 		break;
 	case OP_NETNS:
 		ret = in_child ? -1 : do_netns(w);
+		break;
+	case OP_FLOW:
+		ret = do_flow(w);
 		break;
 	}
 	__atomic_fetch_add(&shm->ops, 1, __ATOMIC_RELAXED);
