@@ -24,7 +24,9 @@
  * latency, which under QEMU TCG is large and noisy; --pin none leaves
  * placement to the scheduler.  dual-stream always pins pair i to CPU i.
  *
- * The figure of a cell is the median over the rounds.  --profile samples
+ * The figure of a cell is the median over the rounds; the AF_TOY/AF_UNIX
+ * ratio is the median of the per-round ratios (paired, robust to a host
+ * whose load changes between rounds).  --profile samples
  * the kernel (perf_event_open cpu-clock, all CPUs, with call chains) while
  * the AF_TOY and AF_UNIX cells run and prints where the time went, by
  * symbol, self and inclusive.  It is a benchmark: the exit status says
@@ -955,7 +957,7 @@ static bool selected(const char *only, const char *name)
 int main(int argc, char **argv)
 {
 	static double vals[NWL][NFAM][64], losses[NWL][64], csws[NWL][NFAM][64];
-	double csw_med[NWL][NFAM];
+	double csw_med[NWL][NFAM], ratio_med[NWL];
 	const char *only = NULL, *json = NULL;
 	struct result med[NWL][NFAM];
 	double loss_med[NWL];
@@ -1067,6 +1069,19 @@ int main(int argc, char **argv)
 			csw_med[w][f] = median(csws[w][f], rounds);
 		}
 		loss_med[w] = median(losses[w], rounds);
+		/*
+		 * The ratio is the median of the per-round ratios: AF_TOY and
+		 * AF_UNIX of one round ran back to back, so a slow phase of
+		 * the host hits both.
+		 */
+		{
+			double q[64];
+
+			for (r = 0; r < rounds; r++)
+				q[r] = vals[w][F_TOY][r] > 0 && vals[w][F_UNIX][r] > 0 ?
+				       vals[w][F_TOY][r] / vals[w][F_UNIX][r] : -1;
+			ratio_med[w] = median(q, rounds);
+		}
 	}
 
 	printf("\n%-24s %-7s %10s %10s %10s %9s  %s\n", "workload", "unit",
@@ -1075,7 +1090,7 @@ int main(int argc, char **argv)
 		const struct workload *wl = &workloads[w];
 		char c[NFAM][32], ratio[32], goal[48];
 		double t = med[w][F_TOY].value, un = med[w][F_UNIX].value;
-		double q = (t > 0 && un > 0) ? t / un : -1;
+		double q = ratio_med[w];
 
 		if (!sel[w])
 			continue;
@@ -1128,7 +1143,7 @@ int main(int argc, char **argv)
 		for (w = 0; w < NWL; w++) {
 			const struct workload *wl = &workloads[w];
 			double t = med[w][F_TOY].value, un = med[w][F_UNIX].value;
-			double q = (t > 0 && un > 0) ? t / un : -1;
+			double q = ratio_med[w];
 
 			if (!sel[w])
 				continue;
