@@ -1089,7 +1089,6 @@ int main(int argc, char **argv)
 	for (w = 0; w < NWL; w++) {
 		const struct workload *wl = &workloads[w];
 		char c[NFAM][32], ratio[32], goal[48];
-		double t = med[w][F_TOY].value, un = med[w][F_UNIX].value;
 		double q = ratio_med[w];
 
 		if (!sel[w])
@@ -1142,7 +1141,6 @@ int main(int argc, char **argv)
 			u.release, rounds, run_time, pin_same ? "same" : "none");
 		for (w = 0; w < NWL; w++) {
 			const struct workload *wl = &workloads[w];
-			double t = med[w][F_TOY].value, un = med[w][F_UNIX].value;
 			double q = ratio_med[w];
 
 			if (!sel[w])
