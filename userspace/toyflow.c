@@ -350,6 +350,9 @@ static void analyse(double block_sec)
 			uset_add(&listener_inos, e->ino);
 			uset_add(&server_pids, e->pid);
 		}
+		/* tracing began after listen(): whoever answers a SYN */
+		if (e->kind == EV_SEG && !strcmp(e->what, "SYN-ACK") && e->port)
+			uset_add(&server_ports, e->port);
 		if (e->kind == EV_EXIT && !strcmp(e->what, "listen") &&
 		    e->val == 0 && e->port) {
 			uset_add(&server_ports, e->port);
