@@ -677,9 +677,9 @@ static void build_rows(void)
 					(e->ts - evs[e->pair].ts) * 1e3 : 0;
 
 				row = add_row(ROW_NOTE, e->side, NOTE_CALL,
-					      e->ts, "%s%s returns%s%s [%.0fms]",
+					      e->ts, "%s%s returns%s%s [%.*fms]",
 					      cprefix(e), name, res[0] ? " " : "",
-					      res, ms);
+					      res, ms < 10 ? 1 : 0, ms);
 				row->block_end = e->side;
 				if (open[e->side] > 0)
 					open[e->side]--;
