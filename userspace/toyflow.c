@@ -568,26 +568,39 @@ static void call_result(char *buf, size_t len, const struct ev *x)
 		snprintf(buf, len, "= %s", r);
 }
 
+/* The client port of event @i's connection (0 if none can be told). */
+static unsigned int conn_port(int i)
+{
+	const struct ev *e = &evs[i];
+	unsigned int cp;
+	int k;
+
+	if (e->kind == EV_SEG)
+		return uset_has(&server_ports, e->port) ? e->pport :
+		       uset_has(&server_ports, e->pport) ? e->port : 0;
+	cp = client_port_of(e);
+	if (!cp && e->pair >= 0)
+		cp = client_port_of(&evs[e->pair]);
+	if (!cp && e->side == SIDE_CLIENT) {
+		/* socket()/connect enter: look ahead on this inode */
+		for (k = i; k < nev && !cp; k++)
+			if (evs[k].ino == e->ino && evs[k].side == SIDE_CLIENT)
+				cp = client_port_of(&evs[k]);
+	}
+	return cp;
+}
+
 static char client_prefix[32];
 
 /* Client notes get "[port] " when there are several clients. */
 static const char *cprefix(const struct ev *e)
 {
 	unsigned int cp;
-	int k;
 
 	client_prefix[0] = '\0';
 	if (e->side != SIDE_CLIENT || client_ports.n < 2)
 		return client_prefix;
-	cp = client_port_of(e);
-	if (!cp && e->pair >= 0)
-		cp = client_port_of(&evs[e->pair]);
-	if (!cp) {	/* socket()/connect enter: look ahead on this ino */
-		for (k = (int)(e - evs); k < nev; k++)
-			if (evs[k].ino == e->ino && evs[k].side == SIDE_CLIENT &&
-			    (cp = client_port_of(&evs[k])))
-				break;
-	}
+	cp = conn_port((int)(e - evs));
 	if (cp)
 		snprintf(client_prefix, sizeof(client_prefix), "[%u] ", cp);
 	return client_prefix;
@@ -596,7 +609,15 @@ static const char *cprefix(const struct ev *e)
 static void build_rows(void)
 {
 	int open[2] = { 0, 0 };	/* blocked calls in progress per side */
+	static struct uset seen;
 	int i, r;
+
+	for (i = 0; i < nev; i++) {
+		unsigned int cp = strcmp(evs[i].type, "DGRAM") ? conn_port(i) : 0;
+
+		if (cp)
+			uset_add(&client_ports, cp);
+	}
 
 	for (i = 0; i < nev; i++) {
 		struct ev *e = &evs[i];
@@ -608,12 +629,9 @@ static void build_rows(void)
 			continue;
 
 		/* a new client port: a new connection */
-		cp = e->kind == EV_SEG ?
-			(uset_has(&server_ports, e->port) ? e->pport :
-			 uset_has(&server_ports, e->pport) ? e->port : 0) :
-			client_port_of(e);
-		if (cp && !uset_has(&client_ports, cp)) {
-			int nconn = uset_add(&client_ports, cp) + 1;
+		cp = conn_port(i);
+		if (cp && !uset_has(&seen, cp)) {
+			int nconn = uset_add(&seen, cp) + 1;
 
 			if (nconn > 1)
 				add_row(ROW_DIVIDER, SIDE_NONE, NOTE_INFO, e->ts,
@@ -1250,8 +1268,10 @@ int main(int argc, char **argv)
 		pid_t pid;
 
 		if (tracing_start()) {
-			tracing_stop();
-			tracing_restore();
+			if (tracefs) {
+				tracing_stop();
+				tracing_restore();
+			}
 			return 1;
 		}
 		if (cmd) {
