@@ -101,7 +101,11 @@ struct toy_net {
 	u32 next_ephemeral;
 	struct hlist_head ports[1 << TOY_PORT_HASH_BITS];
 	struct list_head socks;
-	atomic_long_t stat[TOY_STAT_NR];	/* lockless counters */
+	struct toy_stats __percpu *stats;	/* summed by /proc */
+};
+
+struct toy_stats {
+	long v[TOY_STAT_NR];
 };
 
 struct toy_sock {
@@ -120,6 +124,7 @@ struct toy_sock {
 	atomic_t sq_bytes;		/* our bytes the peer has not read */
 	atomic_t rq_mem;		/* truesize queued to us (DGRAM) */
 	bool fin_sent;			/* we sent FIN (or RST) */
+	struct sock *syn_to;		/* listener a connect() waits on */
 	u32 dgram_dst;			/* DGRAM: connected destination port */
 };
 
@@ -186,12 +191,17 @@ extern const struct proto_ops toy_stream_ops;
 extern const struct proto_ops toy_seqpacket_ops;
 int toy_socketpair(struct socket *a, struct socket *b);
 void toy_write_space(struct sock *sk);
+void toy_poll_nospace(struct socket *sock, struct sock *sk);
 
 /* toy_dgram.c */
 extern const struct proto_ops toy_dgram_ops;
 
 /* toy_queue.c: receive queues shared by all types */
 int toy_wait_data(struct sock *sk, long *timeo);
+int toy_wake_reader(struct wait_queue_entry *wait, unsigned int mode,
+		    int sync, void *key);
+int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
+		    int sync, void *key);
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, int *err);
 int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port);

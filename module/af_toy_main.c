@@ -109,9 +109,10 @@ void toy_segment(struct sock *from, u32 to_port, enum toy_seg_kind kind,
 			 toy_sk(from)->port, to_port);
 }
 
+/* Per-CPU, so that the data path of two CPUs shares no counter line. */
 void toy_stat_add(const struct sock *sk, enum toy_stat item, long val)
 {
-	atomic_long_add(val, &toy_net(sock_net(sk))->stat[item]);
+	this_cpu_add(toy_net(sock_net(sk))->stats->v[item], val);
 }
 
 /*
@@ -304,6 +305,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	atomic_set(&tsk->sq_bytes, 0);
 	atomic_set(&tsk->rq_mem, 0);
 	tsk->fin_sent = false;
+	tsk->syn_to = NULL;
 	tsk->dgram_dst = 0;
 	return sk;
 }
@@ -348,13 +350,27 @@ static struct net_proto_family toy_family_ops = {
 
 static int __net_init toy_net_init(struct net *net)
 {
-	toy_net_init_table(toy_net(net));
-	return toy_proc_init_net(net);
+	struct toy_net *tn = toy_net(net);
+	int err;
+
+	toy_net_init_table(tn);
+	tn->stats = alloc_percpu(struct toy_stats);
+	if (!tn->stats)
+		return -ENOMEM;
+	err = toy_proc_init_net(net);
+	if (err)
+		free_percpu(tn->stats);
+	return err;
 }
 
+/*
+ * Every socket holds a reference on its netns, so none is left here; the
+ * counters can go.
+ */
 static void __net_exit toy_net_exit(struct net *net)
 {
 	toy_proc_exit_net(net);
+	free_percpu(toy_net(net)->stats);
 }
 
 static struct pernet_operations toy_net_ops = {

@@ -223,7 +223,7 @@ static __poll_t toy_dgram_poll(struct file *file, struct socket *sock,
 	if (sock_writeable(sk))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 	else
-		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+		toy_poll_nospace(sock, sk);
 	return mask;
 }
 

@@ -95,11 +95,15 @@ static const char * const toy_stat_names[TOY_STAT_NR] = {
 static int toy_stat_show(struct seq_file *seq, void *v)
 {
 	struct toy_net *tn = toy_net(seq_file_single_net(seq));
-	int i;
+	long sum;
+	int i, cpu;
 
-	for (i = 0; i < TOY_STAT_NR; i++)
-		seq_printf(seq, "%s %ld\n", toy_stat_names[i],
-			   atomic_long_read(&tn->stat[i]));
+	for (i = 0; i < TOY_STAT_NR; i++) {
+		sum = 0;
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(tn->stats, cpu)->v[i];
+		seq_printf(seq, "%s %ld\n", toy_stat_names[i], sum);
+	}
 	return 0;
 }
 

@@ -20,42 +20,67 @@
 /* Whether a reader waiting on @sk has something to look at. */
 static bool toy_readable(struct sock *sk)
 {
-	return !skb_queue_empty(&sk->sk_receive_queue) || sk->sk_err ||
-	       (sk->sk_shutdown & RCV_SHUTDOWN);
+	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+	       READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/*
+ * Wake-up filters: a socket's one wait queue serves its readers and its
+ * writers; a reader has no use for "room to write" and a writer none for
+ * "data arrived".  Wake-ups without a key (state changes) reach everyone.
+ */
+int toy_wake_reader(struct wait_queue_entry *wait, unsigned int mode,
+		    int sync, void *key)
+{
+	if (key && !(key_to_poll(key) & (EPOLLIN | EPOLLRDNORM | EPOLLERR |
+					 EPOLLHUP | EPOLLRDHUP)))
+		return 0;
+	return autoremove_wake_function(wait, mode, sync, key);
+}
+
+int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
+		    int sync, void *key)
+{
+	if (key && !(key_to_poll(key) & (EPOLLOUT | EPOLLWRNORM | EPOLLERR |
+					 EPOLLHUP)))
+		return 0;
+	return autoremove_wake_function(wait, mode, sync, key);
 }
 
 /*
  * Waits until data, an error or end of stream is queued to @sk.  The caller
  * holds rd_lock, which is dropped while sleeping so that other readers of a
  * shared socket are not stuck behind us.  Returns 0 or -EAGAIN/-EINTR.
+ * The queue lock orders the checks against toy_enqueue(); prepare_to_wait()
+ * before them closes the window for a lost wake-up.
  */
 int toy_wait_data(struct sock *sk, long *timeo)
 {
+	DEFINE_WAIT_FUNC(wait, toy_wake_reader);
 	struct toy_sock *tsk = toy_sk(sk);
-	DEFINE_WAIT(wait);
-	bool ready;
+	int err = 0;
 
+	if (toy_readable(sk))
+		return 0;	/* no need to queue ourselves */
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		toy_lock(sk);
-		ready = toy_readable(sk);
-		toy_unlock(sk);
-		if (ready)
+		if (toy_readable(sk))
 			break;
 		if (!*timeo) {
-			finish_wait(sk_sleep(sk), &wait);
-			return -EAGAIN;
+			err = -EAGAIN;
+			break;
 		}
 		if (signal_pending(current)) {
-			finish_wait(sk_sleep(sk), &wait);
-			return sock_intr_errno(*timeo);
+			err = sock_intr_errno(*timeo);
+			break;
 		}
 		mutex_unlock(&tsk->rd_lock);
 		*timeo = schedule_timeout(*timeo);
 		mutex_lock(&tsk->rd_lock);
 	}
 	finish_wait(sk_sleep(sk), &wait);
-	return 0;
+	return err;
 }
 
 /*

@@ -327,6 +327,8 @@ static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
 		       struct wait_queue_entry *wait)
 {
 	prepare_to_wait(&toy_sk(lsk)->backlog_wait, wait, TASK_INTERRUPTIBLE);
+	if (READ_ONCE(sk->sk_shutdown))
+		return -ECONNRESET;	/* shutdown() aborted us */
 	toy_lock(lsk);
 	if (lsk->sk_state != TCP_LISTEN) {
 		toy_unlock(lsk);
@@ -344,6 +346,30 @@ static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
 	return 1;
 }
 
+/*
+ * Publishes the listener a connect() may sleep on, so that shutdown() can
+ * wake it; the connect()ing task holds a reference on it meanwhile.
+ */
+static void toy_set_syn_to(struct sock *sk, struct sock *lsk)
+{
+	toy_lock(sk);
+	toy_sk(sk)->syn_to = lsk;
+	toy_unlock(sk);
+}
+
+/* shutdown() during connect(): abort the connect, as TCP does. */
+static void toy_abort_connect(struct sock *sk, int how)
+{
+	struct sock *lsk;
+
+	toy_lock(sk);
+	sk->sk_shutdown |= how;
+	lsk = toy_sk(sk)->syn_to;
+	if (lsk)
+		wake_up_interruptible_all(&toy_sk(lsk)->backlog_wait);
+	toy_unlock(sk);
+}
+
 static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 			  long timeo)
 {
@@ -357,6 +383,7 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 			toy_segment(sk, port, TOY_SEG_SYN, 0);
 			return -ECONNREFUSED;	/* nobody there: RST */
 		}
+		toy_set_syn_to(sk, lsk);
 		err = toy_try_syn(sk, lsk, child, &wait);
 		if (!err) {
 			if (!timeo)
@@ -367,6 +394,7 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 				timeo = schedule_timeout(timeo);
 		}
 		finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
+		toy_set_syn_to(sk, NULL);
 		sock_put(lsk);
 		if (err)
 			return err < 0 ? err : 0;
@@ -390,6 +418,10 @@ static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 		err = -EINVAL;
 		goto out;
 	}
+	if (sk->sk_state == TCP_SYN_SENT) {
+		err = -EALREADY;	/* another thread is connecting */
+		goto out;
+	}
 	if (toy_peer(toy_sk(sk)) || sk->sk_state != TCP_CLOSE) {
 		err = -EISCONN;
 		goto out;
@@ -410,8 +442,11 @@ static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 	toy_set_state(sk, TCP_SYN_SENT);
 	toy_unlock(sk);
 	toy_stat_add(sk, TOY_STAT_CONNECTS, 1);
+	/* Not held while waiting: shutdown() must be able to abort us. */
+	release_sock(sk);
 	err = toy_do_connect(sk, port, child,
 			     sock_sndtimeo(sk, flags & O_NONBLOCK));
+	lock_sock(sk);
 	if (err == -ECONNREFUSED)
 		toy_stat_add(sk, TOY_STAT_CONNECTS_REFUSED, 1);
 	if (err) {
@@ -515,6 +550,10 @@ static int toy_shutdown(struct socket *sock, int how)
 	toy_call_enter(sock, TOY_CALL_SHUTDOWN);
 	lock_sock(sk);
 	peer = toy_peer(toy_sk(sk));
+	if (sk->sk_state == TCP_SYN_SENT) {
+		toy_abort_connect(sk, how);
+		goto out;
+	}
 	if (sk->sk_state == TCP_LISTEN) {
 		/* As TCP: SHUT_RD stops a listener and wakes accept(). */
 		if (how & RCV_SHUTDOWN) {
@@ -558,7 +597,7 @@ static bool toy_writable(struct sock *sk)
 	struct toy_sock *peer = toy_peer(toy_sk(sk));
 
 	if (!peer)
-		return true;
+		return sock_writeable(sk);	/* DGRAM: our own buffer */
 	return (sk_wmem_alloc_get(sk) << 1) < READ_ONCE(sk->sk_sndbuf) &&
 	       (atomic_read(&peer->rq_mem) << 1) <
 	       READ_ONCE(peer->sk.sk_rcvbuf);
@@ -576,6 +615,7 @@ void toy_write_space(struct sock *sk)
 		return;
 	rcu_read_lock();
 	wq = rcu_dereference(sk->sk_wq);
+	/* Readers sleeping here ignore this key (toy_wake_reader()). */
 	if (skwq_has_sleeper(wq))
 		wake_up_interruptible_sync_poll(&wq->wait, EPOLLOUT |
 						EPOLLWRNORM | EPOLLWRBAND);
@@ -584,24 +624,32 @@ void toy_write_space(struct sock *sk)
 	rcu_read_unlock();
 }
 
+/* What stops a writer before room: an error, or our side shut down. */
+static int toy_send_blocked(struct sock *sk)
+{
+	int err = sock_error(sk);
+
+	if (!err && (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
+		err = -EPIPE;
+	return err;
+}
+
 /* Waits for toy_send_room(); 0, or the error the write must return. */
 static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 {
-	DEFINE_WAIT(wait);
-	int err = 0;
+	DEFINE_WAIT_FUNC(wait, toy_wake_writer);
+	struct socket *sock = sk->sk_socket;
+	int err;
 
+	err = toy_send_blocked(sk);
+	if (err || toy_send_room(sk, peer))
+		return err;	/* the common case: no waiting at all */
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		err = sock_error(sk);
-		if (err)
+		set_bit(SOCK_NOSPACE, &sock->flags);
+		err = toy_send_blocked(sk);
+		if (err || toy_send_room(sk, peer))
 			break;
-		if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
-			err = -EPIPE;
-			break;
-		}
-		if (toy_send_room(sk, peer))
-			break;
-		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 		if (!*timeo) {
 			err = -EAGAIN;
 			break;
@@ -687,6 +735,13 @@ static int toy_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	return toy_call_exit(sock, sk, TOY_CALL_RECVMSG, ret);
 }
 
+/* A poller found no room: flag it as the socket core's helpers do. */
+void toy_poll_nospace(struct socket *sock, struct sock *sk)
+{
+	sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+	set_bit(SOCK_NOSPACE, &sock->flags);
+}
+
 static __poll_t toy_poll(struct file *file, struct socket *sock,
 			 poll_table *wait)
 {
@@ -716,7 +771,7 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 	else if (toy_writable(sk))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 	else
-		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+		toy_poll_nospace(sock, sk);
 	return mask;
 }
 
