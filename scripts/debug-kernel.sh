@@ -225,6 +225,19 @@ kmake() { make -C "$SRC" O="$OBJ" ARCH=x86_64 "$@"; }
 
 if [ "$force" = 1 ] || [ ! -f "$STAMP" ]; then
 	rm -f "$STAMP"
+	if [ ! -d "$OBJ" ]; then
+		# Seed from the newest other build tree: kbuild then recompiles
+		# only what the changed options touch (minutes instead of many).
+		prev=$(find "$DIR" -maxdepth 1 -name 'build-*' -type d -printf '%T@ %p\n' |
+			sort -rn | head -n 1 | cut -d' ' -f2-)
+		if [ -n "$prev" ] && [ -f "$prev/.af_toy-done" ]; then
+			say "seeding $OBJ from $prev"
+			cp -a "$prev" "$OBJ.tmp" && mv "$OBJ.tmp" "$OBJ"
+		elif [ -n "$prev" ]; then
+			say "taking over the unfinished build tree $prev"
+			mv "$prev" "$OBJ"
+		fi
+	fi
 	mkdir -p "$OBJ"
 	log=$OBJ/build.log
 	: >"$log"
