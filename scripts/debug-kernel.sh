@@ -20,7 +20,7 @@
 #                    (KASAN, lockdep, UBSAN, ...), a kmemleak report or a
 #                    module that does not unload.  Environment:
 #                      FUZZ_OPS (default 1000000), FUZZ_SECS (default 600),
-#                      FUZZ_FAILSLAB percent (default 1), FUZZ_SEED (default 1),
+#                      FUZZ_FAILSLAB percent (default 5), FUZZ_SEED (default 1),
 #                      DEBUG_VM_TIMEOUT (default 5400), DEBUG_VM_MEM (2G)
 #                    Logs: build/logs/debug-*.
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/af_toy/debug-6.12/
@@ -152,7 +152,7 @@ run_check() {
 	chmod 755 "$work/debug-guest"
 	{
 		printf 'FUZZ_OPS=%s\nFUZZ_SECS=%s\n' "${FUZZ_OPS:-1000000}" "${FUZZ_SECS:-600}"
-		printf 'FUZZ_FAILSLAB=%s\nFUZZ_SEED=%s\n' "${FUZZ_FAILSLAB:-1}" "${FUZZ_SEED:-1}"
+		printf 'FUZZ_FAILSLAB=%s\nFUZZ_SEED=%s\n' "${FUZZ_FAILSLAB:-5}" "${FUZZ_SEED:-1}"
 	} >"$work/debug-check.conf"
 	# KASAN + lockdep under TCG: a much longer per-binary timeout
 	printf 'timeout=%s\n' "$((${FUZZ_SECS:-600} + 900))" >"$work/settings"

@@ -20,9 +20,12 @@
  *   TOY_FUZZ_SECS      wall-clock budget in seconds (default 40)
  *   TOY_FUZZ_PROCS     worker processes (default 2)
  *   TOY_FUZZ_THREADS   threads per process (default 4)
- *   TOY_FUZZ_FAILSLAB  if set (percent, e.g. 2): arm failslab from debugfs
+ *   TOY_FUZZ_FAILSLAB  if set (percent, e.g. 5): arm failslab from debugfs
  *                      for the fuzzer's tasks only (task-filter +
- *                      make-it-fail) and report the injected-fault count
+ *                      make-it-fail) and, where the kernel has the stack
+ *                      trace filter, only for allocations made with af_toy
+ *                      code on the stack (TOY_FUZZ_FAILSLAB_ALL=1: every
+ *                      allocation); reports the injected-fault count
  *   TOY_FUZZ_VERBOSE   print every op of every thread (for replays)
  *
  * Only the kernel's health matters here (the VM runner fails on any splat,
@@ -1053,12 +1056,46 @@ static long read_long(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
+/*
+ * Restrict injection to allocations with af_toy code on the stack (needs
+ * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER): the module's address range
+ * from /proc/modules.  Returns true if the filter is set.
+ */
+static bool failslab_filter_module(void)
+{
+	unsigned long size, addr;
+	char line[256], buf[32];
+	bool ok = false;
+	FILE *f;
+
+	if (getenv("TOY_FUZZ_FAILSLAB_ALL") || access(FAILSLAB "require-start", W_OK))
+		return false;
+	f = fopen("/proc/modules", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "af_toy ", 7) ||
+		    sscanf(line, "af_toy %lu %*s %*s %*s 0x%lx", &size, &addr) != 2 || !addr)
+			continue;
+		snprintf(buf, sizeof(buf), "0x%lx", addr);
+		ok = !write_str(FAILSLAB "require-start", buf);
+		snprintf(buf, sizeof(buf), "0x%lx", addr + size);
+		ok = ok && !write_str(FAILSLAB "require-end", buf);
+		ok = ok && !write_str(FAILSLAB "stacktrace-depth", "32");
+	}
+	fclose(f);
+	return ok;
+}
+
+static bool failslab_filtered;
+
 static bool failslab_arm(long pct)
 {
 	char v[32];
 
 	if (access(FAILSLAB "probability", W_OK))
 		return false;
+	failslab_filtered = failslab_filter_module();
 	snprintf(v, sizeof(v), "%ld", pct);
 	snprintf(v + 16, 16, "%ld", FAIL_TIMES);
 	return !write_str(FAILSLAB "task-filter", "Y") &&
@@ -1078,6 +1115,8 @@ static long failslab_disarm(void)
 	write_str("/proc/self/make-it-fail", "0");
 	write_str(FAILSLAB "probability", "0");
 	write_str(FAILSLAB "times", "1");
+	write_str(FAILSLAB "require-start", "0");
+	write_str(FAILSLAB "require-end", "0");
 	return left < 0 ? -1 : FAIL_TIMES - left;
 }
 
@@ -1137,8 +1176,10 @@ TEST_F_TIMEOUT(fuzz, random_ops, 3600)
 		       (unsigned long long)seed, ops, secs, nprocs, nthreads);
 	if (fail_pct > 0) {
 		armed = failslab_arm(fail_pct);
-		ksft_print_msg("fuzz: failslab %s (probability %ld%%, fuzzer tasks only)\n",
-			       armed ? "armed" : "NOT available", fail_pct);
+		ksft_print_msg("fuzz: failslab %s (probability %ld%%, fuzzer tasks only, %s)\n",
+			       armed ? "armed" : "NOT available", fail_pct,
+			       failslab_filtered ? "only allocations from af_toy code" :
+			       "every allocation");
 	}
 	start = now();
 	deadline = start + secs;
