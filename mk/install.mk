@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install, DKMS and autoload (issue 8).
+#
+#   make install         build for KERNEL=6.1|6.12, KDIR=<kbuild dir> or the
+#                        running kernel, then install:
+#                          af_toy.ko, af_toy_diag.ko -> $(DESTDIR)/lib/modules/
+#                            <release>/extra (kbuild modules_install, so
+#                            compressed as the kernel's config says) + depmod
+#                          UAPI headers -> $(DESTDIR)/usr/include/linux/
+#                            toy.h, toy_diag.h
+#                          userspace tools -> $(DESTDIR)$(PREFIX)/bin
+#                        PREFIX defaults to /usr/local, DESTDIR to empty.
+#   make uninstall       remove what install put there (same variables)
+#   make dkms-check      dkms add/build/install/remove against the Debian
+#                        kernels' headers (scripts/dkms-check.sh; KERNELS=)
+#   make check-autoload  per kernel of $(KERNELS): `make install` into a VM's
+#                        root, then a plain socket(AF_TOY) must load af_toy
+#                        through the net-pf-25 alias (no insmod), and a
+#                        sock_diag request must load af_toy_diag
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+
+# The kernel the install is for: the same choice as `make module`.
+INSTALL_KSEL = $(if $(KDIR),--kdir $(KDIR),$(if $(KERNEL),--kernel $(KERNEL)))
+INSTALL_KDIR = $(if $(KDIR),$(KDIR),$(if $(KERNEL),$$(scripts/kernels.sh --print-kdir $(KERNEL)),/lib/modules/$$(uname -r)/build))
+
+.PHONY: install install-modules install-headers install-tools uninstall \
+	dkms-check check-autoload
+
+install: install-modules install-headers install-tools
+
+install-modules:
+	@set -e; \
+	kos=$$(scripts/build-module.sh $(INSTALL_KSEL)); \
+	ko=$$(printf '%s\n' "$$kos" | grep '/af_toy\.ko$$' | head -n1); \
+	[ -n "$$ko" ] || { echo "install: build-module.sh printed no af_toy.ko" >&2; exit 1; }; \
+	dir=$$(dirname "$$ko"); kdir=$(INSTALL_KDIR); rel=$$(basename "$$dir"); \
+	sign=; [ -f "$$kdir/certs/signing_key.pem" ] || sign=CONFIG_MODULE_SIG_ALL=; \
+	echo "install: modules for $$rel -> $(DESTDIR)/lib/modules/$$rel/extra"; \
+	$(MAKE) --no-print-directory -C "$$kdir" M="$$dir" INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=extra $$sign modules_install 2>&1 | grep -v -e 'System.map' -e '^make' >&2 || true; \
+	ls $(DESTDIR)/lib/modules/$$rel/extra/af_toy.ko* >/dev/null 2>&1 || \
+		{ echo "install: modules_install did not install af_toy.ko" >&2; exit 1; }; \
+	if command -v depmod >/dev/null 2>&1 || [ -x /sbin/depmod ]; then \
+		echo "install: depmod $$rel"; \
+		log=$$(PATH=$$PATH:/sbin:/usr/sbin depmod $(if $(DESTDIR),-b $(DESTDIR)) -a "$$rel" 2>&1) || \
+			{ printf '%s\n' "$$log" >&2; exit 1; }; \
+		printf '%s\n' "$$log" | grep -v -e '^$$' -e 'could not open modules\.' >&2 || true; \
+	else echo "install: depmod not found (apt-get install kmod); run depmod -a $$rel" >&2; exit 1; fi
+
+install-headers:
+	@echo "install: UAPI headers -> $(DESTDIR)/usr/include/linux"
+	@$(INSTALL) -d $(DESTDIR)/usr/include/linux
+	@$(INSTALL) -m 644 module/uapi/linux/toy.h module/uapi/linux/toy_diag.h \
+		$(DESTDIR)/usr/include/linux/
+
+install-tools: userspace
+	@set -e; tools=$$(find $(BUILD)/userspace -maxdepth 1 -type f -perm -u+x | sort); \
+	[ -n "$$tools" ] || { echo "install: no userspace tools in $(BUILD)/userspace" >&2; exit 1; }; \
+	echo "install: tools -> $(DESTDIR)$(PREFIX)/bin:" $$(for t in $$tools; do basename $$t; done); \
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin; \
+	$(INSTALL) -m 755 $$tools $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	@set -e; \
+	kdir=$(INSTALL_KDIR); \
+	rel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$$kdir/include/generated/utsrelease.h" 2>/dev/null); \
+	[ -n "$$rel" ] || { echo "uninstall: cannot tell the kernel release of $$kdir" >&2; exit 1; }; \
+	rm -f $(DESTDIR)/lib/modules/$$rel/extra/af_toy.ko* $(DESTDIR)/lib/modules/$$rel/extra/af_toy_diag.ko*; \
+	if command -v depmod >/dev/null 2>&1 && [ -d $(DESTDIR)/lib/modules/$$rel ]; then \
+		depmod $(if $(DESTDIR),-b $(DESTDIR)) -a "$$rel"; fi; \
+	rm -f $(DESTDIR)/usr/include/linux/toy.h $(DESTDIR)/usr/include/linux/toy_diag.h; \
+	for t in $(notdir $(basename $(wildcard userspace/*.c))); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done; \
+	echo "uninstall: done ($$rel)"
+
+dkms-check:
+	@scripts/dkms-check.sh $(KERNELS)
+
+check-autoload: selftests userspace
+	@scripts/autoload-check.sh $(KERNELS)
