@@ -289,6 +289,7 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 	bool queued = false;
 
 	tchild->port = toy_sk(lsk)->port;
+	tchild->peer_port = tsk->port;	/* the SYN's source */
 	toy_set_state(child, TCP_SYN_RECV);
 	toy_sock_link(child);
 	toy_set_peercred(child, task_tgid(current), current_cred());
