@@ -147,6 +147,8 @@ static void toy_rcv_rst(struct sock *sk)
 	toy_lock(sk);
 	if (sk->sk_state != TCP_CLOSE)
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	/* The connection is gone: our close() has no FIN left to send. */
+	toy_sk(sk)->fin_sent = true;
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	toy_set_state(sk, TCP_CLOSE);
 	toy_unlock(sk);
