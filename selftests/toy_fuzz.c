@@ -2,7 +2,7 @@
 /*
  * AF_TOY fuzzer (issue 7): several processes, each with several threads,
  * issue random, seeded sequences of every AF_TOY call on all three socket
- * types -- socket/socketpair/bind/listen/connect/accept/send/recv,
+ * types -- socket/socketpair/bind/listen/connect/accept/send/recv/splice,
  * shutdown/close/poll/epoll/getsockopt/setsockopt/ioctl/fcntl/dup,
  * getsockname/getpeername, /proc/net/toy reads -- with bad pointers, bad
  * lengths and odd flags, while other threads close the same descriptors
@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/time.h>
 #include <time.h>
 #include <linux/sockios.h>
@@ -58,7 +59,7 @@ enum op {
 	OP_SEND, OP_SENDMSG, OP_RECV, OP_RECVMSG, OP_MMSG, OP_RW,
 	OP_SHUTDOWN, OP_CLOSE, OP_POLL, OP_EPOLL, OP_GETSOCKOPT,
 	OP_SETSOCKOPT, OP_IOCTL, OP_NAME, OP_FCNTL, OP_DUP, OP_PROC,
-	OP_FORK, OP_NETNS, OP_FLOW, OP_NR
+	OP_FORK, OP_NETNS, OP_FLOW, OP_SPLICE, OP_NR
 };
 
 static const char * const op_names[OP_NR] = {
@@ -66,7 +67,7 @@ static const char * const op_names[OP_NR] = {
 	"send", "sendmsg", "recv", "recvmsg", "mmsg", "rw",
 	"shutdown", "close", "poll", "epoll", "getsockopt",
 	"setsockopt", "ioctl", "name", "fcntl", "dup", "proc",
-	"fork", "netns", "flow",
+	"fork", "netns", "flow", "splice",
 };
 
 /* relative weights */
@@ -78,6 +79,7 @@ static const int op_weight[OP_NR] = {
 	[OP_GETSOCKOPT] = 5, [OP_SETSOCKOPT] = 5, [OP_IOCTL] = 3,
 	[OP_NAME] = 3, [OP_FCNTL] = 2, [OP_DUP] = 2, [OP_PROC] = 1,
 	[OP_FORK] = 1, [OP_NETNS] = 1, [OP_FLOW] = 5,
+	[OP_SPLICE] = 2,
 };
 
 struct shared {
@@ -686,6 +688,31 @@ static long do_proc(struct worker *w)
 
 static long run_one(struct worker *w, int op, bool in_child);
 
+/* splice()/sendfile() between a socket and a pipe, both directions. */
+static long do_splice(struct worker *w, int fd)
+{
+	int p[2];
+	long ret;
+	size_t len = rand_size(w);
+	unsigned int fl = SPLICE_F_NONBLOCK | (chance(w, 30) ? SPLICE_F_MORE : 0);
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return -1;
+	if (chance(w, 50)) {
+		ret = splice(fd, NULL, p[1], NULL, len, fl);
+	} else {
+		if (write(p[1], w->buf, 1 + rn(w, 4096)) < 0)
+			(void)0;
+		if (chance(w, 50))
+			ret = splice(p[0], NULL, fd, NULL, len, fl);
+		else
+			ret = sendfile(fd, p[0], NULL, len);
+	}
+	close(p[0]);
+	close(p[1]);
+	return ret;
+}
+
 /*
  * A well-formed connection (listener, connect, accept, a little data) so
  * that the random calls find sockets in every state; all three ends go to
@@ -877,6 +904,9 @@ static long run_one(struct worker *w, int op, bool in_child)
 		break;
 	case OP_FLOW:
 		ret = do_flow(w);
+		break;
+	case OP_SPLICE:
+		ret = do_splice(w, fd);
 		break;
 	}
 	__atomic_fetch_add(&shm->ops, 1, __ATOMIC_RELAXED);
