@@ -81,8 +81,9 @@ lint:
 
 clean:
 	rm -rf $(BUILD)
-	rm -f *.ko *.o *.mod *.mod.c .*.cmd Module.symvers modules.order .module-common.o
-	rm -f module/*.o module/.*.cmd module/*.o.d
+	rm -f Module.symvers modules.order
+	find . module -maxdepth 1 -type f \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '*.mod.o' -o -name '.*.cmd' -o -name '*.o.d' \) -delete
 
 # Extra targets live in mk/*.mk, one file per concern (bench, debug, install...).
 -include $(sort $(wildcard mk/*.mk))
