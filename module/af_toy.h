@@ -19,6 +19,8 @@
  *   connect, shutdown); tsk->rd_lock serialises readers so that bytes leave
  *   a stream in order.  Neither is held while taking another socket's
  *   lock_sock().
+ * - tsk->ring (the writer's recycled data pages) has its own mutex, taken
+ *   by writers only, with no other lock held.
  * - References: a struct socket owns the reference from sk_alloc().  An
  *   accept-queue child's reference is owned by the listener's queue until
  *   accept() grafts it.  tsk->peer holds a reference on the peer, set once
@@ -108,6 +110,21 @@ struct toy_stats {
 	long v[TOY_STAT_NR];
 };
 
+/*
+ * Data pages a writer recycles: a page may be overwritten once only the
+ * ring holds it (page_ref_count() == 1), i.e. every skb that pointed into
+ * it has been read and freed.  Saves the page allocator and, with
+ * init_on_alloc, the zeroing of every page on every write.
+ */
+#define TOY_RING_PAGES	8
+#define TOY_RING_ORDER	3		/* 32 KiB, like SKB_FRAG_PAGE_ORDER */
+struct toy_ring {
+	struct mutex lock;		/* writers of one socket */
+	unsigned int cur, off;
+	struct page *page[TOY_RING_PAGES];
+	unsigned int size[TOY_RING_PAGES];
+};
+
 struct toy_sock {
 	struct sock sk;			/* must be first */
 	u32 port;			/* local port, 0 while unbound */
@@ -120,6 +137,7 @@ struct toy_sock {
 	struct list_head accept_node;
 	wait_queue_head_t backlog_wait;	/* connect()/DGRAM senders waiting for room */
 	struct mutex rd_lock;
+	struct toy_ring *ring;		/* writer's recycled data pages */
 	atomic_t rq_bytes;		/* unread bytes queued to us */
 	atomic_t sq_bytes;		/* our bytes the peer has not read */
 	atomic_t rq_mem;		/* truesize queued to us (DGRAM) */
@@ -204,6 +222,9 @@ int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
 		    int sync, void *key);
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, int *err);
+struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
+				   size_t size, int *err);
+void toy_ring_free(struct sock *sk);
 int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port);
 int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);

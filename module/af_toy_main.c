@@ -268,6 +268,7 @@ static struct lock_class_key toy_queue_lock_key;
 static void toy_sk_destruct(struct sock *sk)
 {
 	toy_purge_queue(sk);
+	toy_ring_free(sk);
 }
 
 /*
@@ -301,6 +302,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	INIT_LIST_HEAD(&tsk->accept_node);
 	init_waitqueue_head(&tsk->backlog_wait);
 	mutex_init(&tsk->rd_lock);
+	tsk->ring = NULL;
 	atomic_set(&tsk->rq_bytes, 0);
 	atomic_set(&tsk->sq_bytes, 0);
 	atomic_set(&tsk->rq_mem, 0);

@@ -113,6 +113,146 @@ struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 	return skb;
 }
 
+void toy_ring_free(struct sock *sk)
+{
+	struct toy_ring *r = toy_sk(sk)->ring;
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < TOY_RING_PAGES; i++)
+		if (r->page[i])
+			put_page(r->page[i]);
+	kfree(r);
+	toy_sk(sk)->ring = NULL;
+}
+
+/*
+ * How many ring pages @sk may keep: what its send buffer allows, so that
+ * recycling pins no more memory than SO_SNDBUF already lets it queue.
+ */
+static unsigned int toy_ring_slots(struct sock *sk)
+{
+	unsigned int n = READ_ONCE(sk->sk_sndbuf) >> (PAGE_SHIFT + TOY_RING_ORDER);
+
+	return clamp(n, 1U, (unsigned int)TOY_RING_PAGES);
+}
+
+/* A ring page with room at r->off, or NULL if all are in flight. */
+static struct page *toy_ring_page(struct sock *sk, struct toy_ring *r)
+{
+	unsigned int slots = toy_ring_slots(sk);
+	struct page *p = r->page[r->cur];
+	unsigned int i, idx;
+
+	if (p && r->off < r->size[r->cur])
+		return p;
+	for (i = 1; i <= slots; i++) {
+		idx = (r->cur + i) % slots;
+		p = r->page[idx];
+		if (!p) {
+			p = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN |
+					__GFP_NORETRY, TOY_RING_ORDER);
+			r->size[idx] = PAGE_SIZE << TOY_RING_ORDER;
+			if (!p) {
+				p = alloc_page(GFP_KERNEL);
+				r->size[idx] = PAGE_SIZE;
+			}
+			if (!p)
+				return NULL;
+			r->page[idx] = p;
+		} else if (page_ref_count(p) != 1) {
+			continue;	/* still referenced by queued skbs */
+		}
+		r->cur = idx;
+		r->off = 0;
+		return p;
+	}
+	return NULL;
+}
+
+/*
+ * Like toy_alloc_skb(), but the payload goes into the writer's recycled
+ * pages (no linear data, no page allocation, no zeroing).  @size <= 64 KiB.
+ */
+struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
+				   size_t size, int *err)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_ring *r = READ_ONCE(tsk->ring);
+	struct sk_buff *skb;
+	size_t done = 0;
+
+	if (!r) {
+		struct toy_ring *nr = kzalloc(sizeof(*nr), GFP_KERNEL);
+
+		if (!nr) {
+			*err = -ENOBUFS;
+			return NULL;
+		}
+		mutex_init(&nr->lock);
+		if (cmpxchg(&tsk->ring, NULL, nr))
+			kfree(nr);
+		r = tsk->ring;
+	}
+	skb = alloc_skb(0, sk->sk_allocation);
+	if (!skb) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	mutex_lock(&r->lock);
+	while (done < size) {
+		int i = skb_shinfo(skb)->nr_frags;
+		struct page *page;
+		unsigned int off, n;
+		bool own = false;
+
+		if (i >= MAX_SKB_FRAGS) {
+			*err = -EMSGSIZE;
+			goto fail;
+		}
+		page = toy_ring_page(sk, r);
+		if (page) {
+			off = r->off;
+			n = min_t(size_t, size - done, r->size[r->cur] - off);
+		} else {
+			/* every ring page in flight: a one-off page */
+			page = alloc_page(GFP_KERNEL);
+			if (!page) {
+				*err = -ENOBUFS;
+				goto fail;
+			}
+			own = true;
+			off = 0;
+			n = min_t(size_t, size - done, PAGE_SIZE);
+		}
+		if (copy_page_from_iter(page, off, n, &msg->msg_iter) != n) {
+			if (own)
+				put_page(page);
+			*err = -EFAULT;
+			goto fail;
+		}
+		if (!own) {
+			get_page(page);
+			r->off = off + n;
+		}
+		skb_fill_page_desc(skb, i, page, off, n);
+		skb->len += n;
+		skb->data_len += n;
+		skb->truesize += n;
+		done += n;
+	}
+	mutex_unlock(&r->lock);
+	skb_set_owner_w(skb, sk);
+	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
+	*err = 0;
+	return skb;
+fail:
+	mutex_unlock(&r->lock);
+	kfree_skb(skb);
+	return NULL;
+}
+
 /*
  * Queues @skb to @to.  Fails with -EPIPE if @to no longer reads, in which
  * case the caller still owns the skb.

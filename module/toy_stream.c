@@ -698,7 +698,10 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			break;
 		size = record ? len : min_t(size_t, len - sent,
 					    TOY_STREAM_CHUNK);
-		skb = toy_alloc_skb(sk, msg, size, &err);
+		if (size > 1024 && size <= TOY_STREAM_CHUNK)
+			skb = toy_alloc_skb_ring(sk, msg, size, &err);
+		else
+			skb = toy_alloc_skb(sk, msg, size, &err);
 		if (!skb)
 			break;
 		err = toy_enqueue(&peer->sk, skb, tsk->port);
