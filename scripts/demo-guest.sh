@@ -50,4 +50,14 @@ wait "$server" 2>/dev/null || true
 
 step "dmesg | grep af_toy (state changes and segments, via dynamic debug)"
 dmesg | grep af_toy || true
+
+step "toyflow: the same echo conversation, traced (tracepoints in /sys/kernel/tracing/events/toy)"
+if command -v toyflow >/dev/null 2>&1; then
+	toyflow --svg /tmp/toyflow.svg || rc=$?
+else
+	echo "(toyflow is not installed in /usr/bin)"
+fi
+
+step "cat /proc/net/toy_stat (counters of this network namespace)"
+cat /proc/net/toy_stat
 exit "$rc"
