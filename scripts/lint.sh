@@ -1,47 +1,149 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# lint.sh - `make lint`: shellcheck on every script, checkpatch.pl (from
-# linux-source-6.12, extracted into the cache by kernels.sh) on the C
-# sources, and an SPDX line check. Installs shellcheck if missing.
-# Exit status non-zero if anything is reported.
+# lint.sh - `make lint`: every static check a kernel reviewer would run.
+#   checkpatch  checkpatch.pl --strict --no-tree -f (from linux-source-6.12,
+#               extracted into the cache by kernels.sh) on module/*.[ch]
+#               and module/uapi/linux/*.h
+#   W=1         the module built with W=1 against each kernel of $KERNELS
+#               (default "6.1 6.12"): any compiler warning is a finding
+#   sparse      the same build with C=2 (sparse on every file): any sparse
+#               warning or error is a finding
+#   ShellCheck  every shell script of the repository (scripts/*.sh,
+#               scripts/vm, .ci/run, and any file with a sh/bash #! line)
+#   SPDX        every source file carries an SPDX-License-Identifier line
+# Installs sparse/shellcheck with apt-get when missing.  Prints each tool's
+# findings, then a summary line per tool; exit status non-zero on any
+# finding.
+#
+# Usage: scripts/lint.sh [--only TOOL[,TOOL...]]
+#        (tools: checkpatch,w1,sparse,shellcheck,spdx)
 
 set -eu
 
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$REPO_DIR"
-rc=0
+read -r -a SERIES <<<"${KERNELS:-6.1 6.12}"
+ONLY=checkpatch,w1,sparse,shellcheck,spdx
+if [ "${1:-}" = --only ]; then ONLY=${2:?--only needs a list}; fi
 
 say() { printf 'lint: %s\n' "$*" >&2; }
+die() { printf 'lint: error: %s\n' "$*" >&2; exit 2; }
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 
-if ! command -v shellcheck >/dev/null 2>&1; then
-	say "installing shellcheck"
-	DEBIAN_FRONTEND=noninteractive apt-get -q install -y shellcheck >&2
+need() { # command package
+	command -v "$1" >/dev/null 2>&1 && return 0
+	[ "$(id -u)" = 0 ] || die "$1 missing: apt-get install $2"
+	say "installing $2"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -q install -y --no-install-recommends "$2" >&2 ||
+		{ apt-get -q update >&2 && apt-get -q install -y --no-install-recommends "$2" >&2; } ||
+		die "apt-get install $2 failed"
+}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/af_toy-lint.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+SUMMARY=()
+RC=0
+result() { # tool, number of findings, detail
+	if [ "$2" = 0 ]; then
+		SUMMARY+=("$(printf '%-11s ok%s' "$1" "${3:+ ($3)}")")
+	else
+		SUMMARY+=("$(printf '%-11s %s finding(s)%s' "$1" "$2" "${3:+ ($3)}")")
+		RC=1
+	fi
+}
+
+mapfile -t CSRC < <(ls module/*.[ch] module/uapi/linux/*.h 2>/dev/null)
+
+# ---------------------------------------------------------------- checkpatch
+if want checkpatch; then
+	CP=$("$SCRIPT_DIR/kernels.sh" --print-checkpatch) || die "no checkpatch (kernels.sh --print-checkpatch)"
+	say "checkpatch --strict: ${#CSRC[@]} files"
+	echo "== checkpatch --strict"
+	n=0
+	if [ "${#CSRC[@]}" -gt 0 ]; then
+		perl "$CP/checkpatch.pl" --no-tree --terse --show-types --strict \
+			--ignore FILE_PATH_CHANGES -f "${CSRC[@]}" >"$WORK/checkpatch" 2>&1 || true
+		grep -E ': (ERROR|WARNING|CHECK):' "$WORK/checkpatch" || true
+		n=$(grep -cE ': (ERROR|WARNING|CHECK):' "$WORK/checkpatch" || true)
+		# a checkpatch crash is a finding too
+		if ! grep -qE ': (ERROR|WARNING|CHECK):|total:' "$WORK/checkpatch"; then
+			cat "$WORK/checkpatch"
+			[ -s "$WORK/checkpatch" ] && n=$((n + 1))
+		fi
+	fi
+	result checkpatch "$n" "${#CSRC[@]} files"
 fi
 
-mapfile -t shells < <({
-	ls scripts/*.sh scripts/vm .ci/run selftests/runner/*.sh 2>/dev/null
-	grep -lE '^#!/bin/(ba)?sh' userspace/*.sh selftests/*.sh 2>/dev/null
+# ------------------------------------------------------- W=1 and sparse
+if want w1 || want sparse; then
+	want sparse && need sparse sparse
+	for s in "${SERIES[@]}"; do
+		kdir=$("$SCRIPT_DIR/kernels.sh" --print-kdir "$s") || die "no kernel build dir for $s"
+		rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
+		b=$WORK/build-$rel
+		mkdir -p "$b"
+		cp -a Kbuild module "$b/"
+		say "$rel: W=1 build"
+		if ! make -C "$kdir" M="$b" W=1 modules >"$WORK/w1-$rel" 2>&1; then
+			echo "== W=1 build $rel: FAILED"
+			grep -vE '^ *(CC|LD|MODPOST|BTF|CHECK) |^make|Skipping BTF' "$WORK/w1-$rel" || true
+			want w1 && result "W=1 $s" 1 "build failed"
+			want sparse && result "sparse $s" 1 "build failed"
+			continue
+		fi
+		if want w1; then
+			echo "== W=1 build $rel"
+			grep -E 'warning:|error:' "$WORK/w1-$rel" || true
+			result "W=1 $s" "$(grep -cE 'warning:|error:' "$WORK/w1-$rel" || true)" "$rel"
+		fi
+		if want sparse; then
+			# Objects are up to date: only the C=2 checker runs.
+			say "$rel: sparse (C=2)"
+			make -C "$kdir" M="$b" W=1 C=2 modules >"$WORK/sparse-$rel" 2>&1 || true
+			echo "== sparse $rel"
+			grep -E 'warning:|error:' "$WORK/sparse-$rel" || true
+			checked=$(grep -c '^ *CHECK ' "$WORK/sparse-$rel" || true)
+			n=$(grep -cE 'warning:|error:' "$WORK/sparse-$rel" || true)
+			[ "$checked" -gt 0 ] || { echo "sparse did not run"; n=$((n + 1)); }
+			result "sparse $s" "$n" "$rel, $checked files checked"
+		fi
+	done
+fi
+
+# ---------------------------------------------------------------- shellcheck
+mapfile -t SHELLS < <({
+	ls scripts/*.sh scripts/vm .ci/run 2>/dev/null
+	git ls-files -co --exclude-standard 2>/dev/null | while read -r f; do
+		[ -f "$f" ] || continue
+		case "$f" in build/* | *.c | *.h | *.md) continue ;; esac
+		head -c 64 "$f" | head -n 1 | grep -qE '^#! */(usr/)?bin/(env +)?(ba|da)?sh\b' && echo "$f"
+	done
 } | sort -u)
-say "shellcheck: ${#shells[@]} scripts"
-shellcheck "${shells[@]}" || rc=1
-
-CP=$("$SCRIPT_DIR/kernels.sh" --print-checkpatch)
-mapfile -t csrc < <(ls module/*.[ch] module/uapi/linux/*.h 2>/dev/null)
-say "checkpatch: ${#csrc[@]} module files"
-if [ "${#csrc[@]}" -gt 0 ]; then
-	perl "$CP/checkpatch.pl" --no-tree --terse --show-types --strict \
-		--ignore FILE_PATH_CHANGES \
-		-f "${csrc[@]}" || rc=1
+if want shellcheck; then
+	need shellcheck shellcheck
+	say "shellcheck: ${#SHELLS[@]} scripts: ${SHELLS[*]}"
+	echo "== shellcheck"
+	shellcheck -f gcc "${SHELLS[@]}" >"$WORK/shellcheck" 2>&1 || true
+	cat "$WORK/shellcheck"
+	result shellcheck "$(grep -cE ':[0-9]+:[0-9]+: ' "$WORK/shellcheck" || true)" "${#SHELLS[@]} scripts"
 fi
 
-say "SPDX lines"
-for f in Kbuild Makefile "${shells[@]}" "${csrc[@]}" userspace/*.c selftests/*.[ch]; do
-	[ -f "$f" ] || continue
-	head -n 3 "$f" | grep -q 'SPDX-License-Identifier: GPL-2.0' ||
-		{ echo "$f: missing SPDX-License-Identifier line"; rc=1; }
-done
+# ---------------------------------------------------------------------- SPDX
+if want spdx; then
+	echo "== SPDX lines"
+	n=0
+	for f in Kbuild Makefile mk/*.mk dkms.conf "${SHELLS[@]}" "${CSRC[@]}" userspace/*.c selftests/*.[ch]; do
+		[ -f "$f" ] || continue
+		head -n 3 "$f" | grep -q 'SPDX-License-Identifier: GPL-2.0' ||
+			{ echo "$f: missing SPDX-License-Identifier line"; n=$((n + 1)); }
+	done
+	result SPDX "$n"
+fi
 
-if [ "$rc" = 0 ]; then say "clean"; else say "problems found"; fi
-exit "$rc"
+echo "== lint summary"
+for l in "${SUMMARY[@]}"; do echo "lint: $l"; done
+if [ "$RC" = 0 ]; then echo "lint: clean"; else echo "lint: FAILED"; fi
+exit "$RC"
