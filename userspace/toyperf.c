@@ -24,9 +24,11 @@
  * latency, which under QEMU TCG is large and noisy; --pin none leaves
  * placement to the scheduler.  dual-stream always pins pair i to CPU i.
  *
- * The figure of a cell is the median over the rounds; the AF_TOY/AF_UNIX
- * ratio is the median of the per-round ratios (paired, robust to a host
- * whose load changes between rounds).  --profile samples
+ * Defaults: 10 rounds x 0.2 s per cell (--quick: 2 x 0.15 s).  The figure
+ * of a cell is the time-weighted mean over the rounds (total operations /
+ * total time): many short interleaved rounds average a loaded host out
+ * better than a median of a few long ones.  The ratio is AF_TOY/AF_UNIX of
+ * those means.  --profile samples
  * the kernel (perf_event_open cpu-clock, all CPUs, with call chains) while
  * the AF_TOY and AF_UNIX cells run and prints where the time went, by
  * symbol, self and inclusive.  It is a benchmark: the exit status says
@@ -67,8 +69,8 @@ static const char *const fam_name[NFAM] = { "AF_TOY", "AF_UNIX", "TCP" };
 static const char *const fam_key[NFAM] = { "toy", "unix", "tcp" };
 static int toy_family = AF_TOY;
 
-static double run_time = 0.5;		/* seconds per measurement */
-static int rounds = 3;
+static double run_time = 0.2;		/* seconds per measurement */
+static int rounds = 10;
 static bool profile;
 static bool pin_same = true;		/* --pin same|none */
 
@@ -859,6 +861,30 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The figure of a cell over the rounds: the time-weighted mean, i.e. total
+ * operations over total time (for a rate the mean, for a latency the
+ * harmonic mean).  With many short, interleaved rounds a slow phase of a
+ * loaded host hits every family alike; a single stalled round (a vCPU
+ * thread descheduled on the host) cannot swing it the way it swings a
+ * per-round ratio.
+ */
+static double mean(const double *v, int n, bool latency)
+{
+	double sum = 0;
+	int i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i] <= 0)
+			continue;
+		sum += latency ? 1 / v[i] : v[i];
+		m++;
+	}
+	if (!m || sum <= 0)
+		return -1;
+	return latency ? m / sum : sum / m;
+}
+
 static double median(double *v, int n)
 {
 	double tmp[64];
@@ -968,8 +994,8 @@ int main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
-			rounds = 1;
-			run_time = 0.25;
+			rounds = 2;
+			run_time = 0.15;
 		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
 			rounds = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--time") && i + 1 < argc) {
@@ -1010,7 +1036,7 @@ int main(int argc, char **argv)
 	if (profile)
 		load_kallsyms();
 
-	printf("toyperf: kernel %s, %d round(s) x %.2f s per cell, median; "
+	printf("toyperf: kernel %s, %d round(s) x %.2f s per cell, mean; "
 	       "%ld CPUs; single pairs %s\n", u.release, rounds, run_time,
 	       sysconf(_SC_NPROCESSORS_ONLN),
 	       pin_same ? "pinned to CPU 0" : "not pinned");
@@ -1065,23 +1091,13 @@ int main(int argc, char **argv)
 
 	for (w = 0; w < NWL; w++) {
 		for (f = 0; f < NFAM; f++) {
-			med[w][f].value = median(vals[w][f], rounds);
+			med[w][f].value = mean(vals[w][f], rounds,
+					       workloads[w].lower_better);
 			csw_med[w][f] = median(csws[w][f], rounds);
 		}
 		loss_med[w] = median(losses[w], rounds);
-		/*
-		 * The ratio is the median of the per-round ratios: AF_TOY and
-		 * AF_UNIX of one round ran back to back, so a slow phase of
-		 * the host hits both.
-		 */
-		{
-			double q[64];
-
-			for (r = 0; r < rounds; r++)
-				q[r] = vals[w][F_TOY][r] > 0 && vals[w][F_UNIX][r] > 0 ?
-				       vals[w][F_TOY][r] / vals[w][F_UNIX][r] : -1;
-			ratio_med[w] = median(q, rounds);
-		}
+		ratio_med[w] = med[w][F_TOY].value > 0 && med[w][F_UNIX].value > 0 ?
+			       med[w][F_TOY].value / med[w][F_UNIX].value : -1;
 	}
 
 	printf("\n%-24s %-7s %10s %10s %10s %9s  %s\n", "workload", "unit",
