@@ -71,7 +71,8 @@ uninstall:
 	[ -n "$$rel" ] || { echo "uninstall: cannot tell the kernel release of $$kdir" >&2; exit 1; }; \
 	rm -f $(DESTDIR)/lib/modules/$$rel/extra/af_toy.ko* $(DESTDIR)/lib/modules/$$rel/extra/af_toy_diag.ko*; \
 	if command -v depmod >/dev/null 2>&1 && [ -d $(DESTDIR)/lib/modules/$$rel ]; then \
-		depmod $(if $(DESTDIR),-b $(DESTDIR)) -a "$$rel"; fi; \
+		depmod $(if $(DESTDIR),-b $(DESTDIR)) -a "$$rel" 2>&1 | \
+			grep -v 'could not open modules\.' >&2 || true; fi; \
 	rm -f $(DESTDIR)/usr/include/linux/toy.h $(DESTDIR)/usr/include/linux/toy_diag.h; \
 	for t in $(notdir $(basename $(wildcard userspace/*.c))); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done; \
 	echo "uninstall: done ($$rel)"
