@@ -321,6 +321,7 @@ int main(int argc, char **argv)
 	if (source != 'P') {
 		n = list_netlink(header);
 		if (n >= 0) {
+			fflush(stdout);
 			if (verbose)
 				fprintf(stderr, "toyss: %d sockets via netlink sock_diag\n", n);
 			return 0;
@@ -337,6 +338,7 @@ int main(int argc, char **argv)
 	n = list_proc(header);
 	if (n < 0)
 		return 1;
+	fflush(stdout);
 	if (verbose)
 		fprintf(stderr, "toyss: %d sockets via /proc/net/toy\n", n);
 	return 0;
