@@ -640,4 +640,55 @@ TEST(af_toy_unloadable_with_diag_loaded)
 	close(fd);
 }
 
+/* userspace/toyss shows the same socket through netlink and /proc. */
+static int toyss_line(const char *opts, unsigned long ino, char *out,
+		      size_t len)
+{
+	char cmd[256];
+	FILE *f;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "toyss -H %s -i %lu 2>/dev/null", opts, ino);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(out, len, f))
+		n++;
+	if (pclose(f) != 0)
+		return -1;
+	return n;
+}
+
+TEST(toyss_netlink_and_proc_agree)
+{
+	char nl_line[256] = "", pr_line[256] = "";
+	unsigned long ino;
+	uint32_t port;
+	char port_s[16];
+	int lst;
+
+	NEED_DIAG();
+	if (system("command -v toyss >/dev/null 2>&1") != 0)
+		SKIP(return, "toyss not in PATH");
+	ASSERT_EQ(0, toy_ensure_module());
+	lst = toy_listener(SOCK_SEQPACKET, &port);
+	ASSERT_LE(0, lst);
+	ino = toy_ino(lst);
+	ASSERT_EQ(1, toyss_line("-N", ino, nl_line, sizeof(nl_line)));
+	ASSERT_EQ(1, toyss_line("-P", ino, pr_line, sizeof(pr_line)));
+	EXPECT_STREQ(pr_line, nl_line);
+	snprintf(port_s, sizeof(port_s), " %u ", port);
+	EXPECT_NE(NULL, strstr(nl_line, "SEQPACKET"));
+	EXPECT_NE(NULL, strstr(nl_line, "LISTEN"));
+	EXPECT_NE(NULL, strstr(nl_line, port_s));
+	/* the state filter: a listener is not "connected" */
+	EXPECT_EQ(0, toyss_line("-N -s connected", ino, nl_line,
+				sizeof(nl_line)));
+	EXPECT_EQ(0, toyss_line("-P -s connected", ino, pr_line,
+				sizeof(pr_line)));
+	EXPECT_EQ(1, toyss_line("-N -l -t seqpacket", ino, nl_line,
+				sizeof(nl_line)));
+	close(lst);
+}
+
 TEST_HARNESS_MAIN
