@@ -4,9 +4,9 @@
 # loopback, in ONE VM boot per kernel of $(KERNELS) (-smp 2).  Prints the
 # table and saves build/bench/<release>.txt and .json.
 #
-#   make bench                         all kernels, 3 rounds
+#   make bench                         all kernels, 10 rounds x 0.2 s per cell
 #   make bench KERNELS=6.1             one kernel
-#   make bench BENCH_ARGS=--quick      1 short round (smoke run)
+#   make bench BENCH_ARGS=--quick      2 short rounds (smoke run)
 #   make bench BENCH_ARGS="--only stream,pingpong --rounds 5"
 #   make bench BENCH_ARGS=--profile    also sample the kernel (profile in .txt)
 

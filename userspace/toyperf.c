@@ -745,7 +745,7 @@ static void prof_stop(struct prof *p, const char *title)
 {
 	struct symcount *cnt = calloc(nksyms + 1, sizeof(*cnt));
 	unsigned int *seen = calloc(nksyms + 1, sizeof(*seen));
-	double total = 0, user = 0, lost = 0;
+	double total = 0, user = 0, lost = 0, idle = 0, busy;
 	unsigned int stamp = 0;
 	long pg = sysconf(_SC_PAGESIZE);
 	int cpu, *order;
@@ -792,7 +792,23 @@ static void prof_stop(struct prof *p, const char *title)
 			{
 				int s = ksym_find(rec[1]);
 				uint64_t nr = rec[2], j;
+				bool is_idle = false;
 
+				/* idle CPUs: left out of the percentages */
+				for (j = 0; j < nr && 3 + j < 520; j++) {
+					int q = rec[3 + j] >= PERF_CONTEXT_MAX ? -1 :
+						ksym_find(rec[3 + j]);
+
+					if (q >= 0 && (!strcmp(ksyms[q].name, "do_idle") ||
+						       !strcmp(ksyms[q].name, "cpu_startup_entry"))) {
+						is_idle = true;
+						break;
+					}
+				}
+				if (is_idle) {
+					idle++;
+					continue;
+				}
 				cnt[s < 0 ? nksyms : (size_t)s].self++;
 				for (j = 0; j < nr && 3 + j < 520; j++) {
 					uint64_t ip = rec[3 + j];
@@ -811,8 +827,10 @@ static void prof_stop(struct prof *p, const char *title)
 		munmap(p->ring[cpu], p->ring_size);
 		close(p->fd[cpu]);
 	}
-	printf("\n## profile %s: %.0f samples (%.0f%% user, %.0f lost)\n",
-	       title, total, total ? 100 * user / total : 0, lost);
+	busy = total - idle;
+	printf("\n## profile %s: %.0f samples, %.0f idle (left out), %.0f busy"
+	       " (%.0f%% of them user), %.0f lost; %% of busy samples:\n",
+	       title, total, idle, busy, busy > 0 ? 100 * user / busy : 0, lost);
 	n = nksyms + 1;
 	order = malloc(n * sizeof(*order));
 	if (!order)
@@ -820,7 +838,7 @@ static void prof_stop(struct prof *p, const char *title)
 	for (i = 0; i < n; i++)
 		order[i] = (int)i;
 	/* top by self, then top by inclusive */
-	for (int pass = 0; pass < 2 && total > 0; pass++) {
+	for (int pass = 0; pass < 2 && busy > 0; pass++) {
 		size_t k, best;
 
 		printf("%s\n", pass ? "  inclusive  self   symbol (top by inclusive)"
@@ -842,8 +860,8 @@ static void prof_stop(struct prof *p, const char *title)
 			if ((pass ? cnt[t].incl : cnt[t].self) == 0)
 				break;
 			printf("  %5.1f%%  %5.1f%%  %s\n",
-			       100 * (pass ? cnt[t].incl : cnt[t].self) / total,
-			       100 * (pass ? cnt[t].self : cnt[t].incl) / total,
+			       100 * (pass ? cnt[t].incl : cnt[t].self) / busy,
+			       100 * (pass ? cnt[t].self : cnt[t].incl) / busy,
 			       (size_t)t == nksyms ? "[unknown]" : ksyms[t].name);
 		}
 	}
