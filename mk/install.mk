@@ -13,7 +13,9 @@
 #                        PREFIX defaults to /usr/local, DESTDIR to empty.
 #   make uninstall       remove what install put there (same variables)
 #   make dkms-check      dkms add/build/install/remove against the Debian
-#                        kernels' headers (scripts/dkms-check.sh; KERNELS=)
+#                        kernels' headers, and the dkms-built modules must
+#                        autoload in a VM of each kernel (scripts/dkms-check.sh;
+#                        KERNELS=, DKMS_VM=0 skips the VM step)
 #   make check-autoload  per kernel of $(KERNELS): `make install` into a VM's
 #                        root, then a plain socket(AF_TOY) must load af_toy
 #                        through the net-pf-25 alias (no insmod), and a

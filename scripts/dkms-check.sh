@@ -5,7 +5,9 @@
 # (Debian's `dkms` package, installed when missing) against each Debian
 # kernel's headers:
 #   dkms add -> build -k <release> --kernelsourcedir <kdir> -> install ->
-#   status -> depmod (net-pf-25 alias present) -> remove
+#   status -> depmod (net-pf-25 alias present) -> boot the VM with the
+#   dkms-installed lib/modules and run selftests/toy_autoload there (the
+#   modules dkms built autoload in that kernel; DKMS_VM=0 skips) -> remove
 # Everything happens in a private tree (--dkmstree/--sourcetree/
 # --installtree under a temp dir, --no-depmod), so the host's
 # /var/lib/dkms and /lib/modules are not touched; dkms itself may create
@@ -40,6 +42,16 @@ conf=$REPO_DIR/dkms.conf
 name=$(sed -n 's/^PACKAGE_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$conf")
 ver=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$conf")
 if [ -z "$name" ] || [ -z "$ver" ]; then die "dkms.conf lacks PACKAGE_NAME/PACKAGE_VERSION"; fi
+
+DKMS_VM=${DKMS_VM:-1}
+BUILD=$REPO_DIR/build
+if [ "$DKMS_VM" = 1 ]; then
+	say "building selftests/toy_autoload (for the VM step)"
+	HARNESS=$("$SCRIPT_DIR/kernels.sh" --print-harness)
+	make --no-print-directory -C "$REPO_DIR/selftests" OUT="$BUILD/selftests" HARNESS_DIR="$HARNESS" \
+		"$BUILD/selftests/toy_autoload" >&2 || die "cannot build selftests/toy_autoload"
+	mkdir -p "$BUILD/logs"
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/af_toy-dkms.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -94,6 +106,22 @@ for s in "${SERIES[@]}"; do
 		run "depmod" depmod -b "$root" -a "$rel" || ok=0
 		grep -q '^alias net-pf-25 af_toy$' "$root/lib/modules/$rel/modules.alias" ||
 			{ say "  modules.alias lacks 'alias net-pf-25 af_toy'"; ok=0; }
+	fi
+	if [ "$ok" = 1 ] && [ "$DKMS_VM" = 1 ]; then
+		out=$BUILD/logs/dkms-autoload-$rel.tap
+		vrc=0
+		"$SCRIPT_DIR/vm" --kernel "$s" --add "$root/lib/modules:/lib/modules" \
+			--add "$BUILD/selftests/toy_autoload:/selftests/toy_autoload" \
+			--timeout 600 --console-log "$BUILD/logs/console-dkms-$rel.log" \
+			--output "$out" --exec 'run_selftests toy_autoload' >/dev/null 2>"$log" || vrc=$?
+		res=$(sed -n 's/^# # Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:[0-9]* xpass:[0-9]* skip:\([0-9]*\).*/\1 \2 \3/p' "$out" | tail -n 1)
+		if [ "$vrc" = 0 ] && [ -n "$res" ] && [ "${res#0 }" = "$res" ] && [ "${res#* }" = "0 0" ]; then
+			say "  VM: dkms-built modules autoload (toy_autoload pass/fail/skip $res): ok"
+		else
+			sed 's/^/    | /' "$log" "$out" >&2
+			say "  VM: toy_autoload with the dkms-installed modules: FAILED (vm exit $vrc, pass/fail/skip ${res:-none})"
+			ok=0
+		fi
 	fi
 	run "dkms remove" dkms remove --no-depmod -m "$name" -v "$ver" "${K[@]}" "${D[@]}" || ok=0
 	if find "$root/lib/modules/$rel" -name 'af_toy*.ko*' | grep -q .; then
