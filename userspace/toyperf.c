@@ -491,6 +491,11 @@ static double bench_msgs(int fam, int type, size_t size, double *loss)
 	cell_ops = r.count;
 	if (fam == F_IP && type == SOCK_DGRAM)
 		*loss = sent > 0 ? (sent - r.count) / sent : 0;
+	else if (r.count != sent)
+		/* AF_TOY and AF_UNIX are reliable: this must not happen */
+		printf("toyperf: WARNING: %s %s lost messages: sent %.0f, "
+		       "received %.0f\n", fam_name[fam],
+		       type == SOCK_DGRAM ? "DGRAM" : "SEQPACKET", sent, r.count);
 	return r.count / (r.t_end - t0) / 1e3;
 }
 
