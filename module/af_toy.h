@@ -215,6 +215,7 @@ void toy_poll_nospace(struct socket *sock, struct sock *sk);
 extern const struct proto_ops toy_dgram_ops;
 
 /* toy_queue.c: receive queues shared by all types */
+int toy_may_sleep(long timeo);
 int toy_wait_data(struct sock *sk, long *timeo);
 int toy_wake_reader(struct wait_queue_entry *wait, unsigned int mode,
 		    int sync, void *key);

@@ -130,14 +130,9 @@ static int toy_dgram_wait_room(struct sock *target, long *timeo)
 		if (atomic_read(&ttarget->rq_mem) <
 		    READ_ONCE(target->sk_rcvbuf))
 			break;
-		if (!*timeo) {
-			err = -EAGAIN;
+		err = toy_may_sleep(*timeo);
+		if (err)
 			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(*timeo);
-			break;
-		}
 		*timeo = schedule_timeout(*timeo);
 	}
 	finish_wait(&ttarget->backlog_wait, &wait);

@@ -22,22 +22,11 @@ int toy_registered_family(void)
 }
 EXPORT_SYMBOL_GPL(toy_registered_family);
 
-static unsigned long toy_export_ino(struct sock *sk)
-{
-	unsigned long ino = 0;
-
-	read_lock_bh(&sk->sk_callback_lock);
-	if (sk->sk_socket)
-		ino = SOCK_INODE(sk->sk_socket)->i_ino;
-	read_unlock_bh(&sk->sk_callback_lock);
-	return ino;
-}
-
 static void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info)
 {
 	struct sock *sk = &tsk->sk;
 
-	info->ino = toy_export_ino(sk);
+	info->ino = toy_sk_ino(sk);
 	info->uid = sock_i_uid(sk);
 	info->type = sk->sk_type;
 	info->state = READ_ONCE(sk->sk_state);

@@ -49,6 +49,19 @@ int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
 }
 
 /*
+ * Whether a wait loop may sleep now: 0, or the error that ends the wait
+ * (-EAGAIN when the timeout is used up, -EINTR/-ERESTARTSYS on a signal).
+ */
+int toy_may_sleep(long timeo)
+{
+	if (!timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(timeo);
+	return 0;
+}
+
+/*
  * Waits until data, an error or end of stream is queued to @sk.  The caller
  * holds rd_lock, which is dropped while sleeping so that other readers of a
  * shared socket are not stuck behind us.  Returns 0 or -EAGAIN/-EINTR.
@@ -67,14 +80,9 @@ int toy_wait_data(struct sock *sk, long *timeo)
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
 		if (toy_readable(sk))
 			break;
-		if (!*timeo) {
-			err = -EAGAIN;
+		err = toy_may_sleep(*timeo);
+		if (err)
 			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(*timeo);
-			break;
-		}
 		mutex_unlock(&tsk->rd_lock);
 		*timeo = schedule_timeout(*timeo);
 		mutex_lock(&tsk->rd_lock);

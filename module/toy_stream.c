@@ -389,11 +389,8 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 		toy_set_syn_to(sk, lsk);
 		err = toy_try_syn(sk, lsk, child, &wait);
 		if (!err) {
-			if (!timeo)
-				err = -EAGAIN;
-			else if (signal_pending(current))
-				err = sock_intr_errno(timeo);
-			else
+			err = toy_may_sleep(timeo);
+			if (!err)
 				timeo = schedule_timeout(timeo);
 		}
 		finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
@@ -508,14 +505,9 @@ static int toy_do_accept(struct socket *sock, struct socket *newsock,
 		child = toy_accept_dequeue(sk, &err);
 		if (child || err)
 			break;
-		if (!timeo) {
-			err = -EAGAIN;
+		err = toy_may_sleep(timeo);
+		if (err)
 			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(timeo);
-			break;
-		}
 		timeo = schedule_timeout(timeo);
 	}
 	finish_wait(sk_sleep(sk), &wait);
@@ -653,14 +645,9 @@ static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 		err = toy_send_blocked(sk);
 		if (err || toy_send_room(sk, peer))
 			break;
-		if (!*timeo) {
-			err = -EAGAIN;
+		err = toy_may_sleep(*timeo);
+		if (err)
 			break;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(*timeo);
-			break;
-		}
 		*timeo = schedule_timeout(*timeo);
 	}
 	finish_wait(sk_sleep(sk), &wait);
