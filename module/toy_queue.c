@@ -289,18 +289,49 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 }
 
 /* Removes the head skb of @sk once it has been read completely. */
-static void toy_dequeue(struct sock *sk, struct sk_buff *skb)
+/* @skb, off @sk's queue, was read: give its memory back to the queue. */
+static void toy_dequeued(struct sock *sk, struct sk_buff *skb)
 {
 	struct toy_sock *tsk = toy_sk(sk);
 
-	toy_lock(sk);
-	__skb_unlink(skb, &sk->sk_receive_queue);
 	atomic_sub(skb->truesize, &tsk->rq_mem);
-	toy_unlock(sk);
 	toy_stat_add(sk, TOY_STAT_MEM, -(long)skb->truesize);
 	/* DGRAM senders wait on the receiver for room in its queue. */
 	if (wq_has_sleeper(&tsk->backlog_wait))
 		wake_up_interruptible(&tsk->backlog_wait);
+}
+
+static void toy_dequeue(struct sock *sk, struct sk_buff *skb)
+{
+	toy_lock(sk);
+	__skb_unlink(skb, &sk->sk_receive_queue);
+	toy_unlock(sk);
+	toy_dequeued(sk, skb);
+}
+
+/*
+ * Takes the first record of @sk, off the queue unless @peek.  The caller
+ * holds rd_lock, so no other reader can overtake it while it copies.
+ */
+static struct sk_buff *toy_take_record(struct sock *sk, bool peek)
+{
+	struct sk_buff *skb;
+
+	toy_lock(sk);
+	skb = skb_peek(&sk->sk_receive_queue);
+	if (skb && !peek)
+		__skb_unlink(skb, &sk->sk_receive_queue);
+	toy_unlock(sk);
+	return skb;
+}
+
+/* Copying a taken record out failed: it stays first for the next read. */
+static void toy_return_record(struct sock *sk, struct sk_buff *skb)
+{
+	toy_lock(sk);
+	__skb_queue_head(&sk->sk_receive_queue, skb);
+	toy_unlock(sk);
+	sk->sk_data_ready(sk);
 }
 
 static void toy_fill_name(struct msghdr *msg, u32 port)
@@ -337,9 +368,7 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 	err = toy_wait_data(sk, &timeo);
 	if (err)
 		goto out;
-	toy_lock(sk);
-	skb = skb_peek(&sk->sk_receive_queue);
-	toy_unlock(sk);
+	skb = toy_take_record(sk, flags & MSG_PEEK);
 	if (!skb) {
 		/* An error or end of file woke us. */
 		err = sock_error(sk);
@@ -351,12 +380,15 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 	if (chunk < size)
 		msg->msg_flags |= MSG_TRUNC;
 	err = skb_copy_datagram_msg(skb, 0, msg, chunk);
-	if (err)
+	if (err) {
+		if (!(flags & MSG_PEEK))
+			toy_return_record(sk, skb);
 		goto out;
+	}
 	if (sk->sk_type == SOCK_DGRAM)
 		toy_fill_name(msg, TOY_SKB_CB(skb)->src_port);
 	if (!(flags & MSG_PEEK)) {
-		toy_dequeue(sk, skb);
+		toy_dequeued(sk, skb);
 		toy_skb_consumed(sk, skb, size);
 		toy_stat_add(sk, TOY_STAT_BYTES_RECEIVED, chunk);
 		consume_skb(skb);

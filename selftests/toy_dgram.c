@@ -9,6 +9,7 @@
  * order and no loss, poll and /proc/net/toy.
  */
 #define _GNU_SOURCE
+#include <sys/mman.h>
 #include "toy_common.h"
 
 #include <pthread.h>
@@ -158,6 +159,28 @@ FIXTURE_TEARDOWN(dg)
 		close(self->b);
 	if (self->c >= 0)
 		close(self->c);
+}
+
+/* A read that faults leaves the datagram queued, first, for the next. */
+TEST_F(dg, efault_recv_leaves_datagram)
+{
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	uint32_t from = 0;
+	char buf[16];
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(5, dg_sendto(self->a, "hello", 5, 0, self->pb));
+	ASSERT_EQ(2, dg_sendto(self->c, "yo", 2, 0, self->pb));
+	EXPECT_EQ(-1, recv(self->b, bad, sizeof(buf), 0));
+	EXPECT_EQ(EFAULT, errno);
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(5, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(self->pa, from);
+	ASSERT_EQ(2, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
+	EXPECT_EQ(self->pc, from);
+	munmap(bad, 4096);
 }
 
 /* ---- basics ----------------------------------------------------------- */

@@ -8,6 +8,7 @@
  * per-type port spaces, EOF after close and poll.
  */
 #define _GNU_SOURCE
+#include <sys/mman.h>
 #include "toy_common.h"
 
 #include "kselftest_harness.h"
@@ -243,6 +244,26 @@ TEST_F(sp, msg_oob_eopnotsupp)
 }
 
 /* ---- records --------------------------------------------------------- */
+
+/* A read that faults leaves the whole record queued, first, for the next. */
+TEST_F(sp, efault_recv_leaves_record)
+{
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	char buf[16];
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(6, send(self->c, "abcdef", 6, 0));
+	ASSERT_EQ(2, send(self->c, "gh", 2, 0));
+	EXPECT_EQ(-1, recv(self->s, bad, sizeof(buf), 0));
+	EXPECT_EQ(EFAULT, errno);
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(6, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
+	ASSERT_EQ(2, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(buf, "gh", 2));
+	munmap(bad, 4096);
+}
 
 TEST_F(sp, record_boundaries)
 {
