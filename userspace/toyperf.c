@@ -5,7 +5,8 @@
  * AF_TOY/AF_UNIX ratio and the performance goals of issue 6.
  *
  *   toyperf [--quick] [--rounds N] [--time SEC] [--only WORKLOAD[,..]]
- *           [--json FILE] [--profile] [--pin same|none] [--list]
+ *           [--json FILE] [--profile] [--callers SYM] [--pin same|none]
+ *           [--list]
  *
  * Workloads (peers are separate processes, connected before the clock
  * starts; every measurement runs for a bounded time):
@@ -31,7 +32,8 @@
  * those means.  --profile samples
  * the kernel (perf_event_open cpu-clock, all CPUs, with call chains) while
  * the AF_TOY and AF_UNIX cells run and prints where the time went, by
- * symbol, self and inclusive.  It is a benchmark: the exit status says
+ * symbol, self and inclusive; --callers SYM (implies --profile) also
+ * lists the call paths of the samples taken in SYM.  It is a benchmark: the exit status says
  * nothing about the goals.
  */
 #define _GNU_SOURCE
@@ -73,6 +75,7 @@ static double run_time = 0.2;		/* seconds per measurement */
 static int rounds = 10;
 static bool profile;
 static bool pin_same = true;		/* --pin same|none */
+static const char *callers_of;		/* --callers SYM (with --profile) */
 
 /* per cell: context switches of all its processes, and operations done */
 static double cell_csw, cell_ops;
@@ -746,6 +749,41 @@ struct symcount {
 	double self, incl;
 };
 
+/* --callers: call paths (4 frames) of the samples taken in one symbol */
+#define NPATHS 256
+static struct {
+	char path[256];
+	double n;
+} paths[NPATHS];
+static int npaths;
+
+static void count_path(const uint64_t *chain, uint64_t nr)
+{
+	char buf[256] = "";
+	uint64_t j;
+	int k, depth = 0;
+
+	for (j = 0; j < nr && depth < 5; j++) {
+		int q;
+
+		if (chain[j] >= PERF_CONTEXT_MAX)
+			continue;
+		q = ksym_find(chain[j]);
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+			 depth ? " < " : "", q < 0 ? "?" : ksyms[q].name);
+		depth++;
+	}
+	for (k = 0; k < npaths; k++)
+		if (!strcmp(paths[k].path, buf))
+			break;
+	if (k == npaths) {
+		if (npaths == NPATHS)
+			return;
+		snprintf(paths[npaths++].path, sizeof(paths[0].path), "%s", buf);
+	}
+	paths[k].n++;
+}
+
 static void prof_stop(struct prof *p, const char *title)
 {
 	struct symcount *cnt = calloc(nksyms + 1, sizeof(*cnt));
@@ -815,6 +853,9 @@ static void prof_stop(struct prof *p, const char *title)
 					continue;
 				}
 				cnt[s < 0 ? nksyms : (size_t)s].self++;
+				if (callers_of && s >= 0 &&
+				    !strcmp(ksyms[s].name, callers_of))
+					count_path(&rec[3], nr < 517 ? nr : 517);
 				for (j = 0; j < nr && 3 + j < 520; j++) {
 					uint64_t ip = rec[3 + j];
 
@@ -869,6 +910,24 @@ static void prof_stop(struct prof *p, const char *title)
 			       100 * (pass ? cnt[t].self : cnt[t].incl) / busy,
 			       (size_t)t == nksyms ? "[unknown]" : ksyms[t].name);
 		}
+	}
+	if (callers_of && busy > 0) {
+		int k, best;
+
+		printf("  call paths of %s (%% of busy samples):\n", callers_of);
+		for (i = 0; i < 15; i++) {
+			best = -1;
+			for (k = 0; k < npaths; k++)
+				if (paths[k].n > 0 &&
+				    (best < 0 || paths[k].n > paths[best].n))
+					best = k;
+			if (best < 0)
+				break;
+			printf("  %5.1f%%  %s\n", 100 * paths[best].n / busy,
+			       paths[best].path);
+			paths[best].n = -paths[best].n;
+		}
+		npaths = 0;
 	}
 	free(order);
 	free(cnt);
@@ -969,7 +1028,8 @@ static void usage(int status)
 
 	fprintf(stderr,
 		"usage: toyperf [--quick] [--rounds N] [--time SEC] [--only W[,W..]]\n"
-		"               [--json FILE] [--profile] [--pin same|none] [--list]\n"
+		"               [--json FILE] [--profile] [--callers SYM] [--pin same|none]\n"
+		"               [--list]\n"
 		"workloads:");
 	for (i = 0; i < NWL; i++)
 		fprintf(stderr, " %s", workloads[i].name);
@@ -1035,6 +1095,9 @@ int main(int argc, char **argv)
 				pin_same = true;
 			else
 				usage(2);
+		} else if (!strcmp(argv[i], "--callers") && i + 1 < argc) {
+			callers_of = argv[++i];
+			profile = true;
 		} else if (!strcmp(argv[i], "--profile")) {
 			profile = true;
 		} else if (!strcmp(argv[i], "--list")) {
