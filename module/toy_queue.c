@@ -282,8 +282,12 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 	toy_stat_add(to, TOY_STAT_BYTES_SENT, skb->len);
 	if (skb->sk)
 		atomic_add(skb->len, &toy_sk(skb->sk)->sq_bytes);
-	toy_unlock(to);
+	/*
+	 * Still under the lock: once it is dropped a reader may consume and
+	 * free the skb, so nothing below may touch it.
+	 */
 	toy_segment(skb->sk, tto->port, TOY_SEG_DATA, skb->len);
+	toy_unlock(to);
 	to->sk_data_ready(to);
 	return 0;
 }

@@ -69,7 +69,11 @@ static void toy_link_peers(struct sock *a, struct sock *b)
 	smp_store_release(&toy_sk(b)->peer, toy_sk(a));
 }
 
-/* Applies the peer's FIN to @sk; @gone: the peer was closed, not shut down. */
+/*
+ * Applies the peer's FIN to @sk; @gone: the peer was closed, not shut down.
+ * The caller wakes @sk after its own FIN_WAIT2 step, so the narration
+ * stays causal (a woken reader may close and send its own FIN at once).
+ */
 static void toy_rcv_fin(struct sock *sk, bool gone)
 {
 	toy_lock(sk);
@@ -86,8 +90,9 @@ static void toy_rcv_fin(struct sock *sk, bool gone)
 		toy_set_state(sk, TCP_CLOSE);
 		break;
 	}
+	/* Under the lock: a reader that sees the FIN comes after its ACK. */
+	toy_segment(sk, toy_sk(sk)->peer_port, TOY_SEG_ACK, 0);
 	toy_unlock(sk);
-	sk->sk_state_change(sk);
 }
 
 /* The peer acknowledged our FIN. */
@@ -128,8 +133,8 @@ static void toy_send_fin(struct sock *sk, bool closing)
 
 	toy_segment(sk, tsk->peer_port, TOY_SEG_FIN, 0);
 	toy_rcv_fin(&peer->sk, closing);
-	toy_segment(&peer->sk, tsk->port, TOY_SEG_ACK, 0);
 	toy_rcv_fin_ack(sk);
+	peer->sk.sk_state_change(&peer->sk);
 }
 
 /* The peer is gone after having sent FIN earlier: our writes now fail. */
