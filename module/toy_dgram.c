@@ -12,6 +12,7 @@
  * (tsk->peer) until release.
  */
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 
 #include "af_toy.h"
 #include "toy_trace.h"
@@ -154,7 +155,10 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	err = toy_dgram_wait_room(target, &timeo);
 	if (err)
 		return err;
-	skb = toy_alloc_skb(sk, msg, len, &err);
+	if (len > 1024 && len <= SZ_64K)
+		skb = toy_alloc_skb_ring(sk, msg, len, &err);
+	else
+		skb = toy_alloc_skb(sk, msg, len, &err);
 	if (!skb)
 		return err;
 	err = toy_enqueue(target, skb, READ_ONCE(toy_sk(sk)->port));

@@ -203,11 +203,11 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 			kfree(nr);
 		r = tsk->ring;
 	}
-	skb = alloc_skb(0, sk->sk_allocation);
-	if (!skb) {
-		*err = -ENOBUFS;
+	/* Charges and waits for SO_SNDBUF (DGRAM); STREAM already waited. */
+	skb = sock_alloc_send_pskb(sk, 0, 0, msg->msg_flags & MSG_DONTWAIT,
+				   err, 0);
+	if (!skb)
 		return NULL;
-	}
 	mutex_lock(&r->lock);
 	while (done < size) {
 		int i = skb_shinfo(skb)->nr_frags;
@@ -251,12 +251,13 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 		done += n;
 	}
 	mutex_unlock(&r->lock);
-	skb_set_owner_w(skb, sk);
+	refcount_add(done, &sk->sk_wmem_alloc);	/* truesize grew by done */
 	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
 	*err = 0;
 	return skb;
 fail:
 	mutex_unlock(&r->lock);
+	refcount_add(done, &sk->sk_wmem_alloc);	/* sock_wfree takes truesize */
 	kfree_skb(skb);
 	return NULL;
 }

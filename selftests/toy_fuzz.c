@@ -986,6 +986,11 @@ static int proc_main(int proc, uint64_t seed, long budget)
 	sa.sa_handler = on_usr1;	/* no SA_RESTART: blocking calls get EINTR */
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Random fcntl(O_ASYNC)/ioctl(FIOASYNC, FIOSETOWN) calls legitimately
+	 * arm SIGIO, whose default action would kill the worker.
+	 */
+	signal(SIGIO, SIG_IGN);
 	region = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (region == MAP_FAILED)
