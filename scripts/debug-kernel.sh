@@ -60,6 +60,21 @@ while [ $# -gt 0 ]; do
 done
 
 [ -f "$FRAGMENT" ] || die "config fragment missing: $FRAGMENT"
+# Build dependencies of a kernel, installed when missing (fresh Debian 12).
+need_pkgs=""
+for pc in make:make gcc:gcc flex:flex bison:bison bc:bc xz:xz-utils \
+	sha256sum:coreutils cpio:cpio; do
+	command -v "${pc%%:*}" >/dev/null 2>&1 || need_pkgs="$need_pkgs ${pc#*:}"
+done
+[ -f /usr/include/libelf.h ] || need_pkgs="$need_pkgs libelf-dev"
+[ -f /usr/include/openssl/ssl.h ] || need_pkgs="$need_pkgs libssl-dev"
+if [ -n "$need_pkgs" ]; then
+	[ "$(id -u)" = 0 ] || die "missing build dependencies:$need_pkgs (apt-get install them as root)"
+	echo "debug-kernel: apt-get install$need_pkgs" >&2
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get -q install -y $need_pkgs >&2 ||
+		die "apt-get install$need_pkgs failed"
+fi
 for c in make gcc flex bison bc xz sha256sum; do
 	command -v "$c" >/dev/null 2>&1 || die "$c missing (apt-get install build-essential flex bison bc xz-utils)"
 done
