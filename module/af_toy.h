@@ -232,6 +232,7 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);
 void toy_send_epipe(struct sock *sk, int err, int flags);
+__poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 
 /* toy_proc.c */
 int toy_proc_init_net(struct net *net);

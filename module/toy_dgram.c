@@ -205,19 +205,10 @@ static __poll_t toy_dgram_poll(struct file *file, struct socket *sock,
 			       poll_table *wait)
 {
 	struct sock *sk = sock->sk;
-	__poll_t mask = 0;
-	u8 shutdown;
+	__poll_t mask;
 
 	sock_poll_wait(file, sock, wait);
-	shutdown = READ_ONCE(sk->sk_shutdown);
-	if (READ_ONCE(sk->sk_err))
-		mask |= EPOLLERR;
-	if (shutdown == SHUTDOWN_MASK)
-		mask |= EPOLLHUP;
-	if (shutdown & RCV_SHUTDOWN)
-		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
-	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
-		mask |= EPOLLIN | EPOLLRDNORM;
+	mask = toy_poll_rcv(sk, READ_ONCE(sk->sk_shutdown));
 	/* Our own send buffer; a full receiver shows as EAGAIN on send. */
 	if (sock_writeable(sk))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;

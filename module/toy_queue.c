@@ -293,7 +293,6 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 	return 0;
 }
 
-/* Removes the head skb of @sk once it has been read completely. */
 /* @skb, off @sk's queue, was read: give its memory back to the queue. */
 static void toy_dequeued(struct sock *sk, struct sk_buff *skb)
 {
@@ -478,6 +477,25 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 	}
 	mutex_unlock(&tsk->rd_lock);
 	return copied ? copied : err;
+}
+
+/*
+ * The read side of poll() for every type: a pending error, both directions
+ * shut, end of file (EPOLLRDHUP) or queued data.
+ */
+__poll_t toy_poll_rcv(struct sock *sk, u8 shutdown)
+{
+	__poll_t mask = 0;
+
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	if (shutdown == SHUTDOWN_MASK)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
 }
 
 /* A write failed with @err: EPIPE raises SIGPIPE unless MSG_NOSIGNAL. */

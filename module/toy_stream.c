@@ -745,7 +745,7 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 {
 	struct sock *sk = sock->sk;
 	struct toy_sock *tsk = toy_sk(sk);
-	__poll_t mask = 0;
+	__poll_t mask;
 	u8 shutdown;
 	int state;
 
@@ -756,14 +756,9 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 		       EPOLLIN | EPOLLRDNORM;
 
 	shutdown = READ_ONCE(sk->sk_shutdown);
-	if (READ_ONCE(sk->sk_err))
-		mask |= EPOLLERR;
-	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
-		mask |= EPOLLHUP;
-	if (shutdown & RCV_SHUTDOWN)
-		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
-	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
-		mask |= EPOLLIN | EPOLLRDNORM;
+	mask = toy_poll_rcv(sk, shutdown);
+	if (state == TCP_CLOSE)
+		mask |= EPOLLHUP;	/* never connected, or reset */
 	if (!toy_peer(tsk) || (shutdown & SEND_SHUTDOWN))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	else if (toy_writable(sk))
