@@ -4,32 +4,43 @@
  *
  * Locking and references (the whole module follows this):
  *
- * - toy_net->lock (one per netns, innermost) protects the port table and
- *   the list of all sockets of the netns.  It never sleeps and no other lock
- *   is taken under it except sk_callback_lock (read, by /proc).
- * - The "socket lock" of a toy socket is sk->sk_receive_queue.lock, taken
+ * - The port table of a netns is split in buckets, each with its own
+ *   spinlock (innermost; nothing is taken under it).  Buckets are chosen by
+ *   a keyed hash with a per-netns random key, so user-chosen ports cannot
+ *   be steered into one chain.
+ * - toy_net->socks (an xarray, its own xa_lock) indexes every socket of the
+ *   netns by tsk->id for /proc/net/toy and sock_diag; a walk resumes at an
+ *   id, so its lock is held for one output chunk, never for a rescan.
+ * - The "queue lock" of a toy socket is sk->sk_receive_queue.lock, taken
  *   with toy_lock()/toy_unlock().  It protects the receive queue, the
  *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
- *   queue and sk_ack_backlog.  Two socket locks are never held together:
- *   every event that crosses a connection (SYN, FIN, ACK, RST, data) is
- *   applied to the receiving socket under that socket's lock alone, so
- *   there is no lock order between peers.  Lockless readers (poll, /proc)
- *   use READ_ONCE().
+ *   queue and sk_ack_backlog; on a DGRAM sender, wake_target.  Two queue
+ *   locks are never held together: every event that crosses a connection
+ *   (SYN, FIN, ACK, RST, data) is applied to the receiving socket under
+ *   that socket's queue lock alone, so there is no lock order between
+ *   peers.  A queue lock may be held while taking another socket's
+ *   backlog_wait.lock (abort of a connect, DGRAM poll's wake-up hook),
+ *   never the reverse.  Lockless readers (poll, /proc) use READ_ONCE().
  * - lock_sock() serialises the control calls on one socket (bind, listen,
- *   connect, shutdown); tsk->rd_lock serialises readers so that bytes leave
- *   a stream in order.  Neither is held while taking another socket's
- *   lock_sock().
+ *   connect, shutdown) and covers connect()'s SYN_SENT -> ESTABLISHED
+ *   decision, so shutdown() sees either state, never a half-made one;
+ *   tsk->rd_lock serialises readers so that bytes leave a stream in order.
+ *   Neither is held while taking another socket's lock_sock().
  * - tsk->ring (the writer's recycled data pages) has its own mutex, taken
- *   by writers only, with no other lock held.
+ *   by writers and by the idle-trim work, with no other lock held.
  * - References: a struct socket owns the reference from sk_alloc().  An
  *   accept-queue child's reference is owned by the listener's queue until
  *   accept() grafts it.  tsk->peer holds a reference on the peer, set once
- *   when the connection is made and dropped at release, so a syscall on a
- *   socket may use tsk->peer without locks.  An skb in a receive queue holds
- *   write memory (sk_wmem_alloc) of its sender, which keeps the sender's
- *   struct sock alive until the skb is consumed or purged.  Every sock holds
- *   a reference on the module through toy_proto.owner, so rmmod is refused
- *   while any exists.
+ *   when the connection is made and dropped at release under
+ *   sk_callback_lock (write), so a syscall on a socket may use tsk->peer
+ *   without locks, and a callback run from another context (write-space)
+ *   reads it under sk_callback_lock (read).  An skb in a receive queue
+ *   holds write memory (sk_wmem_alloc) of its sender, which keeps the
+ *   sender's struct sock alive until the skb is consumed or purged.
+ *   wake_target and a queued ring-trim work each hold a reference on their
+ *   socket.  Every sock holds a reference on the module through
+ *   toy_proto.owner, so rmmod is refused while any exists; the module's
+ *   workqueue is drained at exit for a work that dropped the last one.
  */
 #ifndef _AF_TOY_H
 #define _AF_TOY_H
@@ -40,6 +51,8 @@
 #include <linux/net.h>
 #include <linux/skbuff.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
@@ -49,9 +62,10 @@
 
 #define TOY_EPHEMERAL_LO	32768
 #define TOY_EPHEMERAL_HI	60999
-#define TOY_PORT_HASH_BITS	8
+#define TOY_PORT_HASH_BITS	10
 
 extern int toy_family;
+extern struct workqueue_struct *toy_wq;
 
 /* Logical segments, as tracepoints and counters name them. */
 enum toy_seg_kind {
@@ -98,11 +112,16 @@ enum toy_stat {
 	TOY_STAT_NR
 };
 
+struct toy_port_bucket {
+	spinlock_t lock;
+	struct hlist_head head;
+};
+
 struct toy_net {
-	spinlock_t lock;		/* ports, socks, next_ephemeral */
-	u32 next_ephemeral;
-	struct hlist_head ports[1 << TOY_PORT_HASH_BITS];
-	struct list_head socks;
+	struct toy_port_bucket *ports;	/* 1 << TOY_PORT_HASH_BITS */
+	u32 hash_key;			/* random: ports cannot be steered */
+	struct xarray socks;		/* every socket, by tsk->id */
+	u32 next_id;			/* for xa_alloc_cyclic() */
 	struct toy_stats __percpu *stats;	/* summed by /proc */
 };
 
@@ -114,13 +133,23 @@ struct toy_stats {
  * Data pages a writer recycles: a page may be overwritten once only the
  * ring holds it (page_ref_count() == 1), i.e. every skb that pointed into
  * it has been read and freed.  Saves the page allocator and, with
- * init_on_alloc, the zeroing of every page on every write.
+ * init_on_alloc, the zeroing of every page on every write.  The pages go
+ * back to the allocator once the writer has had nothing in flight for
+ * TOY_RING_IDLE (trim), so an idle socket pins none.
  */
 #define TOY_RING_PAGES	8
 #define TOY_RING_ORDER	3		/* 32 KiB, like SKB_FRAG_PAGE_ORDER */
+#define TOY_RING_IDLE	(HZ / 10)
+/* Payloads above this size use the ring; smaller ones an skb's own head. */
+#define TOY_RING_MIN	1024
+/* Largest payload one ring skb carries (a stream write's chunk). */
+#define TOY_RING_MAX	(64 * 1024)
 struct toy_ring {
-	struct mutex lock;		/* writers of one socket */
+	struct mutex lock;		/* writers of one socket, trim */
 	unsigned int cur, off;
+	unsigned long last_use;		/* jiffies of the last write */
+	struct sock *sk;		/* the owner, for trim */
+	struct delayed_work trim;	/* holds a reference on sk */
 	struct page *page[TOY_RING_PAGES];
 	unsigned int size[TOY_RING_PAGES];
 };
@@ -131,7 +160,8 @@ struct toy_sock {
 	u32 peer_port;
 	bool bound;			/* holds tsk->port in the port table */
 	struct hlist_node bind_node;
-	struct list_head all_node;	/* toy_net->socks, for /proc */
+	u32 id;				/* index in toy_net->socks, 0: none */
+	bool listed;			/* visible in toy_net->socks */
 	struct toy_sock *peer;		/* set once, referenced */
 	struct list_head accept_q;	/* listener: established children */
 	struct list_head accept_node;
@@ -144,6 +174,9 @@ struct toy_sock {
 	bool fin_sent;			/* we sent FIN (or RST) */
 	struct sock *syn_to;		/* listener a connect() waits on */
 	u32 dgram_dst;			/* DGRAM: connected destination port */
+	/* DGRAM poll(): hooked on a full receiver's backlog_wait */
+	struct wait_queue_entry peer_wake;
+	struct sock *wake_target;	/* that receiver, referenced */
 };
 
 /* Per-skb state, kept in skb->cb. */
@@ -192,6 +225,7 @@ int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 int toy_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
 void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes);
 void toy_purge_queue(struct sock *sk);
+void toy_drop_peer(struct sock *sk);
 void toy_set_peercred(struct sock *sk, struct pid *pid,
 		      const struct cred *cred);
 void toy_copy_peercred(struct sock *sk, struct sock *from);
@@ -200,9 +234,13 @@ void toy_copy_peercred(struct sock *sk, struct sock *from);
 int toy_port_bind(struct sock *sk, u32 port);
 void toy_port_unbind(struct sock *sk);
 struct sock *toy_port_lookup(struct net *net, int type, u32 port);
+int toy_sock_reserve(struct sock *sk);
+void toy_sock_forget(struct sock *sk);
 void toy_sock_link(struct sock *sk);
 void toy_sock_unlink(struct sock *sk);
-void toy_net_init_table(struct toy_net *tn);
+struct toy_sock *toy_sock_find(struct toy_net *tn, unsigned long *id);
+int toy_net_init_table(struct toy_net *tn);
+void toy_net_exit_table(struct toy_net *tn);
 
 /* toy_stream.c: SOCK_STREAM and SOCK_SEQPACKET */
 extern const struct proto_ops toy_stream_ops;
@@ -213,6 +251,8 @@ void toy_poll_nospace(struct socket *sock, struct sock *sk);
 
 /* toy_dgram.c */
 extern const struct proto_ops toy_dgram_ops;
+int toy_dgram_peer_wake(struct wait_queue_entry *wait, unsigned int mode,
+			int sync, void *key);
 
 /* toy_queue.c: receive queues shared by all types */
 int toy_may_sleep(long timeo);
@@ -226,12 +266,14 @@ struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 				   size_t size, int *err);
 void toy_ring_free(struct sock *sk);
+void toy_ring_idle(struct sock *sk);
 int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port);
 int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);
 int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);
 void toy_send_epipe(struct sock *sk, int err, int flags);
+u32 toy_next_record_len(struct sock *sk);
 __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 
 /* toy_proc.c */

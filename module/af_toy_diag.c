@@ -6,13 +6,13 @@
  * uapi/linux/toy_diag.h), filtered by state, type and inode.
  *
  * Locking and references: the sockets are walked by af_toy itself
- * (toy_walk_socks()) under its per-netns toy_net->lock, and this module
+ * (toy_walk_socks()) under its per-netns socket index lock, and this module
  * only sees snapshots, so it never holds a reference on a socket.  The
  * reply messages are written into the dump skb under that spinlock
  * (nlmsg_put() does not allocate or sleep).  A dump that fills the skb
- * stops and resumes at the saved index on the next call, so a socket
- * created or closed between two parts may be missed or reported twice,
- * as with the other families.
+ * stops and resumes at the saved socket cursor on the next call: a socket
+ * closed between two parts is not reported, one created meanwhile is (ids
+ * grow), and none is reported twice.
  *
  * Module references: af_toy's symbols are taken with symbol_get() for
  * the length of one dump part only, not linked, so af_toy.ko stays
@@ -60,7 +60,7 @@ static bool toy_diag_match(const struct toy_diag_req *req,
 	return true;
 }
 
-/* Called under toy_net->lock: must not sleep. */
+/* Called under af_toy's socket index lock: must not sleep. */
 static int toy_diag_fill(struct toy_sock_walk *walk,
 			 const struct toy_sock_info *info)
 {
@@ -105,7 +105,7 @@ static int toy_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 	walk = symbol_get(toy_walk_socks);
 	registered = symbol_get(toy_registered_family);
-	/* args[0]: index of the next socket of the netns to report */
+	/* args[0]: cursor of the next socket of the netns to report */
 	if (walk && registered && registered() == family)
 		cb->args[0] = walk(sock_net(skb->sk), cb->args[0], &ctx.walk);
 	if (registered)

@@ -21,6 +21,7 @@ module_param_named(family, toy_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number to register (default 25)");
 
 static unsigned int toy_net_id __read_mostly;
+struct workqueue_struct *toy_wq __read_mostly;
 
 static struct proto toy_proto = {
 	.name		= "AF_TOY",
@@ -193,6 +194,9 @@ int toy_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	case SIOCINQ:
 		if (READ_ONCE(sock->sk->sk_state) == TCP_LISTEN)
 			return -EINVAL;
+		/* As AF_UNIX and UDP: records count one at a time. */
+		if (sock->type != SOCK_STREAM)
+			return put_user(toy_next_record_len(sock->sk), uarg);
 		return put_user(atomic_read(&tsk->rq_bytes), uarg);
 	case SIOCOUTQ:
 		return put_user(atomic_read(&tsk->sq_bytes), uarg);
@@ -223,6 +227,25 @@ void toy_purge_queue(struct sock *sk)
 		toy_skb_consumed(sk, skb, skb->len - TOY_SKB_CB(skb)->consumed);
 		kfree_skb(skb);
 	}
+}
+
+/*
+ * Release: @sk lets go of its peer.  Under sk_callback_lock so that a
+ * write-space callback, run from the peer's context, never reads a peer
+ * whose last reference is being dropped.
+ */
+void toy_drop_peer(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	peer = tsk->peer;
+	/* Pairs with toy_peer() of lockless readers (getname, /proc). */
+	smp_store_release(&tsk->peer, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+	if (peer)
+		sock_put(&peer->sk);
 }
 
 void toy_set_peercred(struct sock *sk, struct pid *pid,
@@ -269,6 +292,7 @@ static void toy_sk_destruct(struct sock *sk)
 {
 	toy_purge_queue(sk);
 	toy_ring_free(sk);
+	toy_sock_forget(sk);	/* a child whose connect() failed */
 }
 
 /*
@@ -284,11 +308,18 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	sk = sk_alloc(net, toy_family, gfp, &toy_proto, kern);
 	if (!sk)
 		return NULL;
+	/* Now, while failing is simple: linking later must not fail. */
+	if (toy_sock_reserve(sk)) {
+		sk_free(sk);
+		return NULL;
+	}
 	sock_init_data(sock, sk);
 	sk->sk_type = type;
 	sk->sk_protocol = 0;
 	sk->sk_destruct = toy_sk_destruct;
 	sk->sk_write_space = toy_write_space;
+	/* Data pages and skbs count against the writer's memory cgroup. */
+	sk->sk_allocation = GFP_KERNEL_ACCOUNT;
 	lockdep_set_class(&sk->sk_receive_queue.lock, &toy_queue_lock_key);
 
 	tsk = toy_sk(sk);
@@ -296,7 +327,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->peer_port = 0;
 	tsk->bound = false;
 	INIT_HLIST_NODE(&tsk->bind_node);
-	INIT_LIST_HEAD(&tsk->all_node);
+	tsk->listed = false;
 	tsk->peer = NULL;
 	INIT_LIST_HEAD(&tsk->accept_q);
 	INIT_LIST_HEAD(&tsk->accept_node);
@@ -309,6 +340,8 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->fin_sent = false;
 	tsk->syn_to = NULL;
 	tsk->dgram_dst = 0;
+	init_waitqueue_func_entry(&tsk->peer_wake, toy_dgram_peer_wake);
+	tsk->wake_target = NULL;
 	return sk;
 }
 
@@ -355,13 +388,20 @@ static int __net_init toy_net_init(struct net *net)
 	struct toy_net *tn = toy_net(net);
 	int err;
 
-	toy_net_init_table(tn);
-	tn->stats = alloc_percpu(struct toy_stats);
-	if (!tn->stats)
-		return -ENOMEM;
-	err = toy_proc_init_net(net);
+	err = toy_net_init_table(tn);
 	if (err)
-		free_percpu(tn->stats);
+		return err;
+	tn->stats = alloc_percpu(struct toy_stats);
+	if (!tn->stats) {
+		err = -ENOMEM;
+		goto out_table;
+	}
+	err = toy_proc_init_net(net);
+	if (!err)
+		return 0;
+	free_percpu(tn->stats);
+out_table:
+	toy_net_exit_table(tn);
 	return err;
 }
 
@@ -373,6 +413,7 @@ static void __net_exit toy_net_exit(struct net *net)
 {
 	toy_proc_exit_net(net);
 	free_percpu(toy_net(net)->stats);
+	toy_net_exit_table(toy_net(net));
 }
 
 static struct pernet_operations toy_net_ops = {
@@ -392,9 +433,13 @@ static int __init toy_init(void)
 		return -EINVAL;
 	}
 
+	/* Ring trims run here, so that rmmod can wait for the last one. */
+	toy_wq = alloc_workqueue("af_toy", 0, 0);
+	if (!toy_wq)
+		return -ENOMEM;
 	err = proto_register(&toy_proto, 1);
 	if (err)
-		return err;
+		goto out_wq;
 
 	err = register_pernet_subsys(&toy_net_ops);
 	if (err)
@@ -420,6 +465,8 @@ out_pernet:
 	unregister_pernet_subsys(&toy_net_ops);
 out_proto:
 	proto_unregister(&toy_proto);
+out_wq:
+	destroy_workqueue(toy_wq);
 	return err;
 }
 
@@ -428,6 +475,8 @@ static void __exit toy_exit(void)
 	sock_unregister(toy_family);
 	unregister_pernet_subsys(&toy_net_ops);
 	proto_unregister(&toy_proto);
+	/* A trim work may still be returning from the last sock_put(). */
+	destroy_workqueue(toy_wq);
 	pr_info("unregistered address family %d\n", toy_family);
 }
 

@@ -10,12 +10,21 @@
  * backlog_wait queue and queues the skb.  Readers wake that queue when
  * they take a datagram off.  A socketpair() end references its peer
  * (tsk->peer) until release.
+ *
+ * poll() of a connected sender whose receiver is full hooks the sender's
+ * peer_wake entry onto the receiver's backlog_wait (as AF_UNIX's
+ * unix_dgram_peer_wake_me()), so that the receiver's next read wakes the
+ * sender's pollers.  wake_target (under the sender's queue lock) holds a
+ * reference on that receiver until the sender is released, disconnected or
+ * hooked elsewhere; the entry is on the receiver's queue only under that
+ * queue's lock, and the sender unhooks it before it can go away.
  */
 #include <linux/sched/signal.h>
-#include <linux/sizes.h>
 
 #include "af_toy.h"
 #include "toy_trace.h"
+
+static void toy_dgram_unhook(struct sock *sk);
 
 /* Binds @sk to an ephemeral port if it is not bound yet. */
 static int toy_dgram_autobind(struct sock *sk)
@@ -39,6 +48,7 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (alen >= (int)sizeof(uaddr->sa_family) &&
 	    uaddr->sa_family == AF_UNSPEC) {
 		lock_sock(sk);
+		toy_dgram_unhook(sk);
 		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
 		toy_lock(sk);
 		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
@@ -155,7 +165,7 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	err = toy_dgram_wait_room(target, &timeo);
 	if (err)
 		return err;
-	if (len > 1024 && len <= SZ_64K)
+	if (len > TOY_RING_MIN && len <= TOY_RING_MAX)
 		skb = toy_alloc_skb_ring(sk, msg, len, &err);
 	else
 		skb = toy_alloc_skb(sk, msg, len, &err);
@@ -201,6 +211,125 @@ static int toy_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
 			     toy_recv_record(sock->sk, msg, len, flags));
 }
 
+/*
+ * The receiver a connected sender's datagrams go to, referenced, or NULL
+ * (not connected, or nobody bound there).
+ */
+static struct sock *toy_dgram_connected_to(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	u32 port = READ_ONCE(tsk->dgram_dst);
+	struct toy_sock *peer;
+
+	if (port)
+		return toy_port_lookup(sock_net(sk), SOCK_DGRAM, port);
+	peer = toy_peer(tsk);
+	if (!peer)
+		return NULL;
+	sock_hold(&peer->sk);
+	return &peer->sk;
+}
+
+/*
+ * Runs on the receiver's backlog_wait when it takes a datagram off (or
+ * goes away), with that queue's lock held: unhook (poll() hooks again if
+ * the receiver is still full) and wake the sender's pollers.  The sender
+ * is alive: its release unhooks under the same lock first.
+ */
+int toy_dgram_peer_wake(struct wait_queue_entry *wait, unsigned int mode,
+			int sync, void *key)
+{
+	struct toy_sock *tsk = container_of(wait, struct toy_sock, peer_wake);
+	struct sock *sk = &tsk->sk;
+
+	list_del_init(&wait->entry);
+	wake_up_interruptible_poll(sk_sleep(sk), EPOLLOUT | EPOLLWRNORM |
+				   EPOLLWRBAND);
+	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+	return 0;
+}
+
+/* Takes @sk's peer_wake entry off @target's queue, if it is there. */
+static void toy_dgram_unqueue(struct sock *sk, struct sock *target)
+{
+	wait_queue_head_t *q = &toy_sk(target)->backlog_wait;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	list_del_init(&toy_sk(sk)->peer_wake.entry);
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+/* Release, disconnect: @sk no longer waits for any receiver's room. */
+static void toy_dgram_unhook(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct sock *old;
+
+	toy_lock(sk);
+	old = tsk->wake_target;
+	tsk->wake_target = NULL;
+	if (old)
+		toy_dgram_unqueue(sk, old);
+	toy_unlock(sk);
+	if (old)
+		sock_put(old);
+}
+
+/* Hooks @sk's pollers onto @target's next read; see toy_dgram_peer_wake(). */
+static void toy_dgram_hook(struct sock *sk, struct sock *target)
+{
+	wait_queue_head_t *q = &toy_sk(target)->backlog_wait;
+	struct toy_sock *tsk = toy_sk(sk);
+	struct sock *old = NULL;
+	unsigned long flags;
+
+	toy_lock(sk);
+	if (tsk->wake_target != target) {
+		old = tsk->wake_target;
+		if (old)
+			toy_dgram_unqueue(sk, old);
+		sock_hold(target);
+		tsk->wake_target = target;
+	}
+	spin_lock_irqsave(&q->lock, flags);
+	if (list_empty(&tsk->peer_wake.entry))
+		__add_wait_queue(q, &tsk->peer_wake);
+	spin_unlock_irqrestore(&q->lock, flags);
+	toy_unlock(sk);
+	if (old)
+		sock_put(old);
+}
+
+static bool toy_dgram_full(struct sock *target)
+{
+	return atomic_read(&toy_sk(target)->rq_mem) >=
+	       READ_ONCE(target->sk_rcvbuf) &&
+	       !(READ_ONCE(target->sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/*
+ * Whether a connected sender's receiver has no room: then a send would
+ * wait (or EAGAIN), so poll() must not say writable, and must hear when
+ * it drains.  The check is repeated once hooked, so a read in between is
+ * not missed.
+ */
+static bool toy_dgram_peer_full(struct sock *sk)
+{
+	struct sock *target = toy_dgram_connected_to(sk);
+	bool full;
+
+	if (!target)
+		return false;
+	full = toy_dgram_full(target);
+	if (full) {
+		toy_dgram_hook(sk, target);
+		full = toy_dgram_full(target);
+	}
+	sock_put(target);
+	return full;
+}
+
 static __poll_t toy_dgram_poll(struct file *file, struct socket *sock,
 			       poll_table *wait)
 {
@@ -209,8 +338,8 @@ static __poll_t toy_dgram_poll(struct file *file, struct socket *sock,
 
 	sock_poll_wait(file, sock, wait);
 	mask = toy_poll_rcv(sk, READ_ONCE(sk->sk_shutdown));
-	/* Our own send buffer; a full receiver shows as EAGAIN on send. */
-	if (sock_writeable(sk))
+	/* Our own send buffer, and a connected receiver's room. */
+	if (sock_writeable(sk) && !toy_dgram_peer_full(sk))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 	else
 		toy_poll_nospace(sock, sk);
@@ -226,15 +355,17 @@ static int toy_dgram_shutdown(struct socket *sock, int how)
 		return -EINVAL;
 	toy_call_enter(sock, TOY_CALL_SHUTDOWN);
 	lock_sock(sk);
-	if (!READ_ONCE(toy_sk(sk)->dgram_dst) && !toy_peer(toy_sk(sk))) {
+	/*
+	 * As UDP: an unconnected socket says ENOTCONN but is shut down all
+	 * the same, which is how a thread blocked in recvfrom() is stopped.
+	 */
+	if (!READ_ONCE(toy_sk(sk)->dgram_dst) && !toy_peer(toy_sk(sk)))
 		err = -ENOTCONN;
-	} else {
-		toy_lock(sk);
-		sk->sk_shutdown |= how + 1;
-		toy_unlock(sk);
-		sk->sk_state_change(sk);
-		wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
-	}
+	toy_lock(sk);
+	sk->sk_shutdown |= how + 1;
+	toy_unlock(sk);
+	sk->sk_state_change(sk);
+	wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
 	release_sock(sk);
 	return toy_call_exit(sock, sk, TOY_CALL_SHUTDOWN, err);
 }
@@ -243,7 +374,6 @@ static int toy_dgram_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 	struct toy_sock *tsk;
-	struct toy_sock *peer;
 
 	if (!sk)
 		return 0;
@@ -251,6 +381,7 @@ static int toy_dgram_release(struct socket *sock)
 	tsk = toy_sk(sk);
 	toy_port_unbind(sk);
 	toy_sock_unlink(sk);
+	toy_dgram_unhook(sk);
 
 	toy_lock(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
@@ -260,12 +391,7 @@ static int toy_dgram_release(struct socket *sock)
 	/* Senders waiting for room in our queue now get ECONNREFUSED. */
 	wake_up_interruptible_all(&tsk->backlog_wait);
 
-	peer = toy_peer(tsk);
-	if (peer) {
-		/* Pairs with toy_peer() in toy_getname() and /proc. */
-		smp_store_release(&tsk->peer, NULL);
-		sock_put(&peer->sk);
-	}
+	toy_drop_peer(sk);
 	sock_orphan(sk);
 	sock->sk = NULL;
 	sock_put(sk);

@@ -2,13 +2,14 @@
 /*
  * Symbols af_toy.ko exports to af_toy_diag.ko (see toy_export.h).
  *
- * Locking and references: the walk holds toy_net->lock, which keeps
- * every socket on toy_net->socks allocated (a socket unlinks itself in
- * release before its last reference can go), exactly like /proc/net/toy.
+ * Locking and references: the walk holds the netns's socket index lock
+ * (toy_net->socks.xa_lock), which keeps every listed socket allocated (a
+ * socket unlinks itself in release before its last reference can go),
+ * exactly like /proc/net/toy, and resumes at a socket id.
  * Fields are read with READ_ONCE()/atomic_read(): each snapshot is
  * consistent per field, not a transaction.  The inode is read under
  * sk_callback_lock because an accept-queue child gains its struct socket
- * concurrently; that is the only lock taken under toy_net->lock.
+ * concurrently; that is the only lock taken under the index lock.
  */
 #include <linux/export.h>
 #include <linux/list.h>
@@ -27,7 +28,7 @@ static void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info)
 	struct sock *sk = &tsk->sk;
 
 	info->ino = toy_sk_ino(sk);
-	info->uid = sock_i_uid(sk);
+	info->uid = sock_net_uid(sock_net(sk), sk);
 	info->type = sk->sk_type;
 	info->state = READ_ONCE(sk->sk_state);
 	info->shutdown = READ_ONCE(sk->sk_shutdown);
@@ -38,25 +39,20 @@ static void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info)
 	info->squeue = atomic_read(&tsk->sq_bytes);
 }
 
-int toy_walk_socks(struct net *net, int start, struct toy_sock_walk *walk)
+unsigned long toy_walk_socks(struct net *net, unsigned long cursor,
+			    struct toy_sock_walk *walk)
 {
 	struct toy_net *tn = toy_net(net);
 	struct toy_sock_info info;
 	struct toy_sock *tsk;
-	int i = 0;
 
-	spin_lock(&tn->lock);
-	list_for_each_entry(tsk, &tn->socks, all_node) {
-		if (i < start) {
-			i++;
-			continue;
-		}
+	xa_lock(&tn->socks);
+	for (; (tsk = toy_sock_find(tn, &cursor)); cursor++) {
 		toy_snapshot(tsk, &info);
 		if (walk->fn(walk, &info))
 			break;
-		i++;
 	}
-	spin_unlock(&tn->lock);
-	return i;
+	xa_unlock(&tn->socks);
+	return cursor;
 }
 EXPORT_SYMBOL_GPL(toy_walk_socks);

@@ -5,8 +5,8 @@
  * toy_sock: a walker gets a snapshot of each socket, so the companion
  * needs no knowledge of af_toy's locking.
  *
- * Locking and references: toy_walk_socks() holds the netns's
- * toy_net->lock (a spinlock) while it calls walk->fn, which must not sleep
+ * Locking and references: toy_walk_socks() holds the netns's socket
+ * index lock (a spinlock) while it calls walk->fn, which must not sleep
  * and must not call back into af_toy.  The snapshot is only valid during
  * the call.  A module that calls these functions holds a reference on
  * af_toy.ko through its symbol dependency, so af_toy cannot go away under
@@ -43,11 +43,12 @@ struct toy_sock_walk {
 };
 
 /*
- * Call walk->fn for the sockets of @net, in creation order, starting with
- * the @start'th (0-based).  Stops early when walk->fn returns non-zero.
- * Returns the index of the first socket walk->fn did not accept, i.e.
- * where a later walk should resume (the socket count when it finished).
+ * Call walk->fn for the sockets of @net, in creation order, starting at
+ * the socket cursor @cursor (0: the first).  Stops early when walk->fn
+ * returns non-zero.  Returns the cursor of the first socket walk->fn did
+ * not accept, where a later walk resumes without rescanning.
  */
-int toy_walk_socks(struct net *net, int start, struct toy_sock_walk *walk);
+unsigned long toy_walk_socks(struct net *net, unsigned long cursor,
+			    struct toy_sock_walk *walk);
 
 #endif /* _TOY_EXPORT_H */

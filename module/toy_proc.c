@@ -2,12 +2,15 @@
 /*
  * /proc/net/toy: one line per AF_TOY socket of the reader's netns.
  *
- * The walk holds toy_net->lock, which keeps every listed socket allocated
- * (a socket unlinks itself in release, before its last reference can go).
- * Fields are read with READ_ONCE(): a line is a snapshot, not a
- * transaction.  No kernel pointers are shown; the inode is the number in
- * the socket's /proc/PID/fd link ("socket:[ino]"), 0 for a connection not
- * yet accepted.
+ * The walk holds the netns's socket index lock (toy_net->socks.xa_lock)
+ * from start() to stop(), i.e. for one output chunk, which keeps every
+ * listed socket allocated (a socket leaves the index in its release,
+ * before its last reference can go).  A chunk resumes at the id where the
+ * previous one stopped, so reading the file is linear in the number of
+ * sockets; only a seek backwards recounts from the first.  Fields are
+ * read with READ_ONCE(): a line is a snapshot, not a transaction.  No
+ * kernel pointers are shown; the inode is the number in the socket's
+ * /proc/PID/fd link ("socket:[ino]"), 0 for a connection not yet accepted.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -15,43 +18,73 @@
 
 #include "af_toy.h"
 
+struct toy_seq_iter {
+	struct seq_net_private p;	/* first: seq_file_net() needs it */
+	loff_t next_pos;		/* the line a start() may resume at */
+	unsigned long next_id;		/* where that line's socket was */
+};
+
+/* The first socket at or after @id, which is line @pos; remembered. */
+static void *toy_seq_from(struct seq_file *seq, unsigned long id, loff_t pos)
+{
+	struct toy_seq_iter *it = seq->private;
+	struct toy_sock *tsk;
+
+	tsk = toy_sock_find(toy_net(seq_file_net(seq)), &id);
+	it->next_pos = pos;
+	it->next_id = id;
+	return tsk;
+}
+
 static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
-	__acquires(&tn->lock)
+	__acquires(&tn->socks.xa_lock)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
+	struct toy_seq_iter *it = seq->private;
+	struct toy_sock *tsk;
+	unsigned long id = 0;
+	loff_t n;
 
-	spin_lock(&tn->lock);
-	return seq_list_start_head(&tn->socks, *pos);
+	xa_lock(&tn->socks);
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	if (*pos == it->next_pos)
+		return toy_seq_from(seq, it->next_id, *pos);
+	/* A seek: count the lines from the first socket. */
+	for (n = 1; (tsk = toy_sock_find(tn, &id)) && n < *pos; n++)
+		id++;
+	return tsk ? toy_seq_from(seq, id, *pos) : NULL;
 }
 
 static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
-	struct toy_net *tn = toy_net(seq_file_net(seq));
+	unsigned long id = 0;
 
-	return seq_list_next(v, &tn->socks, pos);
+	if (v != SEQ_START_TOKEN)
+		id = ((struct toy_sock *)v)->id + 1;
+	++*pos;
+	return toy_seq_from(seq, id, *pos);
 }
 
 static void toy_seq_stop(struct seq_file *seq, void *v)
-	__releases(&tn->lock)
+	__releases(&tn->socks.xa_lock)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 
-	spin_unlock(&tn->lock);
+	xa_unlock(&tn->socks);
 }
 
 static int toy_seq_show(struct seq_file *seq, void *v)
 {
-	struct toy_net *tn = toy_net(seq_file_net(seq));
-	struct toy_sock *tsk;
+	struct toy_sock *tsk = v;
 	struct sock *sk;
 	u32 peer_port;
 
-	if (v == &tn->socks) {
+	if (v == SEQ_START_TOKEN) {
 		seq_puts(seq,
 			 "Inode Type State LocalPort PeerPort RecvQ SendQ Uid\n");
 		return 0;
 	}
-	tsk = list_entry(v, struct toy_sock, all_node);
 	sk = &tsk->sk;
 	peer_port = sk->sk_type == SOCK_DGRAM ? READ_ONCE(tsk->dgram_dst) :
 		    READ_ONCE(tsk->peer_port);
@@ -60,7 +93,7 @@ static int toy_seq_show(struct seq_file *seq, void *v)
 		   toy_state_name(READ_ONCE(sk->sk_state)),
 		   READ_ONCE(tsk->port), peer_port,
 		   atomic_read(&tsk->rq_bytes), atomic_read(&tsk->sq_bytes),
-		   from_kuid_munged(seq_user_ns(seq), sock_i_uid(sk)));
+		   from_kuid_munged(seq_user_ns(seq), sock_net_uid(sock_net(sk), sk)));
 	return 0;
 }
 
@@ -110,7 +143,7 @@ static int toy_stat_show(struct seq_file *seq, void *v)
 int toy_proc_init_net(struct net *net)
 {
 	if (!proc_create_net("toy", 0444, net->proc_net, &toy_seq_ops,
-			     sizeof(struct seq_net_private)))
+			     sizeof(struct toy_seq_iter)))
 		return -ENOMEM;
 	if (!proc_create_net_single("toy_stat", 0444, net->proc_net,
 				    toy_stat_show, NULL)) {

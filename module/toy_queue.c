@@ -92,27 +92,70 @@ int toy_wait_data(struct sock *sk, long *timeo)
 }
 
 /*
+ * Largest payload one skb carries in page fragments on every kernel we
+ * build for, even when only order-0 pages can be had (6.1 refuses more
+ * than MAX_SKB_FRAGS pages; 6.12 falls back to order 0 page by page).
+ */
+#define TOY_SKB_PIECE	(MAX_SKB_FRAGS * PAGE_SIZE)
+
+/*
+ * Chains pieces for the @size bytes of a record that did not fit in @skb's
+ * own fragments onto its frag_list, charged to @sk like the head (the
+ * head's destructor gives back its whole truesize).
+ */
+static int toy_chain_pieces(struct sock *sk, struct sk_buff *skb,
+			    size_t size)
+{
+	struct sk_buff **tail = &skb_shinfo(skb)->frag_list;
+	struct sk_buff *piece;
+	size_t n;
+	int err;
+
+	while (size) {
+		n = min_t(size_t, size, TOY_SKB_PIECE);
+		piece = alloc_skb_with_frags(0, n, PAGE_ALLOC_COSTLY_ORDER,
+					     &err, sk->sk_allocation);
+		if (!piece)
+			return err;
+		piece->len = n;
+		piece->data_len = n;
+		*tail = piece;
+		tail = &piece->next;
+		skb->len += n;
+		skb->data_len += n;
+		skb->truesize += piece->truesize;
+		refcount_add(piece->truesize, &sk->sk_wmem_alloc);
+		size -= n;
+	}
+	return 0;
+}
+
+/*
  * Allocates an skb for @size bytes charged to @sk and fills it from @msg.
- * Large payloads go to page fragments so that no high-order allocation is
- * needed for the linear part.
+ * Small payloads go to the skb's head; larger ones to page fragments and,
+ * past TOY_SKB_PIECE, to a frag_list, so that no record the buffer sizes
+ * admit needs a high-order allocation (AF_UNIX puts the excess into a
+ * large linear head instead, which fragmentation can make fail).
  */
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, int *err)
 {
-	size_t data_len = 0;
+	size_t linear = size <= SKB_MAX_HEAD(0) ? size : 0;
+	size_t frags = min_t(size_t, size - linear, TOY_SKB_PIECE);
 	struct sk_buff *skb;
 
-	if (size > SKB_MAX_HEAD(0))
-		data_len = size - SKB_MAX_HEAD(0);
-	skb = sock_alloc_send_pskb(sk, size - data_len, data_len,
+	skb = sock_alloc_send_pskb(sk, linear, frags,
 				   msg->msg_flags & MSG_DONTWAIT, err,
 				   PAGE_ALLOC_COSTLY_ORDER);
 	if (!skb)
 		return NULL;
-	skb_put(skb, size - data_len);
-	skb->data_len = data_len;
-	skb->len = size;
-	*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
+	skb_put(skb, linear);
+	skb->data_len = frags;
+	skb->len = linear + frags;
+	*err = toy_chain_pieces(sk, skb, size - linear - frags);
+	if (!*err)
+		*err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter,
+						   size);
 	if (*err) {
 		kfree_skb(skb);
 		return NULL;
@@ -121,18 +164,85 @@ struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 	return skb;
 }
 
+/* Gives every ring page back; skbs still in flight keep theirs alive. */
+static void toy_ring_release_pages(struct toy_ring *r)
+{
+	int i;
+
+	for (i = 0; i < TOY_RING_PAGES; i++) {
+		if (r->page[i])
+			put_page(r->page[i]);
+		r->page[i] = NULL;
+	}
+	r->cur = 0;
+	r->off = 0;
+}
+
+/* Destructor time: no writer and no trim work are left (they hold @sk). */
 void toy_ring_free(struct sock *sk)
 {
 	struct toy_ring *r = toy_sk(sk)->ring;
-	int i;
 
 	if (!r)
 		return;
-	for (i = 0; i < TOY_RING_PAGES; i++)
-		if (r->page[i])
-			put_page(r->page[i]);
+	toy_ring_release_pages(r);
 	kfree(r);
 	toy_sk(sk)->ring = NULL;
+}
+
+/* Lockless hint for toy_ring_idle(); the trim rechecks under r->lock. */
+static bool toy_ring_has_pages(const struct toy_ring *r)
+{
+	int i;
+
+	for (i = 0; i < TOY_RING_PAGES; i++)
+		if (READ_ONCE(r->page[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The writer has had nothing in flight for TOY_RING_IDLE: its pages go
+ * back to the allocator, so that an idle socket pins no memory.  A writer
+ * that wrote meanwhile keeps them for another TOY_RING_IDLE.
+ */
+static void toy_ring_trim(struct work_struct *work)
+{
+	struct toy_ring *r = container_of(to_delayed_work(work),
+					  struct toy_ring, trim);
+	struct sock *sk = r->sk;
+	long wait;
+	bool idle;
+
+	mutex_lock(&r->lock);
+	idle = !sk_wmem_alloc_get(sk);
+	wait = (long)(r->last_use + TOY_RING_IDLE - jiffies);
+	if (idle && wait <= 0)
+		toy_ring_release_pages(r);
+	mutex_unlock(&r->lock);
+	/* Requeued, the work keeps our reference. */
+	if (idle && wait > 0 && queue_delayed_work(toy_wq, &r->trim, wait))
+		return;
+	sock_put(sk);
+}
+
+/*
+ * From write-space (an skb of @sk was freed): once nothing of @sk's is in
+ * flight, schedule the trim of its ring.  The work holds a reference, taken
+ * only while the socket still has one (release may be under way).
+ */
+void toy_ring_idle(struct sock *sk)
+{
+	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
+
+	/* 1: the skb being freed still counts until write-space returns. */
+	if (!r || sk_wmem_alloc_get(sk) > 1 || !toy_ring_has_pages(r) ||
+	    delayed_work_pending(&r->trim))
+		return;
+	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+		return;
+	if (!queue_delayed_work(toy_wq, &r->trim, TOY_RING_IDLE))
+		sock_put(sk);
 }
 
 /*
@@ -144,6 +254,21 @@ static unsigned int toy_ring_slots(struct sock *sk)
 	unsigned int n = READ_ONCE(sk->sk_sndbuf) >> (PAGE_SHIFT + TOY_RING_ORDER);
 
 	return clamp(n, 1U, (unsigned int)TOY_RING_PAGES);
+}
+
+/* A new ring page (high order if it comes easily), memcg-charged. */
+static struct page *toy_ring_alloc_page(struct toy_ring *r, unsigned int idx)
+{
+	struct page *p;
+
+	p = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_COMP | __GFP_NOWARN |
+			__GFP_NORETRY, TOY_RING_ORDER);
+	r->size[idx] = PAGE_SIZE << TOY_RING_ORDER;
+	if (!p) {
+		p = alloc_page(GFP_KERNEL_ACCOUNT);
+		r->size[idx] = PAGE_SIZE;
+	}
+	return p;
 }
 
 /* A ring page with room at r->off, or NULL if all are in flight. */
@@ -159,16 +284,10 @@ static struct page *toy_ring_page(struct sock *sk, struct toy_ring *r)
 		idx = (r->cur + i) % slots;
 		p = r->page[idx];
 		if (!p) {
-			p = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN |
-					__GFP_NORETRY, TOY_RING_ORDER);
-			r->size[idx] = PAGE_SIZE << TOY_RING_ORDER;
-			if (!p) {
-				p = alloc_page(GFP_KERNEL);
-				r->size[idx] = PAGE_SIZE;
-			}
+			p = toy_ring_alloc_page(r, idx);
 			if (!p)
 				return NULL;
-			r->page[idx] = p;
+			WRITE_ONCE(r->page[idx], p);
 		} else if (page_ref_count(p) != 1) {
 			continue;	/* still referenced by queued skbs */
 		}
@@ -179,87 +298,111 @@ static struct page *toy_ring_page(struct sock *sk, struct toy_ring *r)
 	return NULL;
 }
 
+static struct toy_ring *toy_ring_get(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_ring *r = READ_ONCE(tsk->ring);
+
+	if (r)
+		return r;
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return NULL;
+	mutex_init(&r->lock);
+	r->sk = sk;
+	INIT_DELAYED_WORK(&r->trim, toy_ring_trim);
+	if (cmpxchg(&tsk->ring, NULL, r)) {
+		kfree(r);
+		r = READ_ONCE(tsk->ring);
+	}
+	return r;
+}
+
+/*
+ * Copies the next @n bytes of @msg into a fragment of @skb: into the ring
+ * if a page has room, else into a one-off page.  Returns the bytes copied
+ * (0 on error, *err set) and adds what @skb now holds to *@charge: the
+ * bytes of a ring page, which its neighbours share, or a whole one-off
+ * page.
+ */
+static size_t toy_ring_fill(struct sock *sk, struct toy_ring *r,
+			    struct sk_buff *skb, struct msghdr *msg, size_t n,
+			    size_t *charge, int *err)
+{
+	struct page *page = toy_ring_page(sk, r);
+	unsigned int off = 0;
+	bool own = !page;
+
+	if (own) {
+		page = alloc_page(GFP_KERNEL_ACCOUNT);
+		if (!page) {
+			*err = -ENOBUFS;
+			return 0;
+		}
+		n = min_t(size_t, n, PAGE_SIZE);
+	} else {
+		off = r->off;
+		n = min_t(size_t, n, r->size[r->cur] - off);
+	}
+	if (copy_page_from_iter(page, off, n, &msg->msg_iter) != n) {
+		if (own)
+			put_page(page);
+		*err = -EFAULT;
+		return 0;
+	}
+	if (!own) {
+		get_page(page);
+		r->off = off + n;
+	}
+	skb_fill_page_desc(skb, skb_shinfo(skb)->nr_frags, page, off, n);
+	skb->len += n;
+	skb->data_len += n;
+	*charge += own ? PAGE_SIZE : n;
+	return n;
+}
+
 /*
  * Like toy_alloc_skb(), but the payload goes into the writer's recycled
- * pages (no linear data, no page allocation, no zeroing).  @size <= 64 KiB.
+ * pages (no linear data, no page allocation, no zeroing).
+ * @size <= TOY_RING_MAX.
  */
 struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 				   size_t size, int *err)
 {
-	struct toy_sock *tsk = toy_sk(sk);
-	struct toy_ring *r = READ_ONCE(tsk->ring);
+	struct toy_ring *r = toy_ring_get(sk);
+	size_t done = 0, charge = 0, n;
 	struct sk_buff *skb;
-	size_t done = 0;
 
 	if (!r) {
-		struct toy_ring *nr = kzalloc(sizeof(*nr), GFP_KERNEL);
-
-		if (!nr) {
-			*err = -ENOBUFS;
-			return NULL;
-		}
-		mutex_init(&nr->lock);
-		if (cmpxchg(&tsk->ring, NULL, nr))
-			kfree(nr);
-		r = tsk->ring;
+		*err = -ENOBUFS;
+		return NULL;
 	}
 	/* Charges and waits for SO_SNDBUF (DGRAM); STREAM already waited. */
 	skb = sock_alloc_send_pskb(sk, 0, 0, msg->msg_flags & MSG_DONTWAIT,
 				   err, 0);
 	if (!skb)
 		return NULL;
+	*err = 0;
 	mutex_lock(&r->lock);
-	while (done < size) {
-		int i = skb_shinfo(skb)->nr_frags;
-		struct page *page;
-		unsigned int off, n;
-		bool own = false;
-
-		if (i >= MAX_SKB_FRAGS) {
+	r->last_use = jiffies;
+	while (done < size && !*err) {
+		if (skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS) {
 			*err = -EMSGSIZE;
-			goto fail;
+			break;
 		}
-		page = toy_ring_page(sk, r);
-		if (page) {
-			off = r->off;
-			n = min_t(size_t, size - done, r->size[r->cur] - off);
-		} else {
-			/* every ring page in flight: a one-off page */
-			page = alloc_page(GFP_KERNEL);
-			if (!page) {
-				*err = -ENOBUFS;
-				goto fail;
-			}
-			own = true;
-			off = 0;
-			n = min_t(size_t, size - done, PAGE_SIZE);
-		}
-		if (copy_page_from_iter(page, off, n, &msg->msg_iter) != n) {
-			if (own)
-				put_page(page);
-			*err = -EFAULT;
-			goto fail;
-		}
-		if (!own) {
-			get_page(page);
-			r->off = off + n;
-		}
-		skb_fill_page_desc(skb, i, page, off, n);
-		skb->len += n;
-		skb->data_len += n;
-		skb->truesize += n;
+		n = toy_ring_fill(sk, r, skb, msg, size - done, &charge, err);
 		done += n;
 	}
 	mutex_unlock(&r->lock);
-	refcount_add(done, &sk->sk_wmem_alloc);	/* truesize grew by done */
+	/* sock_wfree() gives back the whole truesize, so charge all of it. */
+	skb->truesize += charge;
+	refcount_add(charge, &sk->sk_wmem_alloc);
+	if (*err) {
+		kfree_skb(skb);
+		return NULL;
+	}
 	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
-	*err = 0;
 	return skb;
-fail:
-	mutex_unlock(&r->lock);
-	refcount_add(done, &sk->sk_wmem_alloc);	/* sock_wfree takes truesize */
-	kfree_skb(skb);
-	return NULL;
 }
 
 /*
@@ -403,7 +546,10 @@ out:
 	return err;
 }
 
-/* Stream reads: copies across skbs, consuming them as they empty. */
+/*
+ * Stream reads: copies across skbs, consuming them as they empty.  With
+ * MSG_TRUNC the bytes are discarded instead of copied, as TCP does.
+ */
 static int toy_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 			   int flags, size_t *copied)
 {
@@ -419,7 +565,8 @@ static int toy_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 	while (skb && *copied < len) {
 		off = TOY_SKB_CB(skb)->consumed;
 		chunk = min_t(size_t, skb->len - off, len - *copied);
-		err = skb_copy_datagram_msg(skb, off, msg, chunk);
+		err = (flags & MSG_TRUNC) ? 0 :
+		      skb_copy_datagram_msg(skb, off, msg, chunk);
 		if (err)
 			return err;
 		*copied += chunk;
@@ -479,6 +626,29 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 	return copied ? copied : err;
 }
 
+/* The length of the record a read would return next, 0 if none. */
+u32 toy_next_record_len(struct sock *sk)
+{
+	struct sk_buff *skb;
+	u32 len = 0;
+
+	toy_lock(sk);
+	skb = skb_peek(&sk->sk_receive_queue);
+	if (skb)
+		len = skb->len;
+	toy_unlock(sk);
+	return len;
+}
+
+/* Whether a read finds data: for STREAM, SO_RCVLOWAT bytes, as TCP. */
+static bool toy_poll_data(struct sock *sk)
+{
+	if (sk->sk_type == SOCK_STREAM)
+		return atomic_read(&toy_sk(sk)->rq_bytes) >=
+		       sock_rcvlowat(sk, 0, INT_MAX);
+	return !skb_queue_empty_lockless(&sk->sk_receive_queue);
+}
+
 /*
  * The read side of poll() for every type: a pending error, both directions
  * shut, end of file (EPOLLRDHUP) or queued data.
@@ -493,17 +663,20 @@ __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown)
 		mask |= EPOLLHUP;
 	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
-	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+	if (toy_poll_data(sk))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
 
-/* A write failed with @err: EPIPE raises SIGPIPE unless MSG_NOSIGNAL. */
+/*
+ * A write failed with @err: count EPIPE; on a connection-mode socket it
+ * also raises SIGPIPE unless MSG_NOSIGNAL (DGRAM never does, as UDP).
+ */
 void toy_send_epipe(struct sock *sk, int err, int flags)
 {
 	if (err != -EPIPE)
 		return;
 	toy_stat_add(sk, TOY_STAT_EPIPE, 1);
-	if (!(flags & MSG_NOSIGNAL))
+	if (sk->sk_type != SOCK_DGRAM && !(flags & MSG_NOSIGNAL))
 		send_sig(SIGPIPE, current, 0);
 }

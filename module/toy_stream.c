@@ -29,7 +29,7 @@ static int toy_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
 	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
-	int err = 0;
+	int old, err = 0;
 
 	toy_call_enter(sock, TOY_CALL_LISTEN);
 	lock_sock(sk);
@@ -43,9 +43,14 @@ static int toy_listen(struct socket *sock, int backlog)
 		if (err)
 			goto out;
 	}
+	old = sk->sk_max_ack_backlog;
 	WRITE_ONCE(sk->sk_max_ack_backlog, min(backlog, somaxconn));
-	if (sk->sk_state == TCP_LISTEN)
+	if (sk->sk_state == TCP_LISTEN) {
+		/* A larger backlog may let waiting connect()s in, as AF_UNIX. */
+		if (sk->sk_max_ack_backlog > old)
+			wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
 		goto out;
+	}
 	/* Clients read these through SO_PEERCRED, as with AF_UNIX. */
 	toy_set_peercred(sk, task_tgid(current), current_cred());
 	toy_lock(sk);
@@ -135,6 +140,8 @@ static void toy_send_fin(struct sock *sk, bool closing)
 	toy_rcv_fin(&peer->sk, closing);
 	toy_rcv_fin_ack(sk);
 	peer->sk.sk_state_change(&peer->sk);
+	/* O_ASYNC owners hear of it too, as from TCP and AF_UNIX. */
+	sk_wake_async(&peer->sk, SOCK_WAKE_WAITD, closing ? POLL_HUP : POLL_IN);
 }
 
 /* The peer is gone after having sent FIN earlier: our writes now fail. */
@@ -144,6 +151,7 @@ static void toy_rcv_gone(struct sock *sk)
 	sk->sk_shutdown |= SEND_SHUTDOWN;
 	toy_unlock(sk);
 	sk->sk_state_change(sk);
+	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 }
 
 /* The peer reset the connection. */
@@ -176,22 +184,24 @@ static void toy_send_rst(struct sock *sk)
 }
 
 /*
- * The last reference of a connection's user is gone: FIN (or RST if we
- * leave data unread, as TCP does), then drop our queue and our peer.
+ * The last reference of a connection's user is gone: FIN, or RST if we
+ * leave data unread or SO_LINGER is on with a zero timeout (as TCP does),
+ * then drop our queue and our peer.
  */
 static void toy_close_connection(struct sock *sk)
 {
 	struct toy_sock *tsk = toy_sk(sk);
 	struct toy_sock *peer = toy_peer(tsk);
-	bool unread;
+	bool abort;
 
 	toy_lock(sk);
-	unread = !skb_queue_empty(&sk->sk_receive_queue);
+	abort = !skb_queue_empty(&sk->sk_receive_queue) ||
+		(sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	toy_unlock(sk);
 
 	if (peer) {
-		if (unread && READ_ONCE(peer->sk.sk_state) != TCP_CLOSE)
+		if (abort && READ_ONCE(peer->sk.sk_state) != TCP_CLOSE)
 			toy_send_rst(sk);
 		else if (!tsk->fin_sent)
 			toy_send_fin(sk, true);
@@ -240,9 +250,6 @@ static void toy_close_listener(struct sock *sk)
  */
 static void toy_close_sk(struct sock *sk)
 {
-	struct toy_sock *tsk = toy_sk(sk);
-	struct toy_sock *peer;
-
 	toy_port_unbind(sk);
 	toy_sock_unlink(sk);
 	if (sk->sk_state == TCP_LISTEN)
@@ -251,16 +258,7 @@ static void toy_close_sk(struct sock *sk)
 		toy_close_connection(sk);
 	/* Only now, so that the teardown's events still name our inode. */
 	sock_orphan(sk);
-
-	peer = toy_peer(tsk);
-	if (peer) {
-		/*
-		 * Pairs with toy_peer(); our sk stays readable for the peer
-		 * through the peer's own reference.
-		 */
-		smp_store_release(&tsk->peer, NULL);
-		sock_put(&peer->sk);
-	}
+	toy_drop_peer(sk);
 	sock_put(sk);
 }
 
@@ -285,8 +283,36 @@ static bool toy_backlog_room(const struct sock *lsk)
 }
 
 /*
+ * What a connection's server side takes from its listener: what a TCP
+ * child gets from sk_clone_lock() (buffer sizes, timeouts, priority,
+ * mark, owner, linger and keepalive) and the LSM label, as af_vsock's
+ * children get it.
+ */
+static void toy_inherit(struct sock *child, struct sock *lsk)
+{
+	child->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
+	child->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
+	/* A bit-field on 6.1: no READ_ONCE(); a stale bit is harmless. */
+	child->sk_userlocks = lsk->sk_userlocks &
+			      (SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK);
+	child->sk_rcvlowat = READ_ONCE(lsk->sk_rcvlowat);
+	child->sk_rcvtimeo = READ_ONCE(lsk->sk_rcvtimeo);
+	child->sk_sndtimeo = READ_ONCE(lsk->sk_sndtimeo);
+	child->sk_priority = READ_ONCE(lsk->sk_priority);
+	child->sk_mark = READ_ONCE(lsk->sk_mark);
+	child->sk_lingertime = READ_ONCE(lsk->sk_lingertime);
+	child->sk_uid = lsk->sk_uid;
+	if (sock_flag(lsk, SOCK_LINGER))
+		sock_set_flag(child, SOCK_LINGER);
+	if (sock_flag(lsk, SOCK_KEEPOPEN))
+		sock_set_flag(child, SOCK_KEEPOPEN);
+	security_sk_clone(lsk, child);
+}
+
+/*
  * The handshake proper, once the listener had room: the child is counted
- * in the listener's backlog but is not yet on its queue.
+ * in the listener's backlog but is not yet on its queue.  The caller
+ * holds @sk's lock_sock(), so shutdown() sees SYN_SENT or ESTABLISHED.
  */
 static void toy_handshake(struct sock *sk, struct sock *lsk,
 			  struct sock *child)
@@ -297,6 +323,7 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 
 	tchild->port = toy_sk(lsk)->port;
 	tchild->peer_port = tsk->port;	/* the SYN's source */
+	toy_inherit(child, lsk);
 	toy_set_state(child, TCP_SYN_RECV);
 	toy_sock_link(child);
 	toy_set_peercred(child, task_tgid(current), current_cred());
@@ -307,6 +334,7 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 	toy_lock(sk);
 	toy_set_state(sk, TCP_ESTABLISHED);
 	toy_unlock(sk);
+	sk->sk_state_change(sk);	/* pollers of the connect()ing socket */
 	toy_segment(sk, tchild->port, TOY_SEG_ACK, 0);
 	toy_lock(child);
 	toy_set_state(child, TCP_ESTABLISHED);
@@ -327,15 +355,18 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 }
 
 /*
- * Sends a SYN to the listener on @port.  Returns 1 when the handshake is
- * done, 0 when the caller should wait for room in the backlog (it is then
- * on the listener's backlog_wait queue), or an error.
+ * Sends a SYN to the listener @lsk.  Returns 1 when the handshake is done,
+ * 0 when the caller should wait for room in the backlog (it is then on the
+ * listener's backlog_wait queue), or an error.  The caller holds
+ * lock_sock(): shutdown() either aborted us before (sk_shutdown is set) or
+ * finds the connection established after.
  */
 static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
 		       struct wait_queue_entry *wait)
 {
+	sock_owned_by_me(sk);
 	prepare_to_wait(&toy_sk(lsk)->backlog_wait, wait, TASK_INTERRUPTIBLE);
-	if (READ_ONCE(sk->sk_shutdown))
+	if (sk->sk_shutdown)
 		return -ECONNRESET;	/* shutdown() aborted us */
 	toy_lock(lsk);
 	if (lsk->sk_state != TCP_LISTEN) {
@@ -378,32 +409,65 @@ static void toy_abort_connect(struct sock *sk, int how)
 	toy_unlock(sk);
 }
 
+/*
+ * One SYN to the listener @lsk and, if its backlog is full, one wait for
+ * room.  lock_sock() is held for the SYN and the handshake only, so that
+ * shutdown() and bind() from other threads are not stuck behind a wait.
+ */
+static int toy_syn_or_wait(struct sock *sk, struct sock *lsk,
+			   struct sock *child, long *timeo)
+{
+	DEFINE_WAIT(wait);
+	int err;
+
+	lock_sock(sk);
+	err = toy_try_syn(sk, lsk, child, &wait);
+	if (!err)
+		toy_set_syn_to(sk, lsk);
+	release_sock(sk);
+	if (!err) {
+		err = toy_may_sleep(*timeo);
+		if (!err)
+			*timeo = schedule_timeout(*timeo);
+		toy_set_syn_to(sk, NULL);
+	}
+	finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
+	return err;
+}
+
 static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 			  long timeo)
 {
-	DEFINE_WAIT(wait);
 	struct sock *lsk;
 	int err;
 
-	for (;;) {
+	do {
 		lsk = toy_port_lookup(sock_net(sk), sk->sk_type, port);
 		if (!lsk) {
 			toy_segment(sk, port, TOY_SEG_SYN, 0);
 			return -ECONNREFUSED;	/* nobody there: RST */
 		}
-		toy_set_syn_to(sk, lsk);
-		err = toy_try_syn(sk, lsk, child, &wait);
-		if (!err) {
-			err = toy_may_sleep(timeo);
-			if (!err)
-				timeo = schedule_timeout(timeo);
-		}
-		finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
-		toy_set_syn_to(sk, NULL);
+		err = toy_syn_or_wait(sk, lsk, child, &timeo);
 		sock_put(lsk);
-		if (err)
-			return err < 0 ? err : 0;
-	}
+	} while (!err);
+	return err < 0 ? err : 0;
+}
+
+/*
+ * A connect() that failed: the socket is closed again and, as after TCP's
+ * tcp_disconnect(), free of the shutdown bits an abort left, so that the
+ * next connect() can succeed.
+ */
+static void toy_connect_failed(struct sock *sk, struct sock *child, int err)
+{
+	if (err == -ECONNREFUSED)
+		toy_stat_add(sk, TOY_STAT_CONNECTS_REFUSED, 1);
+	toy_lock(sk);
+	toy_set_state(sk, TCP_CLOSE);
+	sk->sk_shutdown = 0;
+	toy_unlock(sk);
+	sock_set_flag(child, SOCK_DEAD);
+	sk_free(child);
 }
 
 static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
@@ -447,22 +511,14 @@ static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 	toy_set_state(sk, TCP_SYN_SENT);
 	toy_unlock(sk);
 	toy_stat_add(sk, TOY_STAT_CONNECTS, 1);
-	/* Not held while waiting: shutdown() must be able to abort us. */
 	release_sock(sk);
 	err = toy_do_connect(sk, port, child,
 			     sock_sndtimeo(sk, flags & O_NONBLOCK));
 	lock_sock(sk);
-	if (err == -ECONNREFUSED)
-		toy_stat_add(sk, TOY_STAT_CONNECTS_REFUSED, 1);
-	if (err) {
-		toy_lock(sk);
-		toy_set_state(sk, TCP_CLOSE);
-		toy_unlock(sk);
-		sock_set_flag(child, SOCK_DEAD);
-		sk_free(child);
-		goto out;
-	}
-	sock->state = SS_CONNECTED;
+	if (err)
+		toy_connect_failed(sk, child, err);
+	else
+		sock->state = SS_CONNECTED;
 out:
 	release_sock(sk);
 out_trace:
@@ -548,6 +604,7 @@ static int toy_shutdown(struct socket *sock, int how)
 	how++;	/* SHUT_RD -> RCV_SHUTDOWN, SHUT_WR -> SEND_SHUTDOWN */
 
 	toy_call_enter(sock, TOY_CALL_SHUTDOWN);
+	/* connect() moves SYN_SENT -> ESTABLISHED under lock_sock() too. */
 	lock_sock(sk);
 	peer = toy_peer(toy_sk(sk));
 	if (sk->sk_state == TCP_SYN_SENT) {
@@ -591,27 +648,38 @@ static bool toy_send_room(struct sock *sk, struct toy_sock *peer)
 	       atomic_read(&peer->rq_mem) < READ_ONCE(peer->sk.sk_rcvbuf);
 }
 
-/* Poll's and write_space's notion of writable, with hysteresis. */
+/*
+ * Poll's and write_space's notion of writable, with hysteresis.  A
+ * connection also needs room at its peer; a DGRAM socket (even a
+ * socketpair() end, whose datagrams may go elsewhere) only its own buffer.
+ * From a callback the caller holds sk_callback_lock (see toy_drop_peer()).
+ */
 static bool toy_writable(struct sock *sk)
 {
 	struct toy_sock *peer = toy_peer(toy_sk(sk));
 
-	if (!peer)
-		return sock_writeable(sk);	/* DGRAM: our own buffer */
+	if (!peer || sk->sk_type == SOCK_DGRAM)
+		return sock_writeable(sk);
 	return (sk_wmem_alloc_get(sk) << 1) < READ_ONCE(sk->sk_sndbuf) &&
 	       (atomic_read(&peer->rq_mem) << 1) <
 	       READ_ONCE(peer->sk.sk_rcvbuf);
 }
 
 /*
- * Runs when the peer frees an skb we sent (it was read): wakes writers
- * once there is room again.
+ * Runs when an skb we sent is freed (it was read, or its receiver went
+ * away), in the reader's context: wakes writers once there is room again,
+ * and lets an idle writer's ring go.
  */
 void toy_write_space(struct sock *sk)
 {
 	struct socket_wq *wq;
+	bool room;
 
-	if (!toy_writable(sk))
+	toy_ring_idle(sk);
+	read_lock_bh(&sk->sk_callback_lock);
+	room = toy_writable(sk);
+	read_unlock_bh(&sk->sk_callback_lock);
+	if (!room)
 		return;
 	rcu_read_lock();
 	wq = rcu_dereference(sk->sk_wq);
@@ -646,7 +714,9 @@ static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 		return err;	/* the common case: no waiting at all */
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		/* Both: the wake-up and, for O_ASYNC, its SIGIO (POLL_OUT). */
 		set_bit(SOCK_NOSPACE, &sock->flags);
+		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 		err = toy_send_blocked(sk);
 		if (err || toy_send_room(sk, peer))
 			break;
@@ -660,7 +730,7 @@ static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 }
 
 /* Largest piece of a stream write that goes into one skb. */
-#define TOY_STREAM_CHUNK	(64 * 1024)
+#define TOY_STREAM_CHUNK	TOY_RING_MAX
 
 static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
@@ -677,8 +747,12 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		return -EOPNOTSUPP;
 	if (!peer)
 		return -ENOTCONN;
-	if (!len && !record)
-		return 0;
+	if (!len && !record) {
+		/* Nothing to send, but a closed stream says so (TCP). */
+		err = toy_send_blocked(sk);
+		toy_send_epipe(sk, err, msg->msg_flags);
+		return err;
+	}
 	if (record && len > min(READ_ONCE(sk->sk_sndbuf),
 				READ_ONCE(peer->sk.sk_rcvbuf)))
 		return -EMSGSIZE;
@@ -690,7 +764,7 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			break;
 		size = record ? len : min_t(size_t, len - sent,
 					    TOY_STREAM_CHUNK);
-		if (size > 1024 && size <= TOY_STREAM_CHUNK)
+		if (size > TOY_RING_MIN && size <= TOY_RING_MAX)
 			skb = toy_alloc_skb_ring(sk, msg, size, &err);
 		else
 			skb = toy_alloc_skb(sk, msg, size, &err);
@@ -757,6 +831,8 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 
 	shutdown = READ_ONCE(sk->sk_shutdown);
 	mask = toy_poll_rcv(sk, shutdown);
+	if (state == TCP_SYN_SENT)
+		return mask;	/* not writable before connected, as TCP */
 	if (state == TCP_CLOSE)
 		mask |= EPOLLHUP;	/* never connected, or reset */
 	if (!toy_peer(tsk) || (shutdown & SEND_SHUTDOWN))
@@ -784,24 +860,38 @@ int toy_socketpair(struct socket *a, struct socket *b)
 	return 0;
 }
 
-#define TOY_CONN_OPS(_type_ops)						\
-const struct proto_ops _type_ops = {					\
-	.family		= PF_TOY,					\
-	.owner		= THIS_MODULE,					\
-	.release	= toy_release,					\
-	.bind		= toy_bind,					\
-	.connect	= toy_connect,					\
-	.socketpair	= toy_socketpair,				\
-	.accept		= toy_accept,					\
-	.getname	= toy_getname,					\
-	.poll		= toy_poll,					\
-	.ioctl		= toy_ioctl,					\
-	.listen		= toy_listen,					\
-	.shutdown	= toy_shutdown,					\
-	.sendmsg	= toy_sendmsg,					\
-	.recvmsg	= toy_recvmsg,					\
-	.mmap		= sock_no_mmap,					\
-}
+const struct proto_ops toy_stream_ops = {
+	.family		= PF_TOY,
+	.owner		= THIS_MODULE,
+	.release	= toy_release,
+	.bind		= toy_bind,
+	.connect	= toy_connect,
+	.socketpair	= toy_socketpair,
+	.accept		= toy_accept,
+	.getname	= toy_getname,
+	.poll		= toy_poll,
+	.ioctl		= toy_ioctl,
+	.listen		= toy_listen,
+	.shutdown	= toy_shutdown,
+	.sendmsg	= toy_sendmsg,
+	.recvmsg	= toy_recvmsg,
+	.mmap		= sock_no_mmap,
+};
 
-TOY_CONN_OPS(toy_stream_ops);
-TOY_CONN_OPS(toy_seqpacket_ops);
+const struct proto_ops toy_seqpacket_ops = {
+	.family		= PF_TOY,
+	.owner		= THIS_MODULE,
+	.release	= toy_release,
+	.bind		= toy_bind,
+	.connect	= toy_connect,
+	.socketpair	= toy_socketpair,
+	.accept		= toy_accept,
+	.getname	= toy_getname,
+	.poll		= toy_poll,
+	.ioctl		= toy_ioctl,
+	.listen		= toy_listen,
+	.shutdown	= toy_shutdown,
+	.sendmsg	= toy_sendmsg,
+	.recvmsg	= toy_recvmsg,
+	.mmap		= sock_no_mmap,
+};
