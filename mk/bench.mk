@@ -9,6 +9,8 @@
 #   make bench BENCH_ARGS=--quick      2 short rounds (smoke run)
 #   make bench BENCH_ARGS="--only stream,pingpong --rounds 5"
 #   make bench BENCH_ARGS=--profile    also sample the kernel (profile in .txt)
+#   make bench BENCH_ARGS="--only idlemem,bindlat"   only the two figures
+#                                      (idle memory per socketpair, bind latency)
 
 BENCH_ARGS ?=
 # A loaded TCG host makes the clocksource watchdog mark the TSC unstable
@@ -47,5 +49,5 @@ bench: userspace
 	for k in $(KERNELS); do \
 		rel=$$(scripts/kernels.sh --print-release $$k); \
 		echo; echo "$$rel:"; \
-		sed -n '/^workload /,$$p' $(BENCH_DIR)/$$rel.txt | sed '/^## profile/,$$d'; \
+		sed -n '/^\(workload\|figure\) /,$$p' $(BENCH_DIR)/$$rel.txt | sed '/^## profile/,$$d'; \
 	done

@@ -113,7 +113,7 @@ enum toy_stat {
 };
 
 struct toy_port_bucket {
-	spinlock_t lock;
+	spinlock_t lock;		/* head and its sockets' bind_node */
 	struct hlist_head head;
 };
 

@@ -341,6 +341,8 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->syn_to = NULL;
 	tsk->dgram_dst = 0;
 	init_waitqueue_func_entry(&tsk->peer_wake, toy_dgram_peer_wake);
+	/* Not on any queue yet: list_empty() is what toy_dgram_hook() asks. */
+	INIT_LIST_HEAD(&tsk->peer_wake.entry);
 	tsk->wake_target = NULL;
 	return sk;
 }

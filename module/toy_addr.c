@@ -24,7 +24,7 @@
 
 #include "af_toy.h"
 
-#define TOY_PORT_BUCKETS	(1U << TOY_PORT_HASH_BITS)
+#define TOY_PORT_BUCKETS	BIT(TOY_PORT_HASH_BITS)
 
 int toy_net_init_table(struct toy_net *tn)
 {

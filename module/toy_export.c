@@ -40,7 +40,7 @@ static void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info)
 }
 
 unsigned long toy_walk_socks(struct net *net, unsigned long cursor,
-			    struct toy_sock_walk *walk)
+			     struct toy_sock_walk *walk)
 {
 	struct toy_net *tn = toy_net(net);
 	struct toy_sock_info info;

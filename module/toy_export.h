@@ -49,6 +49,6 @@ struct toy_sock_walk {
  * not accept, where a later walk resumes without rescanning.
  */
 unsigned long toy_walk_socks(struct net *net, unsigned long cursor,
-			    struct toy_sock_walk *walk);
+			     struct toy_sock_walk *walk);
 
 #endif /* _TOY_EXPORT_H */

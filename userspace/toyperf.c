@@ -20,6 +20,17 @@
  *   dual-stream                     two 64 KiB stream pairs at once, one
  *                                   pair per CPU; aggregate MB/s
  *
+ * Figures (AF_TOY and AF_UNIX only, measured once per run after the rounds,
+ * reported and never compared with a goal; --only selects them by name too):
+ *   idlemem   idle memory per socket pair: 1000 STREAM socketpair()s
+ *             (--quick: 200), SO_SNDBUF(FORCE) 1 MiB on both ends, 256 KiB
+ *             each way in 32 KiB writes, all read back, then 1 s idle with
+ *             every fd open; the drop of MemAvailable over the pairs, KiB
+ *   bindlat   socket()+bind()+close() of a DGRAM socket to an ephemeral
+ *             port (AF_UNIX: autobind), mean µs over 2000; alone, then while
+ *             another process holds 28000 (--quick: 2000) bound DGRAM
+ *             sockets of the same family (AF_TOY has 28232 ephemeral ports)
+ *
  * --pin same (default) runs both ends of a single pair on CPU 0, so a cell
  * measures the CPU cost of the protocol rather than cross-CPU wake-up
  * latency, which under QEMU TCG is large and noisy; --pin none leaves
@@ -39,6 +50,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -76,6 +88,9 @@ static int rounds = 10;
 static bool profile;
 static bool pin_same = true;		/* --pin same|none */
 static const char *callers_of;		/* --callers SYM (with --profile) */
+static int idle_pairs = 1000;		/* idlemem; --quick: 200 */
+static int bind_held = 28000;		/* bindlat; --quick: 2000 */
+static int bind_iters = 2000;		/* bindlat, per measurement */
 
 /* per cell: context switches of all its processes, and operations done */
 static double cell_csw, cell_ops;
@@ -636,6 +651,305 @@ static struct result run_cell(const struct workload *w, int fam)
 	return res;
 }
 
+/* -------------------------------------------------------------- figures */
+
+/*
+ * Figures: measured once for AF_TOY and AF_UNIX, side by side, no goal.
+ * A figure that could not be measured is NAN.
+ */
+#define NFIG_HELD 2			/* bindlat: 0 held, then bind_held */
+
+struct figures {
+	bool idlemem, bindlat;
+	int pairs[NFAM];		/* idlemem: socketpairs made */
+	double drop_kib[NFAM];		/* idlemem: MemAvailable drop */
+	double idle_kib[NFAM];		/* idlemem: drop per pair */
+	int held[NFIG_HELD];		/* bindlat: sockets asked for */
+	int held_made[NFIG_HELD][NFAM];	/* bindlat: sockets the holder bound */
+	double bind_us[NFIG_HELD][NFAM];
+};
+
+#define IDLE_BYTES	(256 * 1024)	/* each way, per pair */
+#define IDLE_CHUNK	(32 * 1024)
+#define IDLE_SNDBUF	(1024 * 1024)
+#define IDLE_FLOOR_KIB	(96 * 1024)	/* stop making pairs below this */
+
+static long mem_available_kib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long kib = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* Raises RLIMIT_NOFILE to at least @want (the hard limit too if we may). */
+static void raise_nofile(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return;
+	/* not allowed past the hard limit: as far as it goes */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void set_sndbuf(int fd, int bytes)
+{
+	if (geteuid() == 0 &&
+	    !setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
+/*
+ * Pushes IDLE_BYTES from @from to @to in IDLE_CHUNK writes and reads them
+ * all back.  Both ends are ours, so nothing blocks: write while there is
+ * room, read when there is not.  0, or -1 on an error or no progress.
+ */
+static int pump(int from, int to, char *buf)
+{
+	size_t sent = 0, got = 0, len;
+	int stuck = 0;
+	ssize_t n;
+
+	while (got < IDLE_BYTES) {
+		if (sent < IDLE_BYTES) {
+			len = IDLE_BYTES - sent < IDLE_CHUNK ? IDLE_BYTES - sent
+							     : IDLE_CHUNK;
+			n = send(from, buf, len, MSG_DONTWAIT);
+			if (n > 0) {
+				sent += n;
+				stuck = 0;
+				continue;
+			}
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return -1;
+		}
+		n = recv(to, buf, IDLE_CHUNK, MSG_DONTWAIT);
+		if (n > 0) {
+			got += n;
+			stuck = 0;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR) ||
+		    ++stuck > 1000)
+			return -1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/*
+ * idlemem: the MemAvailable drop per STREAM socketpair that moved
+ * IDLE_BYTES each way and then sat idle for 1 s, in KiB.
+ */
+static void fig_idlemem(struct figures *fg, int fam)
+{
+	int (*sv)[2] = calloc(idle_pairs, sizeof(*sv));
+	char *buf = buffer(IDLE_CHUNK);
+	long before, after = -1;
+	int i, n = 0;
+	bool ok = true;
+
+	if (!sv)
+		die("calloc");
+	raise_nofile(2 * idle_pairs + 64);
+	usleep(500000);		/* what earlier cells freed, settles */
+	before = mem_available_kib();
+	for (i = 0; i < idle_pairs && ok; i++) {
+		if (socketpair(sock_domain(fam), SOCK_STREAM, 0, sv[i]) < 0) {
+			fprintf(stderr, "toyperf: idlemem %s: socketpair %d: %s\n",
+				fam_name[fam], i, strerror(errno));
+			break;
+		}
+		n++;
+		set_sndbuf(sv[i][0], IDLE_SNDBUF);
+		set_sndbuf(sv[i][1], IDLE_SNDBUF);
+		if (pump(sv[i][0], sv[i][1], buf) < 0 ||
+		    pump(sv[i][1], sv[i][0], buf) < 0) {
+			fprintf(stderr, "toyperf: idlemem %s: pair %d: %s\n",
+				fam_name[fam], i, strerror(errno));
+			ok = false;
+		}
+		if ((i & 15) == 15 && mem_available_kib() < IDLE_FLOOR_KIB) {
+			fprintf(stderr, "toyperf: idlemem %s: MemAvailable below "
+				"%d MiB after %d pairs: stopped there\n",
+				fam_name[fam], IDLE_FLOOR_KIB / 1024, n);
+			break;
+		}
+	}
+	if (ok && n) {
+		usleep(1000000);	/* idle: the writers' data was read */
+		after = mem_available_kib();
+	}
+	for (i = 0; i < n; i++) {
+		close(sv[i][0]);
+		close(sv[i][1]);
+	}
+	free(sv);
+	free(buf);
+	fg->pairs[fam] = n;
+	if (before < 0 || after < 0)
+		return;
+	fg->drop_kib[fam] = before - after;
+	fg->idle_kib[fam] = (double)(before - after) / n;
+}
+
+/* A DGRAM socket bound to an ephemeral port (AF_UNIX: autobind), or -1. */
+static int bind_any(int fam)
+{
+	union addr a;
+	socklen_t alen;
+	int fd = socket(sock_domain(fam), SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	if (fam == F_TOY) {
+		a.toy.stoy_family = toy_family;
+		alen = sizeof(a.toy);
+	} else {
+		a.un.sun_family = AF_UNIX;
+		alen = sizeof(sa_family_t);
+	}
+	if (bind(fd, &a.sa, alen) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Forks another user of the port space: a process that binds @n DGRAM
+ * sockets of @fam and holds them until *@release is closed.  Returns its
+ * pid, with how many it bound in *@made.
+ */
+static pid_t hold_bound(int fam, int n, int *release, int *made)
+{
+	int ready[2], hold[2], k = 0;
+	pid_t pid;
+	char c;
+
+	if (pipe(hold) < 0)
+		die("pipe");
+	pid = spawn(ready);
+	if (!pid) {
+		close(ready[0]);
+		close(hold[1]);
+		raise_nofile(65536);
+		while (k < n && bind_any(fam) >= 0)
+			k++;
+		if (k < n)
+			fprintf(stderr, "toyperf: bindlat %s: holder bound %d of "
+				"%d: %s\n", fam_name[fam], k, n, strerror(errno));
+		if (write(ready[1], &k, sizeof(k)) != sizeof(k))
+			_exit(1);
+		while (read(hold[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (read(ready[0], made, sizeof(*made)) != sizeof(*made))
+		*made = -1;
+	close(ready[0]);
+	*release = hold[1];
+	return pid;
+}
+
+/* Mean µs of bind_iters socket()+bind()+close(), or NAN. */
+static double bind_latency(int fam)
+{
+	double t0;
+	int i, fd;
+
+	for (i = 0; i < bind_iters / 20 + 1; i++) {	/* warm-up */
+		fd = bind_any(fam);
+		if (fd < 0)
+			return NAN;
+		close(fd);
+	}
+	t0 = now();
+	for (i = 0; i < bind_iters; i++) {
+		fd = bind_any(fam);
+		if (fd < 0) {
+			fprintf(stderr, "toyperf: bindlat %s: bind %d: %s\n",
+				fam_name[fam], i, strerror(errno));
+			return NAN;
+		}
+		close(fd);
+	}
+	return (now() - t0) / bind_iters * 1e6;
+}
+
+/* bindlat for one family and one count of sockets held elsewhere. */
+static void fig_bindlat(struct figures *fg, int h, int fam)
+{
+	int release = -1, status;
+	pid_t pid = 0;
+	cpu_set_t all;
+
+	fg->held_made[h][fam] = 0;
+	if (fg->held[h]) {
+		pid = hold_bound(fam, fg->held[h], &release,
+				 &fg->held_made[h][fam]);
+		if (fg->held_made[h][fam] < 0) {
+			close(release);
+			waitpid(pid, &status, 0);
+			return;
+		}
+	}
+	sched_getaffinity(0, sizeof(all), &all);
+	if (pin_same)
+		pin_cpu(0);
+	fg->bind_us[h][fam] = bind_latency(fam);
+	sched_setaffinity(0, sizeof(all), &all);
+	if (pid) {
+		close(release);
+		waitpid(pid, &status, 0);
+	}
+}
+
+static void run_figures(struct figures *fg)
+{
+	int f, h;
+
+	for (f = 0; f < NFAM; f++) {
+		fg->idle_kib[f] = NAN;
+		fg->drop_kib[f] = NAN;
+		for (h = 0; h < NFIG_HELD; h++)
+			fg->bind_us[h][f] = NAN;
+	}
+	fg->held[0] = 0;
+	fg->held[1] = bind_held;
+	for (f = F_TOY; f <= F_UNIX && fg->idlemem; f++) {
+		fprintf(stderr, "toyperf: idlemem %s\n", fam_name[f]);
+		fig_idlemem(fg, f);
+	}
+	for (h = 0; h < NFIG_HELD && fg->bindlat; h++) {
+		for (f = F_TOY; f <= F_UNIX; f++) {
+			fprintf(stderr, "toyperf: bindlat %s, %d held\n",
+				fam_name[f], fg->held[h]);
+			fig_bindlat(fg, h, f);
+		}
+	}
+}
+
 /* ------------------------------------------------------------ profiling */
 
 struct ksym {
@@ -1022,6 +1336,119 @@ static void fmt(char *out, size_t n, double v)
 		snprintf(out, n, "%.2f", v);
 }
 
+static void fmt_fig(char *out, size_t n, double v)
+{
+	if (isnan(v))
+		snprintf(out, n, "-");
+	else if (v < 0)
+		snprintf(out, n, "%.1f", v);	/* noise around zero */
+	else
+		fmt(out, n, v);
+}
+
+static double fig_ratio(const double *v)
+{
+	return v[F_TOY] > 0 && v[F_UNIX] > 0 ? v[F_TOY] / v[F_UNIX] : NAN;
+}
+
+static void print_fig_row(const char *label, const char *unit,
+			  const double *v)
+{
+	char c[2][32], ratio[32] = "-";
+	double q = fig_ratio(v);
+
+	fmt_fig(c[0], sizeof(c[0]), v[F_TOY]);
+	fmt_fig(c[1], sizeof(c[1]), v[F_UNIX]);
+	if (!isnan(q))
+		snprintf(ratio, sizeof(ratio), "%.2fx", q);
+	printf("%-24s %-8s %10s %10s %9s\n", label, unit, c[0], c[1], ratio);
+}
+
+static void print_figures(const struct figures *fg)
+{
+	char label[48];
+	int h;
+
+	if (!fg->idlemem && !fg->bindlat)
+		return;
+	printf("\n%-24s %-8s %10s %10s %9s\n", "figure", "unit", "AF_TOY",
+	       "AF_UNIX", "TOY/UNIX");
+	if (fg->idlemem)
+		print_fig_row("idle memory per pair", "KiB/pair", fg->idle_kib);
+	for (h = 0; h < NFIG_HELD && fg->bindlat; h++) {
+		snprintf(label, sizeof(label), "socket+bind, %d held",
+			 fg->held[h]);
+		print_fig_row(label, "us", fg->bind_us[h]);
+	}
+	if (fg->idlemem) {
+		char d[2][32];
+
+		fmt_fig(d[0], sizeof(d[0]), fg->drop_kib[F_TOY]);
+		fmt_fig(d[1], sizeof(d[1]), fg->drop_kib[F_UNIX]);
+		printf("idlemem: STREAM socketpairs made: AF_TOY %d, AF_UNIX %d; "
+		       "%d KiB each way in %d KiB writes, all read; %s %d KiB; "
+		       "1 s idle\n", fg->pairs[F_TOY], fg->pairs[F_UNIX],
+		       IDLE_BYTES / 1024, IDLE_CHUNK / 1024,
+		       geteuid() ? "SO_SNDBUF" : "SO_SNDBUFFORCE",
+		       IDLE_SNDBUF / 1024);
+		printf("idlemem: MemAvailable drop: AF_TOY %s KiB, AF_UNIX %s KiB\n",
+		       d[0], d[1]);
+	}
+	if (fg->bindlat)
+		printf("bindlat: DGRAM socket()+bind(port 0 / autobind)+close(), "
+		       "mean of %d; bound by the other process: AF_TOY %d, "
+		       "AF_UNIX %d\n", bind_iters, fg->held_made[1][F_TOY],
+		       fg->held_made[1][F_UNIX]);
+}
+
+static void json_num(FILE *j, const char *key, double v)
+{
+	if (isnan(v))
+		fprintf(j, "\"%s\": null", key);
+	else
+		fprintf(j, "\"%s\": %.6g", key, v);
+}
+
+static void json_fig_values(FILE *j, const double *v)
+{
+	json_num(j, "toy", v[F_TOY]);
+	fprintf(j, ", ");
+	json_num(j, "unix", v[F_UNIX]);
+	fprintf(j, ", ");
+	json_num(j, "ratio", fig_ratio(v));
+}
+
+static void json_figures(FILE *j, const struct figures *fg)
+{
+	bool first = true;
+	int h;
+
+	fprintf(j, "  \"figures\": [");
+	if (fg->idlemem) {
+		fprintf(j, "\n    {\"figure\": \"idlemem\", \"unit\": \"KiB/pair\", ");
+		json_fig_values(j, fg->idle_kib);
+		fprintf(j, ", \"pairs\": {\"toy\": %d, \"unix\": %d}, ",
+			fg->pairs[F_TOY], fg->pairs[F_UNIX]);
+		fprintf(j, "\"memavailable_drop_kib\": {");
+		json_num(j, "toy", fg->drop_kib[F_TOY]);
+		fprintf(j, ", ");
+		json_num(j, "unix", fg->drop_kib[F_UNIX]);
+		fprintf(j, "}, \"bytes_each_way\": %d, \"write_size\": %d}",
+			IDLE_BYTES, IDLE_CHUNK);
+		first = false;
+	}
+	for (h = 0; h < NFIG_HELD && fg->bindlat; h++) {
+		fprintf(j, "%s\n    {\"figure\": \"bindlat\", \"held\": %d, "
+			"\"unit\": \"us\", ", first ? "" : ",", fg->held[h]);
+		json_fig_values(j, fg->bind_us[h]);
+		fprintf(j, ", \"held_made\": {\"toy\": %d, \"unix\": %d}, "
+			"\"iterations\": %d}", fg->held_made[h][F_TOY],
+			fg->held_made[h][F_UNIX], bind_iters);
+		first = false;
+	}
+	fprintf(j, "\n  ]");
+}
+
 static void usage(int status)
 {
 	size_t i;
@@ -1033,7 +1460,7 @@ static void usage(int status)
 		"workloads:");
 	for (i = 0; i < NWL; i++)
 		fprintf(stderr, " %s", workloads[i].name);
-	fprintf(stderr, "\n");
+	fprintf(stderr, "\nfigures: idlemem bindlat\n");
 	exit(status);
 }
 
@@ -1071,14 +1498,17 @@ int main(int argc, char **argv)
 	struct result med[NWL][NFAM];
 	double loss_med[NWL];
 	bool sel[NWL];
+	struct figures fg = { 0 };
 	struct utsname u;
-	int i, r, f, goals = 0, met = 0;
+	int i, r, f, goals = 0, met = 0, nsel = 0;
 	size_t w;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			rounds = 2;
 			run_time = 0.15;
+			idle_pairs = 200;
+			bind_held = 2000;
 		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
 			rounds = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--time") && i + 1 < argc) {
@@ -1103,6 +1533,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--list")) {
 			for (w = 0; w < NWL; w++)
 				printf("%s\n", workloads[w].name);
+			printf("idlemem\nbindlat\n");
 			return 0;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(0);
@@ -1117,8 +1548,12 @@ int main(int argc, char **argv)
 	read_family();
 	lo_up();
 	uname(&u);
-	for (w = 0; w < NWL; w++)
+	for (w = 0; w < NWL; w++) {
 		sel[w] = selected(only, workloads[w].name);
+		nsel += sel[w];
+	}
+	fg.idlemem = selected(only, "idlemem");
+	fg.bindlat = selected(only, "bindlat");
 	if (profile)
 		load_kallsyms();
 
@@ -1140,7 +1575,7 @@ int main(int argc, char **argv)
 	 * Rounds outermost, families innermost: interleaved.  With --profile
 	 * an extra round -1 runs first, sampled, and is not counted.
 	 */
-	for (r = profile ? -1 : 0; r < rounds; r++) {
+	for (r = profile ? -1 : 0; r < rounds && nsel; r++) {
 		if (r < 0)
 			fprintf(stderr, "toyperf: profiling round (not counted)\n");
 		else
@@ -1174,6 +1609,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	run_figures(&fg);
 
 	for (w = 0; w < NWL; w++) {
 		for (f = 0; f < NFAM; f++) {
@@ -1186,8 +1622,9 @@ int main(int argc, char **argv)
 			       med[w][F_TOY].value / med[w][F_UNIX].value : -1;
 	}
 
-	printf("\n%-24s %-7s %10s %10s %10s %9s  %s\n", "workload", "unit",
-	       "AF_TOY", "AF_UNIX", "TCP/UDP", "TOY/UNIX", "goal");
+	if (nsel)
+		printf("\n%-24s %-7s %10s %10s %10s %9s  %s\n", "workload",
+		       "unit", "AF_TOY", "AF_UNIX", "TCP/UDP", "TOY/UNIX", "goal");
 	for (w = 0; w < NWL; w++) {
 		const struct workload *wl = &workloads[w];
 		char c[NFAM][32], ratio[32], goal[48];
@@ -1222,8 +1659,9 @@ int main(int argc, char **argv)
 	if (goals)
 		printf("goals (AF_TOY/AF_UNIX, issue 6): %d of %d met\n", met,
 		       goals);
-	printf("\ncontext switches per operation (write, message, round trip,"
-	       " connection; all processes):\n");
+	if (nsel)
+		printf("\ncontext switches per operation (write, message, round "
+		       "trip, connection; all processes):\n");
 	for (w = 0; w < NWL; w++) {
 		char c[NFAM][32];
 
@@ -1238,6 +1676,7 @@ int main(int argc, char **argv)
 		if (sel[w] && workloads[w].kind == K_DGRAM && loss_med[w] >= 0)
 			printf("UDP %s: %.1f%% of datagrams lost (TCP/UDP column counts received ones)\n",
 			       workloads[w].name, 100 * loss_med[w]);
+	print_figures(&fg);
 
 	if (json) {
 		FILE *j = fopen(json, "w");
@@ -1296,7 +1735,9 @@ int main(int argc, char **argv)
 			fprintf(j, "}");
 			fprintf(j, "}");
 		}
-		fprintf(j, "\n  ]\n}\n");
+		fprintf(j, "\n  ],\n");
+		json_figures(j, &fg);
+		fprintf(j, "\n}\n");
 		fclose(j);
 	}
 	return 0;
