@@ -689,6 +689,25 @@ static long mem_available_kib(void)
 	return kib;
 }
 
+/*
+ * MemAvailable once it stopped moving: two readings 100 ms apart within
+ * 64 KiB (at most 5 s), so that pages freed just before are counted.
+ */
+static long mem_settled_kib(void)
+{
+	long prev = mem_available_kib(), cur = prev;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		usleep(100000);
+		cur = mem_available_kib();
+		if (labs(cur - prev) <= 64)
+			break;
+		prev = cur;
+	}
+	return cur;
+}
+
 /* Raises RLIMIT_NOFILE to at least @want (the hard limit too if we may). */
 static void raise_nofile(rlim_t want)
 {
@@ -769,8 +788,7 @@ static void fig_idlemem(struct figures *fg, int fam)
 	if (!sv)
 		die("calloc");
 	raise_nofile(2 * idle_pairs + 64);
-	usleep(500000);		/* what earlier cells freed, settles */
-	before = mem_available_kib();
+	before = mem_settled_kib();	/* what earlier cells freed, settles */
 	for (i = 0; i < idle_pairs && ok; i++) {
 		if (socketpair(sock_domain(fam), SOCK_STREAM, 0, sv[i]) < 0) {
 			fprintf(stderr, "toyperf: idlemem %s: socketpair %d: %s\n",
@@ -795,7 +813,7 @@ static void fig_idlemem(struct figures *fg, int fam)
 	}
 	if (ok && n) {
 		usleep(1000000);	/* idle: the writers' data was read */
-		after = mem_available_kib();
+		after = mem_settled_kib();
 	}
 	for (i = 0; i < n; i++) {
 		close(sv[i][0]);
