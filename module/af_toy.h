@@ -62,7 +62,7 @@
 
 #define TOY_EPHEMERAL_LO	32768
 #define TOY_EPHEMERAL_HI	60999
-#define TOY_PORT_HASH_BITS	10
+#define TOY_PORT_HASH_BITS	12
 
 extern int toy_family;
 extern struct workqueue_struct *toy_wq;
@@ -121,7 +121,6 @@ struct toy_net {
 	struct toy_port_bucket *ports;	/* 1 << TOY_PORT_HASH_BITS */
 	u32 hash_key;			/* random: ports cannot be steered */
 	struct xarray socks;		/* every socket, by tsk->id */
-	u32 next_id;			/* for xa_alloc_cyclic() */
 	struct toy_stats __percpu *stats;	/* summed by /proc */
 };
 
@@ -148,6 +147,7 @@ struct toy_ring {
 	struct mutex lock;		/* writers of one socket, trim */
 	unsigned int cur, off;
 	unsigned long last_use;		/* jiffies of the last write */
+	bool closed;			/* released: no more trims */
 	struct sock *sk;		/* the owner, for trim */
 	struct delayed_work trim;	/* holds a reference on sk */
 	struct page *page[TOY_RING_PAGES];
@@ -267,6 +267,7 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 				   size_t size, int *err);
 void toy_ring_free(struct sock *sk);
 void toy_ring_idle(struct sock *sk);
+void toy_ring_close(struct sock *sk);
 int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port);
 int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);

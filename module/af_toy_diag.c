@@ -11,8 +11,8 @@
  * reply messages are written into the dump skb under that spinlock
  * (nlmsg_put() does not allocate or sleep).  A dump that fills the skb
  * stops and resumes at the saved socket cursor on the next call: a socket
- * closed between two parts is not reported, one created meanwhile is (ids
- * grow), and none is reported twice.
+ * closed between two parts is not reported, one created meanwhile may or
+ * may not be, and none is reported twice.
  *
  * Module references: af_toy's symbols are taken with symbol_get() for
  * the length of one dump part only, not linked, so af_toy.ko stays

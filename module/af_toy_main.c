@@ -159,6 +159,9 @@ int toy_bind(struct socket *sock, struct sockaddr *uaddr, int alen)
 		goto out;
 	lock_sock(sk);
 	err = toy_port_bind(sk, port);
+	/* A port the user named outlives a listener's shutdown (TCP). */
+	if (!err && port)
+		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;
 	release_sock(sk);
 out:
 	return toy_call_exit(sock, sk, TOY_CALL_BIND, err);
@@ -169,13 +172,16 @@ int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	struct sockaddr_toy *addr = (struct sockaddr_toy *)uaddr;
 	struct toy_sock *tsk = toy_sk(sock->sk);
 	u32 port = READ_ONCE(tsk->port);
+	struct toy_sock *other;
 
 	if (peer) {
+		other = toy_peer(tsk);
 		/* A DGRAM socket is connected to a port or (socketpair) a peer. */
 		if (sock->type == SOCK_DGRAM && READ_ONCE(tsk->dgram_dst))
 			port = READ_ONCE(tsk->dgram_dst);
-		else if (toy_peer(tsk))
-			port = READ_ONCE(tsk->peer_port);
+		else if (other)
+			/* Now, not at connect: a socketpair() end may bind later. */
+			port = READ_ONCE(other->port);
 		else
 			return -ENOTCONN;
 	}
@@ -194,8 +200,11 @@ int toy_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	case SIOCINQ:
 		if (READ_ONCE(sock->sk->sk_state) == TCP_LISTEN)
 			return -EINVAL;
-		/* As AF_UNIX and UDP: records count one at a time. */
-		if (sock->type != SOCK_STREAM)
+		/*
+		 * As UDP and AF_UNIX: a datagram counts on its own; SEQPACKET
+		 * sums its records, as AF_UNIX's unix_inq_len() does.
+		 */
+		if (sock->type == SOCK_DGRAM)
 			return put_user(toy_next_record_len(sock->sk), uarg);
 		return put_user(atomic_read(&tsk->rq_bytes), uarg);
 	case SIOCOUTQ:

@@ -7,8 +7,8 @@
  * Locking: each port bucket has its own spinlock, held for one bucket's
  * chain only; a bucket is picked by a keyed hash whose key is random per
  * netns, so no user can build one long chain on purpose.  An ephemeral
- * search starts at a random port and takes one bucket lock per candidate,
- * so its lock hold times do not grow with the number of bound sockets.
+ * search probes random ports and takes one bucket lock per candidate, so
+ * its lock hold times do not grow with the number of bound sockets.
  * The socket index (toy_net->socks) is an xarray: ids are reserved when a
  * socket is allocated (may sleep), published by toy_sock_link() (cannot
  * fail, does not sleep) and erased by toy_sock_unlink().
@@ -40,7 +40,6 @@ int toy_net_init_table(struct toy_net *tn)
 	}
 	tn->hash_key = get_random_u32();
 	xa_init_flags(&tn->socks, XA_FLAGS_ALLOC1);
-	tn->next_id = 0;
 	return 0;
 }
 
@@ -91,17 +90,33 @@ static int toy_port_take(struct toy_net *tn, struct sock *sk, u32 port)
 	return err;
 }
 
+/* A uniformly random port of the ephemeral range, without a division. */
+static u32 toy_random_ephemeral(void)
+{
+	u32 range = TOY_EPHEMERAL_HI - TOY_EPHEMERAL_LO + 1;
+
+	return TOY_EPHEMERAL_LO + (u32)(((u64)get_random_u32() * range) >> 32);
+}
+
+/* Random probes before the exhaustive scan: 99.7% full still finds one. */
+#define TOY_EPHEMERAL_PROBES	2048
+
 /*
- * A free ephemeral port: from a random start, one candidate (and one
- * bucket lock) at a time, as inet's search does.
+ * A free ephemeral port, one candidate (and one bucket lock) at a time.
+ * Independent random probes first: their expected number is 1/(share of
+ * free ports) however the taken ones are laid out, where a scan from a
+ * random start would crawl through the runs earlier scans built.  Only a
+ * nearly full range falls back to the scan, which also proves exhaustion.
  */
 static int toy_port_take_ephemeral(struct toy_net *tn, struct sock *sk)
 {
 	u32 range = TOY_EPHEMERAL_HI - TOY_EPHEMERAL_LO + 1;
-	/* uniform in [0, range) without a division */
-	u32 start = (u32)(((u64)get_random_u32() * range) >> 32);
-	u32 i;
+	u32 start, i;
 
+	for (i = 0; i < TOY_EPHEMERAL_PROBES; i++)
+		if (!toy_port_take(tn, sk, toy_random_ephemeral()))
+			return 0;
+	start = toy_random_ephemeral() - TOY_EPHEMERAL_LO;
 	for (i = 0; i < range; i++) {
 		if (!toy_port_take(tn, sk, TOY_EPHEMERAL_LO +
 				   (start + i) % range))
@@ -165,9 +180,14 @@ int toy_sock_reserve(struct sock *sk)
 	struct toy_net *tn = toy_net(sock_net(sk));
 	struct toy_sock *tsk = toy_sk(sk);
 
-	/* A NULL entry reserves the id; walks skip it until it is linked. */
-	return xa_alloc_cyclic(&tn->socks, &tsk->id, NULL, xa_limit_32b,
-			       &tn->next_id, GFP_KERNEL_ACCOUNT) < 0 ? -ENOMEM : 0;
+	/*
+	 * A NULL entry reserves the id; walks skip it until it is linked.
+	 * The lowest free id keeps the tree dense: a socket made while a
+	 * walk is under way may land behind its cursor and be missed, as
+	 * with any other family's dump.
+	 */
+	return xa_alloc(&tn->socks, &tsk->id, NULL, xa_limit_32b,
+			GFP_KERNEL_ACCOUNT);
 }
 
 /* Frees the index slot of a socket that was never (or is no more) listed. */

@@ -25,6 +25,7 @@
 #include "toy_trace.h"
 
 static void toy_dgram_unhook(struct sock *sk);
+static void toy_dgram_rehook(struct sock *sk);
 
 /* Binds @sk to an ephemeral port if it is not bound yet. */
 static int toy_dgram_autobind(struct sock *sk)
@@ -48,7 +49,7 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (alen >= (int)sizeof(uaddr->sa_family) &&
 	    uaddr->sa_family == AF_UNSPEC) {
 		lock_sock(sk);
-		toy_dgram_unhook(sk);
+		toy_dgram_rehook(sk);
 		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
 		toy_lock(sk);
 		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
@@ -67,6 +68,7 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (err)
 		return err;
 	lock_sock(sk);
+	toy_dgram_rehook(sk);
 	WRITE_ONCE(toy_sk(sk)->dgram_dst, port);
 	toy_lock(sk);
 	toy_set_state(sk, TCP_ESTABLISHED);
@@ -158,7 +160,7 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	int err;
 
 	if (!toy_dgram_accepts(target, sk))
-		return -ECONNREFUSED;
+		return -EPERM;	/* as AF_UNIX's unix_may_send() */
 	if (len > min(READ_ONCE(sk->sk_sndbuf), READ_ONCE(target->sk_rcvbuf)))
 		return -EMSGSIZE;
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
@@ -260,8 +262,11 @@ static void toy_dgram_unqueue(struct sock *sk, struct sock *target)
 	spin_unlock_irqrestore(&q->lock, flags);
 }
 
-/* Release, disconnect: @sk no longer waits for any receiver's room. */
-static void toy_dgram_unhook(struct sock *sk)
+/*
+ * Release, (dis)connect: @sk no longer waits for any receiver's room.
+ * Returns whether it was waiting for one.
+ */
+static bool toy_dgram_unhook_target(struct sock *sk)
 {
 	struct toy_sock *tsk = toy_sk(sk);
 	struct sock *old;
@@ -272,8 +277,26 @@ static void toy_dgram_unhook(struct sock *sk)
 	if (old)
 		toy_dgram_unqueue(sk, old);
 	toy_unlock(sk);
-	if (old)
-		sock_put(old);
+	if (!old)
+		return false;
+	sock_put(old);
+	return true;
+}
+
+static void toy_dgram_unhook(struct sock *sk)
+{
+	toy_dgram_unhook_target(sk);
+}
+
+/*
+ * (Dis)connect: pollers that waited for the old receiver's room ask
+ * again, about the new one (AF_UNIX: ..._peer_wake_disconnect_wakeup()).
+ */
+static void toy_dgram_rehook(struct sock *sk)
+{
+	if (toy_dgram_unhook_target(sk))
+		wake_up_interruptible_poll(sk_sleep(sk), EPOLLOUT |
+					   EPOLLWRNORM | EPOLLWRBAND);
 }
 
 /* Hooks @sk's pollers onto @target's next read; see toy_dgram_peer_wake(). */
@@ -324,6 +347,8 @@ static bool toy_dgram_peer_full(struct sock *sk)
 	full = toy_dgram_full(target);
 	if (full) {
 		toy_dgram_hook(sk, target);
+		/* Orders our hook before the re-read; the reader's wake pairs. */
+		smp_mb();
 		full = toy_dgram_full(target);
 	}
 	sock_put(target);
@@ -382,6 +407,7 @@ static int toy_dgram_release(struct socket *sock)
 	toy_port_unbind(sk);
 	toy_sock_unlink(sk);
 	toy_dgram_unhook(sk);
+	toy_ring_close(sk);
 
 	toy_lock(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;

@@ -7,10 +7,11 @@
  *
  * Locking and references: toy_walk_socks() holds the netns's socket
  * index lock (a spinlock) while it calls walk->fn, which must not sleep
- * and must not call back into af_toy.  The snapshot is only valid during
- * the call.  A module that calls these functions holds a reference on
- * af_toy.ko through its symbol dependency, so af_toy cannot go away under
- * it.
+ * and must not call back into af_toy; between two sockets it may drop the
+ * lock and reschedule, so it is called where sleeping is allowed.  The
+ * snapshot is only valid during the call.  A module that calls these
+ * functions holds a reference on af_toy.ko through its symbol dependency,
+ * so af_toy cannot go away under it.
  */
 #ifndef _TOY_EXPORT_H
 #define _TOY_EXPORT_H

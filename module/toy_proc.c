@@ -51,8 +51,11 @@ static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
 	if (*pos == it->next_pos)
 		return toy_seq_from(seq, it->next_id, *pos);
 	/* A seek: count the lines from the first socket. */
-	for (n = 1; (tsk = toy_sock_find(tn, &id)) && n < *pos; n++)
+	for (n = 1; (tsk = toy_sock_find(tn, &id)) && n < *pos; n++) {
 		id++;
+		if (!(n % 64))
+			cond_resched_lock(&tn->socks.xa_lock);
+	}
 	return tsk ? toy_seq_from(seq, id, *pos) : NULL;
 }
 
@@ -61,8 +64,11 @@ static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 	unsigned long id = 0;
 
 	if (v != SEQ_START_TOKEN)
-		id = ((struct toy_sock *)v)->id + 1;
+		id = (unsigned long)((struct toy_sock *)v)->id + 1;
 	++*pos;
+	/* A long traverse() (a seek) must not hold the index lock for all. */
+	if (!(*pos % 64))
+		cond_resched_lock(&toy_net(seq_file_net(seq))->socks.xa_lock);
 	return toy_seq_from(seq, id, *pos);
 }
 

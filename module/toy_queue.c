@@ -172,7 +172,7 @@ static void toy_ring_release_pages(struct toy_ring *r)
 	for (i = 0; i < TOY_RING_PAGES; i++) {
 		if (r->page[i])
 			put_page(r->page[i]);
-		r->page[i] = NULL;
+		WRITE_ONCE(r->page[i], NULL);	/* see toy_ring_has_pages() */
 	}
 	r->cur = 0;
 	r->off = 0;
@@ -214,12 +214,22 @@ static void toy_ring_trim(struct work_struct *work)
 	long wait;
 	bool idle;
 
-	mutex_lock(&r->lock);
+	if (READ_ONCE(r->closed)) {	/* toy_ring_close() freed the pages */
+		sock_put(sk);
+		return;
+	}
+	/* A writer may hold the lock across a fault: it is not idle. */
+	if (!mutex_trylock(&r->lock)) {
+		idle = true;
+		wait = TOY_RING_IDLE;
+		goto requeue;
+	}
 	idle = !sk_wmem_alloc_get(sk);
 	wait = (long)(r->last_use + TOY_RING_IDLE - jiffies);
 	if (idle && wait <= 0)
 		toy_ring_release_pages(r);
 	mutex_unlock(&r->lock);
+requeue:
 	/* Requeued, the work keeps our reference. */
 	if (idle && wait > 0 && queue_delayed_work(toy_wq, &r->trim, wait))
 		return;
@@ -236,13 +246,31 @@ void toy_ring_idle(struct sock *sk)
 	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
 
 	/* 1: the skb being freed still counts until write-space returns. */
-	if (!r || sk_wmem_alloc_get(sk) > 1 || !toy_ring_has_pages(r) ||
-	    delayed_work_pending(&r->trim))
+	if (!r || READ_ONCE(r->closed) || sk_wmem_alloc_get(sk) > 1 ||
+	    !toy_ring_has_pages(r) || delayed_work_pending(&r->trim))
 		return;
 	if (!refcount_inc_not_zero(&sk->sk_refcnt))
 		return;
 	if (!queue_delayed_work(toy_wq, &r->trim, TOY_RING_IDLE))
 		sock_put(sk);
+}
+
+/*
+ * Release: the pages go now, and a pending trim with them, so that the
+ * socket (and with it the module) is not pinned after close().
+ */
+void toy_ring_close(struct sock *sk)
+{
+	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
+
+	if (!r)
+		return;
+	mutex_lock(&r->lock);
+	WRITE_ONCE(r->closed, true);
+	toy_ring_release_pages(r);
+	mutex_unlock(&r->lock);
+	if (cancel_delayed_work(&r->trim))
+		sock_put(sk);	/* the work's reference; ours remains */
 }
 
 /*
@@ -669,14 +697,15 @@ __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown)
 }
 
 /*
- * A write failed with @err: count EPIPE; on a connection-mode socket it
- * also raises SIGPIPE unless MSG_NOSIGNAL (DGRAM never does, as UDP).
+ * A write failed with @err: count EPIPE; a STREAM socket also raises
+ * SIGPIPE unless MSG_NOSIGNAL, as TCP and AF_UNIX.  Record sockets do not,
+ * as UDP and AF_UNIX's DGRAM and SEQPACKET (unix_dgram_sendmsg()).
  */
 void toy_send_epipe(struct sock *sk, int err, int flags)
 {
 	if (err != -EPIPE)
 		return;
 	toy_stat_add(sk, TOY_STAT_EPIPE, 1);
-	if (sk->sk_type != SOCK_DGRAM && !(flags & MSG_NOSIGNAL))
+	if (sk->sk_type == SOCK_STREAM && !(flags & MSG_NOSIGNAL))
 		send_sig(SIGPIPE, current, 0);
 }

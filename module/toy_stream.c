@@ -250,6 +250,7 @@ static void toy_close_listener(struct sock *sk)
  */
 static void toy_close_sk(struct sock *sk)
 {
+	toy_ring_close(sk);
 	toy_port_unbind(sk);
 	toy_sock_unlink(sk);
 	if (sk->sk_state == TCP_LISTEN)
@@ -466,6 +467,7 @@ static void toy_connect_failed(struct sock *sk, struct sock *child, int err)
 	toy_set_state(sk, TCP_CLOSE);
 	sk->sk_shutdown = 0;
 	toy_unlock(sk);
+	sk->sk_state_change(sk);	/* pollers waiting on SYN_SENT */
 	sock_set_flag(child, SOCK_DEAD);
 	sk_free(child);
 }
@@ -484,7 +486,7 @@ static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 		goto out_trace;
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN) {
-		err = -EINVAL;
+		err = -EISCONN;	/* as TCP (AF_UNIX says EINVAL) */
 		goto out;
 	}
 	if (sk->sk_state == TCP_SYN_SENT) {
@@ -612,9 +614,13 @@ static int toy_shutdown(struct socket *sock, int how)
 		goto out;
 	}
 	if (sk->sk_state == TCP_LISTEN) {
-		/* As TCP: SHUT_RD stops a listener and wakes accept(). */
+		/*
+		 * As TCP: SHUT_RD stops a listener and wakes accept(); a port
+		 * bind() chose stays bound, one listen() picked is released.
+		 */
 		if (how & RCV_SHUTDOWN) {
-			toy_port_unbind(sk);
+			if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+				toy_port_unbind(sk);
 			toy_close_listener(sk);
 		}
 		goto out;

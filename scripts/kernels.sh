@@ -92,6 +92,16 @@ resolve_once() {
 		pkg_known "linux-image-$series" && { echo "$series"; return 0; }
 		return 1 ;;
 	esac
+	case "$series" in
+	*-rt) # the PREEMPT_RT flavour: newest linux-image-<base>.N+debNN-rt-amd64
+		re=$(printf '%s' "${series%-rt}" | sed 's/\./\\./g')
+		rel=$(apt-cache pkgnames linux-image-"${series%-rt}". 2>/dev/null |
+			sed -n "s/^linux-image-\(${re}\.[0-9][0-9]*+deb[0-9]*-rt-amd64\)\(-unsigned\)\{0,1\}\$/\1/p" |
+			sort -Vu | tail -n 1)
+		[ -n "$rel" ] || return 1
+		echo "$rel"
+		return 0 ;;
+	esac
 	re=$(printf '%s' "$series" | sed 's/\./\\./g')
 	# 1) the one linux-headers-amd64 depends on, if it is of this series
 	rel=$(pkg_deps linux-headers-amd64 | sed -n 's/^linux-headers-//p' | head -n 1)

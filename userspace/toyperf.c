@@ -674,7 +674,22 @@ struct figures {
 #define IDLE_SNDBUF	(1024 * 1024)
 #define IDLE_FLOOR_KIB	(96 * 1024)	/* stop making pairs below this */
 
-static long mem_available_kib(void)
+/* Pages freed to the per-CPU lists, which MemAvailable does not count. */
+static long pcp_free_kib(void)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	char line[128];
+	long pages = 0, n;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %ld", &n) == 1)
+			pages += n;
+	if (f)
+		fclose(f);
+	return pages * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static long mem_available_raw_kib(void)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
 	char line[128];
@@ -687,6 +702,14 @@ static long mem_available_kib(void)
 			break;
 	fclose(f);
 	return kib;
+}
+
+/* MemAvailable plus what the per-CPU page lists hold (it is free too). */
+static long mem_available_kib(void)
+{
+	long kib = mem_available_raw_kib();
+
+	return kib < 0 ? kib : kib + pcp_free_kib();
 }
 
 /*
