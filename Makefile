@@ -15,7 +15,7 @@
 # (that is what Kbuild is for); this Makefile builds out of tree instead, in
 # build/<release>/, so several kernels never clash.
 
-KERNELS ?= 6.1 6.12
+KERNELS ?= 6.1 6.12 6.12-rt
 export KERNELS
 
 CACHE_HOME := $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)
@@ -23,8 +23,8 @@ CACHE := $(CACHE_HOME)/af_toy
 BUILD := $(CURDIR)/build
 HARNESS_DIR := $(CACHE)/kselftest/tools/testing/selftests
 
-# make shell / make run default to the newest series
-VM_KERNEL := $(if $(KERNEL),$(KERNEL),$(lastword $(KERNELS)))
+# make shell / make run default to the newest stock (non-RT) series
+VM_KERNEL := $(if $(KERNEL),$(KERNEL),$(lastword $(filter-out %-rt,$(KERNELS))))
 
 .PHONY: all module selftests userspace kernels harness check check-runner \
 	shell run lint clean help

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make bench: toyperf (userspace/toyperf.c) over AF_TOY, AF_UNIX and TCP/UDP
-# loopback, in ONE VM boot per kernel of $(KERNELS) (-smp 2).  Prints the
+# loopback, in ONE VM boot per stock kernel of $(KERNELS) (-smp 2; not
+# PREEMPT_RT, a test kernel).  Prints the
 # table and saves build/bench/<release>.txt and .json.
 #
 #   make bench                         all kernels, 10 rounds x 0.2 s per cell
@@ -25,7 +26,7 @@ BENCH_DIR := $(BUILD)/bench
 
 bench: userspace
 	@set -e; mkdir -p $(BENCH_DIR) $(BUILD)/logs; \
-	for k in $(KERNELS); do \
+	for k in $(filter-out %-rt,$(KERNELS)); do \
 		rel=$$(scripts/kernels.sh --print-release $$k); \
 		echo "bench: $$rel: building af_toy.ko"; \
 		ko=$$(scripts/build-module.sh --kernel $$k | grep '/af_toy\.ko$$' | head -n1); \
@@ -46,7 +47,7 @@ bench: userspace
 		echo "bench: $$rel: saved $(BENCH_DIR)/$$rel.txt and $(BENCH_DIR)/$$rel.json"; \
 	done; \
 	echo; echo "== bench summary"; \
-	for k in $(KERNELS); do \
+	for k in $(filter-out %-rt,$(KERNELS)); do \
 		rel=$$(scripts/kernels.sh --print-release $$k); \
 		echo; echo "$$rel:"; \
 		sed -n '/^\(workload\|figure\) /,$$p' $(BENCH_DIR)/$$rel.txt | sed '/^## profile/,$$d'; \

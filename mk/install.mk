@@ -80,7 +80,7 @@ uninstall:
 	echo "uninstall: done ($$rel)"
 
 dkms-check:
-	@scripts/dkms-check.sh $(KERNELS)
+	@scripts/dkms-check.sh $(filter-out %-rt,$(KERNELS))
 
 check-autoload: selftests userspace
-	@scripts/autoload-check.sh $(KERNELS)
+	@scripts/autoload-check.sh $(filter-out %-rt,$(KERNELS))

@@ -12,7 +12,7 @@
  *   netns by tsk->id for /proc/net/toy and sock_diag; a walk resumes at an
  *   id, so its lock is held for one output chunk, never for a rescan.
  * - The "queue lock" of a toy socket is sk->sk_receive_queue.lock, taken
- *   with toy_lock()/toy_unlock().  It protects the receive queue, the
+ *   with toy_queue_lock()/toy_queue_unlock().  It protects the receive queue, the
  *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
  *   queue and sk_ack_backlog; on a DGRAM sender, wake_target.  Two queue
  *   locks are never held together: every event that crosses a connection
@@ -192,12 +192,12 @@ static inline struct toy_sock *toy_sk(const struct sock *sk)
 	return (struct toy_sock *)sk;
 }
 
-static inline void toy_lock(struct sock *sk)
+static inline void toy_queue_lock(struct sock *sk)
 {
 	spin_lock(&sk->sk_receive_queue.lock);
 }
 
-static inline void toy_unlock(struct sock *sk)
+static inline void toy_queue_unlock(struct sock *sk)
 {
 	spin_unlock(&sk->sk_receive_queue.lock);
 }
@@ -263,11 +263,6 @@ int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
 		    int sync, void *key);
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, int *err);
-struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
-				   size_t size, int *err);
-void toy_ring_free(struct sock *sk);
-void toy_ring_idle(struct sock *sk);
-void toy_ring_close(struct sock *sk);
 int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port);
 int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);
@@ -276,6 +271,15 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 void toy_send_epipe(struct sock *sk, int err, int flags);
 u32 toy_next_record_len(struct sock *sk);
 __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
+
+/* toy_ring.c: the writer's data pages */
+struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
+				   size_t size, int *err);
+struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
+				   size_t size, int *err);
+void toy_ring_free(struct sock *sk);
+void toy_ring_idle(struct sock *sk);
+void toy_ring_close(struct sock *sk);
 
 /* toy_proc.c */
 int toy_proc_init_net(struct net *net);

@@ -51,10 +51,10 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 		lock_sock(sk);
 		toy_dgram_rehook(sk);
 		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
-		toy_lock(sk);
+		toy_queue_lock(sk);
 		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
 						       TCP_CLOSE);
-		toy_unlock(sk);
+		toy_queue_unlock(sk);
 		sock->state = SS_UNCONNECTED;
 		release_sock(sk);
 		return 0;
@@ -70,9 +70,9 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	lock_sock(sk);
 	toy_dgram_rehook(sk);
 	WRITE_ONCE(toy_sk(sk)->dgram_dst, port);
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_ESTABLISHED);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	sock->state = SS_CONNECTED;
 	release_sock(sk);
 	return 0;
@@ -167,10 +167,7 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	err = toy_dgram_wait_room(target, &timeo);
 	if (err)
 		return err;
-	if (len > TOY_RING_MIN && len <= TOY_RING_MAX)
-		skb = toy_alloc_skb_ring(sk, msg, len, &err);
-	else
-		skb = toy_alloc_skb(sk, msg, len, &err);
+	skb = toy_alloc_data_skb(sk, msg, len, &err);
 	if (!skb)
 		return err;
 	err = toy_enqueue(target, skb, READ_ONCE(toy_sk(sk)->port));
@@ -271,12 +268,12 @@ static bool toy_dgram_unhook_target(struct sock *sk)
 	struct toy_sock *tsk = toy_sk(sk);
 	struct sock *old;
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	old = tsk->wake_target;
 	tsk->wake_target = NULL;
 	if (old)
 		toy_dgram_unqueue(sk, old);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	if (!old)
 		return false;
 	sock_put(old);
@@ -307,7 +304,7 @@ static void toy_dgram_hook(struct sock *sk, struct sock *target)
 	struct sock *old = NULL;
 	unsigned long flags;
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	if (tsk->wake_target != target) {
 		old = tsk->wake_target;
 		if (old)
@@ -319,7 +316,7 @@ static void toy_dgram_hook(struct sock *sk, struct sock *target)
 	if (list_empty(&tsk->peer_wake.entry))
 		__add_wait_queue(q, &tsk->peer_wake);
 	spin_unlock_irqrestore(&q->lock, flags);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	if (old)
 		sock_put(old);
 }
@@ -386,9 +383,9 @@ static int toy_dgram_shutdown(struct socket *sock, int how)
 	 */
 	if (!READ_ONCE(toy_sk(sk)->dgram_dst) && !toy_peer(toy_sk(sk)))
 		err = -ENOTCONN;
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	sk->sk_shutdown |= how + 1;
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	sk->sk_state_change(sk);
 	wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
 	release_sock(sk);
@@ -409,10 +406,10 @@ static int toy_dgram_release(struct socket *sock)
 	toy_dgram_unhook(sk);
 	toy_ring_close(sk);
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	toy_set_state(sk, TCP_CLOSE);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	toy_purge_queue(sk);
 	/* Senders waiting for room in our queue now get ECONNREFUSED. */
 	wake_up_interruptible_all(&tsk->backlog_wait);

@@ -53,9 +53,9 @@ static int toy_listen(struct socket *sock, int backlog)
 	}
 	/* Clients read these through SO_PEERCRED, as with AF_UNIX. */
 	toy_set_peercred(sk, task_tgid(current), current_cred());
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_LISTEN);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 out:
 	release_sock(sk);
 	return toy_call_exit(sock, sk, TOY_CALL_LISTEN, err);
@@ -81,7 +81,7 @@ static void toy_link_peers(struct sock *a, struct sock *b)
  */
 static void toy_rcv_fin(struct sock *sk, bool gone)
 {
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	sk->sk_shutdown |= RCV_SHUTDOWN | (gone ? SEND_SHUTDOWN : 0);
 	switch (sk->sk_state) {
 	case TCP_ESTABLISHED:
@@ -97,13 +97,13 @@ static void toy_rcv_fin(struct sock *sk, bool gone)
 	}
 	/* Under the lock: a reader that sees the FIN comes after its ACK. */
 	toy_segment(sk, toy_sk(sk)->peer_port, TOY_SEG_ACK, 0);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 }
 
 /* The peer acknowledged our FIN. */
 static void toy_rcv_fin_ack(struct sock *sk)
 {
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	switch (sk->sk_state) {
 	case TCP_FIN_WAIT1:
 		toy_set_state(sk, TCP_FIN_WAIT2);
@@ -113,7 +113,7 @@ static void toy_rcv_fin_ack(struct sock *sk)
 		toy_set_state(sk, TCP_CLOSE);
 		break;
 	}
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	sk->sk_state_change(sk);
 }
 
@@ -123,9 +123,9 @@ static void toy_send_fin(struct sock *sk, bool closing)
 	struct toy_sock *tsk = toy_sk(sk);
 	struct toy_sock *peer = toy_peer(tsk);
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	if (tsk->fin_sent) {
-		toy_unlock(sk);
+		toy_queue_unlock(sk);
 		return;
 	}
 	tsk->fin_sent = true;
@@ -134,7 +134,7 @@ static void toy_send_fin(struct sock *sk, bool closing)
 		toy_set_state(sk, TCP_FIN_WAIT1);
 	else if (sk->sk_state == TCP_CLOSE_WAIT)
 		toy_set_state(sk, TCP_LAST_ACK);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 
 	toy_segment(sk, tsk->peer_port, TOY_SEG_FIN, 0);
 	toy_rcv_fin(&peer->sk, closing);
@@ -147,9 +147,9 @@ static void toy_send_fin(struct sock *sk, bool closing)
 /* The peer is gone after having sent FIN earlier: our writes now fail. */
 static void toy_rcv_gone(struct sock *sk)
 {
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	sk->sk_shutdown |= SEND_SHUTDOWN;
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	sk->sk_state_change(sk);
 	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 }
@@ -157,14 +157,14 @@ static void toy_rcv_gone(struct sock *sk)
 /* The peer reset the connection. */
 static void toy_rcv_rst(struct sock *sk)
 {
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	if (sk->sk_state != TCP_CLOSE)
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	/* The connection is gone: our close() has no FIN left to send. */
 	toy_sk(sk)->fin_sent = true;
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	toy_set_state(sk, TCP_CLOSE);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	sk_error_report(sk);
 	sk->sk_state_change(sk);
 }
@@ -174,10 +174,10 @@ static void toy_send_rst(struct sock *sk)
 	struct toy_sock *tsk = toy_sk(sk);
 	struct toy_sock *peer = toy_peer(tsk);
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	tsk->fin_sent = true;
 	toy_set_state(sk, TCP_CLOSE);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	toy_segment(sk, tsk->peer_port, TOY_SEG_RST, 0);
 	toy_stat_add(sk, TOY_STAT_RESETS, 1);
 	toy_rcv_rst(&peer->sk);
@@ -194,11 +194,11 @@ static void toy_close_connection(struct sock *sk)
 	struct toy_sock *peer = toy_peer(tsk);
 	bool abort;
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	abort = !skb_queue_empty(&sk->sk_receive_queue) ||
 		(sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime);
 	sk->sk_shutdown = SHUTDOWN_MASK;
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 
 	if (peer) {
 		if (abort && READ_ONCE(peer->sk.sk_state) != TCP_CLOSE)
@@ -208,9 +208,9 @@ static void toy_close_connection(struct sock *sk)
 		else
 			toy_rcv_gone(&peer->sk);
 	}
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_CLOSE);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	toy_purge_queue(sk);
 }
 
@@ -230,10 +230,10 @@ static void toy_close_listener(struct sock *sk)
 	struct toy_sock *child, *tmp;
 	LIST_HEAD(queue);
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_CLOSE);
 	list_splice_init(&tsk->accept_q, &queue);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	wake_up_interruptible_all(&tsk->backlog_wait);
 	sk->sk_state_change(sk);
 
@@ -332,23 +332,23 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 	toy_link_peers(sk, child);
 
 	toy_segment(child, tsk->port, TOY_SEG_SYN_ACK, 0);
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_ESTABLISHED);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	sk->sk_state_change(sk);	/* pollers of the connect()ing socket */
 	toy_segment(sk, tchild->port, TOY_SEG_ACK, 0);
-	toy_lock(child);
+	toy_queue_lock(child);
 	toy_set_state(child, TCP_ESTABLISHED);
-	toy_unlock(child);
+	toy_queue_unlock(child);
 
-	toy_lock(lsk);
+	toy_queue_lock(lsk);
 	if (lsk->sk_state == TCP_LISTEN) {
 		list_add_tail(&tchild->accept_node, &toy_sk(lsk)->accept_q);
 		queued = true;
 	} else {
 		sk_acceptq_removed(lsk);
 	}
-	toy_unlock(lsk);
+	toy_queue_unlock(lsk);
 	if (queued)
 		lsk->sk_data_ready(lsk);
 	else
@@ -369,18 +369,18 @@ static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
 	prepare_to_wait(&toy_sk(lsk)->backlog_wait, wait, TASK_INTERRUPTIBLE);
 	if (sk->sk_shutdown)
 		return -ECONNRESET;	/* shutdown() aborted us */
-	toy_lock(lsk);
+	toy_queue_lock(lsk);
 	if (lsk->sk_state != TCP_LISTEN) {
-		toy_unlock(lsk);
+		toy_queue_unlock(lsk);
 		return -ECONNREFUSED;
 	}
 	if (!toy_backlog_room(lsk)) {
-		toy_unlock(lsk);
+		toy_queue_unlock(lsk);
 		toy_stat_add(lsk, TOY_STAT_BACKLOG_OVERFLOWS, 1);
 		return 0;
 	}
 	sk_acceptq_added(lsk);
-	toy_unlock(lsk);
+	toy_queue_unlock(lsk);
 	toy_segment(sk, toy_sk(lsk)->port, TOY_SEG_SYN, 0);
 	toy_handshake(sk, lsk, child);
 	return 1;
@@ -392,9 +392,9 @@ static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
  */
 static void toy_set_syn_to(struct sock *sk, struct sock *lsk)
 {
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	toy_sk(sk)->syn_to = lsk;
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 }
 
 /* shutdown() during connect(): abort the connect, as TCP does. */
@@ -402,12 +402,12 @@ static void toy_abort_connect(struct sock *sk, int how)
 {
 	struct sock *lsk;
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	sk->sk_shutdown |= how;
 	lsk = toy_sk(sk)->syn_to;
 	if (lsk)
 		wake_up_interruptible_all(&toy_sk(lsk)->backlog_wait);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 }
 
 /*
@@ -463,10 +463,10 @@ static void toy_connect_failed(struct sock *sk, struct sock *child, int err)
 {
 	if (err == -ECONNREFUSED)
 		toy_stat_add(sk, TOY_STAT_CONNECTS_REFUSED, 1);
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_CLOSE);
 	sk->sk_shutdown = 0;
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	sk->sk_state_change(sk);	/* pollers waiting on SYN_SENT */
 	sock_set_flag(child, SOCK_DEAD);
 	sk_free(child);
@@ -509,9 +509,9 @@ static int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 		goto out;
 	}
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_SYN_SENT);
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	toy_stat_add(sk, TOY_STAT_CONNECTS, 1);
 	release_sock(sk);
 	err = toy_do_connect(sk, port, child,
@@ -533,7 +533,7 @@ static struct sock *toy_accept_dequeue(struct sock *sk, int *err)
 	struct toy_sock *tsk = toy_sk(sk);
 	struct toy_sock *child = NULL;
 
-	toy_lock(sk);
+	toy_queue_lock(sk);
 	if (sk->sk_state != TCP_LISTEN) {
 		*err = -EINVAL;
 	} else {
@@ -544,7 +544,7 @@ static struct sock *toy_accept_dequeue(struct sock *sk, int *err)
 			sk_acceptq_removed(sk);
 		}
 	}
-	toy_unlock(sk);
+	toy_queue_unlock(sk);
 	if (child)
 		wake_up_interruptible(&tsk->backlog_wait);
 	return child ? &child->sk : NULL;
@@ -630,13 +630,13 @@ static int toy_shutdown(struct socket *sock, int how)
 		goto out;
 	}
 	if (how & RCV_SHUTDOWN) {
-		toy_lock(sk);
+		toy_queue_lock(sk);
 		sk->sk_shutdown |= RCV_SHUTDOWN;
-		toy_unlock(sk);
+		toy_queue_unlock(sk);
 		/* The peer's writes now fail with EPIPE, as with AF_UNIX. */
-		toy_lock(&peer->sk);
+		toy_queue_lock(&peer->sk);
 		peer->sk.sk_shutdown |= SEND_SHUTDOWN;
-		toy_unlock(&peer->sk);
+		toy_queue_unlock(&peer->sk);
 		peer->sk.sk_state_change(&peer->sk);
 		sk->sk_state_change(sk);
 	}
@@ -770,10 +770,7 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			break;
 		size = record ? len : min_t(size_t, len - sent,
 					    TOY_STREAM_CHUNK);
-		if (size > TOY_RING_MIN && size <= TOY_RING_MAX)
-			skb = toy_alloc_skb_ring(sk, msg, size, &err);
-		else
-			skb = toy_alloc_skb(sk, msg, size, &err);
+		skb = toy_alloc_data_skb(sk, msg, size, &err);
 		if (!skb)
 			break;
 		err = toy_enqueue(&peer->sk, skb, tsk->port);

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy data pages: the writer's page ring, and the one policy that
+ * decides where a write's payload goes (toy_alloc_data_skb()).
+ *
+ * A writer recycles its own data pages: a page is rewritten only once no
+ * queued skb refers to it (page_ref_count() == 1), which saves the page
+ * allocator and, with init_on_alloc, the zeroing of every page on every
+ * write.  The ring holds at most SO_SNDBUF worth of pages, every one
+ * charged to the writer's memory cgroup, and gives them all back once the
+ * writer has had nothing in flight for TOY_RING_IDLE (toy_ring_trim()), or
+ * at release (toy_ring_close()), so an idle or closed socket pins none.
+ *
+ * Locking and references: r->lock (a mutex) serialises the writers of one
+ * socket and the trim; a writer holds it across the copy from user space,
+ * which may fault, so the trim only tries it.  The trim work holds a
+ * reference on the socket while queued; it runs on toy_wq, which the
+ * module drains at exit.  Pages in flight are referenced by their skbs.
+ */
+#include <linux/slab.h>
+
+#include "af_toy.h"
+
+/*
+ * Where @size bytes of user data go: a small payload into an skb's own
+ * head, a medium one into the ring, a large record into page fragments
+ * and a frag_list (toy_alloc_skb()).
+ */
+struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
+				   size_t size, int *err)
+{
+	if (size > TOY_RING_MIN && size <= TOY_RING_MAX)
+		return toy_alloc_skb_ring(sk, msg, size, err);
+	return toy_alloc_skb(sk, msg, size, err);
+}
+
+/* Gives every ring page back; skbs still in flight keep theirs alive. */
+static void toy_ring_release_pages(struct toy_ring *r)
+{
+	int i;
+
+	for (i = 0; i < TOY_RING_PAGES; i++) {
+		if (r->page[i])
+			put_page(r->page[i]);
+		WRITE_ONCE(r->page[i], NULL);	/* see toy_ring_has_pages() */
+	}
+	r->cur = 0;
+	r->off = 0;
+}
+
+/* Destructor time: no writer and no trim work are left (they hold @sk). */
+void toy_ring_free(struct sock *sk)
+{
+	struct toy_ring *r = toy_sk(sk)->ring;
+
+	if (!r)
+		return;
+	toy_ring_release_pages(r);
+	kfree(r);
+	toy_sk(sk)->ring = NULL;
+}
+
+/* Lockless hint for toy_ring_idle(); the trim rechecks under r->lock. */
+static bool toy_ring_has_pages(const struct toy_ring *r)
+{
+	int i;
+
+	for (i = 0; i < TOY_RING_PAGES; i++)
+		if (READ_ONCE(r->page[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The writer has had nothing in flight for TOY_RING_IDLE: its pages go
+ * back to the allocator, so that an idle socket pins no memory.  A writer
+ * that wrote meanwhile keeps them for another TOY_RING_IDLE.
+ */
+static void toy_ring_trim(struct work_struct *work)
+{
+	struct toy_ring *r = container_of(to_delayed_work(work),
+					  struct toy_ring, trim);
+	struct sock *sk = r->sk;
+	long wait;
+	bool idle;
+
+	if (READ_ONCE(r->closed)) {	/* toy_ring_close() freed the pages */
+		sock_put(sk);
+		return;
+	}
+	/* A writer may hold the lock across a fault: it is not idle. */
+	if (!mutex_trylock(&r->lock)) {
+		idle = true;
+		wait = TOY_RING_IDLE;
+		goto requeue;
+	}
+	idle = !sk_wmem_alloc_get(sk);
+	wait = (long)(r->last_use + TOY_RING_IDLE - jiffies);
+	if (idle && wait <= 0)
+		toy_ring_release_pages(r);
+	mutex_unlock(&r->lock);
+requeue:
+	/* Requeued, the work keeps our reference. */
+	if (idle && wait > 0 && queue_delayed_work(toy_wq, &r->trim, wait))
+		return;
+	sock_put(sk);
+}
+
+/*
+ * From write-space (an skb of @sk was freed): once nothing of @sk's is in
+ * flight, schedule the trim of its ring.  The work holds a reference, taken
+ * only while the socket still has one (release may be under way).
+ */
+void toy_ring_idle(struct sock *sk)
+{
+	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
+
+	/* 1: the skb being freed still counts until write-space returns. */
+	if (!r || READ_ONCE(r->closed) || sk_wmem_alloc_get(sk) > 1 ||
+	    !toy_ring_has_pages(r) || delayed_work_pending(&r->trim))
+		return;
+	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+		return;
+	if (!queue_delayed_work(toy_wq, &r->trim, TOY_RING_IDLE))
+		sock_put(sk);
+}
+
+/*
+ * Release: the pages go now, and a pending trim with them, so that the
+ * socket (and with it the module) is not pinned after close().
+ */
+void toy_ring_close(struct sock *sk)
+{
+	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
+
+	if (!r)
+		return;
+	mutex_lock(&r->lock);
+	WRITE_ONCE(r->closed, true);
+	toy_ring_release_pages(r);
+	mutex_unlock(&r->lock);
+	if (cancel_delayed_work(&r->trim))
+		sock_put(sk);	/* the work's reference; ours remains */
+}
+
+/*
+ * How many ring pages @sk may keep: what its send buffer allows, so that
+ * recycling pins no more memory than SO_SNDBUF already lets it queue.
+ */
+static unsigned int toy_ring_slots(struct sock *sk)
+{
+	unsigned int n = READ_ONCE(sk->sk_sndbuf) >> (PAGE_SHIFT + TOY_RING_ORDER);
+
+	return clamp(n, 1U, (unsigned int)TOY_RING_PAGES);
+}
+
+/* A new ring page (high order if it comes easily), memcg-charged. */
+static struct page *toy_ring_alloc_page(struct toy_ring *r, unsigned int idx)
+{
+	struct page *p;
+
+	p = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_COMP | __GFP_NOWARN |
+			__GFP_NORETRY, TOY_RING_ORDER);
+	r->size[idx] = PAGE_SIZE << TOY_RING_ORDER;
+	if (!p) {
+		p = alloc_page(GFP_KERNEL_ACCOUNT);
+		r->size[idx] = PAGE_SIZE;
+	}
+	return p;
+}
+
+/* A ring page with room at r->off, or NULL if all are in flight. */
+static struct page *toy_ring_page(struct sock *sk, struct toy_ring *r)
+{
+	unsigned int slots = toy_ring_slots(sk);
+	struct page *p = r->page[r->cur];
+	unsigned int i, idx;
+
+	if (p && r->off < r->size[r->cur])
+		return p;
+	for (i = 1; i <= slots; i++) {
+		idx = (r->cur + i) % slots;
+		p = r->page[idx];
+		if (!p) {
+			p = toy_ring_alloc_page(r, idx);
+			if (!p)
+				return NULL;
+			WRITE_ONCE(r->page[idx], p);
+		} else if (page_ref_count(p) != 1) {
+			continue;	/* still referenced by queued skbs */
+		}
+		r->cur = idx;
+		r->off = 0;
+		return p;
+	}
+	return NULL;
+}
+
+static struct toy_ring *toy_ring_get(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_ring *r = READ_ONCE(tsk->ring);
+
+	if (r)
+		return r;
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return NULL;
+	mutex_init(&r->lock);
+	r->sk = sk;
+	INIT_DELAYED_WORK(&r->trim, toy_ring_trim);
+	if (cmpxchg(&tsk->ring, NULL, r)) {
+		kfree(r);
+		r = READ_ONCE(tsk->ring);
+	}
+	return r;
+}
+
+/*
+ * Copies the next @n bytes of @msg into a fragment of @skb: into the ring
+ * if a page has room, else into a one-off page.  Returns the bytes copied
+ * (0 on error, *err set) and adds what @skb now holds to *@charge: the
+ * bytes of a ring page, which its neighbours share, or a whole one-off
+ * page.
+ */
+static size_t toy_ring_fill(struct sock *sk, struct toy_ring *r,
+			    struct sk_buff *skb, struct msghdr *msg, size_t n,
+			    size_t *charge, int *err)
+{
+	struct page *page = toy_ring_page(sk, r);
+	unsigned int off = 0;
+	bool own = !page;
+
+	if (own) {
+		page = alloc_page(GFP_KERNEL_ACCOUNT);
+		if (!page) {
+			*err = -ENOBUFS;
+			return 0;
+		}
+		n = min_t(size_t, n, PAGE_SIZE);
+	} else {
+		off = r->off;
+		n = min_t(size_t, n, r->size[r->cur] - off);
+	}
+	if (copy_page_from_iter(page, off, n, &msg->msg_iter) != n) {
+		if (own)
+			put_page(page);
+		*err = -EFAULT;
+		return 0;
+	}
+	if (!own) {
+		get_page(page);
+		r->off = off + n;
+	}
+	skb_fill_page_desc(skb, skb_shinfo(skb)->nr_frags, page, off, n);
+	skb->len += n;
+	skb->data_len += n;
+	*charge += own ? PAGE_SIZE : n;
+	return n;
+}
+
+/*
+ * Like toy_alloc_skb(), but the payload goes into the writer's recycled
+ * pages (no linear data, no page allocation, no zeroing).
+ * @size <= TOY_RING_MAX.
+ */
+struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
+				   size_t size, int *err)
+{
+	struct toy_ring *r = toy_ring_get(sk);
+	size_t done = 0, charge = 0, n;
+	struct sk_buff *skb;
+
+	if (!r) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	/* Charges and waits for SO_SNDBUF (DGRAM); STREAM already waited. */
+	skb = sock_alloc_send_pskb(sk, 0, 0, msg->msg_flags & MSG_DONTWAIT,
+				   err, 0);
+	if (!skb)
+		return NULL;
+	*err = 0;
+	mutex_lock(&r->lock);
+	r->last_use = jiffies;
+	while (done < size && !*err) {
+		if (skb_shinfo(skb)->nr_frags >= MAX_SKB_FRAGS) {
+			*err = -EMSGSIZE;
+			break;
+		}
+		n = toy_ring_fill(sk, r, skb, msg, size - done, &charge, err);
+		done += n;
+	}
+	mutex_unlock(&r->lock);
+	/* sock_wfree() gives back the whole truesize, so charge all of it. */
+	skb->truesize += charge;
+	refcount_add(charge, &sk->sk_wmem_alloc);
+	if (*err) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
+	return skb;
+}
