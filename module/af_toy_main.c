@@ -158,7 +158,8 @@ int toy_bind(struct socket *sock, struct sockaddr *uaddr, int alen)
 	if (err)
 		goto out;
 	lock_sock(sk);
-	err = toy_port_bind(sk, port);
+	/* Named already: bound, or a connection's server side (TCP). */
+	err = toy_sk(sk)->port ? -EINVAL : toy_port_bind(sk, port);
 	/* A port the user named outlives a listener's shutdown (TCP). */
 	if (!err && port)
 		sk->sk_userlocks |= SOCK_BINDPORT_LOCK;

@@ -126,6 +126,16 @@ static bool toy_dgram_accepts(struct sock *target, struct sock *from)
 	return !peer || peer == toy_sk(from);
 }
 
+/*
+ * Why a receiver that stopped reading refuses a datagram, as AF_UNIX
+ * says: closed (release marks it dead first), or only shut down for
+ * reading (EPIPE, without SIGPIPE: see toy_send_epipe()).
+ */
+static int toy_dgram_refused(struct sock *target)
+{
+	return sock_flag(target, SOCK_DEAD) ? -ECONNREFUSED : -EPIPE;
+}
+
 /* Waits until @target has room in its queue; 0 or an error. */
 static int toy_dgram_wait_room(struct sock *target, long *timeo)
 {
@@ -137,7 +147,7 @@ static int toy_dgram_wait_room(struct sock *target, long *timeo)
 		prepare_to_wait(&ttarget->backlog_wait, &wait,
 				TASK_INTERRUPTIBLE);
 		if (READ_ONCE(target->sk_shutdown) & RCV_SHUTDOWN) {
-			err = -ECONNREFUSED;
+			err = toy_dgram_refused(target);
 			break;
 		}
 		if (atomic_read(&ttarget->rq_mem) <
@@ -173,7 +183,7 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	err = toy_enqueue(target, skb, READ_ONCE(toy_sk(sk)->port));
 	if (err) {
 		kfree_skb(skb);
-		return -ECONNREFUSED;	/* the receiver closed meanwhile */
+		return toy_dgram_refused(target);	/* shut down meanwhile */
 	}
 	return len;
 }
@@ -198,6 +208,7 @@ static int toy_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 		goto out;
 	err = toy_dgram_send_to(sk, target, msg, len);
 	sock_put(target);
+	toy_send_epipe(sk, err, msg->msg_flags);	/* counted, no signal */
 out:
 	return toy_call_exit(sock, sk, TOY_CALL_SENDMSG, err);
 }
@@ -408,6 +419,8 @@ static int toy_dgram_release(struct socket *sock)
 
 	toy_queue_lock(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
+	/* Before sock_orphan(): senders tell "closed" from "shut down". */
+	sock_set_flag(sk, SOCK_DEAD);
 	toy_set_state(sk, TCP_CLOSE);
 	toy_queue_unlock(sk);
 	toy_purge_queue(sk);

@@ -264,20 +264,28 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 	struct toy_sock *tsk = toy_sk(sk);
 	struct sk_buff *skb;
 	size_t size, chunk;
+	bool nonblock;
 	long timeo;
 	int err;
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	nonblock = !timeo;
 	mutex_lock(&tsk->rd_lock);
 	err = toy_wait_data(sk, &timeo);
 	if (err)
 		goto out;
 	skb = toy_take_record(sk, flags & MSG_PEEK);
 	if (!skb) {
-		/* An error or end of file woke us. */
+		/*
+		 * An error or end of file woke us.  A datagram socket shut
+		 * for reading has no end of file: a non-blocking read finds
+		 * nothing (EAGAIN), a blocked one returns 0, as UDP/AF_UNIX.
+		 */
 		err = sock_error(sk);
+		if (!err && nonblock && sk->sk_type == SOCK_DGRAM)
+			err = -EAGAIN;
 		goto out;
 	}
 
@@ -364,6 +372,14 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	mutex_lock(&tsk->rd_lock);
+	if (!len) {
+		/* As TCP and AF_UNIX: wait for data (or EAGAIN), read none. */
+		err = toy_wait_data(sk, &timeo);
+		if (!err && skb_queue_empty_lockless(&sk->sk_receive_queue))
+			err = sock_error(sk);
+		mutex_unlock(&tsk->rd_lock);
+		return err;
+	}
 	for (;;) {
 		err = toy_stream_copy(sk, msg, len, flags, &copied);
 		if (err || copied >= len || copied >= target)

@@ -619,8 +619,10 @@ static int toy_shutdown(struct socket *sock, int how)
 		 * bind() chose stays bound, one listen() picked is released.
 		 */
 		if (how & RCV_SHUTDOWN) {
-			if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+			if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
 				toy_port_unbind(sk);
+				WRITE_ONCE(toy_sk(sk)->port, 0);
+			}
 			toy_close_listener(sk);
 		}
 		goto out;

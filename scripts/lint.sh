@@ -6,26 +6,29 @@
 #               extracted into the cache by kernels.sh) on module/*.[ch]
 #               and module/uapi/linux/*.h
 #   W=1         the module built with W=1 against each kernel of $KERNELS
-#               (default "6.1 6.12"): any compiler warning is a finding
+#               (default "6.1 6.12 6.12-rt"): any compiler warning is a finding
 #   sparse      the same build with C=2 (sparse on every file): any sparse
 #               warning or error is a finding
 #   ShellCheck  every shell script of the repository (scripts/*.sh,
 #               scripts/vm, .ci/run, and any file with a sh/bash #! line)
 #   SPDX        every source file carries an SPDX-License-Identifier line
+#   difftable   every README sentence the intended-divergence table of
+#               selftests/toy_diff.c quotes is in README.md
+#               (scripts/check-diff-table.sh)
 # Installs sparse/shellcheck with apt-get when missing.  Prints each tool's
 # findings, then a summary line per tool; exit status non-zero on any
 # finding.
 #
 # Usage: scripts/lint.sh [--only TOOL[,TOOL...]]
-#        (tools: checkpatch,w1,sparse,shellcheck,spdx)
+#        (tools: checkpatch,w1,sparse,shellcheck,spdx,difftable)
 
 set -eu
 
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$REPO_DIR"
-read -r -a SERIES <<<"${KERNELS:-6.1 6.12}"
-ONLY=checkpatch,w1,sparse,shellcheck,spdx
+read -r -a SERIES <<<"${KERNELS:-6.1 6.12 6.12-rt}"
+ONLY=checkpatch,w1,sparse,shellcheck,spdx,difftable
 if [ "${1:-}" = --only ]; then ONLY=${2:?--only needs a list}; fi
 
 say() { printf 'lint: %s\n' "$*" >&2; }
@@ -141,6 +144,18 @@ if want spdx; then
 			{ echo "$f: missing SPDX-License-Identifier line"; n=$((n + 1)); }
 	done
 	result SPDX "$n"
+fi
+
+# ----------------------------------------------------------- difftable
+if want difftable; then
+	echo "== toy_diff table: README sentences"
+	rc=0
+	"$SCRIPT_DIR/check-diff-table.sh" >"$WORK/difftable" 2>&1 || rc=$?
+	grep -v '^check-diff-table: [0-9]* README sentences' "$WORK/difftable" || true
+	n=$(grep -vc '^check-diff-table: [0-9]* README sentences' "$WORK/difftable" || true)
+	# a failure that printed no finding (a crash) is a finding too
+	[ "$rc" = 0 ] || [ "$n" -gt 0 ] || n=1
+	result difftable "$n" "$(sed -n 's/^check-diff-table: \([0-9]*\) README sentences.*/\1 sentences/p' "$WORK/difftable")"
 fi
 
 echo "== lint summary"
