@@ -33,7 +33,7 @@ bench: userspace
 		[ -n "$$ko" ] || { echo "bench: $$rel: build-module.sh printed no af_toy.ko" >&2; exit 1; }; \
 		echo "bench: $$rel: booting one VM (TCG: several minutes)"; \
 		rc=0; \
-		scripts/vm --kernel $$k --smp 2 --load "$$ko" --append "$(BENCH_APPEND)" \
+		scripts/vm --kernel $$k --smp 2 --tcg-thread multi --load "$$ko" --append "$(BENCH_APPEND)" \
 			--add $(BUILD)/userspace:/usr/bin \
 			--add scripts/bench-guest.sh:/bin/bench-guest \
 			--timeout $(BENCH_TIMEOUT) \

@@ -3,11 +3,16 @@
 #
 # check.sh - `make check`: from a fresh Debian 12 to a verdict.
 #   1. install missing host packages (apt-get, only what is missing)
-#   2. fetch the kernels of $KERNELS (default "6.1 6.12") into the cache
+#   2. fetch the kernels of $KERNELS (default "6.1 6.12 6.12-rt") into the cache
 #   3. build the selftests and userspace tools (static)
-#   4. VM runner self-test: a module that WARN_ONs must fail the run
+#   4. VM runner self-test: a module that WARN_ONs must fail the run;
+#      manifest self-test (host only): doctored runs must not match
+#      selftests/MANIFEST
 #   5. per kernel: build af_toy.ko (W=1, -Werror), run the selftests in the
-#      VM, print the TAP and "<release>: N passed, N failed"
+#      VM, print the TAP, compare it with selftests/MANIFEST (every binary
+#      ran, with the expected number of cases and of skips; each mismatch
+#      is printed and counted as a failure) and print
+#      "<release>: N passed, N failed"
 #   6. one final line "N passed, N failed" over all kernels
 # Exit status non-zero on any failure, kernel splat or timeout.
 # Logs: build/logs/ (<release>.tap, console-<release>.log).
@@ -23,7 +28,7 @@ SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 BUILD=$REPO_DIR/build
 LOGS=$BUILD/logs
-read -r -a SERIES <<<"${KERNELS:-6.1 6.12}"
+read -r -a SERIES <<<"${KERNELS:-6.1 6.12 6.12-rt}"
 VM_TIMEOUT=${VM_TIMEOUT:-1200}
 RUNNER_ONLY=0
 # run the VMs concurrently (default) or one after the other, output live
@@ -77,10 +82,24 @@ runner_selftest() {
 	fi
 }
 
+# --------------------------------------------------- manifest self-test
+manifest_selftest() {
+	local out=$LOGS/manifest-selftest.out
+	if "$SCRIPT_DIR/manifest-check.sh" --self-test >"$out" 2>&1; then
+		echo "manifest self-test: removed/unknown binaries, case and skip counts caught: ok"
+	else
+		cat "$out"
+		echo "manifest self-test: FAIL"
+		return 1
+	fi
+}
+
 host_deps
 if [ "$RUNNER_ONLY" = 1 ]; then
-	runner_selftest
-	exit
+	rc=0
+	manifest_selftest || rc=1
+	runner_selftest || rc=1
+	exit "$rc"
 fi
 
 say "kernels: ${SERIES[*]}"
@@ -102,6 +121,8 @@ TOTAL_PASS=0
 TOTAL_FAIL=0
 SUMMARY=()
 declare -A MODARGS=() RELS=() PIDS=()
+
+manifest_selftest || { FAIL=1; SUMMARY+=("manifest self-test: FAILED"); }
 
 # Build the module for every kernel first (fails fast on warnings).
 for s in "${SERIES[@]}"; do
@@ -130,7 +151,7 @@ run_kernel() { # series; TAP to $LOGS/<rel>.tap (and stdout), vm messages to std
 }
 
 report_kernel() { # series rc
-	local rel=${RELS[$1]} rc=$2 note='' pass fail tap con
+	local rel=${RELS[$1]} rc=$2 note='' pass fail tap con mm mrc=0 nmm
 	tap=$LOGS/$rel.tap
 	con=$LOGS/console-$rel.log
 	touch "$tap"
@@ -143,6 +164,15 @@ report_kernel() { # series rc
 	126) note=", KERNEL SPLAT (see $con)" ;;
 	*) [ "$fail" -gt 0 ] || note=", vm/runner exit $rc" ;;
 	esac
+	# selftests/MANIFEST: each mismatch is one more failure
+	mm=$("$SCRIPT_DIR/manifest-check.sh" "$1" "$tap") || mrc=$?
+	if [ "$mrc" != 0 ]; then
+		[ -z "$mm" ] || printf '%s\n' "$mm"
+		nmm=$(printf '%s\n' "$mm" | grep -c '^manifest: ' || true)
+		[ "$nmm" -gt 0 ] || nmm=1
+		fail=$((fail + nmm))
+		note+=", $nmm MANIFEST MISMATCH(ES)"
+	fi
 	[ "$rc" = 0 ] || FAIL=1
 	[ "$fail" = 0 ] || FAIL=1
 	TOTAL_PASS=$((TOTAL_PASS + pass))

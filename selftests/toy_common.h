@@ -681,4 +681,115 @@ static inline int wait_in_syscall(pid_t pid, long nr)
 	return -1;
 }
 
+/*
+ * After waking pid out of syscall nr: wait (bounded) until it has left it,
+ * i.e. /proc/pid/syscall no longer shows nr.  0 = left (or no
+ * /proc/pid/syscall to tell), -1 = still in it: a lost wake-up.  The
+ * sleeper must not have a timeout of its own (SO_RCVTIMEO...), which would
+ * end the sleep anyway and turn a lost wake-up into a mere delay.
+ */
+static inline int wait_left_syscall(pid_t pid, long nr)
+{
+	char path[64], buf[256];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		FILE *f = fopen(path, "re");
+		long cur = -2;
+
+		if (!f)
+			return 0;
+		if (fgets(buf, sizeof(buf), f) &&
+		    buf[0] >= '0' && buf[0] <= '9')	/* not "running" */
+			cur = strtol(buf, NULL, 10);
+		fclose(f);
+		if (cur != nr)
+			return 0;
+		usleep(TOY_WAIT_USEC);
+	}
+	return -1;
+}
+
+/*
+ * poll() one fd, waiting at most timeout_ms, through the raw ppoll syscall
+ * (the sleeper shows SYS_ppoll in /proc/pid/syscall), which unlike glibc's
+ * wrappers hands back the time left.  Returns poll()'s result, the events
+ * in *revents, and in *woken whether it returned before the timeout: after
+ * a timeout poll() still reports what is ready by then, so without this a
+ * lost wake-up would pass as a mere delay.
+ */
+static inline int toy_ppoll_woken(int fd, short events, int timeout_ms,
+				  short *revents, bool *woken)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	struct timespec ts = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_nsec = (timeout_ms % 1000) * 1000000L,
+	};
+	int n;
+
+	n = syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
+	*revents = n > 0 ? p.revents : 0;
+	*woken = n > 0 && (ts.tv_sec > 0 || ts.tv_nsec > 0);
+	return n;
+}
+
+/* ---- kernel features -------------------------------------------------- */
+
+/*
+ * A test skips only for what the kernel or the environment lacks, never
+ * for a feature af_toy itself provides: a missing one must fail the test.
+ */
+
+/* Does the running kernel know filesystem type fs (/proc/filesystems)? */
+static inline bool toy_kernel_has_fs(const char *fs)
+{
+	FILE *f = fopen("/proc/filesystems", "re");
+	char line[128], name[64];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = (sscanf(line, "nodev %63s", name) == 1 ||
+			 sscanf(line, "%63s", name) == 1) && !strcmp(name, fs);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+#define TOY_TRACEFS "/sys/kernel/tracing"
+
+/*
+ * af_toy's tracepoints, TOY_TRACEFS/events/toy (mounts tracefs there if it
+ * is not mounted yet; needs root).  Returns 0 when they are usable, 1 when
+ * the kernel has no tracefs at all (no kernel tracing: a legitimate skip),
+ * -1 when tracefs works but the toy events are missing or unusable (the
+ * module provides them: a failure); why says which.
+ */
+static inline int toy_trace_events(char *why, size_t len)
+{
+	struct stat st;
+
+	snprintf(why, len, "ok");
+	if (stat(TOY_TRACEFS "/events", &st) != 0) {
+		if (!toy_kernel_has_fs("tracefs")) {
+			snprintf(why, len, "kernel without tracefs (no CONFIG_TRACING)");
+			return 1;
+		}
+		if (syscall(SYS_mount, "tracefs", TOY_TRACEFS, "tracefs", 0UL,
+			    NULL) != 0 && errno != EBUSY) {
+			snprintf(why, len, "cannot mount tracefs on %s: %s",
+				 TOY_TRACEFS, strerror(errno));
+			return -1;
+		}
+	}
+	if (access(TOY_TRACEFS "/events/toy/toy_state/enable", W_OK) != 0) {
+		snprintf(why, len, "%s: %s: af_toy's tracepoints are missing",
+			 TOY_TRACEFS "/events/toy/toy_state/enable",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 #endif /* TOY_COMMON_H */

@@ -941,24 +941,32 @@ TEST_F(dg, poll_readable_writable)
 TEST_F(dg, poll_wakes_on_datagram_and_on_room)
 {
 	int go[2], n, err = 0, i;
-	struct pollfd pfd;
+	short revents = 0;
+	bool woken = false;
 	struct dg_msg m;
 	pid_t pid;
 
+	/*
+	 * Each waker acts only once the parent provably sleeps in poll():
+	 * else the datagram (or the room) may be there before poll() starts
+	 * and no wake-up is exercised.  And poll() must be woken, not ended
+	 * by its timeout (after which it reports what is ready all the same).
+	 */
 	ASSERT_EQ(0, pipe(go));
 	/* readable: a blocked poll() wakes when a datagram arrives */
+	EXPECT_EQ(0, toy_poll(self->b, POLLIN, 0));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		CHILD_CHECK(sync_wait(go[0]) == 0);
+		CHILD_CHECK(wait_in_syscall(getppid(), SYS_ppoll) == 0);
 		CHILD_CHECK(dg_sendto(self->a, "w", 1, 0, self->pb) == 1);
 		_exit(0);
 	}
-	pfd.fd = self->b;
-	pfd.events = POLLIN;
 	ASSERT_EQ(0, sync_post(go[1]));
-	ASSERT_EQ(1, poll(&pfd, 1, 10000));
-	EXPECT_EQ(POLLIN, pfd.revents & POLLIN);
+	ASSERT_EQ(1, toy_ppoll_woken(self->b, POLLIN, 12000, &revents, &woken));
+	EXPECT_TRUE(woken) TH_LOG("poll() timed out: the datagram did not wake it");
+	EXPECT_EQ(POLLIN, revents & POLLIN);
 	EXPECT_EQ(0, wait_child(pid));
 	ASSERT_EQ(1, recv(self->b, &m, sizeof(m), 0));
 
@@ -966,20 +974,22 @@ TEST_F(dg, poll_wakes_on_datagram_and_on_room)
 	ASSERT_EQ(0, toy_connect(self->a, self->pb));
 	n = dg_fill(self->a, 0, &err);
 	ASSERT_LT(0, n) TH_LOG("fill: errno %d", err);
+	EXPECT_EQ(0, toy_poll(self->a, POLLOUT, 0) & POLLOUT);	/* full */
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		CHILD_CHECK(sync_wait(go[0]) == 0);
+		CHILD_CHECK(wait_in_syscall(getppid(), SYS_ppoll) == 0);
 		for (i = 0; i < n; i++)
 			CHILD_CHECK(recv(self->b, &m, sizeof(m), 0) ==
 				    sizeof(m));
 		_exit(0);
 	}
-	pfd.fd = self->a;
-	pfd.events = POLLOUT;
 	ASSERT_EQ(0, sync_post(go[1]));
-	ASSERT_EQ(1, poll(&pfd, 1, 10000));
-	EXPECT_EQ(POLLOUT, pfd.revents & POLLOUT);
+	woken = false;
+	ASSERT_EQ(1, toy_ppoll_woken(self->a, POLLOUT, 12000, &revents, &woken));
+	EXPECT_TRUE(woken) TH_LOG("poll() timed out: the reads did not wake it");
+	EXPECT_EQ(POLLOUT, revents & POLLOUT);
 	EXPECT_EQ(0, wait_child(pid));
 	close(go[0]);
 	close(go[1]);
@@ -991,12 +1001,23 @@ TEST_F(dg, blocking_recv_woken_by_datagram)
 	uint32_t from = 0;
 	pid_t pid;
 
+	/*
+	 * No SO_RCVTIMEO here: a receive timeout would end the sleep and then
+	 * find the datagram, a lost wake-up would pass for a delay.
+	 */
+	ASSERT_EQ(0, toy_set_timeo(self->b, SO_RCVTIMEO, 0));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		/* wait (bounded) until the parent blocks in recvfrom() */
-		wait_in_syscall(getppid(), SYS_recvfrom);
+		/*
+		 * Send only once the parent provably sleeps in recvfrom():
+		 * else the datagram may be queued first and no wake-up is
+		 * exercised.  Then it must leave recvfrom() (a lost wake-up
+		 * fails here, and hangs it until the harness times it out).
+		 */
+		CHILD_CHECK(wait_in_syscall(getppid(), SYS_recvfrom) == 0);
 		CHILD_CHECK(dg_sendto(self->c, "late", 4, 0, self->pb) == 4);
+		CHILD_CHECK(wait_left_syscall(getppid(), SYS_recvfrom) == 0);
 		_exit(0);
 	}
 	ASSERT_EQ(4, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));

@@ -6,7 +6,9 @@
  * per-netns isolation; uids; malformed requests.
  *
  * Loads /af_toy_diag.ko itself when it is not loaded yet (left loaded: it
- * does not pin af_toy.ko); every test is skipped without it.
+ * does not pin af_toy.ko).  sock_diag support is part of af_toy: when the
+ * companion module is neither loaded nor loadable every test FAILS (it
+ * used to skip, which hid a broken af_toy_diag.ko behind a green run).
  */
 #include "toy_common.h"
 
@@ -74,20 +76,37 @@ static bool diag_loaded(void)
 	return found;
 }
 
-/* 0 when af_toy_diag is loaded (loading /af_toy_diag.ko if needed). */
-static int diag_ensure(void)
+/*
+ * 0 when af_toy_diag is loaded (loading /af_toy_diag.ko if needed), else
+ * -1 with errno set and what failed in why.
+ */
+static int diag_ensure(char *why, size_t len)
 {
-	int fd, ret;
+	int fd, ret, err;
 
 	if (diag_loaded())
 		return 0;
 	fd = open(DIAG_MODULE_PATH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		err = errno;
+		snprintf(why, len, "open(%s): %s", DIAG_MODULE_PATH, strerror(err));
+		errno = err;
 		return -1;
+	}
 	ret = syscall(SYS_finit_module, fd, "", 0);
+	err = errno;
 	close(fd);
-	if (ret < 0 && errno != EEXIST)
+	if (ret < 0 && err != EEXIST) {
+		snprintf(why, len, "finit_module(%s): %s (see dmesg)",
+			 DIAG_MODULE_PATH, strerror(err));
+		errno = err;
 		return -1;
+	}
+	if (!diag_loaded()) {
+		snprintf(why, len, "af_toy_diag not in /proc/modules after loading %s",
+			 DIAG_MODULE_PATH);
+		return -1;
+	}
 	return 0;
 }
 
@@ -235,10 +254,11 @@ static const struct ent *ent_find(const struct ent *e, int n,
 
 static struct ent nl[MAX_ENTRIES], pr[MAX_ENTRIES], pr2[MAX_ENTRIES];
 
+/* A companion module of ours that does not load is a failure, not a skip. */
 #define NEED_DIAG() do {						\
-	if (diag_ensure() < 0)						\
-		SKIP(return, "af_toy_diag not loadable (%s missing?)",	\
-		     DIAG_MODULE_PATH);					\
+	char _why[256] = "";						\
+	ASSERT_EQ(0, diag_ensure(_why, sizeof(_why)))			\
+		TH_LOG("af_toy_diag is not loaded and cannot be: %s", _why); \
 } while (0)
 
 /* A zoo of sockets in many states, shared by the comparison tests. */

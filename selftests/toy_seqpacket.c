@@ -177,9 +177,9 @@ TEST_F(sp, connection_errors_like_stream)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, accept(self->s, NULL, NULL));
 	EXPECT_EQ(EINVAL, errno);
-	/* connect on a listener */
+	/* connect on a listener: EISCONN, as TCP */
 	EXPECT_EQ(-1, toy_connect(self->l, self->port));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EISCONN, errno);
 	/* empty accept queue, non-blocking */
 	EXPECT_EQ(0, toy_set_nonblock(self->l, true));
 	EXPECT_EQ(-1, accept(self->l, NULL, NULL));
@@ -610,9 +610,15 @@ TEST_F(sp, blocking_recv_woken_by_close)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		CHILD_CHECK(sync_wait(p[0]) == 0);
-		/* let the parent block in recv() first (bounded wait) */
-		wait_in_syscall(getppid(), SYS_recvfrom);
+		/*
+		 * Close only once the parent provably sleeps in recv(): else
+		 * recv() may just find the EOF and no wake-up is exercised.
+		 * Then it must leave recv() (it has no timeout: a lost wake-up
+		 * fails here, and hangs it until the harness times it out).
+		 */
+		CHILD_CHECK(wait_in_syscall(getppid(), SYS_recvfrom) == 0);
 		close(self->c);
+		CHILD_CHECK(wait_left_syscall(getppid(), SYS_recvfrom) == 0);
 		_exit(0);
 	}
 	close(self->c);		/* the child holds the last reference */
@@ -670,22 +676,28 @@ TEST_F(sp, poll_states)
 
 TEST_F(sp, poll_wakes_blocked_reader)
 {
-	struct pollfd pfd = { .fd = self->s, .events = POLLIN };
+	short revents = 0;
+	bool woken = false;
 	int p[2];
 	pid_t pid;
 	char buf[8];
 
 	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(0, toy_poll(self->s, POLLIN, 0));	/* nothing to read yet */
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		CHILD_CHECK(sync_wait(p[0]) == 0);
+		/* send only once the parent provably sleeps in poll() */
+		CHILD_CHECK(wait_in_syscall(getppid(), SYS_ppoll) == 0);
 		CHILD_CHECK(send(self->c, "wake", 4, 0) == 4);
 		_exit(0);
 	}
 	ASSERT_EQ(0, sync_post(p[1]));
-	ASSERT_EQ(1, poll(&pfd, 1, -1));
-	EXPECT_EQ(POLLIN, pfd.revents & POLLIN);
+	/* woken by the record, not ended by the timeout */
+	ASSERT_EQ(1, toy_ppoll_woken(self->s, POLLIN, 12000, &revents, &woken));
+	EXPECT_TRUE(woken) TH_LOG("poll() timed out: the record did not wake it");
+	EXPECT_EQ(POLLIN, revents & POLLIN);
 	ASSERT_EQ(4, recv(self->s, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, wait_child(pid));
 	close(p[0]);

@@ -89,27 +89,36 @@ TEST_F(pair, socket_options)
 }
 
 /*
- * Like AF_UNIX, the ends of a pair may stay unnamed (port 0); a named end
- * has an ephemeral port.  Either way getpeername() works (they are
- * connected) and reports the other end's local port.
+ * Like AF_UNIX, the ends of a pair start unnamed (port 0) and may be named
+ * later with bind() (port 0: an ephemeral one).  getpeername() works
+ * either way (they are connected) and reports the other end's local port.
  */
-static void check_port(struct __test_metadata *_metadata, long p)
+static long bind_ephemeral(struct __test_metadata *_metadata, int fd)
 {
-	ASSERT_LE(0, p) TH_LOG("getsockname: %s", strerror(errno));
-	if (p) {
-		EXPECT_GE(p, TOY_EPHEMERAL_LO);
-		EXPECT_LE(p, TOY_EPHEMERAL_HI);
-	}
+	long p;
+
+	EXPECT_EQ(0, toy_bind(fd, 0)) TH_LOG("bind: %s", strerror(errno));
+	p = toy_port(fd);
+	EXPECT_GE(p, TOY_EPHEMERAL_LO) TH_LOG("getsockname: %s", strerror(errno));
+	EXPECT_LE(p, TOY_EPHEMERAL_HI);
+	return p;
 }
 
 TEST_F(pair, addresses_cross)
 {
-	long p0 = toy_port(self->sv[0]), p1 = toy_port(self->sv[1]);
+	long p0, p1;
 
-	check_port(_metadata, p0);
-	check_port(_metadata, p1);
-	if (p0 && p1)
-		EXPECT_NE(p0, p1);
+	/* unnamed ends: port 0 each, and 0 is what the other end sees */
+	EXPECT_EQ(0, toy_port(self->sv[0]));
+	EXPECT_EQ(0, toy_port(self->sv[1]));
+	EXPECT_EQ(0, toy_peer_port(self->sv[0]))
+		TH_LOG("getpeername: %s", strerror(errno));
+	EXPECT_EQ(0, toy_peer_port(self->sv[1]));
+
+	/* named ends: two distinct real ports, each seen by the other end */
+	p0 = bind_ephemeral(_metadata, self->sv[0]);
+	p1 = bind_ephemeral(_metadata, self->sv[1]);
+	EXPECT_NE(p0, p1);
 	EXPECT_EQ(p1, toy_peer_port(self->sv[0]))
 		TH_LOG("getpeername: %s", strerror(errno));
 	EXPECT_EQ(p0, toy_peer_port(self->sv[1]));
@@ -173,16 +182,21 @@ TEST_F(pair, recvfrom_reports_the_peer)
 {
 	struct sockaddr_toy a;
 	socklen_t alen = sizeof(a);
+	long p1;
 	char buf[8];
 
+	/* a named sender, so that its address is not just 0 */
+	p1 = bind_ephemeral(_metadata, self->sv[1]);
 	ASSERT_EQ(2, send(self->sv[1], "pp", 2, 0));
 	memset(&a, 0xee, sizeof(a));
 	ASSERT_EQ(2, recvfrom(self->sv[0], buf, sizeof(buf), 0,
 			      (struct sockaddr *)&a, &alen));
-	if (variant->type != SOCK_DGRAM)
-		return;	/* connection types need not fill in an address */
+	/* connection types need not fill in an address; if they do, the peer's */
+	if (variant->connection && alen == 0)
+		return;
 	EXPECT_EQ(sizeof(a), alen);
 	EXPECT_EQ(AF_TOY, a.stoy_family);
+	EXPECT_EQ(p1, a.stoy_port);
 	EXPECT_EQ(toy_port(self->sv[1]), a.stoy_port);
 }
 
@@ -412,10 +426,15 @@ TEST(many_pairs_independent)
 	ASSERT_EQ(0, toy_ensure_module());
 	for (i = 0; i < N; i++) {
 		ASSERT_EQ(0, socketpair(AF_TOY, types[i % 3], 0, sv[i]));
-		ports[2 * i] = toy_port(sv[i][0]);
-		ports[2 * i + 1] = toy_port(sv[i][1]);
-		ASSERT_LE(0, ports[2 * i]);
-		ASSERT_LE(0, ports[2 * i + 1]);
+		/* unnamed until bound; then an ephemeral port each */
+		for (j = 0; j < 2; j++) {
+			ASSERT_EQ(0, toy_port(sv[i][j]));
+			ASSERT_EQ(0, toy_bind(sv[i][j], 0))
+				TH_LOG("bind pair %d end %d: %s", i, j, strerror(errno));
+			ports[2 * i + j] = toy_port(sv[i][j]);
+			ASSERT_GE(ports[2 * i + j], TOY_EPHEMERAL_LO);
+			ASSERT_LE(ports[2 * i + j], TOY_EPHEMERAL_HI);
+		}
 	}
 	for (i = 0; i < N; i++) {
 		ASSERT_EQ(0, proc_entry(sv[i][0], &e));
@@ -426,8 +445,9 @@ TEST(many_pairs_independent)
 	/* named ends never share a port within one type */
 	for (i = 0; i < 2 * N; i++)
 		for (j = i + 1; j < 2 * N; j++)
-			if ((i / 2) % 3 == (j / 2) % 3 && ports[i])
-				ASSERT_NE(ports[i], ports[j]);
+			if ((i / 2) % 3 == (j / 2) % 3)
+				ASSERT_NE(ports[i], ports[j])
+					TH_LOG("ends %d and %d share port %ld", i, j, ports[i]);
 	/* each pair talks only to itself, in both directions */
 	for (i = 0; i < N; i++) {
 		ASSERT_EQ(sizeof(i), send(sv[i][0], &i, sizeof(i), 0));

@@ -759,21 +759,48 @@ TEST(netns_ports_are_per_netns)
 	close(l);
 }
 
+/* /sys/module/af_toy/refcnt (every af_toy socket pins the module), or -1 */
+static long toy_module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/af_toy/refcnt", "re");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * A netns dies with sockets in every state still open (its only process
+ * exits): all of them are freed (the module's refcount, which each socket
+ * holds, comes back to where it was) and af_toy keeps working.
+ */
 TEST(netns_destroyed_with_live_sockets)
 {
-	pid_t pid;
-	int i;
+	long r0, during, after = -1;
+	int i, k;
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root for unshare(CLONE_NEWNET)");
+	r0 = toy_module_refcnt();
+	ASSERT_LE(0, r0) TH_LOG("no /sys/module/af_toy/refcnt: af_toy not loaded as a module?");
 	for (i = 0; i < 3; i++) {
+		int up[2], go[2], nsock = -1;
+		pid_t pid;
+
+		ASSERT_EQ(0, pipe(up));
+		ASSERT_EQ(0, pipe(go));
 		pid = toy_fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
-			int l, c1, c2, a, b, fds[4];
+			int l, c1, c2, a, b, fds[4], n;
 			uint32_t port;
 
 			CHILD_CHECK(unshare(CLONE_NEWNET) == 0);
+			CHILD_CHECK(proc_count() == 0);	/* a fresh netns */
 			l = toy_listener(SOCK_STREAM, &port);
 			CHILD_CHECK(l >= 0);
 			c1 = toy_socket(SOCK_STREAM);
@@ -789,17 +816,45 @@ TEST(netns_destroyed_with_live_sockets)
 			CHILD_CHECK(socketpair(AF_TOY, SOCK_STREAM, 0, &fds[2]) == 0);
 			b = fds[2];
 			CHILD_CHECK(write(b, "x", 1) == 1);
+			CHILD_CHECK(wait_proc_state(fds[1], "CLOSE_WAIT") == 0);
+			CHILD_CHECK(wait_proc_rq(c1, 6) == 0);
+			/* l, c1, c2 + its unaccepted child, a, 4 more */
+			n = proc_count();
+			CHILD_CHECK(n >= 9);
+			CHILD_CHECK(write(up[1], &n, sizeof(n)) == sizeof(n));
+			CHILD_CHECK(sync_wait(go[0]) == 0);
 			/* exit with everything open: the netns dies with them */
 			_exit(0);
 		}
+		ASSERT_EQ(sizeof(nsock), read(up[0], &nsock, sizeof(nsock)));
+		/* the refcount sees the netns's sockets (so it can see a leak) */
+		during = toy_module_refcnt();
+		EXPECT_LE(r0 + nsock, during)
+			TH_LOG("refcnt %ld with %d sockets, %ld before", during, nsock, r0);
+		ASSERT_EQ(0, sync_post(go[1]));
 		EXPECT_EQ(0, wait_child(pid));
+		close(up[0]);
+		close(up[1]);
+		close(go[0]);
+		close(go[1]);
 	}
+	/* every socket of the dead namespaces is freed (bounded wait) */
+	for (k = 0; k < TOY_WAIT_TRIES; k++) {
+		after = toy_module_refcnt();
+		if (after <= r0)
+			break;
+		usleep(TOY_WAIT_USEC);
+	}
+	EXPECT_LE(after, r0) TH_LOG("refcnt %ld, %ld before: sockets of dead netns leaked", after, r0);
 	/* the module still works in the initial netns */
 	{
+		char z = 0;
 		int a, b;
 
 		ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 		ASSERT_EQ(1, write(a, "z", 1));
+		EXPECT_EQ(1, read(b, &z, 1));
+		EXPECT_EQ('z', z);
 		close(a);
 		close(b);
 	}
