@@ -208,7 +208,7 @@ static inline struct toy_sock *toy_peer(const struct toy_sock *tsk)
 	return smp_load_acquire(&tsk->peer);
 }
 
-/* af_toy_main.c */
+/* af_toy_main.c: registration, socket creation, narration */
 struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 			  gfp_t gfp, int kern);
 struct toy_net *toy_net(const struct net *net);
@@ -219,16 +219,21 @@ void toy_segment(struct sock *from, u32 to_port, enum toy_seg_kind kind,
 		 size_t len);
 unsigned long toy_sk_ino(struct sock *sk);
 void toy_stat_add(const struct sock *sk, enum toy_stat item, long val);
+
+/* toy_sock.c: the socket calls and callbacks every type shares */
 int toy_check_addr(const struct sockaddr *uaddr, int alen, u32 *port);
 int toy_bind(struct socket *sock, struct sockaddr *uaddr, int alen);
 int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 int toy_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
-void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes);
-void toy_purge_queue(struct sock *sk);
+int toy_socketpair(struct socket *a, struct socket *b);
+void toy_link_peers(struct sock *a, struct sock *b);
 void toy_drop_peer(struct sock *sk);
 void toy_set_peercred(struct sock *sk, struct pid *pid,
 		      const struct cred *cred);
 void toy_copy_peercred(struct sock *sk, struct sock *from);
+bool toy_writable(struct sock *sk);
+void toy_write_space(struct sock *sk);
+void toy_poll_nospace(struct socket *sock, struct sock *sk);
 
 /* toy_addr.c: the per-netns port table and socket list */
 int toy_port_bind(struct sock *sk, u32 port);
@@ -242,12 +247,17 @@ struct toy_sock *toy_sock_find(struct toy_net *tn, unsigned long *id);
 int toy_net_init_table(struct toy_net *tn);
 void toy_net_exit_table(struct toy_net *tn);
 
-/* toy_stream.c: SOCK_STREAM and SOCK_SEQPACKET */
+/* toy_connect.c: listen(), connect(), accept() and the handshake */
+int toy_listen(struct socket *sock, int backlog);
+int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
+		int flags);
+int toy_do_accept(struct socket *sock, struct socket *newsock, int flags);
+void toy_abort_connect(struct sock *sk, int how);
+
+/* toy_connectible.c: STREAM and SEQPACKET data, shutdown, close, poll */
 extern const struct proto_ops toy_stream_ops;
 extern const struct proto_ops toy_seqpacket_ops;
-int toy_socketpair(struct socket *a, struct socket *b);
-void toy_write_space(struct sock *sk);
-void toy_poll_nospace(struct socket *sock, struct sock *sk);
+void toy_abort_child(struct sock *sk);
 
 /* toy_dgram.c */
 extern const struct proto_ops toy_dgram_ops;
@@ -270,6 +280,8 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);
 void toy_send_epipe(struct sock *sk, int err, int flags);
 u32 toy_next_record_len(struct sock *sk);
+void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes);
+void toy_purge_queue(struct sock *sk);
 __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 
 /* toy_ring.c: the writer's data pages */

@@ -456,3 +456,28 @@ void toy_send_epipe(struct sock *sk, int err, int flags)
 	if (sk->sk_type == SOCK_STREAM && !(flags & MSG_NOSIGNAL))
 		send_sig(SIGPIPE, current, 0);
 }
+
+/*
+ * @bytes of @skb (queued to @sk) were read: uncharge both ends' counters.
+ * skb->sk is the sender; its struct sock lives while the skb holds write
+ * memory on it.
+ */
+void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes)
+{
+	atomic_sub(bytes, &toy_sk(sk)->rq_bytes);
+	if (skb->sk)
+		atomic_sub(bytes, &toy_sk(skb->sk)->sq_bytes);
+}
+
+/* Drops everything still queued to @sk, uncharging the senders. */
+void toy_purge_queue(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&sk->sk_receive_queue))) {
+		atomic_sub(skb->truesize, &toy_sk(sk)->rq_mem);
+		toy_stat_add(sk, TOY_STAT_MEM, -(long)skb->truesize);
+		toy_skb_consumed(sk, skb, skb->len - TOY_SKB_CB(skb)->consumed);
+		kfree_skb(skb);
+	}
+}

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy connection setup for SOCK_STREAM and SOCK_SEQPACKET: listen(),
+ * connect() and accept(), and the three-way handshake between them.
+ *
+ *   connect():  client SYN_SENT --SYN--> listener makes a child (SYN_RECV)
+ *               child --SYN-ACK--> client ESTABLISHED --ACK--> child
+ *               ESTABLISHED, queued for accept().
+ *
+ * A full backlog makes connect() wait on the listener's backlog_wait
+ * (EAGAIN if non-blocking); accept() and a larger listen() backlog wake
+ * it, shutdown() aborts it.
+ *
+ * Locks and references: lock_sock() of the connecting socket covers the
+ * SYN and the whole handshake (its SYN_SENT -> ESTABLISHED decision), not
+ * the wait for room, so that shutdown() sees one state or the other and
+ * is never stuck behind a wait.  The listener's queue lock protects its
+ * backlog count and accept queue.  connect() holds a reference on the
+ * listener (from the port lookup) while it talks to it and publishes it
+ * in syn_to, under its own queue lock, while it sleeps.  The child is
+ * allocated before the handshake so that it cannot fail halfway; its
+ * reference belongs to the listener's accept queue until accept().
+ */
+#include <linux/cred.h>
+#include <linux/sched/signal.h>
+#include <linux/security.h>
+
+#include "af_toy.h"
+#include "toy_trace.h"
+
+int toy_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
+	int old, err = 0;
+
+	toy_call_enter(sock, TOY_CALL_LISTEN);
+	lock_sock(sk);
+	if (toy_peer(toy_sk(sk)) || (sk->sk_state != TCP_CLOSE &&
+				     sk->sk_state != TCP_LISTEN)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (!toy_sk(sk)->bound) {
+		err = toy_port_bind(sk, 0);
+		if (err)
+			goto out;
+	}
+	old = sk->sk_max_ack_backlog;
+	WRITE_ONCE(sk->sk_max_ack_backlog, min(backlog, somaxconn));
+	if (sk->sk_state == TCP_LISTEN) {
+		/* A larger backlog may let waiting connect()s in, as AF_UNIX. */
+		if (sk->sk_max_ack_backlog > old)
+			wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
+		goto out;
+	}
+	/* Clients read these through SO_PEERCRED, as with AF_UNIX. */
+	toy_set_peercred(sk, task_tgid(current), current_cred());
+	toy_queue_lock(sk);
+	toy_set_state(sk, TCP_LISTEN);
+	toy_queue_unlock(sk);
+out:
+	release_sock(sk);
+	return toy_call_exit(sock, sk, TOY_CALL_LISTEN, err);
+}
+
+/* Whether the listener can take one more connection. */
+static bool toy_backlog_room(const struct sock *lsk)
+{
+	return READ_ONCE(lsk->sk_ack_backlog) <=
+	       READ_ONCE(lsk->sk_max_ack_backlog);
+}
+
+/*
+ * What a connection's server side takes from its listener: what a TCP
+ * child gets from sk_clone_lock() (buffer sizes, timeouts, priority,
+ * mark, owner, linger and keepalive) and the LSM label, as af_vsock's
+ * children get it.
+ */
+static void toy_inherit(struct sock *child, struct sock *lsk)
+{
+	child->sk_sndbuf = READ_ONCE(lsk->sk_sndbuf);
+	child->sk_rcvbuf = READ_ONCE(lsk->sk_rcvbuf);
+	/* A bit-field on 6.1: no READ_ONCE(); a stale bit is harmless. */
+	child->sk_userlocks = lsk->sk_userlocks &
+			      (SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK);
+	child->sk_rcvlowat = READ_ONCE(lsk->sk_rcvlowat);
+	child->sk_rcvtimeo = READ_ONCE(lsk->sk_rcvtimeo);
+	child->sk_sndtimeo = READ_ONCE(lsk->sk_sndtimeo);
+	child->sk_priority = READ_ONCE(lsk->sk_priority);
+	child->sk_mark = READ_ONCE(lsk->sk_mark);
+	child->sk_lingertime = READ_ONCE(lsk->sk_lingertime);
+	child->sk_uid = lsk->sk_uid;
+	if (sock_flag(lsk, SOCK_LINGER))
+		sock_set_flag(child, SOCK_LINGER);
+	if (sock_flag(lsk, SOCK_KEEPOPEN))
+		sock_set_flag(child, SOCK_KEEPOPEN);
+	security_sk_clone(lsk, child);
+}
+
+/*
+ * The handshake proper, once the listener had room: the child is counted
+ * in the listener's backlog but is not yet on its queue.  The caller
+ * holds @sk's lock_sock(), so shutdown() sees SYN_SENT or ESTABLISHED.
+ */
+static void toy_handshake(struct sock *sk, struct sock *lsk,
+			  struct sock *child)
+{
+	struct toy_sock *tchild = toy_sk(child);
+	struct toy_sock *tsk = toy_sk(sk);
+	bool queued = false;
+
+	tchild->port = toy_sk(lsk)->port;
+	tchild->peer_port = tsk->port;	/* the SYN's source */
+	toy_inherit(child, lsk);
+	toy_set_state(child, TCP_SYN_RECV);
+	toy_sock_link(child);
+	toy_set_peercred(child, task_tgid(current), current_cred());
+	toy_copy_peercred(sk, lsk);
+	toy_link_peers(sk, child);
+
+	toy_segment(child, tsk->port, TOY_SEG_SYN_ACK, 0);
+	toy_queue_lock(sk);
+	toy_set_state(sk, TCP_ESTABLISHED);
+	toy_queue_unlock(sk);
+	sk->sk_state_change(sk);	/* pollers of the connect()ing socket */
+	toy_segment(sk, tchild->port, TOY_SEG_ACK, 0);
+	toy_queue_lock(child);
+	toy_set_state(child, TCP_ESTABLISHED);
+	toy_queue_unlock(child);
+
+	toy_queue_lock(lsk);
+	if (lsk->sk_state == TCP_LISTEN) {
+		list_add_tail(&tchild->accept_node, &toy_sk(lsk)->accept_q);
+		queued = true;
+	} else {
+		sk_acceptq_removed(lsk);
+	}
+	toy_queue_unlock(lsk);
+	if (queued)
+		lsk->sk_data_ready(lsk);
+	else
+		toy_abort_child(child);	/* the listener closed meanwhile */
+}
+
+/*
+ * Sends a SYN to the listener @lsk.  Returns 1 when the handshake is done,
+ * 0 when the caller should wait for room in the backlog (it is then on the
+ * listener's backlog_wait queue), or an error.  The caller holds
+ * lock_sock(): shutdown() either aborted us before (sk_shutdown is set) or
+ * finds the connection established after.
+ */
+static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
+		       struct wait_queue_entry *wait)
+{
+	sock_owned_by_me(sk);
+	prepare_to_wait(&toy_sk(lsk)->backlog_wait, wait, TASK_INTERRUPTIBLE);
+	if (sk->sk_shutdown)
+		return -ECONNRESET;	/* shutdown() aborted us */
+	toy_queue_lock(lsk);
+	if (lsk->sk_state != TCP_LISTEN) {
+		toy_queue_unlock(lsk);
+		return -ECONNREFUSED;
+	}
+	if (!toy_backlog_room(lsk)) {
+		toy_queue_unlock(lsk);
+		toy_stat_add(lsk, TOY_STAT_BACKLOG_OVERFLOWS, 1);
+		return 0;
+	}
+	sk_acceptq_added(lsk);
+	toy_queue_unlock(lsk);
+	toy_segment(sk, toy_sk(lsk)->port, TOY_SEG_SYN, 0);
+	toy_handshake(sk, lsk, child);
+	return 1;
+}
+
+/*
+ * Publishes the listener a connect() may sleep on, so that shutdown() can
+ * wake it; the connect()ing task holds a reference on it meanwhile.
+ */
+static void toy_set_syn_to(struct sock *sk, struct sock *lsk)
+{
+	toy_queue_lock(sk);
+	toy_sk(sk)->syn_to = lsk;
+	toy_queue_unlock(sk);
+}
+
+/* shutdown() during connect(): abort the connect, as TCP does. */
+void toy_abort_connect(struct sock *sk, int how)
+{
+	struct sock *lsk;
+
+	toy_queue_lock(sk);
+	sk->sk_shutdown |= how;
+	lsk = toy_sk(sk)->syn_to;
+	if (lsk)
+		wake_up_interruptible_all(&toy_sk(lsk)->backlog_wait);
+	toy_queue_unlock(sk);
+}
+
+/*
+ * One SYN to the listener @lsk and, if its backlog is full, one wait for
+ * room.  lock_sock() is held for the SYN and the handshake only, so that
+ * shutdown() and bind() from other threads are not stuck behind a wait.
+ */
+static int toy_syn_or_wait(struct sock *sk, struct sock *lsk,
+			   struct sock *child, long *timeo)
+{
+	DEFINE_WAIT(wait);
+	int err;
+
+	lock_sock(sk);
+	err = toy_try_syn(sk, lsk, child, &wait);
+	if (!err)
+		toy_set_syn_to(sk, lsk);
+	release_sock(sk);
+	if (!err) {
+		err = toy_may_sleep(*timeo);
+		if (!err)
+			*timeo = schedule_timeout(*timeo);
+		toy_set_syn_to(sk, NULL);
+	}
+	finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
+	return err;
+}
+
+static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
+			  long timeo)
+{
+	struct sock *lsk;
+	int err;
+
+	do {
+		lsk = toy_port_lookup(sock_net(sk), sk->sk_type, port);
+		if (!lsk) {
+			toy_segment(sk, port, TOY_SEG_SYN, 0);
+			return -ECONNREFUSED;	/* nobody there: RST */
+		}
+		err = toy_syn_or_wait(sk, lsk, child, &timeo);
+		sock_put(lsk);
+	} while (!err);
+	return err < 0 ? err : 0;
+}
+
+/*
+ * A connect() that failed: the socket is closed again and, as after TCP's
+ * tcp_disconnect(), free of the shutdown bits an abort left, so that the
+ * next connect() can succeed.
+ */
+static void toy_connect_failed(struct sock *sk, struct sock *child, int err)
+{
+	if (err == -ECONNREFUSED)
+		toy_stat_add(sk, TOY_STAT_CONNECTS_REFUSED, 1);
+	toy_queue_lock(sk);
+	toy_set_state(sk, TCP_CLOSE);
+	sk->sk_shutdown = 0;
+	toy_queue_unlock(sk);
+	sk->sk_state_change(sk);	/* pollers waiting on SYN_SENT */
+	sock_set_flag(child, SOCK_DEAD);
+	sk_free(child);
+}
+
+int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
+		int flags)
+{
+	struct sock *sk = sock->sk;
+	struct sock *child;
+	u32 port;
+	int err;
+
+	toy_call_enter(sock, TOY_CALL_CONNECT);
+	err = toy_check_addr(uaddr, alen, &port);
+	if (err)
+		goto out_trace;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		err = -EISCONN;	/* as TCP (AF_UNIX says EINVAL) */
+		goto out;
+	}
+	if (sk->sk_state == TCP_SYN_SENT) {
+		err = -EALREADY;	/* another thread is connecting */
+		goto out;
+	}
+	if (toy_peer(toy_sk(sk)) || sk->sk_state != TCP_CLOSE) {
+		err = -EISCONN;
+		goto out;
+	}
+	if (!toy_sk(sk)->bound) {
+		err = toy_port_bind(sk, 0);
+		if (err)
+			goto out;
+	}
+	/* Allocated before the handshake so that it cannot fail halfway. */
+	child = toy_sk_alloc(sock_net(sk), NULL, sk->sk_type, GFP_KERNEL, 0);
+	if (!child) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	toy_queue_lock(sk);
+	toy_set_state(sk, TCP_SYN_SENT);
+	toy_queue_unlock(sk);
+	toy_stat_add(sk, TOY_STAT_CONNECTS, 1);
+	release_sock(sk);
+	err = toy_do_connect(sk, port, child,
+			     sock_sndtimeo(sk, flags & O_NONBLOCK));
+	lock_sock(sk);
+	if (err)
+		toy_connect_failed(sk, child, err);
+	else
+		sock->state = SS_CONNECTED;
+out:
+	release_sock(sk);
+out_trace:
+	return toy_call_exit(sock, sk, TOY_CALL_CONNECT, err);
+}
+
+/* Takes the first established child off @sk's accept queue, if any. */
+static struct sock *toy_accept_dequeue(struct sock *sk, int *err)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *child = NULL;
+
+	toy_queue_lock(sk);
+	if (sk->sk_state != TCP_LISTEN) {
+		*err = -EINVAL;
+	} else {
+		child = list_first_entry_or_null(&tsk->accept_q,
+						 struct toy_sock, accept_node);
+		if (child) {
+			list_del_init(&child->accept_node);
+			sk_acceptq_removed(sk);
+		}
+	}
+	toy_queue_unlock(sk);
+	if (child)
+		wake_up_interruptible(&tsk->backlog_wait);
+	return child ? &child->sk : NULL;
+}
+
+/* accept() with the file flags; the proto_ops entry is toy_accept(). */
+int toy_do_accept(struct socket *sock, struct socket *newsock, int flags)
+{
+	struct sock *sk = sock->sk;
+	struct sock *child;
+	DEFINE_WAIT(wait);
+	long timeo;
+	int err = 0;
+
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return -EINVAL;
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	for (;;) {
+		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
+					  TASK_INTERRUPTIBLE);
+		child = toy_accept_dequeue(sk, &err);
+		if (child || err)
+			break;
+		err = toy_may_sleep(timeo);
+		if (err)
+			break;
+		timeo = schedule_timeout(timeo);
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	if (!child)
+		return err;
+
+	sock_graft(child, newsock);
+	newsock->state = SS_CONNECTED;
+	return 0;
+}

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy connectible sockets (SOCK_STREAM and SOCK_SEQPACKET, as
+ * af_vsock names them): the data path, shutdown(), close() with its FIN or
+ * RST, poll() and the proto_ops tables.  Setting a connection up is in
+ * toy_connect.c.
+ *
+ * There is no wire: a "segment" is an event that one socket applies to the
+ * other, under the receiving socket's queue lock alone (see af_toy.h), and
+ * every segment and state change is narrated by toy_segment() and
+ * toy_set_state().
+ *
+ *   close():    ESTABLISHED --FIN--> peer CLOSE_WAIT, --ACK--> FIN_WAIT2;
+ *               the peer's close() sends the last FIN (LAST_ACK -> CLOSED).
+ *               Unread data at close(), or SO_LINGER with a zero timeout,
+ *               sends RST instead: the peer gets ECONNRESET.
+ *
+ * Locks: lock_sock() serialises shutdown() with the other control calls;
+ * the queue lock protects state, shutdown bits and the accept queue;
+ * writers wait on their own wait queue for room (toy_wait_room()), readers
+ * hold rd_lock (toy_queue.c).  tsk->peer references the peer from connect
+ * to release.
+ */
+#include <linux/sched/signal.h>
+
+#include "af_toy.h"
+#include "toy_trace.h"
+
+/*
+ * Applies the peer's FIN to @sk; @gone: the peer was closed, not shut down.
+ * The caller wakes @sk after its own FIN_WAIT2 step, so the narration
+ * stays causal (a woken reader may close and send its own FIN at once).
+ */
+static void toy_rcv_fin(struct sock *sk, bool gone)
+{
+	toy_queue_lock(sk);
+	sk->sk_shutdown |= RCV_SHUTDOWN | (gone ? SEND_SHUTDOWN : 0);
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		toy_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		toy_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		/* No TIME_WAIT: there is no wire to drain. */
+		toy_set_state(sk, TCP_CLOSE);
+		break;
+	}
+	/* Under the lock: a reader that sees the FIN comes after its ACK. */
+	toy_segment(sk, toy_sk(sk)->peer_port, TOY_SEG_ACK, 0);
+	toy_queue_unlock(sk);
+}
+
+/* The peer acknowledged our FIN. */
+static void toy_rcv_fin_ack(struct sock *sk)
+{
+	toy_queue_lock(sk);
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		toy_set_state(sk, TCP_FIN_WAIT2);
+		break;
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		toy_set_state(sk, TCP_CLOSE);
+		break;
+	}
+	toy_queue_unlock(sk);
+	sk->sk_state_change(sk);
+}
+
+/* Sends FIN from @sk to its peer (SHUT_WR or close()). */
+static void toy_send_fin(struct sock *sk, bool closing)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer = toy_peer(tsk);
+
+	toy_queue_lock(sk);
+	if (tsk->fin_sent) {
+		toy_queue_unlock(sk);
+		return;
+	}
+	tsk->fin_sent = true;
+	sk->sk_shutdown |= SEND_SHUTDOWN;
+	if (sk->sk_state == TCP_ESTABLISHED)
+		toy_set_state(sk, TCP_FIN_WAIT1);
+	else if (sk->sk_state == TCP_CLOSE_WAIT)
+		toy_set_state(sk, TCP_LAST_ACK);
+	toy_queue_unlock(sk);
+
+	toy_segment(sk, tsk->peer_port, TOY_SEG_FIN, 0);
+	toy_rcv_fin(&peer->sk, closing);
+	toy_rcv_fin_ack(sk);
+	peer->sk.sk_state_change(&peer->sk);
+	/* O_ASYNC owners hear of it too, as from TCP and AF_UNIX. */
+	sk_wake_async(&peer->sk, SOCK_WAKE_WAITD, closing ? POLL_HUP : POLL_IN);
+}
+
+/* The peer is gone after having sent FIN earlier: our writes now fail. */
+static void toy_rcv_gone(struct sock *sk)
+{
+	toy_queue_lock(sk);
+	sk->sk_shutdown |= SEND_SHUTDOWN;
+	toy_queue_unlock(sk);
+	sk->sk_state_change(sk);
+	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
+}
+
+/* The peer reset the connection. */
+static void toy_rcv_rst(struct sock *sk)
+{
+	toy_queue_lock(sk);
+	if (sk->sk_state != TCP_CLOSE)
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	/* The connection is gone: our close() has no FIN left to send. */
+	toy_sk(sk)->fin_sent = true;
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	toy_set_state(sk, TCP_CLOSE);
+	toy_queue_unlock(sk);
+	sk_error_report(sk);
+	sk->sk_state_change(sk);
+}
+
+static void toy_send_rst(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer = toy_peer(tsk);
+
+	toy_queue_lock(sk);
+	tsk->fin_sent = true;
+	toy_set_state(sk, TCP_CLOSE);
+	toy_queue_unlock(sk);
+	toy_segment(sk, tsk->peer_port, TOY_SEG_RST, 0);
+	toy_stat_add(sk, TOY_STAT_RESETS, 1);
+	toy_rcv_rst(&peer->sk);
+}
+
+/*
+ * The last reference of a connection's user is gone: FIN, or RST if we
+ * leave data unread or SO_LINGER is on with a zero timeout (as TCP does),
+ * then drop our queue and our peer.
+ */
+static void toy_close_connection(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer = toy_peer(tsk);
+	bool abort;
+
+	toy_queue_lock(sk);
+	abort = !skb_queue_empty(&sk->sk_receive_queue) ||
+		(sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	toy_queue_unlock(sk);
+
+	if (peer) {
+		if (abort && READ_ONCE(peer->sk.sk_state) != TCP_CLOSE)
+			toy_send_rst(sk);
+		else if (!tsk->fin_sent)
+			toy_send_fin(sk, true);
+		else
+			toy_rcv_gone(&peer->sk);
+	}
+	toy_queue_lock(sk);
+	toy_set_state(sk, TCP_CLOSE);
+	toy_queue_unlock(sk);
+	toy_purge_queue(sk);
+}
+
+static void toy_close_sk(struct sock *sk);
+
+/* A child nobody will accept: reset its connection, as TCP does. */
+void toy_abort_child(struct sock *sk)
+{
+	toy_send_rst(sk);
+	toy_close_sk(sk);
+}
+
+/* Closes a listener: refuse new connects, reset what was not accepted. */
+static void toy_close_listener(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *child, *tmp;
+	LIST_HEAD(queue);
+
+	toy_queue_lock(sk);
+	toy_set_state(sk, TCP_CLOSE);
+	list_splice_init(&tsk->accept_q, &queue);
+	toy_queue_unlock(sk);
+	wake_up_interruptible_all(&tsk->backlog_wait);
+	sk->sk_state_change(sk);
+
+	list_for_each_entry_safe(child, tmp, &queue, accept_node) {
+		list_del_init(&child->accept_node);
+		sk_acceptq_removed(sk);
+		toy_abort_child(&child->sk);
+	}
+}
+
+/*
+ * Tears down @sk and drops the reference its owner held (the struct
+ * socket, or the accept queue for a child never accepted).
+ */
+static void toy_close_sk(struct sock *sk)
+{
+	toy_ring_close(sk);
+	toy_port_unbind(sk);
+	toy_sock_unlink(sk);
+	if (sk->sk_state == TCP_LISTEN)
+		toy_close_listener(sk);
+	else
+		toy_close_connection(sk);
+	/* Only now, so that the teardown's events still name our inode. */
+	sock_orphan(sk);
+	toy_drop_peer(sk);
+	sock_put(sk);
+}
+
+static int toy_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	toy_call_enter(sock, TOY_CALL_RELEASE);
+	toy_close_sk(sk);
+	sock->sk = NULL;
+	toy_call_exit(sock, NULL, TOY_CALL_RELEASE, 0);
+	return 0;
+}
+
+static int toy_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct toy_sock *peer;
+	int err = 0;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	how++;	/* SHUT_RD -> RCV_SHUTDOWN, SHUT_WR -> SEND_SHUTDOWN */
+
+	toy_call_enter(sock, TOY_CALL_SHUTDOWN);
+	/* connect() moves SYN_SENT -> ESTABLISHED under lock_sock() too. */
+	lock_sock(sk);
+	peer = toy_peer(toy_sk(sk));
+	if (sk->sk_state == TCP_SYN_SENT) {
+		toy_abort_connect(sk, how);
+		goto out;
+	}
+	if (sk->sk_state == TCP_LISTEN) {
+		/*
+		 * As TCP: SHUT_RD stops a listener and wakes accept(); a port
+		 * bind() chose stays bound, one listen() picked is released.
+		 */
+		if (how & RCV_SHUTDOWN) {
+			if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+				toy_port_unbind(sk);
+				WRITE_ONCE(toy_sk(sk)->port, 0);
+			}
+			toy_close_listener(sk);
+		}
+		goto out;
+	}
+	if (!peer || sk->sk_state == TCP_CLOSE) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	if (how & RCV_SHUTDOWN) {
+		toy_queue_lock(sk);
+		sk->sk_shutdown |= RCV_SHUTDOWN;
+		toy_queue_unlock(sk);
+		/* The peer's writes now fail with EPIPE, as with AF_UNIX. */
+		toy_queue_lock(&peer->sk);
+		peer->sk.sk_shutdown |= SEND_SHUTDOWN;
+		toy_queue_unlock(&peer->sk);
+		peer->sk.sk_state_change(&peer->sk);
+		sk->sk_state_change(sk);
+	}
+	if (how & SEND_SHUTDOWN)
+		toy_send_fin(sk, false);
+out:
+	release_sock(sk);
+	return toy_call_exit(sock, sk, TOY_CALL_SHUTDOWN, err);
+}
+
+/* Room for one more write: our SO_SNDBUF and the peer's SO_RCVBUF. */
+static bool toy_send_room(struct sock *sk, struct toy_sock *peer)
+{
+	return sk_wmem_alloc_get(sk) < READ_ONCE(sk->sk_sndbuf) &&
+	       atomic_read(&peer->rq_mem) < READ_ONCE(peer->sk.sk_rcvbuf);
+}
+
+/* What stops a writer before room: an error, or our side shut down. */
+static int toy_send_blocked(struct sock *sk)
+{
+	int err = sock_error(sk);
+
+	if (!err && (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
+		err = -EPIPE;
+	return err;
+}
+
+/* Waits for toy_send_room(); 0, or the error the write must return. */
+static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, toy_wake_writer);
+	struct socket *sock = sk->sk_socket;
+	int err;
+
+	err = toy_send_blocked(sk);
+	if (err || toy_send_room(sk, peer))
+		return err;	/* the common case: no waiting at all */
+	for (;;) {
+		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		/* Both: the wake-up and, for O_ASYNC, its SIGIO (POLL_OUT). */
+		set_bit(SOCK_NOSPACE, &sock->flags);
+		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+		err = toy_send_blocked(sk);
+		if (err || toy_send_room(sk, peer))
+			break;
+		err = toy_may_sleep(*timeo);
+		if (err)
+			break;
+		*timeo = schedule_timeout(*timeo);
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	return err;
+}
+
+/* Largest piece of a stream write that goes into one skb. */
+#define TOY_STREAM_CHUNK	TOY_RING_MAX
+
+static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct toy_sock *tsk = toy_sk(sk);
+	bool record = sk->sk_type == SOCK_SEQPACKET;
+	struct toy_sock *peer = toy_peer(tsk);
+	struct sk_buff *skb;
+	size_t sent = 0, size;
+	long timeo;
+	int err = 0;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (!peer)
+		return -ENOTCONN;
+	if (!len && !record) {
+		/* Nothing to send, but a closed stream says so (TCP). */
+		err = toy_send_blocked(sk);
+		toy_send_epipe(sk, err, msg->msg_flags);
+		return err;
+	}
+	if (record && len > min(READ_ONCE(sk->sk_sndbuf),
+				READ_ONCE(peer->sk.sk_rcvbuf)))
+		return -EMSGSIZE;
+
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	do {
+		err = toy_wait_room(sk, peer, &timeo);
+		if (err)
+			break;
+		size = record ? len : min_t(size_t, len - sent,
+					    TOY_STREAM_CHUNK);
+		skb = toy_alloc_data_skb(sk, msg, size, &err);
+		if (!skb)
+			break;
+		err = toy_enqueue(&peer->sk, skb, tsk->port);
+		if (err) {
+			kfree_skb(skb);
+			break;
+		}
+		sent += size;
+	} while (sent < len);
+
+	if (sent)
+		return sent;
+	toy_send_epipe(sk, err, msg->msg_flags);
+	return err;
+}
+
+static int toy_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	toy_call_enter(sock, TOY_CALL_SENDMSG);
+	return toy_call_exit(sock, sock->sk, TOY_CALL_SENDMSG,
+			     toy_do_sendmsg(sock, msg, len));
+}
+
+static int toy_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		       int flags)
+{
+	struct sock *sk = sock->sk;
+	int ret;
+
+	toy_call_enter(sock, TOY_CALL_RECVMSG);
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN || !toy_peer(toy_sk(sk)))
+		ret = -ENOTCONN;
+	else if (sk->sk_type == SOCK_SEQPACKET)
+		ret = toy_recv_record(sk, msg, len, flags);
+	else
+		ret = toy_recv_stream(sk, msg, len, flags);
+	return toy_call_exit(sock, sk, TOY_CALL_RECVMSG, ret);
+}
+
+/* The proto_ops entry: its signature differs by kernel (toy_compat.h). */
+static int toy_accept(struct socket *sock, struct socket *newsock,
+		      TOY_ACCEPT_PARAMS)
+{
+	int err;
+
+	toy_call_enter(sock, TOY_CALL_ACCEPT);
+	err = toy_do_accept(sock, newsock, toy_accept_flags(arg));
+	if (!err)
+		toy_stat_add(sock->sk, TOY_STAT_ACCEPTS, 1);
+	return toy_call_exit(sock, err ? NULL : newsock->sk, TOY_CALL_ACCEPT,
+			     err);
+}
+
+static __poll_t toy_poll(struct file *file, struct socket *sock,
+			 poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct toy_sock *tsk = toy_sk(sk);
+	__poll_t mask;
+	u8 shutdown;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_LISTEN)
+		return list_empty_careful(&tsk->accept_q) ? 0 :
+		       EPOLLIN | EPOLLRDNORM;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	mask = toy_poll_rcv(sk, shutdown);
+	if (state == TCP_SYN_SENT)
+		return mask;	/* not writable before connected, as TCP */
+	if (state == TCP_CLOSE)
+		mask |= EPOLLHUP;	/* never connected, or reset */
+	if (!toy_peer(tsk) || (shutdown & SEND_SHUTDOWN))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	else if (toy_writable(sk))
+		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	else
+		toy_poll_nospace(sock, sk);
+	return mask;
+}
+
+const struct proto_ops toy_stream_ops = {
+	.family		= PF_TOY,
+	.owner		= THIS_MODULE,
+	.release	= toy_release,
+	.bind		= toy_bind,
+	.connect	= toy_connect,
+	.socketpair	= toy_socketpair,
+	.accept		= toy_accept,
+	.getname	= toy_getname,
+	.poll		= toy_poll,
+	.ioctl		= toy_ioctl,
+	.listen		= toy_listen,
+	.shutdown	= toy_shutdown,
+	.sendmsg	= toy_sendmsg,
+	.recvmsg	= toy_recvmsg,
+	.mmap		= sock_no_mmap,
+};
+
+const struct proto_ops toy_seqpacket_ops = {
+	.family		= PF_TOY,
+	.owner		= THIS_MODULE,
+	.release	= toy_release,
+	.bind		= toy_bind,
+	.connect	= toy_connect,
+	.socketpair	= toy_socketpair,
+	.accept		= toy_accept,
+	.getname	= toy_getname,
+	.poll		= toy_poll,
+	.ioctl		= toy_ioctl,
+	.listen		= toy_listen,
+	.shutdown	= toy_shutdown,
+	.sendmsg	= toy_sendmsg,
+	.recvmsg	= toy_recvmsg,
+	.mmap		= sock_no_mmap,
+};
