@@ -10,6 +10,8 @@
 #                          UAPI headers -> $(DESTDIR)/usr/include/linux/
 #                            toy.h, toy_diag.h
 #                          userspace tools -> $(DESTDIR)$(PREFIX)/bin
+#                          man pages man/*.<n> -> $(DESTDIR)$(PREFIX)/share/
+#                            man/man<n> (uncompressed)
 #                        PREFIX defaults to /usr/local, DESTDIR to empty.
 #   make uninstall       remove what install put there (same variables)
 #   make dkms-check      dkms add/build/install/remove against the Debian
@@ -29,10 +31,13 @@ INSTALL ?= install
 INSTALL_KSEL = $(if $(KDIR),--kdir $(KDIR),$(if $(KERNEL),--kernel $(KERNEL)))
 INSTALL_KDIR = $(if $(KDIR),$(KDIR),$(if $(KERNEL),$$(scripts/kernels.sh --print-kdir $(KERNEL)),/lib/modules/$$(uname -r)/build))
 
-.PHONY: install install-modules install-headers install-tools uninstall \
-	dkms-check check-autoload
+MAN_PAGES = $(sort $(wildcard man/*.[1-8]))
+MANDIR = $(DESTDIR)$(PREFIX)/share/man
 
-install: install-modules install-headers install-tools
+.PHONY: install install-modules install-headers install-tools install-man \
+	uninstall dkms-check check-autoload
+
+install: install-modules install-headers install-tools install-man
 
 install-modules:
 	@set -e; \
@@ -66,6 +71,15 @@ install-tools: userspace
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin; \
 	$(INSTALL) -m 755 $$tools $(DESTDIR)$(PREFIX)/bin/
 
+install-man:
+	@set -e; [ -n "$(MAN_PAGES)" ] || { echo "install: no man pages in man/" >&2; exit 1; }; \
+	echo "install: man pages -> $(MANDIR):" $(notdir $(MAN_PAGES)); \
+	for p in $(MAN_PAGES); do \
+		d=$(MANDIR)/man$${p##*.}; \
+		$(INSTALL) -d $$d; \
+		$(INSTALL) -m 644 $$p $$d/; \
+	done
+
 uninstall:
 	@set -e; \
 	kdir=$(INSTALL_KDIR); \
@@ -77,6 +91,7 @@ uninstall:
 			grep -v 'could not open modules\.' >&2 || true; fi; \
 	rm -f $(DESTDIR)/usr/include/linux/toy.h $(DESTDIR)/usr/include/linux/toy_diag.h; \
 	for t in $(notdir $(basename $(wildcard userspace/*.c))); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done; \
+	for p in $(notdir $(MAN_PAGES)); do rm -f $(MANDIR)/man$${p##*.}/$$p; done; \
 	echo "uninstall: done ($$rel)"
 
 dkms-check:

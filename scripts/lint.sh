@@ -15,12 +15,17 @@
 #   difftable   every README sentence the intended-divergence table of
 #               selftests/toy_diff.c quotes is in README.md
 #               (scripts/check-diff-table.sh)
-# Installs sparse/shellcheck with apt-get when missing.  Prints each tool's
-# findings, then a summary line per tool; exit status non-zero on any
-# finding.
+#   man         every man page (man/*.[1-8]) renders without a word of
+#               `groff -ww -z -man`, `mandoc -T lint` or `man --warnings -l`
+#               (any output is a finding), and every option of every tool
+#               is in its man page (scripts/check-man-options.sh, with its
+#               self-test)
+# Installs sparse/shellcheck/groff-base/mandoc with apt-get when missing.
+# Prints each tool's findings, then a summary line per tool; exit status
+# non-zero on any finding.
 #
 # Usage: scripts/lint.sh [--only TOOL[,TOOL...]]
-#        (tools: checkpatch,w1,sparse,shellcheck,spdx,difftable)
+#        (tools: checkpatch,w1,sparse,shellcheck,spdx,difftable,man)
 
 set -eu
 
@@ -28,7 +33,7 @@ SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$REPO_DIR"
 read -r -a SERIES <<<"${KERNELS:-6.1 6.12 6.12-rt}"
-ONLY=checkpatch,w1,sparse,shellcheck,spdx,difftable
+ONLY=checkpatch,w1,sparse,shellcheck,spdx,difftable,man
 if [ "${1:-}" = --only ]; then ONLY=${2:?--only needs a list}; fi
 
 say() { printf 'lint: %s\n' "$*" >&2; }
@@ -138,7 +143,8 @@ fi
 if want spdx; then
 	echo "== SPDX lines"
 	n=0
-	for f in Kbuild Makefile mk/*.mk dkms.conf "${SHELLS[@]}" "${CSRC[@]}" userspace/*.c selftests/*.[ch]; do
+	for f in Kbuild Makefile mk/*.mk dkms.conf "${SHELLS[@]}" "${CSRC[@]}" userspace/*.c selftests/*.[ch] \
+		man/*.[1-8]; do
 		[ -f "$f" ] || continue
 		head -n 3 "$f" | grep -q 'SPDX-License-Identifier: GPL-2.0' ||
 			{ echo "$f: missing SPDX-License-Identifier line"; n=$((n + 1)); }
@@ -156,6 +162,42 @@ if want difftable; then
 	# a failure that printed no finding (a crash) is a finding too
 	[ "$rc" = 0 ] || [ "$n" -gt 0 ] || n=1
 	result difftable "$n" "$(sed -n 's/^check-diff-table: \([0-9]*\) README sentences.*/\1 sentences/p' "$WORK/difftable")"
+fi
+
+# ----------------------------------------------------------------------- man
+if want man; then
+	need groff groff-base
+	need mandoc mandoc
+	mapfile -t PAGES < <(ls man/*.[1-8] 2>/dev/null)
+	say "man: ${#PAGES[@]} pages: ${PAGES[*]}"
+	echo "== man pages: groff -ww, mandoc -T lint, man --warnings"
+	n=0
+	[ "${#PAGES[@]}" -gt 0 ] || { echo "man/: no man pages"; n=1; }
+	for p in "${PAGES[@]}"; do
+		# every word on stdout or stderr is a finding
+		{
+			groff -ww -z -man -Tutf8 "$p" || echo "$p: groff failed"
+			mandoc -T lint "$p" || true
+			if command -v man >/dev/null 2>&1; then
+				MANWIDTH=80 man --warnings -l "$p" >/dev/null ||
+					echo "$p: man -l failed"
+			fi
+		} >"$WORK/man" 2>&1
+		cat "$WORK/man"
+		n=$((n + $(grep -c . "$WORK/man" || true)))
+	done
+	echo "== man pages: every option of every tool (scripts/check-man-options.sh)"
+	rc=0
+	"$SCRIPT_DIR/check-man-options.sh" --self-test >"$WORK/manopt-self" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || { cat "$WORK/manopt-self"; n=$((n + 1)); }
+	rc=0
+	"$SCRIPT_DIR/check-man-options.sh" >"$WORK/manopt" || rc=$?
+	grep -v '^check-man-options: [0-9]* tools' "$WORK/manopt" || true
+	f=$(grep -vc -e '^check-man-options: [0-9]* tools' -e '^note: ' "$WORK/manopt" || true)
+	# a failure that printed no finding (a crash, a failed build) is one too
+	[ "$rc" = 0 ] || [ "$f" -gt 0 ] || f=1
+	n=$((n + f))
+	result man "$n" "${#PAGES[@]} pages$(sed -n 's/^check-man-options: \([0-9]* tools, [0-9]* options\),.*/, \1/p' "$WORK/manopt")"
 fi
 
 echo "== lint summary"
