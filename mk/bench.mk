@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: toyperf (userspace/toyperf.c) over AF_TOY, AF_UNIX and TCP/UDP
+# make bench: toyperf (userspace/toyperf/) over AF_TOY, AF_UNIX and TCP/UDP
 # loopback, in ONE VM boot per stock kernel of $(KERNELS) (-smp 2; not
 # PREEMPT_RT, a test kernel).  Prints the
 # table and saves build/bench/<release>.txt and .json.

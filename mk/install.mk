@@ -27,6 +27,11 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 INSTALL ?= install
 
+# The tools userspace/Makefile builds: NAME.c (but the library toy_util.c)
+# and NAME/*.c.
+USERSPACE_TOOLS = $(filter-out toy_util,$(notdir $(basename $(wildcard userspace/*.c)))) \
+	$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard userspace/*/*.c)))))
+
 # The kernel the install is for: the same choice as `make module`.
 INSTALL_KSEL = $(if $(KDIR),--kdir $(KDIR),$(if $(KERNEL),--kernel $(KERNEL)))
 INSTALL_KDIR = $(if $(KDIR),$(KDIR),$(if $(KERNEL),$$(scripts/kernels.sh --print-kdir $(KERNEL)),/lib/modules/$$(uname -r)/build))
@@ -90,7 +95,7 @@ uninstall:
 		depmod $(if $(DESTDIR),-b $(DESTDIR)) -a "$$rel" 2>&1 | \
 			grep -v 'could not open modules\.' >&2 || true; fi; \
 	rm -f $(DESTDIR)/usr/include/linux/toy.h $(DESTDIR)/usr/include/linux/toy_diag.h; \
-	for t in $(notdir $(basename $(wildcard userspace/*.c))); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done; \
+	for t in $(USERSPACE_TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done; \
 	for p in $(notdir $(MAN_PAGES)); do rm -f $(MANDIR)/man$${p##*.}/$$p; done; \
 	echo "uninstall: done ($$rel)"
 

@@ -15,39 +15,15 @@
 
 #include <sys/utsname.h>
 #include <linux/netlink.h>
-#include <linux/sock_diag.h>
 #include <linux/toy_diag.h>
 
 #include "kselftest_harness.h"
 
-static bool mod_loaded(const char *name)
-{
-	FILE *f = fopen("/proc/modules", "re");
-	size_t len = strlen(name);
-	char line[256];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ')
-			found = true;
-	fclose(f);
-	return found;
-}
-
 static int unload(const char *name)
 {
-	int i;
-
-	for (i = 0; i < TOY_WAIT_TRIES && mod_loaded(name); i++) {
-		if (syscall(SYS_delete_module, name, O_NONBLOCK) == 0)
-			return 0;
-		if (errno != EBUSY && errno != EAGAIN)
-			return -1;
-		usleep(TOY_WAIT_USEC);
-	}
-	return mod_loaded(name) ? -1 : 0;
+	if (!toy_module_loaded(name))
+		return 0;
+	return toy_module_unload(name, TOY_WAIT_TRIES);
 }
 
 /* Is af_toy in modules.dep of the running kernel? */
@@ -102,11 +78,11 @@ TEST(socket_loads_af_toy)
 	NEED_INSTALLED();
 	ASSERT_EQ(0, unload("af_toy_diag"));
 	ASSERT_EQ(0, unload("af_toy"));
-	ASSERT_FALSE(mod_loaded("af_toy"));
+	ASSERT_FALSE(toy_module_loaded("af_toy"));
 
 	fd = socket(AF_TOY, SOCK_STREAM, 0);
 	ASSERT_LE(0, fd) TH_LOG("socket(AF_TOY): %s", strerror(errno));
-	EXPECT_TRUE(mod_loaded("af_toy"));
+	EXPECT_TRUE(toy_module_loaded("af_toy"));
 	EXPECT_EQ(SOCK_STREAM, toy_getsockopt_int(fd, SOL_SOCKET, SO_TYPE));
 	EXPECT_EQ(AF_TOY, toy_getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN));
 	close(fd);
@@ -126,64 +102,45 @@ TEST(each_type_after_autoload)
 		ASSERT_LE(0, fd) TH_LOG("type %d: %s", types[i], strerror(errno));
 		close(fd);
 	}
-	EXPECT_TRUE(mod_loaded("af_toy"));
+	EXPECT_TRUE(toy_module_loaded("af_toy"));
+}
+
+/* A dump callback: counts the messages about socket inode ino. */
+struct ino_count {
+	unsigned long ino;
+	int n;
+};
+
+static int count_ino(const struct toy_diag_msg *r, void *arg)
+{
+	struct ino_count *c = arg;
+
+	if (r->tdiag_ino == c->ino)
+		c->n++;
+	return 0;
 }
 
 TEST(sock_diag_loads_af_toy_diag)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct toy_diag_req req;
-	} msg = {
-		.nlh = {
-			.nlmsg_len = sizeof(msg),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		},
-		.req = {
-			.sdiag_family = AF_TOY,
-			.tdiag_states = TOY_DIAG_ALL_STATES,
-		},
+	struct toy_diag_req req = {
+		.sdiag_family = AF_TOY,
+		.tdiag_states = TOY_DIAG_ALL_STATES,
 	};
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char buf[8192];
-	struct nlmsghdr *h;
-	int fd, sk, n = 0, done = 0;
-	unsigned long ino;
+	struct ino_count c = { 0, 0 };
+	int sk, ret;
 
 	NEED_INSTALLED();
 	ASSERT_EQ(0, unload("af_toy_diag"));
-	ASSERT_FALSE(mod_loaded("af_toy_diag"));
+	ASSERT_FALSE(toy_module_loaded("af_toy_diag"));
 	sk = socket(AF_TOY, SOCK_DGRAM, 0);	/* loads af_toy if needed */
 	ASSERT_LE(0, sk);
-	ino = toy_ino(sk);
+	c.ino = toy_ino(sk);
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(sizeof(msg), sendto(fd, &msg, sizeof(msg), 0,
-				      (struct sockaddr *)&sa, sizeof(sa)));
-	while (!done) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-
-		ASSERT_LT(0, len);
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			const struct toy_diag_msg *r = NLMSG_DATA(h);
-
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-				break;
-			}
-			ASSERT_NE(NLMSG_ERROR, h->nlmsg_type)
-				TH_LOG("sock_diag: %s",
-				       strerror(-((struct nlmsgerr *)NLMSG_DATA(h))->error));
-			if (r->tdiag_ino == ino)
-				n++;
-		}
-	}
-	EXPECT_EQ(1, n);
-	EXPECT_TRUE(mod_loaded("af_toy_diag"));
-	close(fd);
+	ret = toy_diag_request(NLM_F_REQUEST | NLM_F_DUMP, &req, sizeof(req),
+			       count_ino, &c);
+	ASSERT_LE(0, ret) TH_LOG("sock_diag: %s", strerror(-ret));
+	EXPECT_EQ(1, c.n);
+	EXPECT_TRUE(toy_module_loaded("af_toy_diag"));
 	close(sk);
 }
 

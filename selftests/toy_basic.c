@@ -17,19 +17,9 @@
 
 #define MODNAME "af_toy"
 
-static int sys_finit_module(int fd, const char *params)
-{
-	return syscall(SYS_finit_module, fd, params, 0);
-}
-
-static int sys_delete_module(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK);
-}
-
 static bool module_loaded(void)
 {
-	return access("/sys/module/" MODNAME, F_OK) == 0;
+	return toy_module_loaded(MODNAME);
 }
 
 /* /sys/module/af_toy/refcnt, or -1 */
@@ -49,35 +39,7 @@ static long module_refcnt(void)
 /* finit_module(/af_toy.ko, params): 0 or -errno */
 static int load_module(const char *params)
 {
-	int fd = open(TOY_MODULE_PATH, O_RDONLY | O_CLOEXEC);
-	int ret, err;
-
-	if (fd < 0)
-		return -errno;
-	ret = sys_finit_module(fd, params);
-	err = errno;
-	close(fd);
-	return ret < 0 ? -err : 0;
-}
-
-/*
- * delete_module with a bounded retry while the last socket is being
- * freed (a socket can be released a little after close(), e.g. by RCU).
- * Returns 0 or -errno of the last attempt.
- */
-static int unload_module_retry(int tries)
-{
-	int i, err = 0;
-
-	for (i = 0; i < tries; i++) {
-		if (sys_delete_module(MODNAME) == 0)
-			return 0;
-		err = errno;
-		if (err != EBUSY && err != EAGAIN)
-			break;
-		usleep(TOY_WAIT_USEC);
-	}
-	return -err;
+	return toy_module_load(TOY_MODULE_PATH, params) < 0 ? -errno : 0;
 }
 
 /* Skip unless we can unload/reload the module (in the VM: /af_toy.ko). */
@@ -87,43 +49,6 @@ static int unload_module_retry(int tries)
 	if (!module_loaded())						\
 		SKIP(return, "af_toy is not a loaded module");		\
 } while (0)
-
-/*
- * Messages logged since kmsg_fd was opened and seeked to the end;
- * appended to out (NUL-terminated).
- */
-static void kmsg_collect(int kmsg_fd, char *out, size_t len)
-{
-	char rec[2048];
-	size_t used = strlen(out);
-
-	for (;;) {
-		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
-		char *msg;
-
-		if (n < 0) {
-			if (errno == EPIPE)	/* overwritten records */
-				continue;
-			break;			/* EAGAIN: no more */
-		}
-		rec[n] = '\0';
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = '\0';
-		if (used + strlen(msg) + 2 < len) {
-			used += snprintf(out + used, len - used, "%s\n", msg);
-		}
-	}
-}
-
-static int kmsg_open_at_end(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
 
 /* Does one line of text contain both a and b? */
 static bool line_has_both(const char *text, const char *a, const char *b)
@@ -381,7 +306,7 @@ TEST_F(module, rmmod_refused_while_socket_open)
 	ASSERT_LE(0, fd);
 
 	errno = 0;
-	ret = sys_delete_module(MODNAME);
+	ret = toy_module_unload(MODNAME, 1);
 	EXPECT_EQ(-1, ret);
 	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN)
 		TH_LOG("delete_module: %s", strerror(errno));
@@ -397,7 +322,7 @@ TEST_F(module, rmmod_refused_while_socket_open)
 
 	/* after the last close it goes, and loads again */
 	close(fd);
-	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
 	EXPECT_FALSE(module_loaded());
 	errno = 0;
 	EXPECT_EQ(-1, socket(AF_TOY, SOCK_STREAM, 0));
@@ -417,15 +342,15 @@ TEST_F(module, rmmod_refused_with_connected_pair)
 	NEED_MODULE_FILE();
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 	errno = 0;
-	EXPECT_EQ(-1, sys_delete_module(MODNAME));
+	EXPECT_EQ(-1, toy_module_unload(MODNAME, 1));
 	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN);
 	close(a);
 	/* one socket (b) left: still pinned */
 	errno = 0;
-	EXPECT_EQ(-1, sys_delete_module(MODNAME));
+	EXPECT_EQ(-1, toy_module_unload(MODNAME, 1));
 	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN);
 	close(b);
-	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
 	ASSERT_EQ(0, load_module(""));
 	EXPECT_TRUE(toy_family_available());
 }
@@ -436,14 +361,14 @@ TEST_F(module, insmod_family_taken_fails)
 	int kfd, ret;
 
 	NEED_MODULE_FILE();
-	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
-	kfd = kmsg_open_at_end();
+	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
+	kfd = toy_kmsg_open(false);
 
 	ret = load_module("family=2");	/* AF_INET */
 	EXPECT_EQ(-EEXIST, ret) TH_LOG("finit_module(family=2): %s", strerror(-ret));
 	EXPECT_FALSE(module_loaded());
 	if (kfd >= 0) {
-		kmsg_collect(kfd, log, sizeof(log));
+		toy_kmsg_collect(kfd, log, sizeof(log), NULL);
 		EXPECT_TRUE(line_has_both(log, "af_toy", "family 2"))
 			TH_LOG("dmesg:\n%s", log);
 		close(kfd);
@@ -465,16 +390,16 @@ TEST_F(module, insmod_family_out_of_range_fails)
 	int ret;
 
 	NEED_MODULE_FILE();
-	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char log[16384] = "";
-		int kfd = kmsg_open_at_end();
+		int kfd = toy_kmsg_open(false);
 
 		ret = load_module(bad[i]);
 		EXPECT_EQ(-EINVAL, ret) TH_LOG("%s: %s", bad[i], strerror(-ret));
 		EXPECT_FALSE(module_loaded());
 		if (kfd >= 0) {
-			kmsg_collect(kfd, log, sizeof(log));
+			toy_kmsg_collect(kfd, log, sizeof(log), NULL);
 			EXPECT_TRUE(strstr(log, "af_toy") != NULL)
 				TH_LOG("%s: no af_toy line in dmesg:\n%s", bad[i], log);
 			close(kfd);
@@ -490,12 +415,12 @@ TEST_F(module, insmod_other_family_then_default)
 	int kfd, fd;
 
 	NEED_MODULE_FILE();
-	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
 	/* 27 is AF_IB: a number with no socket family registered */
-	kfd = kmsg_open_at_end();
+	kfd = toy_kmsg_open(false);
 	ASSERT_EQ(0, load_module("family=27"));	/* AF_IB: no socket family */
 	if (kfd >= 0) {
-		kmsg_collect(kfd, log, sizeof(log));
+		toy_kmsg_collect(kfd, log, sizeof(log), NULL);
 		EXPECT_TRUE(line_has_both(log, "af_toy", "27")) TH_LOG("dmesg:\n%s", log);
 		close(kfd);
 	}
@@ -508,7 +433,7 @@ TEST_F(module, insmod_other_family_then_default)
 	errno = 0;
 	EXPECT_EQ(-1, socket(AF_TOY, SOCK_STREAM, 0));
 	EXPECT_EQ(EAFNOSUPPORT, errno);
-	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
 	ASSERT_EQ(0, load_module(""));
 	EXPECT_TRUE(toy_family_available());
 }
@@ -519,12 +444,12 @@ TEST_F(module, load_unload_logs_pr_info)
 	int kfd;
 
 	NEED_MODULE_FILE();
-	kfd = kmsg_open_at_end();
+	kfd = toy_kmsg_open(false);
 	if (kfd < 0)
 		SKIP(return, "/dev/kmsg not available");
-	ASSERT_EQ(0, unload_module_retry(TOY_WAIT_TRIES));
+	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
 	ASSERT_EQ(0, load_module(""));
-	kmsg_collect(kfd, log, sizeof(log));
+	toy_kmsg_collect(kfd, log, sizeof(log), NULL);
 	close(kfd);
 	{
 		/* one pr_info on unload and one on load, both naming 25 */

@@ -9,6 +9,10 @@
  *   harness' ASSERT_* must not be used after fork() in a child process).
  * - No timing assertions: waiting helpers poll with a bounded number of
  *   retries and only report "reached" or "not reached".
+ *
+ * What the tools need too (loading the module, /proc/net/toy, sock_diag,
+ * the kernel log, lo, MemAvailable...) is in userspace/toy_util.h, linked
+ * into every test; this file holds what only the selftests use.
  */
 #ifndef TOY_COMMON_H
 #define TOY_COMMON_H
@@ -40,9 +44,8 @@
 
 #include <linux/toy.h>
 
-#ifndef AF_TOY_PROC
-#define AF_TOY_PROC "/proc/net/toy"
-#endif
+#include "toy_util.h"
+
 #define TOY_PROC_HEADER "Inode Type State LocalPort PeerPort RecvQ SendQ Uid"
 #define TOY_MODULE_PATH "/af_toy.ko"
 #define TOY_EPHEMERAL_LO 32768
@@ -68,17 +71,6 @@
 } while (0)
 
 /* ---- addresses and sockets ---------------------------------------- */
-
-static inline struct sockaddr_toy toy_addr(uint32_t port)
-{
-	struct sockaddr_toy a;
-
-	memset(&a, 0, sizeof(a));
-	a.stoy_family = AF_TOY;
-	a.stoy_reserved = 0;
-	a.stoy_port = port;
-	return a;
-}
 
 static inline int toy_socket(int type)
 {
@@ -200,30 +192,12 @@ fail_l:
 	return -1;
 }
 
-/* Is AF_TOY registered?  (socket() does not fail with EAFNOSUPPORT) */
-static inline bool toy_family_available(void)
-{
-	int fd = socket(AF_TOY, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return errno != EAFNOSUPPORT;
-	close(fd);
-	return true;
-}
-
 /* Load /af_toy.ko (finit_module) if the family is not registered. */
 static inline int toy_ensure_module(void)
 {
-	int fd, ret;
-
 	if (toy_family_available())
 		return 0;
-	fd = open(TOY_MODULE_PATH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	if (ret < 0 && errno != EEXIST)
+	if (toy_module_load(TOY_MODULE_PATH, "") < 0 && errno != EEXIST)
 		return -1;
 	return toy_family_available() ? 0 : -1;
 }
@@ -258,18 +232,7 @@ static inline int toy_set_timeo(int fd, int opt, long usec)
 	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
-/* ---- /proc/net/toy -------------------------------------------------- */
-
-struct toy_proc_entry {
-	unsigned long ino;
-	char type[16];
-	char state[16];
-	unsigned long lport;
-	unsigned long pport;
-	unsigned long rq;
-	unsigned long sq;
-	unsigned long uid;
-};
+/* ---- /proc/net/toy (parsed by toy_util's toy_proc_foreach) ---------- */
 
 static inline unsigned long toy_ino(int fd)
 {
@@ -278,16 +241,6 @@ static inline unsigned long toy_ino(int fd)
 	if (fstat(fd, &st) < 0)
 		return 0;
 	return st.st_ino;
-}
-
-static inline int toy_proc_parse(const char *line, struct toy_proc_entry *e)
-{
-	memset(e, 0, sizeof(*e));
-	if (sscanf(line, "%lu %15s %15s %lu %lu %lu %lu %lu", &e->ino,
-		   e->type, e->state, &e->lport, &e->pport, &e->rq, &e->sq,
-		   &e->uid) != 8)
-		return -1;
-	return 0;
 }
 
 /* Read the header line of /proc/net/toy into buf (newline stripped). */
@@ -306,6 +259,22 @@ static inline int proc_net_toy_header(char *buf, size_t len)
 	return ret;
 }
 
+struct proc_line_ctx {
+	unsigned long ino;
+	char *buf;
+};
+
+static inline int proc_line_fn(const struct toy_proc_entry *e,
+			       const char *line, void *arg)
+{
+	struct proc_line_ctx *c = arg;
+
+	if (e->ino != c->ino)
+		return 0;
+	snprintf(c->buf, 256, "%s", line);
+	return 1;
+}
+
 /*
  * Find the /proc/net/toy line whose first column is ino; copy it
  * (newline stripped) into buf (at least 256 bytes).  Returns 0 if found,
@@ -313,28 +282,9 @@ static inline int proc_net_toy_header(char *buf, size_t len)
  */
 static inline int proc_net_toy_line(unsigned long ino, char *buf)
 {
-	char line[512];
-	FILE *f = fopen(AF_TOY_PROC, "re");
-	int ret = -1;
+	struct proc_line_ctx c = { ino, buf };
 
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f))	/* header */
-		goto out;
-	while (fgets(line, sizeof(line), f)) {
-		struct toy_proc_entry e;
-
-		if (toy_proc_parse(line, &e) < 0 || e.ino != ino)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		line[255] = '\0';
-		memcpy(buf, line, strlen(line) + 1);
-		ret = 0;
-		break;
-	}
-out:
-	fclose(f);
-	return ret;
+	return toy_proc_foreach(proc_line_fn, &c) == 1 ? 0 : -1;
 }
 
 /* Parsed /proc/net/toy entry of socket fd.  0 or -1 (not listed). */
@@ -348,6 +298,25 @@ static inline int proc_entry(int fd, struct toy_proc_entry *e)
 	return toy_proc_parse(buf, e);
 }
 
+struct proc_find_ctx {
+	const char *type;
+	unsigned long lport, pport;
+	struct toy_proc_entry *out;
+};
+
+static inline int proc_find_fn(const struct toy_proc_entry *e,
+			       const char *line, void *arg)
+{
+	struct proc_find_ctx *c = arg;
+
+	(void)line;
+	if (strcmp(e->type, c->type) || e->lport != c->lport ||
+	    (c->pport && e->pport != c->pport))
+		return 0;
+	*c->out = *e;
+	return 1;
+}
+
 /*
  * Find an entry by type name ("STREAM"...), local and peer port (peer 0 =
  * any).  Used for sockets without an fd (children not yet accepted, orphans
@@ -356,48 +325,26 @@ static inline int proc_entry(int fd, struct toy_proc_entry *e)
 static inline int proc_find(const char *type, unsigned long lport,
 			    unsigned long pport, struct toy_proc_entry *out)
 {
-	char line[512];
-	FILE *f = fopen(AF_TOY_PROC, "re");
-	int ret = -1;
+	struct proc_find_ctx c = { type, lport, pport, out };
 
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f))
-		goto out;
-	while (fgets(line, sizeof(line), f)) {
-		struct toy_proc_entry e;
+	return toy_proc_foreach(proc_find_fn, &c) == 1 ? 0 : -1;
+}
 
-		if (toy_proc_parse(line, &e) < 0)
-			continue;
-		if (strcmp(e.type, type) || e.lport != lport ||
-		    (pport && e.pport != pport))
-			continue;
-		*out = e;
-		ret = 0;
-		break;
-	}
-out:
-	fclose(f);
-	return ret;
+static inline int proc_count_fn(const struct toy_proc_entry *e,
+				const char *line, void *arg)
+{
+	(void)e;
+	(void)line;
+	(*(int *)arg)++;
+	return 0;
 }
 
 /* Number of socket lines in /proc/net/toy, or -1. */
 static inline int proc_count(void)
 {
-	char line[512];
-	FILE *f = fopen(AF_TOY_PROC, "re");
 	int n = 0;
 
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
+	return toy_proc_foreach(proc_count_fn, &n) < 0 ? -1 : n;
 }
 
 /*

@@ -14,7 +14,6 @@
 
 #include <sys/resource.h>
 #include <linux/netlink.h>
-#include <linux/sock_diag.h>
 #include <linux/toy_diag.h>
 
 #include "kselftest_harness.h"
@@ -33,80 +32,35 @@ struct ent {
 	unsigned int type, state, port, peer, rq, sq, uid;
 };
 
-static const char *const st_names[] = {
-	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",
-	[4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT",
-	[7] = "CLOSED", [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
-	[10] = "LISTEN", [11] = "CLOSING",
-};
-
-static int st_num(const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(st_names) / sizeof(st_names[0]); i++)
-		if (st_names[i] && !strcmp(name, st_names[i]))
-			return i;
-	return -1;
-}
-
-static int ty_num(const char *name)
-{
-	if (!strcmp(name, "STREAM"))
-		return SOCK_STREAM;
-	if (!strcmp(name, "SEQPACKET"))
-		return SOCK_SEQPACKET;
-	if (!strcmp(name, "DGRAM"))
-		return SOCK_DGRAM;
-	return -1;
-}
-
-static bool diag_loaded(void)
-{
-	FILE *f = fopen("/proc/modules", "re");
-	char line[256];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "af_toy_diag ", 12))
-			found = true;
-	fclose(f);
-	return found;
-}
-
-/*
- * 0 when af_toy_diag is loaded (loading /af_toy_diag.ko if needed), else
- * -1 with errno set and what failed in why.
- */
+/* 0 when af_toy_diag is loaded (loading /af_toy_diag.ko if needed). */
 static int diag_ensure(char *why, size_t len)
 {
-	int fd, ret, err;
+	return toy_module_ensure("af_toy_diag", DIAG_MODULE_PATH, why, len);
+}
 
-	if (diag_loaded())
-		return 0;
-	fd = open(DIAG_MODULE_PATH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		snprintf(why, len, "open(%s): %s", DIAG_MODULE_PATH, strerror(err));
-		errno = err;
-		return -1;
+struct ents {
+	struct ent *out;
+	int max, n;
+};
+
+/* A dump callback: the first max messages into out[]. */
+static int diag_store(const struct toy_diag_msg *r, void *arg)
+{
+	struct ents *e = arg;
+
+	if (r->tdiag_family != AF_TOY)
+		return -EBADMSG;
+	if (e->n < e->max) {
+		e->out[e->n].ino = r->tdiag_ino;
+		e->out[e->n].type = r->tdiag_type;
+		e->out[e->n].state = r->tdiag_state;
+		e->out[e->n].port = r->tdiag_port;
+		e->out[e->n].peer = r->tdiag_peer_port;
+		e->out[e->n].rq = r->tdiag_rqueue;
+		e->out[e->n].sq = r->tdiag_wqueue;
+		e->out[e->n].uid = r->tdiag_uid;
 	}
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	err = errno;
-	close(fd);
-	if (ret < 0 && err != EEXIST) {
-		snprintf(why, len, "finit_module(%s): %s (see dmesg)",
-			 DIAG_MODULE_PATH, strerror(err));
-		errno = err;
-		return -1;
-	}
-	if (!diag_loaded()) {
-		snprintf(why, len, "af_toy_diag not in /proc/modules after loading %s",
-			 DIAG_MODULE_PATH);
-		return -1;
-	}
+	e->n++;
 	return 0;
 }
 
@@ -117,75 +71,9 @@ static int diag_ensure(char *why, size_t len)
 static int diag_request(uint16_t flags, const struct toy_diag_req *req,
 			size_t reqlen, struct ent *out, int max)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct toy_diag_req req;
-		char pad[16];
-	} msg;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	static char buf[65536];
-	int fd, n = 0, done = 0;
+	struct ents e = { out, max, 0 };
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0)
-		return -errno;
-	memset(&msg, 0, sizeof(msg));
-	memcpy(&msg.req, req, sizeof(*req));
-	msg.nlh.nlmsg_len = NLMSG_LENGTH(reqlen);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = flags;
-	msg.nlh.nlmsg_seq = 42;
-	if (sendto(fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&sa,
-		   sizeof(sa)) < 0) {
-		n = -errno;
-		goto out;
-	}
-	while (!done) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
-
-		if (len < 0) {
-			n = -errno;
-			goto out;
-		}
-		if (len == 0)
-			break;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			const struct toy_diag_msg *r = NLMSG_DATA(h);
-
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				n = e->error ? e->error : -EPROTO;
-				goto out;
-			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(*r)) ||
-			    r->tdiag_family != AF_TOY) {
-				n = -EBADMSG;
-				goto out;
-			}
-			if (n < max) {
-				out[n].ino = r->tdiag_ino;
-				out[n].type = r->tdiag_type;
-				out[n].state = r->tdiag_state;
-				out[n].port = r->tdiag_port;
-				out[n].peer = r->tdiag_peer_port;
-				out[n].rq = r->tdiag_rqueue;
-				out[n].sq = r->tdiag_wqueue;
-				out[n].uid = r->tdiag_uid;
-			}
-			n++;
-		}
-	}
-out:
-	close(fd);
-	return n;
+	return toy_diag_request(flags, req, reqlen, diag_store, &e);
 }
 
 static int diag_dump(uint32_t states, uint16_t types, uint32_t ino,
@@ -202,33 +90,32 @@ static int diag_dump(uint32_t states, uint16_t types, uint32_t ino,
 			    out, max);
 }
 
+/* A /proc/net/toy walker: the first max entries into out[]. */
+static int proc_store(const struct toy_proc_entry *p, const char *line,
+		      void *arg)
+{
+	struct ents *e = arg;
+
+	(void)line;
+	if (e->n < e->max) {
+		e->out[e->n].ino = p->ino;
+		e->out[e->n].type = toy_type_num(p->type);
+		e->out[e->n].state = toy_state_num(p->state);
+		e->out[e->n].port = p->lport;
+		e->out[e->n].peer = p->pport;
+		e->out[e->n].rq = p->rq;
+		e->out[e->n].sq = p->sq;
+		e->out[e->n].uid = p->uid;
+	}
+	e->n++;
+	return 0;
+}
+
 static int proc_dump(struct ent *out, int max)
 {
-	FILE *f = fopen(AF_TOY_PROC, "re");
-	char line[256];
-	int n = 0;
+	struct ents e = { out, max, 0 };
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		struct toy_proc_entry e;
-
-		if (toy_proc_parse(line, &e) < 0)
-			continue;
-		if (n < max) {
-			out[n].ino = e.ino;
-			out[n].type = ty_num(e.type);
-			out[n].state = st_num(e.state);
-			out[n].port = e.lport;
-			out[n].peer = e.pport;
-			out[n].rq = e.rq;
-			out[n].sq = e.sq;
-			out[n].uid = e.uid;
-		}
-		n++;
-	}
-	fclose(f);
-	return n;
+	return toy_proc_foreach(proc_store, &e) < 0 ? -errno : e.n;
 }
 
 static int ent_cmp(const void *a, const void *b)
@@ -638,17 +525,12 @@ TEST(bad_requests)
 /* The diag module does not pin af_toy: it can be unloaded and reloaded. */
 TEST(af_toy_unloadable_with_diag_loaded)
 {
-	int fd, i, ret = -1;
+	int fd, ret;
 
 	NEED_DIAG();
 	if (access(TOY_MODULE_PATH, R_OK) != 0)
 		SKIP(return, "%s not present", TOY_MODULE_PATH);
-	for (i = 0; i < TOY_WAIT_TRIES; i++) {
-		ret = syscall(SYS_delete_module, "af_toy", O_NONBLOCK);
-		if (ret == 0 || (errno != EBUSY && errno != EAGAIN))
-			break;
-		usleep(TOY_WAIT_USEC);
-	}
+	ret = toy_module_unload("af_toy", TOY_WAIT_TRIES);
 	ASSERT_EQ(0, ret) TH_LOG("delete_module(af_toy): %s", strerror(errno));
 	/* no af_toy: an empty dump, not an error */
 	EXPECT_EQ(0, diag_dump(TOY_DIAG_ALL_STATES, 0, 0, nl, MAX_ENTRIES));

@@ -30,7 +30,6 @@
 #define _GNU_SOURCE
 #include "toy_common.h"
 
-#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/ioctl.h>
@@ -896,22 +895,6 @@ static int run_scenario(int idx, bool *hit, int *intended)
 	return bad;
 }
 
-static void lo_up(void)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd < 0)
-		return;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
-		ifr.ifr_flags |= IFF_UP;
-		ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-}
-
 static void run_group(struct __test_metadata *_metadata, const char *group)
 {
 	bool hit[NDIV + 1];
@@ -920,7 +903,7 @@ static void run_group(struct __test_metadata *_metadata, const char *group)
 
 	if (toy_ensure_module() < 0)
 		SKIP(return, "AF_TOY is not available");
-	lo_up();
+	toy_lo_up();
 	mkdir("/tmp", 01777);	/* for AF_UNIX file system names */
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);

@@ -14,7 +14,6 @@
 #include "toy_common.h"
 
 #include <pthread.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/ioctl.h>
@@ -27,22 +26,6 @@
 #include "kselftest_harness.h"
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static void lo_up(void)
-{
-	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd < 0)
-		return;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
-		ifr.ifr_flags |= IFF_UP;
-		ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-}
 
 /* socket(AF_INET, type) bound to 127.0.0.1:0; its address in *a. */
 static int inet_bound(int type, struct sockaddr_in *a)
@@ -280,7 +263,7 @@ FIXTURE(regress)
 FIXTURE_SETUP(regress)
 {
 	ASSERT_EQ(0, toy_ensure_module());
-	lo_up();
+	toy_lo_up();
 }
 
 FIXTURE_TEARDOWN(regress)
@@ -395,57 +378,10 @@ REGRESS(d01a_memcg_charges_queued_stream_data)
 #define IDLE_BYTES (256 << 10)
 #define IDLE_CHUNK (32 << 10)
 
-/* Pages freed to the per-CPU lists, which MemAvailable does not count. */
-static long pcp_free_kib(void)
-{
-	FILE *f = fopen("/proc/zoneinfo", "re");
-	char line[128];
-	long pages = 0, n;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, " count: %ld", &n) == 1)
-			pages += n;
-	if (f)
-		fclose(f);
-	return pages * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static long mem_available_raw_kib(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[128];
-	long kib = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kib;
-}
-
-/* MemAvailable plus what the per-CPU page lists hold (it is free too). */
-static long mem_available_kib(void)
-{
-	long kib = mem_available_raw_kib();
-
-	return kib < 0 ? kib : kib + pcp_free_kib();
-}
-
 /* MemAvailable once it stopped moving (bounded, about 10 s). */
 static long mem_settled_kib(void)
 {
-	long prev = mem_available_kib(), cur = prev;
-	int i;
-
-	for (i = 0; i < 20; i++) {
-		usleep(500000);
-		cur = mem_available_kib();
-		if (labs(cur - prev) < 128)
-			break;
-		prev = cur;
-	}
-	return cur;
+	return toy_mem_settled_kib(20, 500000, 128);
 }
 
 /* IDLE_BYTES from -> to in IDLE_CHUNK writes, each read back.  0 or -1. */
@@ -497,7 +433,7 @@ REGRESS(d01b_idle_pairs_give_cached_pages_back)
 	ASSERT_EQ(0, idle_pairs(AF_TOY, sv, buf)) TH_LOG("AF_TOY: %s", strerror(errno));
 	for (i = 0; i < 100; i++) {	/* bounded: about 10 s */
 		usleep(100000);
-		toy_kib = (double)(before - mem_available_kib()) / IDLE_PAIRS;
+		toy_kib = (double)(before - toy_mem_available_kib()) / IDLE_PAIRS;
 		if (toy_kib <= limit)
 			break;
 	}

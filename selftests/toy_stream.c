@@ -318,26 +318,6 @@ TEST(listen_on_connected_einval)
 	close(b);
 }
 
-/* Count non-blocking connects that succeed before EAGAIN (max 64). */
-static int fill_backlog(uint32_t port, int *fds, int max)
-{
-	int n;
-
-	for (n = 0; n < max; n++) {
-		fds[n] = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		if (fds[n] < 0)
-			return -1;
-		if (toy_connect(fds[n], port) < 0) {
-			int err = errno;
-
-			close(fds[n]);
-			errno = err;
-			return err == EAGAIN ? n : -1;
-		}
-	}
-	return n;
-}
-
 TEST(listen_backlog_clamped_to_somaxconn)
 {
 	pid_t pid;
@@ -360,14 +340,14 @@ TEST(listen_backlog_clamped_to_somaxconn)
 
 		l1 = toy_listener_backlog(SOCK_STREAM, 3, &p1);
 		CHILD_CHECK(l1 >= 0);
-		n_small = fill_backlog(p1, fds, 64);
+		n_small = toy_fill_backlog(p1, fds, 64);
 		CHILD_CHECK(n_small >= 3 && n_small <= 4);
 		for (i = 0; i < n_small; i++)
 			close(fds[i]);
 
 		l2 = toy_listener_backlog(SOCK_STREAM, 1000, &p2);
 		CHILD_CHECK(l2 >= 0);
-		n_big = fill_backlog(p2, fds, 64);
+		n_big = toy_fill_backlog(p2, fds, 64);
 		if (n_big != n_small)
 			fprintf(stderr, "# backlog 3: %d, backlog 1000 with somaxconn 3: %d\n",
 				n_small, n_big);
@@ -384,7 +364,7 @@ TEST(listen_backlog_limits_pending)
 
 	l = toy_listener_backlog(SOCK_STREAM, 2, &port);
 	ASSERT_LE(0, l);
-	n = fill_backlog(port, fds, 64);
+	n = toy_fill_backlog(port, fds, 64);
 	/* backlog 2: two (TCP and AF_UNIX allow backlog + 1) */
 	EXPECT_TRUE(n == 2 || n == 3) TH_LOG("accepted %d pending connects", n);
 	/* accepting one makes room for exactly one more */
@@ -394,7 +374,7 @@ TEST(listen_backlog_limits_pending)
 	ASSERT_LE(0, i);
 	EXPECT_EQ(0, toy_connect(i, port));
 	errno = 0;
-	EXPECT_EQ(0, fill_backlog(port, fds + n, 1));
+	EXPECT_EQ(0, toy_fill_backlog(port, fds + n, 1));
 	close(i);
 	close(k);
 	for (i = 0; i < n; i++)
@@ -1317,7 +1297,7 @@ TEST(dmesg_narrates_state_flow)
 	};
 	static char text[1 << 16];
 	char rec[2048], cp[16];
-	size_t used = 0;
+	const char *const match[] = { "af_toy", cp, NULL };
 	int kfd, l, c, s, sites;
 	uint32_t port;
 
@@ -1330,7 +1310,7 @@ TEST(dmesg_narrates_state_flow)
 		SKIP(return, "kernel without dynamic debug (no /proc/dynamic_debug): pr_debug() is compiled out");
 	if (geteuid() != 0)
 		SKIP(return, "needs root for %s", ddebug_control);
-	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kfd = toy_kmsg_open(false);
 	if (kfd < 0)
 		SKIP(return, "no /dev/kmsg");
 	ASSERT_EQ(0, ddebug("module af_toy +p"))
@@ -1359,24 +1339,7 @@ TEST(dmesg_narrates_state_flow)
 	ddebug("module af_toy -p");
 
 	/* only the af_toy lines that name the client's port */
-	for (;;) {
-		ssize_t n = read(kfd, rec, sizeof(rec) - 1);
-		char *msg;
-
-		if (n < 0) {
-			if (errno == EPIPE)
-				continue;
-			break;
-		}
-		rec[n] = '\0';
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = '\0';
-		if (!strstr(msg, "af_toy") || !strstr(msg, cp))
-			continue;
-		if (used + strlen(msg) + 2 < sizeof(text))
-			used += snprintf(text + used, sizeof(text) - used, "%s\n", msg);
-	}
+	toy_kmsg_collect(kfd, text, sizeof(text), match);
 	close(kfd);
 	EXPECT_TRUE(in_order(text, client_seq, 5)) TH_LOG("dmesg:\n%s", text);
 	EXPECT_TRUE(in_order(text, server_seq, 5)) TH_LOG("dmesg:\n%s", text);

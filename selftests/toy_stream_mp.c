@@ -21,29 +21,6 @@ static void on_signal(int sig)
 	got_signal++;
 }
 
-/*
- * Fill the accept queue of the listener on port with non-blocking
- * connects until EAGAIN.  Returns the number queued (fds in fds[]), or -1.
- */
-static int fill_backlog(uint32_t port, int *fds, int max)
-{
-	int n;
-
-	for (n = 0; n < max; n++) {
-		fds[n] = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		if (fds[n] < 0)
-			return -1;
-		if (toy_connect(fds[n], port) < 0) {
-			int err = errno;
-
-			close(fds[n]);
-			errno = err;
-			return err == EAGAIN ? n : -1;
-		}
-	}
-	return n;
-}
-
 /* ---- concurrent connects ----------------------------------------------- */
 
 TEST(concurrent_connects_beyond_backlog)
@@ -461,7 +438,7 @@ TEST(signal_during_connect_eintr)
 
 	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
 	ASSERT_LE(0, l);
-	n = fill_backlog(port, fds, 64);
+	n = toy_fill_backlog(port, fds, 64);
 	ASSERT_LT(0, n);
 	pid = toy_fork();
 	ASSERT_LE(0, pid);
@@ -494,7 +471,7 @@ TEST(blocking_connect_waits_for_accept)
 
 	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
 	ASSERT_LE(0, l);
-	n = fill_backlog(port, fds, 64);
+	n = toy_fill_backlog(port, fds, 64);
 	ASSERT_LT(0, n);
 	pid = toy_fork();
 	ASSERT_LE(0, pid);
@@ -532,7 +509,7 @@ TEST(nonblocking_connect_full_backlog_eagain)
 
 	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
 	ASSERT_LE(0, l);
-	n = fill_backlog(port, fds, 64);
+	n = toy_fill_backlog(port, fds, 64);
 	ASSERT_LT(0, n);
 	ASSERT_GE(2, n);
 	c = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -560,7 +537,7 @@ TEST(sndtimeo_connect_full_backlog_eagain)
 
 	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
 	ASSERT_LE(0, l);
-	n = fill_backlog(port, fds, 64);
+	n = toy_fill_backlog(port, fds, 64);
 	ASSERT_LT(0, n);
 	c = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, c);
@@ -584,7 +561,7 @@ TEST(listener_closed_while_connect_waits)
 
 	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
 	ASSERT_LE(0, l);
-	n = fill_backlog(port, fds, 64);
+	n = toy_fill_backlog(port, fds, 64);
 	ASSERT_LT(0, n);
 	for (i = 0; i < W; i++) {
 		pids[i] = toy_fork();

@@ -20,7 +20,6 @@
 #include <regex.h>
 #include <sys/ioctl.h>
 #include <grp.h>
-#include <sys/klog.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <linux/sockios.h>
@@ -43,36 +42,17 @@ static void on_usr1(int sig)
 
 static int module_loaded(void)
 {
-	char line[256];
-	FILE *f = fopen("/proc/modules", "re");
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "af_toy ", 7))
-			found = 1;
-	fclose(f);
-	return found;
+	return toy_module_loaded("af_toy");
 }
 
 static int load_module(void)
 {
-	int fd, ret;
-
-	if (module_loaded())
-		return 0;
-	fd = open(TOY_MODULE_PATH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = (int)syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return ret < 0 && errno != EEXIST ? -1 : 0;
+	return toy_module_ensure("af_toy", TOY_MODULE_PATH, NULL, 0);
 }
 
 static int unload_module(void)
 {
-	return (int)syscall(SYS_delete_module, "af_toy", O_NONBLOCK);
+	return toy_module_unload("af_toy", 1);
 }
 
 /* number of sockets in /proc/net/toy (this netns), waiting for it to reach want */
@@ -814,20 +794,20 @@ TEST_F_TIMEOUT(stress, no_kernel_pointers_leak, 300)
 	usleep(100000);
 	write_file("/sys/kernel/debug/dynamic_debug/control", "module af_toy -p");
 	{
-		int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+		/* the module's own lines (pr_fmt "af_toy: ") */
+		static const char *const own[] = { "af_toy:", NULL };
+		int len = toy_klog_size(), kfd;
 		char *log, *line, *save;
 		int lines = 0;
 
 		ASSERT_LT(0, len);
-		log = malloc(len + 1);
+		log = calloc(1, len + 1);
 		ASSERT_NE(NULL, log);
-		len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
-		ASSERT_LE(0, len);
-		log[len] = 0;
+		kfd = toy_kmsg_open(true);
+		ASSERT_LE(0, kfd);
+		toy_kmsg_collect(kfd, log, len + 1, own);
+		close(kfd);
 		for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			/* the module's own lines (pr_fmt "af_toy: ") */
-			if (!strstr(line, "af_toy:"))
-				continue;
 			lines++;
 			bad += count_pointers("dmesg", line, &re);
 		}

@@ -3,6 +3,7 @@
  * toy_echo: the classic TCP echo client and server, over AF_TOY.
  *
  *   toy_echo server [--once] PORT     serve clients, one at a time
+ *                                     (--once: the first one only)
  *   toy_echo client PORT MSG...       send each MSG, print the reply
  *
  * The server answers every read with the same bytes upper-cased.  Both
@@ -25,13 +26,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include <linux/toy.h>
+#include "toy_util.h"
 
 static void die(const char *what)
 {
@@ -39,12 +41,12 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void usage(void)
+static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"usage: toy_echo server [--once] PORT\n"
 		"       toy_echo client PORT MSG...\n");
-	exit(2);
+	exit(status);
 }
 
 static unsigned int parse_port(const char *s)
@@ -59,16 +61,6 @@ static unsigned int parse_port(const char *s)
 		exit(2);
 	}
 	return (unsigned int)port;
-}
-
-static struct sockaddr_toy toy_addr(unsigned int port)
-{
-	struct sockaddr_toy addr;
-
-	memset(&addr, 0, sizeof(addr));
-	addr.stoy_family = AF_TOY;
-	addr.stoy_port = port;		/* host byte order */
-	return addr;
 }
 
 /* Write all of buf (a stream socket may take it in pieces). */
@@ -91,7 +83,7 @@ static int write_all(int fd, const char *buf, size_t len)
 static void show_proc_net_toy(void)
 {
 	char line[256];
-	FILE *f = fopen("/proc/net/toy", "r");
+	FILE *f = fopen(AF_TOY_PROC, "re");
 
 	if (!f) {
 		perror("toy_echo: /proc/net/toy");
@@ -236,33 +228,55 @@ static int client(unsigned int port, int nmsg, char **msgs)
 	return 0;
 }
 
+static const struct option long_opts[] = {
+	{ "once", no_argument, NULL, 'o' },	/* server only */
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * The options of subcommand argv[0] (getopt_long sees it as the program
+ * name): a server takes them anywhere (`server 7 --once`), a client only
+ * before PORT, as a MSG may start with '-'.  Returns the index of the
+ * first operand.
+ */
+static int parse_opts(int argc, char **argv, bool server, int *once)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, server ? "h" : "+h", long_opts,
+				NULL)) != -1) {
+		if (c == 'h')
+			usage(0);
+		if (c != 'o' || !server)
+			usage(2);
+		*once = 1;
+	}
+	return optind;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 3)
-		usage();
+	bool server_cmd;
+	int once = 0, first;
+
+	if (argc < 2)
+		usage(2);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		usage(0);
+	server_cmd = !strcmp(argv[1], "server");
+	if (!server_cmd && strcmp(argv[1], "client"))
+		usage(2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-
-	if (strcmp(argv[1], "server") == 0) {
-		const char *port = NULL;
-		int once = 0, i;
-
-		for (i = 2; i < argc; i++) {
-			if (strcmp(argv[i], "--once") == 0)
-				once = 1;
-			else if (!port)
-				port = argv[i];
-			else
-				usage();
-		}
-		if (!port)
-			usage();
-		return server(parse_port(port), once);
+	first = parse_opts(argc - 1, argv + 1, server_cmd, &once);
+	argc -= 1 + first;	/* the operands: PORT [MSG...] */
+	argv += 1 + first;
+	if (server_cmd) {
+		if (argc != 1)
+			usage(2);
+		return server(parse_port(argv[0]), once);
 	}
-	if (strcmp(argv[1], "client") == 0) {
-		if (argc < 4)
-			usage();
-		return client(parse_port(argv[2]), argc - 3, argv + 3);
-	}
-	usage();
-	return 2;
+	if (argc < 2)
+		usage(2);
+	return client(parse_port(argv[0]), argc - 1, argv + 1);
 }

@@ -5,18 +5,19 @@
  *   toyss [-a | -l] [-t TYPE]... [-s STATE]... [-i INODE] [-F FAMILY]
  *         [-N | -P] [-H] [-v]
  *
- *   -a          all sockets (the default)
- *   -l          listening sockets only (same as -s LISTEN)
- *   -t TYPE     only this type: stream, seqpacket, dgram (repeatable)
- *   -s STATE    only this state: LISTEN, ESTABLISHED, ... (repeatable,
- *               case-insensitive; "connected" = every state but LISTEN
- *               and CLOSED)
- *   -i INODE    only the socket with this inode
- *   -F FAMILY   the address family af_toy registered (default 25)
- *   -N          netlink only (fail if af_toy_diag is not available)
- *   -P          /proc/net/toy only
- *   -H          no header line
- *   -v          say on stderr which source was used
+ *   -a, --all             all sockets (the default)
+ *   -l, --listening       listening sockets only (same as -s LISTEN)
+ *   -t, --type TYPE       only this type: stream, seqpacket, dgram
+ *                         (repeatable)
+ *   -s, --state STATE     only this state: LISTEN, ESTABLISHED, ...
+ *                         (repeatable, case-insensitive; "connected" =
+ *                         every state but LISTEN and CLOSED)
+ *   -i, --inode INODE     only the socket with this inode
+ *   -F, --family FAMILY   the address family af_toy registered (default 25)
+ *   -N, --netlink         netlink only (fail if af_toy_diag is not available)
+ *   -P, --proc            /proc/net/toy only
+ *   -H, --no-header       no header line
+ *   -v, --verbose         say on stderr which source was used
  *
  * The sockets come from NETLINK_SOCK_DIAG (af_toy_diag.ko, which the
  * kernel loads on demand when installed); when that is not available
@@ -35,12 +36,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <netinet/tcp.h>	/* TCP_LISTEN, TCP_CLOSE */
 #include <sys/socket.h>
 #include <linux/netlink.h>
-#include <linux/sock_diag.h>
 
-#include <linux/toy.h>
-#include <linux/toy_diag.h>
+#include "toy_util.h"
 
 struct entry {
 	unsigned int type, state;
@@ -48,54 +48,10 @@ struct entry {
 	unsigned int port, peer, rq, sq, uid;
 };
 
-static const char *const state_names[] = {
-	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",
-	[4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT",
-	[7] = "CLOSED", [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
-	[10] = "LISTEN", [11] = "CLOSING",
-};
-#define NSTATES (sizeof(state_names) / sizeof(state_names[0]))
-#define LISTEN_STATE 10
-#define CLOSED_STATE 7
-
-static const char *type_name(unsigned int type)
-{
-	switch (type) {
-	case SOCK_STREAM: return "STREAM";
-	case SOCK_SEQPACKET: return "SEQPACKET";
-	case SOCK_DGRAM: return "DGRAM";
-	}
-	return "UNKNOWN";
-}
-
-static const char *state_name(unsigned int state)
-{
-	if (state < NSTATES && state_names[state])
-		return state_names[state];
-	return "UNKNOWN";
-}
-
-static int parse_type(const char *s)
-{
-	if (!strcasecmp(s, "stream"))
-		return SOCK_STREAM;
-	if (!strcasecmp(s, "seqpacket"))
-		return SOCK_SEQPACKET;
-	if (!strcasecmp(s, "dgram"))
-		return SOCK_DGRAM;
-	return -1;
-}
-
+/* A state name, or "CLOSE" (as ss(8) spells CLOSED). */
 static int parse_state(const char *s)
 {
-	unsigned int i;
-
-	if (!strcasecmp(s, "CLOSE"))
-		return CLOSED_STATE;
-	for (i = 0; i < NSTATES; i++)
-		if (state_names[i] && !strcasecmp(s, state_names[i]))
-			return i;
-	return -1;
+	return strcasecmp(s, "CLOSE") ? toy_state_num(s) : TCP_CLOSE;
 }
 
 /* Filters, applied to both sources. */
@@ -123,9 +79,41 @@ static void print_header(void)
 
 static void print_entry(const struct entry *e)
 {
-	printf("%-9s %-11s %-6u %-6u %-6u %-6u %-8lu %u\n", type_name(e->type),
-	       state_name(e->state), e->rq, e->sq, e->port, e->peer, e->ino,
+	printf("%-9s %-11s %-6u %-6u %-6u %-6u %-8lu %u\n", toy_type_name(e->type),
+	       toy_state_name(e->state), e->rq, e->sq, e->port, e->peer, e->ino,
 	       e->uid);
+}
+
+/* The sockets printed so far, with the header line before the first. */
+struct listing {
+	int header, n;
+};
+
+static void list_entry(struct listing *l, const struct entry *e)
+{
+	if (!matches(e))
+		return;
+	if (l->header && !l->n)
+		print_header();
+	print_entry(e);
+	l->n++;
+}
+
+static int list_diag_msg(const struct toy_diag_msg *r, void *arg)
+{
+	struct entry e = {
+		.type = r->tdiag_type,
+		.state = r->tdiag_state,
+		.ino = r->tdiag_ino,
+		.port = r->tdiag_port,
+		.peer = r->tdiag_peer_port,
+		.rq = r->tdiag_rqueue,
+		.sq = r->tdiag_wqueue,
+		.uid = r->tdiag_uid,
+	};
+
+	list_entry(arg, &e);
+	return 0;
 }
 
 /*
@@ -134,115 +122,56 @@ static void print_entry(const struct entry *e)
  */
 static int list_netlink(int header)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct toy_diag_req req;
-	} msg;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	static char buf[32768];
-	int fd, n = 0, done = 0, started = 0;
+	struct toy_diag_req req = {
+		.sdiag_family = family,
+		.tdiag_states = want_states,
+		.tdiag_types = want_types,
+		.tdiag_ino = want_ino,
+	};
+	struct listing l = { header, 0 };
+	int ret;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0)
-		return -errno;
-	memset(&msg, 0, sizeof(msg));
-	msg.nlh.nlmsg_len = sizeof(msg);
-	msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nlh.nlmsg_seq = 1;
-	msg.req.sdiag_family = family;
-	msg.req.tdiag_states = want_states;
-	msg.req.tdiag_types = want_types;
-	msg.req.tdiag_ino = want_ino;
-	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&sa,
-		   sizeof(sa)) < 0) {
-		n = -errno;
-		goto out;
-	}
-	while (!done) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h;
-
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			goto out;
-		}
-		if (len == 0)
-			break;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			const struct toy_diag_msg *r = NLMSG_DATA(h);
-			struct entry e;
-
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *err = NLMSG_DATA(h);
-
-				n = err->error ? err->error : -EPROTO;
-				goto out;
-			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(*r)))
-				continue;
-			e.type = r->tdiag_type;
-			e.state = r->tdiag_state;
-			e.ino = r->tdiag_ino;
-			e.port = r->tdiag_port;
-			e.peer = r->tdiag_peer_port;
-			e.rq = r->tdiag_rqueue;
-			e.sq = r->tdiag_wqueue;
-			e.uid = r->tdiag_uid;
-			if (!matches(&e))
-				continue;
-			if (header && !started)
-				print_header();
-			started = 1;
-			print_entry(&e);
-			n++;
-		}
-	}
-	if (header && !started)
+	ret = toy_diag_request(NLM_F_REQUEST | NLM_F_DUMP, &req, sizeof(req),
+			       list_diag_msg, &l);
+	if (ret < 0)
+		return ret;
+	if (header && !l.n)
 		print_header();
-out:
-	close(fd);
-	return n;
+	return l.n;
+}
+
+static int list_proc_entry(const struct toy_proc_entry *p, const char *line,
+			   void *arg)
+{
+	int state = toy_state_num(p->state);
+	struct entry e = {
+		.type = toy_type_num(p->type),
+		.state = state < 0 ? 0 : state,
+		.ino = p->ino,
+		.port = p->lport,
+		.peer = p->pport,
+		.rq = p->rq,
+		.sq = p->sq,
+		.uid = p->uid,
+	};
+
+	(void)line;
+	list_entry(arg, &e);
+	return 0;
 }
 
 static int list_proc(int header)
 {
-	FILE *f = fopen("/proc/net/toy", "r");
-	char line[256], type[32], state[32];
-	int n = 0;
+	struct listing l = { header, 0 };
 
-	if (!f) {
-		fprintf(stderr, "toyss: /proc/net/toy: %s (is af_toy loaded?)\n",
-			strerror(errno));
+	if (toy_proc_foreach(list_proc_entry, &l) < 0) {
+		fprintf(stderr, "toyss: %s: %s (is af_toy loaded?)\n",
+			AF_TOY_PROC, strerror(errno));
 		return -1;
 	}
-	if (header)
+	if (header && !l.n)
 		print_header();
-	while (fgets(line, sizeof(line), f)) {
-		struct entry e;
-		int s;
-
-		if (sscanf(line, "%lu %31s %31s %u %u %u %u %u", &e.ino, type,
-			   state, &e.port, &e.peer, &e.rq, &e.sq, &e.uid) != 8)
-			continue;	/* the header line */
-		e.type = parse_type(type);
-		s = parse_state(state);
-		e.state = s < 0 ? 0 : s;
-		if (!matches(&e))
-			continue;
-		print_entry(&e);
-		n++;
-	}
-	fclose(f);
-	return n;
+	return l.n;
 }
 
 static void usage(int status)
@@ -250,45 +179,75 @@ static void usage(int status)
 	fprintf(status ? stderr : stdout,
 		"usage: toyss [-a | -l] [-t TYPE]... [-s STATE]... [-i INODE] [-F FAMILY]\n"
 		"             [-N | -P] [-H] [-v]\n"
+		"  -a --all  -l --listening  -t --type  -s --state  -i --inode\n"
+		"  -F --family  -N --netlink  -P --proc  -H --no-header  -v --verbose\n"
 		"  TYPE: stream seqpacket dgram\n"
 		"  STATE: LISTEN SYN_SENT SYN_RECV ESTABLISHED FIN_WAIT1 FIN_WAIT2\n"
 		"         CLOSE_WAIT LAST_ACK CLOSING CLOSED, or connected\n");
 	exit(status);
 }
 
+static const struct option long_opts[] = {
+	{ "all", no_argument, NULL, 'a' },
+	{ "listening", no_argument, NULL, 'l' },
+	{ "type", required_argument, NULL, 't' },
+	{ "state", required_argument, NULL, 's' },
+	{ "inode", required_argument, NULL, 'i' },
+	{ "family", required_argument, NULL, 'F' },
+	{ "netlink", no_argument, NULL, 'N' },
+	{ "proc", no_argument, NULL, 'P' },
+	{ "no-header", no_argument, NULL, 'H' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* -t TYPE: its bit in the type filter. */
+static unsigned int type_bit(const char *s)
+{
+	int v = toy_type_num(s);
+
+	if (v < 0) {
+		fprintf(stderr, "toyss: unknown type %s\n", s);
+		usage(2);
+	}
+	return 1U << v;
+}
+
+/* -s STATE: its bits in the state filter. */
+static unsigned int state_bits(const char *s)
+{
+	int v;
+
+	if (!strcasecmp(s, "connected"))
+		return TOY_DIAG_ALL_STATES & ~(1U << TCP_LISTEN | 1U << TCP_CLOSE);
+	v = parse_state(s);
+	if (v < 0) {
+		fprintf(stderr, "toyss: unknown state %s\n", s);
+		usage(2);
+	}
+	return 1U << v;
+}
+
 int main(int argc, char **argv)
 {
 	int header = 1, verbose = 0, source = 0;	/* 'N', 'P' or 0 */
 	unsigned int states = 0;
-	int c, v, n;
+	int c, n;
 
-	while ((c = getopt(argc, argv, "alt:s:i:F:NPHvh")) != -1) {
+	while ((c = getopt_long(argc, argv, "alt:s:i:F:NPHvh", long_opts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			break;
 		case 'l':
-			states |= 1U << LISTEN_STATE;
+			states |= 1U << TCP_LISTEN;
 			break;
 		case 't':
-			v = parse_type(optarg);
-			if (v < 0) {
-				fprintf(stderr, "toyss: unknown type %s\n", optarg);
-				usage(2);
-			}
-			want_types |= 1U << v;
+			want_types |= type_bit(optarg);
 			break;
 		case 's':
-			if (!strcasecmp(optarg, "connected")) {
-				states |= TOY_DIAG_ALL_STATES &
-					  ~(1U << LISTEN_STATE | 1U << CLOSED_STATE);
-				break;
-			}
-			v = parse_state(optarg);
-			if (v < 0) {
-				fprintf(stderr, "toyss: unknown state %s\n", optarg);
-				usage(2);
-			}
-			states |= 1U << v;
+			states |= state_bits(optarg);
 			break;
 		case 'i':
 			want_ino = strtoul(optarg, NULL, 0);

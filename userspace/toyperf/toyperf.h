@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * toyperf: what its files share.
+ *
+ *   main.c       options, the rounds, the order of things
+ *   net.c        sockets of the three families, child processes, time
+ *   workloads.c  the workloads: one measurement ("cell") each
+ *   figures.c    the figures: idle memory per pair, bind latency
+ *   profiler.c   the kernel profile (--profile, --callers)
+ *   report.c     the tables and the JSON file
+ */
+#ifndef TOYPERF_H
+#define TOYPERF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+
+#include "toy_util.h"
+
+/* ---------------------------------------------------------- families */
+
+#define NFAM 3
+enum { F_TOY, F_UNIX, F_IP };
+extern const char *const fam_name[NFAM];	/* "AF_TOY", ... */
+extern const char *const fam_key[NFAM];		/* "toy", ... (JSON) */
+extern int toy_family;		/* the module's family= (default AF_TOY) */
+
+/* ------------------------------------------------- options (main.c) */
+
+extern double run_time;		/* seconds per measurement */
+extern int rounds;
+extern bool profile;
+extern bool pin_same;		/* --pin same|none */
+extern const char *callers_of;	/* --callers SYM (with --profile) */
+extern int idle_pairs;		/* idlemem; --quick: 200 */
+extern int bind_held;		/* bindlat; --quick: 2000 */
+extern int bind_iters;		/* bindlat, per measurement */
+
+#define MAXROUNDS 64
+
+/* ------------------------------------------------------------ net.c */
+
+union addr {
+	struct sockaddr sa;
+	struct sockaddr_toy toy;
+	struct sockaddr_un un;
+	struct sockaddr_in in;
+};
+
+/* What a child process measured, sent back through a pipe. */
+struct report {
+	double count;			/* bytes or messages */
+	double t_end;			/* time of the last one */
+	double extra;
+};
+
+/* per cell: context switches of all its processes, and operations done */
+extern double cell_csw, cell_ops;
+
+void die(const char *what) __attribute__((noreturn));
+double now(void);			/* CLOCK_MONOTONIC, seconds */
+char *buffer(size_t size);		/* malloc'ed, filled, or die */
+int sock_domain(int fam);
+int new_socket(int fam, int type);	/* TCP: with TCP_NODELAY */
+/* A bound socket (listening if listen_too); its address in *a. */
+int bound_socket(int fam, int type, bool listen_too, union addr *a,
+		 socklen_t *alen);
+/* A connected STREAM or SEQPACKET pair made with listen/connect/accept. */
+int conn_pair(int fam, int type, int sv[2]);
+void set_rcvtimeo(int fd, double sec);
+void pin_cpu(int cpu);			/* cpu < 0: no change */
+/* fork() with a pipe for the child's report (pfd[1]); dies on failure. */
+pid_t spawn(int pfd[2]);
+void child_report(int wfd, const struct report *r) __attribute__((noreturn));
+/* Read the child's report, reap it (context switches: cell_csw): 0 or -1. */
+int collect(pid_t pid, int rfd, struct report *r);
+
+/* ------------------------------------------------------ workloads.c */
+
+enum kind { K_STREAM, K_SEQPACKET, K_DGRAM, K_PINGPONG, K_CONNECT, K_DUAL };
+
+struct workload {
+	const char *name;
+	const char *label;
+	enum kind kind;
+	size_t size;
+	const char *unit;
+	bool lower_better;
+	double goal;			/* AF_TOY/AF_UNIX; 0 = none */
+};
+
+#define NWL 10
+extern const struct workload workloads[NWL];
+
+/* One measurement's outcome. */
+struct result {
+	double value;			/* in the workload's unit; <0 = n/a */
+	double loss;			/* UDP: fraction of datagrams lost */
+	double csw;			/* context switches per operation */
+};
+
+/* Measure workload w over family fam once, for run_time. */
+struct result run_cell(const struct workload *w, int fam);
+
+/* -------------------------------------------------------- figures.c */
+
+/*
+ * Figures: measured once for AF_TOY and AF_UNIX, side by side, no goal.
+ * A figure that could not be measured is NAN.
+ */
+#define NFIG_HELD 2			/* bindlat: 0 held, then bind_held */
+
+#define IDLE_BYTES	(256 * 1024)	/* each way, per pair */
+#define IDLE_CHUNK	(32 * 1024)
+#define IDLE_SNDBUF	(1024 * 1024)
+#define IDLE_FLOOR_KIB	(96 * 1024)	/* stop making pairs below this */
+
+struct figures {
+	bool idlemem, bindlat;
+	int pairs[NFAM];		/* idlemem: socketpairs made */
+	double drop_kib[NFAM];		/* idlemem: MemAvailable drop */
+	double idle_kib[NFAM];		/* idlemem: drop per pair */
+	int held[NFIG_HELD];		/* bindlat: sockets asked for */
+	int held_made[NFIG_HELD][NFAM];	/* bindlat: sockets the holder bound */
+	double bind_us[NFIG_HELD][NFAM];
+};
+
+/* Measure the selected figures (fg->idlemem, fg->bindlat). */
+void run_figures(struct figures *fg);
+
+/* ------------------------------------------------------- profiler.c */
+
+#define MAXCPU 8
+
+/* Kernel sampling on every CPU, while one cell runs. */
+struct prof {
+	int ncpu;
+	int fd[MAXCPU];
+	void *ring[MAXCPU];
+	size_t ring_size;
+};
+
+/* Read /proc/kallsyms (the text symbols) for the profiles. */
+void load_kallsyms(void);
+/* Start sampling: 0, or -1 (said on stderr). */
+int prof_start(struct prof *p);
+/* Stop sampling and print where the time went, under title. */
+void prof_stop(struct prof *p, const char *title);
+
+/* --------------------------------------------------------- report.c */
+
+/* Every round's figures of every cell, and what the rounds add up to. */
+struct results {
+	bool sel[NWL];			/* workloads selected (--only) */
+	int nsel;
+	double vals[NWL][NFAM][MAXROUNDS];
+	double csws[NWL][NFAM][MAXROUNDS];
+	double losses[NWL][MAXROUNDS];	/* the IP column (UDP) */
+	/* summarise() */
+	double value[NWL][NFAM];	/* mean over the rounds */
+	double csw[NWL][NFAM];		/* median */
+	double loss[NWL];		/* median */
+	double ratio[NWL];		/* AF_TOY/AF_UNIX of the means; <0 n/a */
+};
+
+void summarise(struct results *res);
+void print_results(const struct results *res);
+void print_figures(const struct figures *fg);
+/* The JSON file (bench-guest.sh reads it); dies if it cannot be written. */
+void write_json(const char *path, const char *kernel,
+		const struct results *res, const struct figures *fg);
+
+#endif /* TOYPERF_H */
