@@ -23,6 +23,8 @@
 #                        through the net-pf-25 alias (no insmod), and a
 #                        sock_diag request must load af_toy_diag
 
+#: PREFIX=/usr/local     install prefix of the tools and man pages
+#: DESTDIR=              staging root of install/uninstall
 PREFIX ?= /usr/local
 DESTDIR ?=
 INSTALL ?= install
@@ -42,9 +44,9 @@ MANDIR = $(DESTDIR)$(PREFIX)/share/man
 .PHONY: install install-modules install-headers install-tools install-man \
 	uninstall dkms-check check-autoload
 
-install: install-modules install-headers install-tools install-man
+install: install-modules install-headers install-tools install-man ## modules + depmod, UAPI headers, tools, man pages (KERNEL=, KDIR=, DESTDIR=, PREFIX=)
 
-install-modules:
+install-modules: ## modules_install into lib/modules/<release>/extra + depmod
 	@set -e; \
 	kos=$$(scripts/build-module.sh $(INSTALL_KSEL)); \
 	ko=$$(printf '%s\n' "$$kos" | grep '/af_toy\.ko$$' | head -n1); \
@@ -63,20 +65,20 @@ install-modules:
 		printf '%s\n' "$$log" | grep -v -e '^$$' -e 'could not open modules\.' >&2 || true; \
 	else echo "install: depmod not found (apt-get install kmod); run depmod -a $$rel" >&2; exit 1; fi
 
-install-headers:
+install-headers: ## UAPI headers into /usr/include/linux/
 	@echo "install: UAPI headers -> $(DESTDIR)/usr/include/linux"
 	@$(INSTALL) -d $(DESTDIR)/usr/include/linux
 	@$(INSTALL) -m 644 module/uapi/linux/toy.h module/uapi/linux/toy_diag.h \
 		$(DESTDIR)/usr/include/linux/
 
-install-tools: userspace
+install-tools: userspace ## userspace tools into $(PREFIX)/bin
 	@set -e; tools=$$(find $(BUILD)/userspace -maxdepth 1 -type f -perm -u+x | sort); \
 	[ -n "$$tools" ] || { echo "install: no userspace tools in $(BUILD)/userspace" >&2; exit 1; }; \
 	echo "install: tools -> $(DESTDIR)$(PREFIX)/bin:" $$(for t in $$tools; do basename $$t; done); \
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin; \
 	$(INSTALL) -m 755 $$tools $(DESTDIR)$(PREFIX)/bin/
 
-install-man:
+install-man: ## man pages into $(PREFIX)/share/man/man<n>
 	@set -e; [ -n "$(MAN_PAGES)" ] || { echo "install: no man pages in man/" >&2; exit 1; }; \
 	echo "install: man pages -> $(MANDIR):" $(notdir $(MAN_PAGES)); \
 	for p in $(MAN_PAGES); do \
@@ -85,7 +87,7 @@ install-man:
 		$(INSTALL) -m 644 $$p $$d/; \
 	done
 
-uninstall:
+uninstall: ## remove what install put there (same variables)
 	@set -e; \
 	kdir=$(INSTALL_KDIR); \
 	rel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$$kdir/include/generated/utsrelease.h" 2>/dev/null); \
@@ -99,8 +101,8 @@ uninstall:
 	for p in $(notdir $(MAN_PAGES)); do rm -f $(MANDIR)/man$${p##*.}/$$p; done; \
 	echo "uninstall: done ($$rel)"
 
-dkms-check:
+dkms-check: ## dkms add/build/install/remove per kernel + autoload in a VM (DKMS_VM=0: no VM)
 	@scripts/dkms-check.sh $(filter-out %-rt,$(KERNELS))
 
-check-autoload: selftests userspace
+check-autoload: selftests userspace ## installed module autoloads via net-pf-25 in a VM per kernel
 	@scripts/autoload-check.sh $(filter-out %-rt,$(KERNELS))

@@ -23,8 +23,9 @@ REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 BUILD=$REPO_DIR/build
 LOGS=$BUILD/logs
 
-say() { printf 'autoload: %s\n' "$*" >&2; }
-die() { printf 'autoload: error: %s\n' "$*" >&2; exit 1; }
+PROG=autoload
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 
 if [ $# -gt 0 ]; then SERIES=("$@"); else read -r -a SERIES <<<"${KERNELS:-6.1 6.12}"; fi
 cd "$REPO_DIR"
@@ -82,8 +83,7 @@ for s in "${SERIES[@]}"; do
 		--add "$WORK/autoload-guest:/bin/autoload-guest" \
 		--timeout 600 --console-log "$LOGS/console-autoload-$rel.log" \
 		--output "$out" --exec /bin/autoload-guest || rc=$?
-	read -r pass fail skip < <(sed -n 's/^\(# \)*# Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:[0-9]* xpass:[0-9]* skip:\([0-9]*\).*/\2 \3 \4/p' "$out" |
-		awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}')
+	read -r pass fail skip < <(tap_totals "$out")
 	note=
 	[ "$rc" = 0 ] || note=", vm exit $rc"
 	[ "$skip" = 0 ] || note="$note, $skip SKIPPED (nothing proven)"

@@ -7,13 +7,15 @@
 #   make -C <kdir> M=build/<release> modules W=1 KCFLAGS=-Werror
 #
 # Usage: scripts/build-module.sh [--kernel SERIES | --kdir DIR] [--src DIR]
-#                                [--out NAME] [--no-werror]
+#                                [--out NAME] [--no-werror] [--coverage]
 #   --kernel S   a Debian series/release from scripts/kernels.sh (6.1, 6.12)
 #   --kdir D     an explicit kernel build directory
 #   (neither)    $KDIR, else $KERNEL, else /lib/modules/$(uname -r)/build
 #   --src D      directory holding Kbuild (default: the repo root, which
 #                copies Kbuild and module/)
 #   --out NAME   subdirectory of build/<release>/ (default: none)
+#   --coverage   TOY_COVERAGE=1: gcov + KCOV instrumentation (see Kbuild;
+#                only for a kernel with CONFIG_GCOV_KERNEL / CONFIG_KCOV)
 # Prints the path of the built .ko on stdout; kbuild output goes to stderr.
 
 set -eu
@@ -27,8 +29,11 @@ kdir=${KDIR:-}
 src=$REPO_DIR
 out=
 werror=${WERROR:-1}
+coverage=0
 
-die() { printf 'build-module: error: %s\n' "$*" >&2; exit 1; }
+PROG=build-module
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--src) src=$(cd "${2:?}" && pwd); shift ;;
 	--out) out=${2:?}; shift ;;
 	--no-werror) werror=0 ;;
+	--coverage) coverage=1 ;;
 	-h | --help) sed -n '/^# Usage:/,/^# Prints/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
 	*) die "unknown option $1" ;;
 	esac
@@ -77,7 +83,7 @@ flock 9
 copy() { # src-path dest-dir
 	if command -v rsync >/dev/null 2>&1; then
 		rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' \
-			--exclude='*.mod*' --exclude='*.o.d' "$1" "$2/"
+			--exclude='*.mod*' --exclude='*.o.d' --exclude='*.gcno' "$1" "$2/"
 	else
 		cp -a -u "$1" "$2/"
 	fi
@@ -94,6 +100,7 @@ name=$(basename "$src")
 printf 'build-module: building %s for %s (%s)\n' "$name" "$release" "$kdir" >&2
 flags=(W=1)
 [ "$werror" = 1 ] && flags+=(KCFLAGS=-Werror)
+[ "$coverage" = 1 ] && flags+=(TOY_COVERAGE=1)
 make -C "$kdir" M="$dest" "${flags[@]}" modules >&2 ||
 	die "module build failed for $release"
 ls "$dest"/*.ko >/dev/null 2>&1 || die "no .ko produced in $dest"

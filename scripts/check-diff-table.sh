@@ -20,7 +20,10 @@ REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 SRC=${1:-$REPO_DIR/selftests/toy_diff.c}
 README=${2:-$REPO_DIR/README.md}
 
-die() { printf 'check-diff-table: error: %s\n' "$*" >&2; exit 2; }
+PROG=check-diff-table
+DIE_STATUS=2
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 [ -r "$SRC" ] || die "cannot read $SRC"
 [ -r "$README" ] || die "cannot read $README"
 

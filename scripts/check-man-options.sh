@@ -35,8 +35,10 @@ SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 BIN_DIR=$REPO_DIR/build/userspace
 
-say() { printf 'check-man-options: %s\n' "$*" >&2; }
-die() { printf 'check-man-options: error: %s\n' "$*" >&2; exit 2; }
+PROG=check-man-options
+DIE_STATUS=2
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 
 command -v groff >/dev/null 2>&1 || die "groff missing: apt-get install groff-base"
 

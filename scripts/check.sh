@@ -35,11 +35,13 @@ RUNNER_ONLY=0
 PARALLEL=${CHECK_PARALLEL:-1}
 [ "${1:-}" = --runner-only ] && RUNNER_ONLY=1
 
-say() { printf "check: [%3ss] %s\n" "$(($(date +%s) - T0))" "$*" >&2; }
-die() { printf 'check: error: %s\n' "$*" >&2; exit 1; }
+PROG=check
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 
 cd "$REPO_DIR"
 T0=$(date +%s)
+SAY_T0=$T0
 mkdir -p "$LOGS"
 # one `make check` per tree at a time: they share build/ and build/logs/
 exec 8>"$BUILD/.check.lock"
@@ -50,18 +52,8 @@ fi
 
 # ------------------------------------------------------------ host packages
 host_deps() {
-	local p missing=()
-	for p in qemu-system-x86 busybox-static cpio linux-headers-amd64 \
-		"linux-source-${AF_TOY_SOURCE_SERIES:-6.12}" gcc make libc6-dev; do
-		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-	done
-	[ "${#missing[@]}" = 0 ] && return 0
-	[ "$(id -u)" = 0 ] || die "missing packages (run as root or install them): ${missing[*]}"
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get -q install -y --no-install-recommends "${missing[@]}" >&2 ||
-		{ apt-get -q update >&2 && apt-get -q install -y --no-install-recommends "${missing[@]}" >&2; } ||
-		die "apt-get install ${missing[*]} failed"
+	apt_install_missing qemu-system-x86 busybox-static cpio linux-headers-amd64 \
+		"linux-source-${AF_TOY_SOURCE_SERIES:-6.12}" gcc make libc6-dev
 }
 
 # ------------------------------------------------------- runner self-test
@@ -73,7 +65,7 @@ runner_selftest() {
 		{ cat "$LOGS/build-selftest-warn.log" >&2; die "cannot build scripts/selftest-warn"; }
 	"$SCRIPT_DIR/vm" --kernel "$s" --load "$ko" --exec 'echo toy_warn loaded' \
 		--timeout 300 --console-log "$log" >/dev/null 2>"$LOGS/runner-selftest.log" || rc=$?
-	if [ "$rc" = 126 ] && grep -q 'WARNING:.*toy_warn' "$log"; then
+	if [ "$rc" = "$VM_RC_SPLAT" ] && grep -q 'WARNING:.*toy_warn' "$log"; then
 		echo "runner self-test: planted WARN detected: ok"
 	else
 		cat "$LOGS/runner-selftest.log" >&2
@@ -151,19 +143,18 @@ run_kernel() { # series; TAP to $LOGS/<rel>.tap (and stdout), vm messages to std
 }
 
 report_kernel() { # series rc
-	local rel=${RELS[$1]} rc=$2 note='' pass fail tap con mm mrc=0 nmm
+	local rel=${RELS[$1]} rc=$2 note='' pass fail tap con mm mrc=0 nmm vm
 	tap=$LOGS/$rel.tap
 	con=$LOGS/console-$rel.log
 	touch "$tap"
-	read -r pass fail < <(sed -n 's/^\(# \)*# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\2 \3/p' "$tap" |
-		awk '{p += $1; f += $2} END {print p + 0, f + 0}')
-	case "$rc" in
-	0) ;;
-	124) note=", TIMEOUT" ;;
-	125) note=", guest crashed (no exit status)" ;;
-	126) note=", KERNEL SPLAT (see $con)" ;;
-	*) [ "$fail" -gt 0 ] || note=", vm/runner exit $rc" ;;
-	esac
+	read -r pass fail _ < <(tap_totals "$tap")
+	if [ "$rc" != 0 ]; then
+		if vm=$(vm_rc_note "$rc" "$con"); then
+			note=", $vm"
+		elif [ "$fail" = 0 ]; then
+			note=", vm/runner exit $rc"
+		fi
+	fi
 	# selftests/MANIFEST: each mismatch is one more failure
 	mm=$("$SCRIPT_DIR/manifest-check.sh" "$1" "$tap") || mrc=$?
 	if [ "$mrc" != 0 ]; then

@@ -17,12 +17,18 @@
 #                    against it and the selftests, then in the debug VM run
 #                    the whole suite, the fuzzer with failslab, rmmod and a
 #                    kmemleak scan.  Fails on a failed test, a kernel splat
-#                    (KASAN, lockdep, UBSAN, ...), a kmemleak report or a
-#                    module that does not unload.  Environment:
+#                    (KASAN, lockdep, UBSAN, ...), a kmemleak report, a
+#                    module that does not unload or a run that does not
+#                    match selftests/MANIFEST (series "debug").  Also
+#                    prints af_toy's gcov line/branch coverage of the run
+#                    (scripts/coverage.sh --summary).  Environment:
 #                      FUZZ_OPS (default 1000000), FUZZ_SECS (default 600),
 #                      FUZZ_FAILSLAB percent (default 5), FUZZ_SEED (default 1),
+#                      FUZZ_FAILPAGE percent for fail_page_alloc (default 2),
 #                      DEBUG_VM_TIMEOUT (default 5400), DEBUG_VM_MEM (2G)
-#                    Logs: build/logs/debug-*.
+#                    Logs: build/logs/debug-*.  The fuzzer's corpus (KCOV)
+#                    is kept in build/fuzz-corpus/corpus.txt: given to the
+#                    next run, replaced by what the run printed.
 # Cache: ${XDG_CACHE_HOME:-$HOME/.cache}/af_toy/debug-6.12/
 #   src-<pkgversion>/     extracted source (shared by all configs)
 #   build-<key>/          O= build tree; key = hash(source package version +
@@ -40,8 +46,9 @@ PKG=linux-source-6.12
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 CONFIG_STEPS_VERSION=1 # bump when the config recipe below changes
 
-say() { printf 'debug-kernel: %s\n' "$*" >&2; }
-die() { printf 'debug-kernel: error: %s\n' "$*" >&2; exit 1; }
+PROG=debug-kernel
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 
 what=both
 force=0
@@ -68,13 +75,8 @@ for pc in make:make gcc:gcc flex:flex bison:bison bc:bc xz:xz-utils \
 done
 [ -f /usr/include/libelf.h ] || need_pkgs="$need_pkgs libelf-dev"
 [ -f /usr/include/openssl/ssl.h ] || need_pkgs="$need_pkgs libssl-dev"
-if [ -n "$need_pkgs" ]; then
-	[ "$(id -u)" = 0 ] || die "missing build dependencies:$need_pkgs (apt-get install them as root)"
-	echo "debug-kernel: apt-get install$need_pkgs" >&2
-	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get -q install -y $need_pkgs >&2 ||
-		die "apt-get install$need_pkgs failed"
-fi
+# shellcheck disable=SC2086
+apt_install_missing $need_pkgs
 for c in make gcc flex bison bc xz sha256sum; do
 	command -v "$c" >/dev/null 2>&1 || die "$c missing (apt-get install build-essential flex bison bc xz-utils)"
 done
@@ -110,6 +112,7 @@ echo "# debug-guest: suite took $(($(date +%s) - start))s"
 start=$(date +%s)
 if [ -x /selftests/toy_fuzz ]; then
 	TOY_FUZZ_OPS=$FUZZ_OPS TOY_FUZZ_SECS=$FUZZ_SECS TOY_FUZZ_FAILSLAB=$FUZZ_FAILSLAB \
+		TOY_FUZZ_FAILPAGE=$FUZZ_FAILPAGE TOY_FUZZ_CORPUS=$FUZZ_CORPUS \
 		TOY_FUZZ_SEED=$FUZZ_SEED run_selftests toy_fuzz || rc=1
 fi
 echo "# debug-guest: fuzz took $(($(date +%s) - start))s"
@@ -133,19 +136,35 @@ if [ -w "$KL" ]; then
 		echo "# debug-guest: kmemleak: 0 leaks"
 	fi
 fi
+# af_toy's gcov counters (kept by gcov_persist after rmmod, summed over
+# every load): a gzipped tar, base64 between markers; the host cuts it out
+# of the log (scripts/coverage.sh --summary).  debugfs reports a size of 0:
+# copy with cat, not tar.
+G=/sys/kernel/debug/gcov
+if [ -d "$G" ]; then
+	find "$G" -name '*.gcda' | while read -r f; do
+		mkdir -p "/tmp/gcov/${f%/*}"
+		cat "$f" >"/tmp/gcov/$f"
+	done
+	echo "# gcov-data-begin"
+	tar -C /tmp/gcov -czf - . | base64
+	echo "# gcov-data-end"
+fi
 exit "$rc"
 EOF
 }
 
 run_check() {
 	local repo build logs work ko kos modargs=() rc=0 out con pass fail t0 ops faults
+	local mm mrc=0 nmm=0 cov corpus corpus_args=() pfaults fcov
 	repo=$(cd "$SCRIPT_DIR/.." && pwd)
 	build=$repo/build
 	logs=$build/logs
+	corpus=$build/fuzz-corpus/corpus.txt
 	t0=$(date +%s)
 	mkdir -p "$logs"
 	say "building af_toy.ko against $release ($OBJ)"
-	kos=$("$SCRIPT_DIR/build-module.sh" --kdir "$OBJ" 2>"$logs/debug-module-build.log") || {
+	kos=$("$SCRIPT_DIR/build-module.sh" --kdir "$OBJ" --coverage 2>"$logs/debug-module-build.log") || {
 		tail -n 30 "$logs/debug-module-build.log" >&2
 		die "module build against the debug kernel failed"
 	}
@@ -168,6 +187,10 @@ run_check() {
 	{
 		printf 'FUZZ_OPS=%s\nFUZZ_SECS=%s\n' "${FUZZ_OPS:-1000000}" "${FUZZ_SECS:-600}"
 		printf 'FUZZ_FAILSLAB=%s\nFUZZ_SEED=%s\n' "${FUZZ_FAILSLAB:-5}" "${FUZZ_SEED:-1}"
+		printf 'FUZZ_FAILPAGE=%s\n' "${FUZZ_FAILPAGE:-2}"
+		# the corpus of the previous run, if any (toy_fuzz reads it with KCOV)
+		[ -s "$corpus" ] && corpus_args=(--add "$corpus:/etc/fuzz-corpus.txt")
+		printf 'FUZZ_CORPUS=%s\n' "${corpus_args:+/etc/fuzz-corpus.txt}"
 	} >"$work/debug-check.conf"
 	# KASAN + lockdep under TCG: a much longer per-binary timeout
 	printf 'timeout=%s\n' "$((${FUZZ_SECS:-600} + 900))" >"$work/settings"
@@ -179,36 +202,53 @@ run_check() {
 		--add "$build/selftests:/selftests" --add "$build/userspace:/usr/bin" \
 		--add "$work/settings:/selftests/settings" \
 		--add "$work/debug-guest:/bin/debug-guest" \
-		--add "$work/debug-check.conf:/etc/debug-check.conf" \
+		--add "$work/debug-check.conf:/etc/debug-check.conf" "${corpus_args[@]}" \
 		--append "sysctl.kernel.hung_task_timeout_secs=120" \
 		--timeout "${DEBUG_VM_TIMEOUT:-5400}" --console-log "$con" --output "$out" \
-		--exec /bin/debug-guest || rc=$?
+		--exec /bin/debug-guest | sed -u -e '/^# gcov-data-begin/,/^# gcov-data-end/d' -e '/# fuzz-corpus: /d'
+	rc=${PIPESTATUS[0]}
 	touch "$out"
-	read -r pass fail < <(sed -n 's/^\(# \)*# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\2 \3/p' "$out" |
-		awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+	# cuts the gcov data out of $out; never changes the verdict
+	cov=$("$SCRIPT_DIR/coverage.sh" --summary "$release" "$out" 2>"$logs/debug-coverage.log") ||
+		cov="module coverage: unavailable (see $logs/debug-coverage.log)"
+	read -r pass fail _ < <(tap_totals "$out")
+	# selftests/MANIFEST (series "debug"): each mismatch is one more failure
+	mm=$("$SCRIPT_DIR/manifest-check.sh" debug "$out") || mrc=$?
+	if [ "$mrc" != 0 ]; then
+		nmm=$(printf '%s\n' "$mm" | grep -c '^manifest: ' || true)
+		[ "$nmm" -gt 0 ] || nmm=1
+		fail=$((fail + nmm))
+	fi
 	ops=$(sed -n 's/.*fuzz: \([0-9]*\) operations in.*/\1/p' "$out" | tail -n 1)
 	faults=$(sed -n 's/.*fuzz: failslab injected faults: \([0-9-]*\).*/\1/p' "$out" | tail -n 1)
+	pfaults=$(sed -n 's/.*fuzz: fail_page_alloc injected faults: \([0-9-]*\).*/\1/p' "$out" | tail -n 1)
+	fcov=$(sed -n 's/.*fuzz: summary: \([0-9]* af_toy PCs covered, corpus [0-9]* programs\).*/\1/p' "$out" | tail -n 1)
+	# the fuzzer's corpus, printed between markers at the end of its run: for the next run
+	if grep -q 'fuzz-corpus-end' "$out"; then
+		mkdir -p "${corpus%/*}"
+		sed -n '/fuzz-corpus-begin/,/fuzz-corpus-end/s/^.*# fuzz-corpus: //p' "$out" >"$corpus.new"
+		mv -f "$corpus.new" "$corpus"
+	fi
 	echo
-	echo "$release: $pass passed, $fail failed"
-	echo "$release: fuzz: ${ops:-?} operations, ${faults:-?} injected allocation faults"
+	[ -z "$mm" ] || printf '%s\n' "$mm"
+	if [ "$nmm" = 0 ]; then
+		echo "$release: $pass passed, $fail failed"
+	else
+		echo "$release: $pass passed, $fail failed, $nmm MANIFEST MISMATCH(ES)"
+	fi
+	echo "$release: fuzz: ${ops:-?} operations, ${faults:-?} injected allocation faults, ${pfaults:-?} injected page allocation faults"
+	[ -z "$fcov" ] || echo "$release: fuzz: $fcov (KCOV; corpus kept in $corpus)"
+	echo "$release: $cov"
 	sed -n 's/^# debug-guest: \(kmemleak: [0-9]* leaks.*\)/'"$release"': \1/p' "$out"
 	case "$rc" in
 	0) echo "$release: no kernel splat, guest checks passed" ;;
-	124) echo "$release: TIMEOUT" ;;
-	125) echo "$release: guest crashed (no exit status; see $con)" ;;
-	126) echo "$release: KERNEL SPLAT (see $con)" ;;
-	*) echo "$release: guest checks failed (exit $rc)" ;;
+	*) echo "$release: $(vm_rc_note "$rc" "$con" || echo "guest checks failed (exit $rc)")" ;;
 	esac
 	say "done in $(($(date +%s) - t0))s; logs: $out $con"
 	[ "$rc" = 0 ] && [ "$fail" = 0 ]
 }
 
-if [ ! -f "$TARBALL" ]; then
-	[ "$(id -u)" = 0 ] || die "$TARBALL missing: apt-get install $PKG"
-	say "installing $PKG"
-	DEBIAN_FRONTEND=noninteractive apt-get -q install -y "$PKG" >&2 ||
-		die "cannot install $PKG"
-fi
+[ -f "$TARBALL" ] || apt_install_missing "$PKG"
 version=$(dpkg-query -W -f='${Version}' "$PKG" 2>/dev/null) ||
 	die "$PKG is not installed (dpkg-query failed)"
 

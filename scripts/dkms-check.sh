@@ -22,19 +22,13 @@ set -eu
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 
-say() { printf 'dkms-check: %s\n' "$*" >&2; }
-die() { printf 'dkms-check: error: %s\n' "$*" >&2; exit 1; }
+PROG=dkms-check
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 
 if [ $# -gt 0 ]; then SERIES=("$@"); else read -r -a SERIES <<<"${KERNELS:-6.1 6.12}"; fi
 
-if ! command -v dkms >/dev/null 2>&1; then
-	[ "$(id -u)" = 0 ] || die "dkms missing: apt-get install dkms"
-	say "installing dkms"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get -q install -y --no-install-recommends dkms >&2 ||
-		{ apt-get -q update >&2 && apt-get -q install -y --no-install-recommends dkms >&2; } ||
-		die "apt-get install dkms failed"
-fi
+need_cmd dkms dkms
 command -v depmod >/dev/null 2>&1 || PATH=$PATH:/sbin:/usr/sbin
 
 conf=$REPO_DIR/dkms.conf
@@ -114,7 +108,7 @@ for s in "${SERIES[@]}"; do
 			--add "$BUILD/selftests/toy_autoload:/selftests/toy_autoload" \
 			--timeout 600 --console-log "$BUILD/logs/console-dkms-$rel.log" \
 			--output "$out" --exec 'run_selftests toy_autoload' >/dev/null 2>"$log" || vrc=$?
-		res=$(sed -n 's/^# # Totals: pass:\([0-9]*\) fail:\([0-9]*\) xfail:[0-9]* xpass:[0-9]* skip:\([0-9]*\).*/\1 \2 \3/p' "$out" | tail -n 1)
+		res=$(tap_totals "$out") || res=
 		if [ "$vrc" = 0 ] && [ -n "$res" ] && [ "${res#0 }" = "$res" ] && [ "${res#* }" = "0 0" ]; then
 			say "  VM: dkms-built modules autoload (toy_autoload pass/fail/skip $res): ok"
 		else

@@ -30,47 +30,17 @@
 
 set -eu
 
+SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/af_toy
 SOURCE_SERIES=${AF_TOY_SOURCE_SERIES:-6.12}
-APT_OPTS=(-q -o APT::Sandbox::User=root -o Dpkg::Use-Pty=0)
-UPDATED=0
 
-say() { printf 'kernels: %s\n' "$*" >&2; }
-die() { printf 'kernels: error: %s\n' "$*" >&2; exit 1; }
+PROG=kernels
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 
 usage() {
 	sed -n '/^# Usage:/,/^# Progress/p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit "${1:-2}"
-}
-
-need_root_for() {
-	[ "$(id -u)" = 0 ] || die "need root to apt-get install $* (or install it yourself)"
-}
-
-apt_update_once() {
-	[ "$UPDATED" = 1 ] && return 0
-	need_root_for "(apt-get update)"
-	say "apt-get update"
-	apt-get "${APT_OPTS[@]}" update >&2 || die "apt-get update failed"
-	UPDATED=1
-}
-
-# Install packages that are not installed yet (dpkg -s says so).
-apt_install_missing() {
-	local p missing=()
-	for p in "$@"; do
-		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-	done
-	[ "${#missing[@]}" = 0 ] && return 0
-	need_root_for "${missing[*]}"
-	say "installing ${missing[*]}"
-	if ! DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -y \
-		--no-install-recommends "${missing[@]}" >&2; then
-		apt_update_once
-		DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -y \
-			--no-install-recommends "${missing[@]}" >&2 ||
-			die "apt-get install ${missing[*]} failed"
-	fi
 }
 
 pkg_known() {
@@ -144,9 +114,9 @@ download_extract() { # dest pkg...
 	shift
 	tmp=$(mktemp -d "$CACHE/.dl.XXXXXX")
 	say "downloading $*"
-	if ! (cd "$tmp" && apt-get "${APT_OPTS[@]}" download "$@" >&2); then
+	if ! (cd "$tmp" && apt-get "${LIB_APT_OPTS[@]}" download "$@" >&2); then
 		apt_update_once
-		(cd "$tmp" && apt-get "${APT_OPTS[@]}" download "$@" >&2) ||
+		(cd "$tmp" && apt-get "${LIB_APT_OPTS[@]}" download "$@" >&2) ||
 			{ rm -rf "$tmp"; die "apt-get download $* failed"; }
 	fi
 	for f in "$tmp"/*.deb; do

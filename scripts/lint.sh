@@ -9,9 +9,13 @@
 #               (default "6.1 6.12 6.12-rt"): any compiler warning is a finding
 #   sparse      the same build with C=2 (sparse on every file): any sparse
 #               warning or error is a finding
-#   ShellCheck  every shell script of the repository (scripts/*.sh,
-#               scripts/vm, .ci/run, and any file with a sh/bash #! line)
+#   ShellCheck  every shell script of the repository (scripts/*.sh with
+#               scripts/lib.sh, scripts/vm, scripts/vm-init, .ci/run, and
+#               any file with a sh/bash #! line), following what they source
 #   SPDX        every source file carries an SPDX-License-Identifier line
+#               (Kbuild, Makefiles, mk/*.mk, dkms.conf, the shell scripts,
+#               module/, userspace/ and its tool directories, selftests/,
+#               man/)
 #   difftable   every README sentence the intended-divergence table of
 #               selftests/toy_diff.c quotes is in README.md
 #               (scripts/check-diff-table.sh)
@@ -36,19 +40,11 @@ read -r -a SERIES <<<"${KERNELS:-6.1 6.12 6.12-rt}"
 ONLY=checkpatch,w1,sparse,shellcheck,spdx,difftable,man
 if [ "${1:-}" = --only ]; then ONLY=${2:?--only needs a list}; fi
 
-say() { printf 'lint: %s\n' "$*" >&2; }
-die() { printf 'lint: error: %s\n' "$*" >&2; exit 2; }
+PROG=lint
+DIE_STATUS=2
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
-
-need() { # command package
-	command -v "$1" >/dev/null 2>&1 && return 0
-	[ "$(id -u)" = 0 ] || die "$1 missing: apt-get install $2"
-	say "installing $2"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get -q install -y --no-install-recommends "$2" >&2 ||
-		{ apt-get -q update >&2 && apt-get -q install -y --no-install-recommends "$2" >&2; } ||
-		die "apt-get install $2 failed"
-}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/af_toy-lint.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -87,7 +83,7 @@ fi
 
 # ------------------------------------------------------- W=1 and sparse
 if want w1 || want sparse; then
-	want sparse && need sparse sparse
+	want sparse && need_cmd sparse sparse
 	for s in "${SERIES[@]}"; do
 		kdir=$("$SCRIPT_DIR/kernels.sh" --print-kdir "$s") || die "no kernel build dir for $s"
 		rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
@@ -123,7 +119,7 @@ fi
 
 # ---------------------------------------------------------------- shellcheck
 mapfile -t SHELLS < <({
-	ls scripts/*.sh scripts/vm .ci/run 2>/dev/null
+	ls scripts/*.sh scripts/vm scripts/vm-init .ci/run 2>/dev/null
 	git ls-files -co --exclude-standard 2>/dev/null | while read -r f; do
 		[ -f "$f" ] || continue
 		case "$f" in build/* | *.c | *.h | *.md) continue ;; esac
@@ -131,10 +127,11 @@ mapfile -t SHELLS < <({
 	done
 } | sort -u)
 if want shellcheck; then
-	need shellcheck shellcheck
+	need_cmd shellcheck shellcheck
 	say "shellcheck: ${#SHELLS[@]} scripts: ${SHELLS[*]}"
 	echo "== shellcheck"
-	shellcheck -f gcc "${SHELLS[@]}" >"$WORK/shellcheck" 2>&1 || true
+	# -x: follow what the scripts source (scripts/lib.sh)
+	shellcheck -x -f gcc "${SHELLS[@]}" >"$WORK/shellcheck" 2>&1 || true
 	cat "$WORK/shellcheck"
 	result shellcheck "$(grep -cE ':[0-9]+:[0-9]+: ' "$WORK/shellcheck" || true)" "${#SHELLS[@]} scripts"
 fi
@@ -143,8 +140,8 @@ fi
 if want spdx; then
 	echo "== SPDX lines"
 	n=0
-	for f in Kbuild Makefile mk/*.mk dkms.conf "${SHELLS[@]}" "${CSRC[@]}" userspace/*.c selftests/*.[ch] \
-		man/*.[1-8]; do
+	for f in Kbuild Makefile mk/*.mk dkms.conf "${SHELLS[@]}" "${CSRC[@]}" userspace/*.[ch] \
+		userspace/*/*.[ch] selftests/*.[ch] man/*.[1-8]; do
 		[ -f "$f" ] || continue
 		head -n 3 "$f" | grep -q 'SPDX-License-Identifier: GPL-2.0' ||
 			{ echo "$f: missing SPDX-License-Identifier line"; n=$((n + 1)); }
@@ -166,8 +163,8 @@ fi
 
 # ----------------------------------------------------------------------- man
 if want man; then
-	need groff groff-base
-	need mandoc mandoc
+	need_cmd groff groff-base
+	need_cmd mandoc mandoc
 	mapfile -t PAGES < <(ls man/*.[1-8] 2>/dev/null)
 	say "man: ${#PAGES[@]} pages: ${PAGES[*]}"
 	echo "== man pages: groff -ww, mandoc -T lint, man --warnings"

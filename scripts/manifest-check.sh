@@ -39,8 +39,10 @@ SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 MANIFEST=$REPO_DIR/selftests/MANIFEST
 
-say() { printf 'manifest: %s\n' "$*" >&2; }
-die() { printf 'manifest: error: %s\n' "$*" >&2; exit 2; }
+PROG=manifest
+DIE_STATUS=2
+# shellcheck source-path=SCRIPTDIR
+. "$SCRIPT_DIR/lib.sh"
 
 usage() {
 	sed -n '/^# Usage:/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2

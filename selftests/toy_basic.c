@@ -15,6 +15,12 @@
 
 #include "kselftest_harness.h"
 
+/* Before main(): load the module if the runner did not. */
+static void __attribute__((constructor)) setup(void)
+{
+	toy_selftest_init(false);
+}
+
 #define MODNAME "af_toy"
 
 static bool module_loaded(void)
@@ -98,7 +104,7 @@ TEST(socket_all_types_created)
 	static const char *const names[] = { "STREAM", "SEQPACKET", "DGRAM" };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		struct toy_proc_entry e;
 		int fd = socket(AF_TOY, types[i], 0);
 
@@ -135,10 +141,9 @@ TEST(socket_unsupported_type)
 				     SOCK_PACKET };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		errno = 0;
-		EXPECT_EQ(-1, socket(AF_TOY, types[i], 0));
-		EXPECT_EQ(ESOCKTNOSUPPORT, errno) TH_LOG("type %d", types[i]);
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		EXPECT_ERRNO(ESOCKTNOSUPPORT, socket(AF_TOY, types[i], 0))
+			TH_LOG("type %d", types[i]);
 	}
 }
 
@@ -161,10 +166,9 @@ TEST(socket_nonzero_protocol)
 	unsigned int i, j;
 
 	for (i = 0; i < 3; i++) {
-		for (j = 0; j < sizeof(protos) / sizeof(protos[0]); j++) {
-			errno = 0;
-			EXPECT_EQ(-1, socket(AF_TOY, types[i], protos[j]));
-			EXPECT_EQ(EPROTONOSUPPORT, errno)
+		for (j = 0; j < ARRAY_SIZE(protos); j++) {
+			EXPECT_ERRNO(EPROTONOSUPPORT, socket(AF_TOY, types[i],
+							     protos[j]))
 				TH_LOG("type %d protocol %d", types[i], protos[j]);
 		}
 	}
@@ -324,9 +328,7 @@ TEST_F(module, rmmod_refused_while_socket_open)
 	close(fd);
 	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
 	EXPECT_FALSE(module_loaded());
-	errno = 0;
-	EXPECT_EQ(-1, socket(AF_TOY, SOCK_STREAM, 0));
-	EXPECT_EQ(EAFNOSUPPORT, errno);
+	EXPECT_ERRNO(EAFNOSUPPORT, socket(AF_TOY, SOCK_STREAM, 0));
 
 	ASSERT_EQ(0, load_module(""));
 	EXPECT_TRUE(module_loaded());
@@ -391,7 +393,7 @@ TEST_F(module, insmod_family_out_of_range_fails)
 
 	NEED_MODULE_FILE();
 	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		char log[16384] = "";
 		int kfd = toy_kmsg_open(false);
 
@@ -430,9 +432,7 @@ TEST_F(module, insmod_other_family_then_default)
 		EXPECT_EQ(27, toy_getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN));
 		close(fd);
 	}
-	errno = 0;
-	EXPECT_EQ(-1, socket(AF_TOY, SOCK_STREAM, 0));
-	EXPECT_EQ(EAFNOSUPPORT, errno);
+	EXPECT_ERRNO(EAFNOSUPPORT, socket(AF_TOY, SOCK_STREAM, 0));
 	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
 	ASSERT_EQ(0, load_module(""));
 	EXPECT_TRUE(toy_family_available());
@@ -466,11 +466,4 @@ TEST_F(module, load_unload_logs_pr_info)
 	}
 }
 
-int main(int argc, char **argv)
-{
-	/* The runner loads the module; load it ourselves if it did not. */
-	if (toy_ensure_module() < 0)
-		fprintf(stderr, "# warning: AF_TOY not available: %s\n",
-			strerror(errno));
-	return test_harness_run(argc, argv);
-}
+TEST_HARNESS_MAIN

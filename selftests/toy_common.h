@@ -70,6 +70,39 @@
 	}								\
 } while (0)
 
+/*
+ * EXPECT_ERRNO(E, call) / ASSERT_ERRNO(E, call): call must fail, i.e.
+ * return -1 with errno == E.  On failure both the return value and errno
+ * are logged; like the harness' own EXPECT_*() / ASSERT_*() they take an
+ * optional TH_LOG() after them.  Only in a TEST() body (they use the
+ * harness' _metadata); in a forked child use CHILD_CHECK_ERRNO().
+ */
+#define __TOY_ERRNO(_errno, _call, _assert) do {			\
+	int __want = (_errno), __err;					\
+	long __ret;							\
+									\
+	errno = 0;							\
+	__ret = (long)(_call);						\
+	__err = errno;							\
+	if (__ret != -1 || __err != __want) {				\
+		__TH_LOG("%s: expected -1 with errno %d (%s), "		\
+			 "got %ld with errno %d (%s)", #_call, __want,	\
+			 strerror(__want), __ret, __err,		\
+			 strerror(__err));				\
+		_metadata->exit_code = KSFT_FAIL;			\
+		_metadata->trigger = 1;					\
+	}								\
+} while (0); OPTIONAL_HANDLER(_assert)
+
+#define EXPECT_ERRNO(_errno, _call) __TOY_ERRNO(_errno, _call, 0)
+#define ASSERT_ERRNO(_errno, _call) __TOY_ERRNO(_errno, _call, 1)
+
+/* CHILD_CHECK() of "call fails with errno E", for forked helpers. */
+#define CHILD_CHECK_ERRNO(_errno, _call) do {				\
+	errno = 0;							\
+	CHILD_CHECK((_call) == -1 && errno == (_errno));		\
+} while (0)
+
 /* ---- addresses and sockets ---------------------------------------- */
 
 static inline int toy_socket(int type)
@@ -116,12 +149,11 @@ static inline long toy_peer_port(int fd)
 }
 
 /*
- * socket(type) + bind(port, 0 = ephemeral) + listen(backlog) (STREAM and
- * SEQPACKET; for DGRAM the listen step is skipped).  Returns the fd and
- * stores the bound port in *port (if port != NULL), or -1.
+ * socket(type) bound to bind_port (0 = ephemeral), no listen(): what a
+ * DGRAM socket needs to be reachable.  Returns the fd and stores the bound
+ * port in *port (if port != NULL), or -1.
  */
-static inline int toy_listener_port(int type, uint32_t bind_port, int backlog,
-				    uint32_t *port)
+static inline int toy_bound_port(int type, uint32_t bind_port, uint32_t *port)
 {
 	int fd, saved;
 	long p;
@@ -131,8 +163,6 @@ static inline int toy_listener_port(int type, uint32_t bind_port, int backlog,
 		return -1;
 	if (toy_bind(fd, bind_port) < 0)
 		goto fail;
-	if (type != SOCK_DGRAM && listen(fd, backlog) < 0)
-		goto fail;
 	p = toy_port(fd);
 	if (p < 0)
 		goto fail;
@@ -140,6 +170,30 @@ static inline int toy_listener_port(int type, uint32_t bind_port, int backlog,
 		*port = (uint32_t)p;
 	return fd;
 fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+static inline int toy_bound(int type, uint32_t *port)
+{
+	return toy_bound_port(type, 0, port);
+}
+
+/*
+ * toy_bound_port() + listen(backlog), for STREAM and SEQPACKET.  DGRAM has
+ * no listen(): for it this is toy_bound_port() (for callers that loop over
+ * every type, like toy_fuzz.c); a DGRAM test calls toy_bound() itself.
+ */
+static inline int toy_listener_port(int type, uint32_t bind_port, int backlog,
+				    uint32_t *port)
+{
+	int fd, saved;
+
+	fd = toy_bound_port(type, bind_port, port);
+	if (fd < 0 || type == SOCK_DGRAM || listen(fd, backlog) == 0)
+		return fd;
 	saved = errno;
 	close(fd);
 	errno = saved;
@@ -200,6 +254,22 @@ static inline int toy_ensure_module(void)
 	if (toy_module_load(TOY_MODULE_PATH, "") < 0 && errno != EEXIST)
 		return -1;
 	return toy_family_available() ? 0 : -1;
+}
+
+/*
+ * Set-up of a test binary whose tests need AF_TOY, from a constructor of
+ * the test file (main() is TEST_HARNESS_MAIN): optionally ignore SIGPIPE
+ * (the tests check EPIPE instead), and load the module if the runner did
+ * not.  A module that cannot be loaded is only a warning here: the tests
+ * then fail on their own.
+ */
+static inline void toy_selftest_init(bool ignore_sigpipe)
+{
+	if (ignore_sigpipe)
+		signal(SIGPIPE, SIG_IGN);
+	if (toy_ensure_module() < 0)
+		fprintf(stderr, "# warning: AF_TOY not available: %s\n",
+			strerror(errno));
 }
 
 static inline int toy_getsockopt_int(int fd, int level, int opt)

@@ -139,9 +139,9 @@ FIXTURE_SETUP(dg)
 {
 	self->a = self->b = self->c = -1;
 	ASSERT_EQ(0, toy_ensure_module());
-	self->a = toy_listener(SOCK_DGRAM, &self->pa);
-	self->b = toy_listener(SOCK_DGRAM, &self->pb);
-	self->c = toy_listener(SOCK_DGRAM, &self->pc);
+	self->a = toy_bound(SOCK_DGRAM, &self->pa);
+	self->b = toy_bound(SOCK_DGRAM, &self->pb);
+	self->c = toy_bound(SOCK_DGRAM, &self->pc);
 	ASSERT_LE(0, self->a) TH_LOG("bind: %s", strerror(errno));
 	ASSERT_LE(0, self->b);
 	ASSERT_LE(0, self->c);
@@ -172,8 +172,7 @@ TEST_F(dg, efault_recv_leaves_datagram)
 	ASSERT_NE(MAP_FAILED, bad);
 	ASSERT_EQ(5, dg_sendto(self->a, "hello", 5, 0, self->pb));
 	ASSERT_EQ(2, dg_sendto(self->c, "yo", 2, 0, self->pb));
-	EXPECT_EQ(-1, recv(self->b, bad, sizeof(buf), 0));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_ERRNO(EFAULT, recv(self->b, bad, sizeof(buf), 0));
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(5, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ(0, memcmp(buf, "hello", 5));
@@ -215,11 +214,9 @@ TEST_F(dg, bind_errors)
 	int fd = toy_socket(SOCK_DGRAM);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, toy_bind(fd, self->pa));
-	EXPECT_EQ(EADDRINUSE, errno);
+	EXPECT_ERRNO(EADDRINUSE, toy_bind(fd, self->pa));
 	ASSERT_EQ(0, toy_bind(fd, 0));
-	EXPECT_EQ(-1, toy_bind(self->a, 0));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, toy_bind(self->a, 0));
 	close(fd);
 }
 
@@ -303,8 +300,7 @@ TEST_F(dg, message_boundaries)
 	ASSERT_EQ(1, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ('i', buf[0]);
 	EXPECT_EQ(self->pa, from);
-	EXPECT_EQ(-1, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
 TEST_F(dg, truncation_sets_msg_trunc_and_discards_rest)
@@ -324,8 +320,7 @@ TEST_F(dg, truncation_sets_msg_trunc_and_discards_rest)
 	ASSERT_EQ(3, dg_recvmsg(self->b, buf, sizeof(buf), 0, &fl, &from));
 	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
-	EXPECT_EQ(-1, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
 TEST_F(dg, recv_flag_msg_trunc_returns_real_length)
@@ -365,8 +360,7 @@ TEST_F(dg, zero_length_datagrams)
 
 	/* both consumed */
 	EXPECT_EQ(0, toy_poll(self->b, POLLIN, 0));
-	EXPECT_EQ(-1, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
 TEST_F(dg, peek_keeps_datagram)
@@ -380,8 +374,7 @@ TEST_F(dg, peek_keeps_datagram)
 	ASSERT_EQ(4, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ(0, memcmp(buf, "peek", 4));
 	EXPECT_EQ(self->pa, from);
-	EXPECT_EQ(-1, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
 /* ---- autobind --------------------------------------------------------- */
@@ -480,13 +473,11 @@ TEST_F(dg, connect_filters_other_senders)
 	ASSERT_EQ(4, dg_recvfrom(self->a, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ(0, memcmp(buf, "peer", 4));
 	EXPECT_EQ(self->pb, from);
-	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
 
 	/* not even after dissolving: it was never queued */
 	ASSERT_EQ(0, dg_connect_unspec(self->a));
-	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
 TEST_F(dg, connect_af_unspec_dissolves)
@@ -496,10 +487,8 @@ TEST_F(dg, connect_af_unspec_dissolves)
 
 	ASSERT_EQ(0, toy_connect(self->a, self->pb));
 	ASSERT_EQ(0, dg_connect_unspec(self->a));
-	EXPECT_EQ(-1, toy_peer_port(self->a));
-	EXPECT_EQ(ENOTCONN, errno);
-	EXPECT_EQ(-1, send(self->a, "x", 1, 0));
-	EXPECT_EQ(EDESTADDRREQ, errno);
+	EXPECT_ERRNO(ENOTCONN, toy_peer_port(self->a));
+	EXPECT_ERRNO(EDESTADDRREQ, send(self->a, "x", 1, 0));
 	/* the local address stays */
 	EXPECT_EQ(self->pa, toy_port(self->a));
 
@@ -523,15 +512,11 @@ TEST_F(dg, send_without_destination_edestaddrreq)
 	int u = toy_socket(SOCK_DGRAM);
 
 	ASSERT_LE(0, u);
-	EXPECT_EQ(-1, send(self->a, "x", 1, 0));
-	EXPECT_EQ(EDESTADDRREQ, errno);
-	EXPECT_EQ(-1, write(self->a, "x", 1));
-	EXPECT_EQ(EDESTADDRREQ, errno);
-	EXPECT_EQ(-1, sendmsg(self->a, &msg, 0));
-	EXPECT_EQ(EDESTADDRREQ, errno);
+	EXPECT_ERRNO(EDESTADDRREQ, send(self->a, "x", 1, 0));
+	EXPECT_ERRNO(EDESTADDRREQ, write(self->a, "x", 1));
+	EXPECT_ERRNO(EDESTADDRREQ, sendmsg(self->a, &msg, 0));
 	/* unbound too */
-	EXPECT_EQ(-1, send(u, "x", 1, 0));
-	EXPECT_EQ(EDESTADDRREQ, errno);
+	EXPECT_ERRNO(EDESTADDRREQ, send(u, "x", 1, 0));
 	close(u);
 }
 
@@ -540,20 +525,17 @@ TEST_F(dg, sendto_bad_address)
 	struct sockaddr_toy a = toy_addr(self->pb);
 
 	/* too short */
-	EXPECT_EQ(-1, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
-			     sizeof(a) - 1));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
+				    sizeof(a) - 1));
 	/* reserved must be zero */
 	a.stoy_reserved = 1;
-	EXPECT_EQ(-1, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
-			     sizeof(a)));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
+				    sizeof(a)));
 	/* wrong family */
 	a.stoy_reserved = 0;
 	a.stoy_family = AF_INET;
-	EXPECT_EQ(-1, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
-			     sizeof(a)));
-	EXPECT_EQ(EAFNOSUPPORT, errno);
+	EXPECT_ERRNO(EAFNOSUPPORT, sendto(self->a, "x", 1, 0,
+					  (struct sockaddr *)&a, sizeof(a)));
 	/* nothing arrived */
 	EXPECT_EQ(0, toy_poll(self->b, POLLIN, 0));
 }
@@ -565,23 +547,21 @@ TEST_F(dg, destination_nobody_bound_econnrefused)
 	int st;
 
 	ASSERT_LT(0, free_port);
-	EXPECT_EQ(-1, dg_sendto(self->a, "x", 1, 0, free_port));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_ERRNO(ECONNREFUSED, dg_sendto(self->a, "x", 1, 0, free_port));
 
 	/* a port bound only by a STREAM listener is not a DGRAM destination */
 	st = toy_listener(SOCK_STREAM, &sport);
 	ASSERT_LE(0, st);
 	if (sport != self->pa && sport != self->pb && sport != self->pc) {
-		EXPECT_EQ(-1, dg_sendto(self->a, "x", 1, 0, sport));
-		EXPECT_EQ(ECONNREFUSED, errno);
+		EXPECT_ERRNO(ECONNREFUSED, dg_sendto(self->a, "x", 1, 0,
+						     sport));
 	}
 	close(st);
 
 	/* a destination that goes away */
 	close(self->c);
 	self->c = -1;
-	EXPECT_EQ(-1, dg_sendto(self->a, "x", 1, 0, self->pc));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_ERRNO(ECONNREFUSED, dg_sendto(self->a, "x", 1, 0, self->pc));
 }
 
 TEST_F(dg, connected_destination_closed_econnrefused)
@@ -589,8 +569,7 @@ TEST_F(dg, connected_destination_closed_econnrefused)
 	ASSERT_EQ(0, toy_connect(self->a, self->pc));
 	close(self->c);
 	self->c = -1;
-	EXPECT_EQ(-1, send(self->a, "x", 1, 0));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_ERRNO(ECONNREFUSED, send(self->a, "x", 1, 0));
 }
 
 TEST_F(dg, listen_accept_eopnotsupp)
@@ -598,14 +577,10 @@ TEST_F(dg, listen_accept_eopnotsupp)
 	int u = toy_socket(SOCK_DGRAM);
 
 	ASSERT_LE(0, u);
-	EXPECT_EQ(-1, listen(self->a, 5));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, listen(u, 5));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, accept(self->a, NULL, NULL));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, accept4(u, NULL, NULL, SOCK_NONBLOCK));
-	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_ERRNO(EOPNOTSUPP, listen(self->a, 5));
+	EXPECT_ERRNO(EOPNOTSUPP, listen(u, 5));
+	EXPECT_ERRNO(EOPNOTSUPP, accept(self->a, NULL, NULL));
+	EXPECT_ERRNO(EOPNOTSUPP, accept4(u, NULL, NULL, SOCK_NONBLOCK));
 	EXPECT_EQ(0, toy_getsockopt_int(self->a, SOL_SOCKET, SO_ACCEPTCONN));
 	close(u);
 }
@@ -622,9 +597,8 @@ TEST_F(dg, nonblocking_sender_gets_eagain_nothing_lost)
 	ASSERT_LT(0, n) TH_LOG("fill: %d, errno %d (%s)", n, err,
 			       strerror(err));
 	/* still full */
-	EXPECT_EQ(-1, dg_sendto(self->a, &m, sizeof(m), MSG_DONTWAIT,
-				self->pb));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, dg_sendto(self->a, &m, sizeof(m), MSG_DONTWAIT,
+				       self->pb));
 
 	/* every successfully sent datagram is there, in order */
 	for (i = 0; i < n; i++) {
@@ -635,8 +609,7 @@ TEST_F(dg, nonblocking_sender_gets_eagain_nothing_lost)
 		ASSERT_EQ(i, m.seq);
 		ASSERT_EQ(self->pa, from);
 	}
-	EXPECT_EQ(-1, recv(self->b, &m, sizeof(m), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->b, &m, sizeof(m), MSG_DONTWAIT));
 
 	/* room again */
 	EXPECT_EQ(sizeof(m), dg_sendto(self->a, &m, sizeof(m), MSG_DONTWAIT,
@@ -711,8 +684,7 @@ TEST_F(dg, blocking_sender_waits_until_receiver_reads)
 	ASSERT_EQ(sizeof(sent), read(res[0], &sent, sizeof(sent)));
 	EXPECT_EQ(sizeof(m), sent);
 	EXPECT_EQ(0, wait_child(pid));
-	EXPECT_EQ(-1, recv(self->b, &m, sizeof(m), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->b, &m, sizeof(m), MSG_DONTWAIT));
 	close(res[0]);
 	close(res[1]);
 }
@@ -814,7 +786,7 @@ TEST_F_TIMEOUT(dg, concurrent_sender_processes, 120)
 
 	ASSERT_EQ(0, pipe(go));
 	for (i = 0; i < NSENDERS; i++) {
-		fds[i] = toy_listener(SOCK_DGRAM, &ports[i]);
+		fds[i] = toy_bound(SOCK_DGRAM, &ports[i]);
 		ASSERT_LE(0, fds[i]);
 	}
 	for (i = 0; i < NSENDERS; i++) {

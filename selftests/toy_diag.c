@@ -201,7 +201,7 @@ FIXTURE_TEARDOWN(zoo)
 		      self->dg_a, self->dg_b };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] > 0)
 			close(fds[i]);
 }
@@ -542,7 +542,10 @@ TEST(af_toy_unloadable_with_diag_loaded)
 	close(fd);
 }
 
-/* userspace/toyss shows the same socket through netlink and /proc. */
+/*
+ * toyss (userspace/toyss.c) shows the same socket through netlink and
+ * /proc.
+ */
 static int toyss_line(const char *opts, unsigned long ino, char *out,
 		      size_t len)
 {

@@ -449,7 +449,7 @@ static const struct scenario scenarios[] = {
 	DG(R_UNIX, "pd_listen", PAIR(0, 1), LISTEN(0, 4), ACCEPT(0, 2)),
 #undef GRP
 };
-#define NSCEN ((int)(sizeof(scenarios) / sizeof(scenarios[0])))
+#define NSCEN ((int)ARRAY_SIZE(scenarios))
 
 /* ---- intended divergences ---------------------------------------------- */
 
@@ -589,7 +589,7 @@ static const struct divergence divergences[] = {
 	{ "pd_connect_unspec", 3, UX, "0", "-1 ENOTCONN", RM_DG_UNSPEC },
 	{ "pd_connect_unspec", 4, UX, "4", "-1 ENOTCONN", RM_DG_UNSPEC },
 };
-#define NDIV ((int)(sizeof(divergences) / sizeof(divergences[0])))
+#define NDIV ((int)ARRAY_SIZE(divergences))
 
 /* ---- running a scenario in one world ------------------------------------- */
 
@@ -802,7 +802,7 @@ static void do_step(struct world *w, const struct step *st, char *out)
 			snprintf(out + n, RESLEN - n, " TRUNC");
 	} else if (st->op == OP_POLL) {
 		n = snprintf(out, RESLEN, "poll%s", ret ? "" : " 0");
-		for (i = 0; ret && i < (int)(sizeof(pb) / sizeof(pb[0])); i++)
+		for (i = 0; ret && i < (int)ARRAY_SIZE(pb); i++)
 			if (p.revents & pb[i].bit)
 				n += snprintf(out + n, RESLEN - n, " %s", pb[i].name);
 	} else if (st->op == OP_IOCTL && st->n == SIOCOUTQ) {	/* bytes, truesize or 0 */
@@ -962,10 +962,10 @@ TEST(tables)
 			if (st->op == OP_PAIR)
 				pairs++;
 		EXPECT_GE(MAXSTEP, steps) TH_LOG("%s: too many steps", scenarios[i].name);
-		for (k = 0; k < (int)(sizeof(groups) / sizeof(groups[0])); k++)
+		for (k = 0; k < (int)ARRAY_SIZE(groups); k++)
 			if (!strcmp(groups[k], scenarios[i].group))
 				break;
-		EXPECT_GT((int)(sizeof(groups) / sizeof(groups[0])), k)
+		EXPECT_GT((int)ARRAY_SIZE(groups), k)
 			TH_LOG("%s: group %s has no test case", scenarios[i].name, scenarios[i].group);
 		n[scenarios[i].type == SOCK_STREAM ? 0 : scenarios[i].type == SOCK_SEQPACKET ? 1 : 2]++;
 	}

@@ -152,12 +152,9 @@ TEST_F(sp, unconnected_send_enotconn)
 	char buf[4];
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, send(fd, "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(ENOTCONN, errno);
-	EXPECT_EQ(-1, recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(ENOTCONN, errno);
-	EXPECT_EQ(-1, recv(self->l, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_ERRNO(ENOTCONN, send(fd, "x", 1, MSG_NOSIGNAL));
+	EXPECT_ERRNO(ENOTCONN, recv(fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_ERRNO(ENOTCONN, recv(self->l, buf, sizeof(buf), MSG_DONTWAIT));
 	close(fd);
 }
 
@@ -170,24 +167,18 @@ TEST_F(sp, connection_errors_like_stream)
 	int fd;
 
 	/* already connected */
-	EXPECT_EQ(-1, toy_connect(self->c, self->port));
-	EXPECT_EQ(EISCONN, errno);
+	EXPECT_ERRNO(EISCONN, toy_connect(self->c, self->port));
 	/* listen on a connected socket, accept on a non-listener */
-	EXPECT_EQ(-1, listen(self->c, 1));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, accept(self->s, NULL, NULL));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_ERRNO(EINVAL, listen(self->c, 1));
+	EXPECT_ERRNO(EINVAL, accept(self->s, NULL, NULL));
 	/* connect on a listener: EISCONN, as TCP */
-	EXPECT_EQ(-1, toy_connect(self->l, self->port));
-	EXPECT_EQ(EISCONN, errno);
+	EXPECT_ERRNO(EISCONN, toy_connect(self->l, self->port));
 	/* empty accept queue, non-blocking */
 	EXPECT_EQ(0, toy_set_nonblock(self->l, true));
-	EXPECT_EQ(-1, accept(self->l, NULL, NULL));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, accept(self->l, NULL, NULL));
 	/* SO_RCVTIMEO on an idle connection */
 	ASSERT_EQ(0, toy_set_timeo(self->s, SO_RCVTIMEO, 20000));
-	EXPECT_EQ(-1, recv(self->s, buf, sizeof(buf), 0));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->s, buf, sizeof(buf), 0));
 
 	/* nobody bound / bound but not listening */
 	fd = toy_socket(SOCK_SEQPACKET);
@@ -198,8 +189,7 @@ TEST_F(sp, connection_errors_like_stream)
 	close(fd);
 	fd = toy_socket(SOCK_SEQPACKET);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, toy_connect(fd, free_port));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_ERRNO(ECONNREFUSED, toy_connect(fd, free_port));
 	close(fd);
 	fd = toy_socket(SOCK_SEQPACKET);
 	ASSERT_LE(0, fd);
@@ -208,8 +198,7 @@ TEST_F(sp, connection_errors_like_stream)
 		int c2 = toy_socket(SOCK_SEQPACKET);
 
 		ASSERT_LE(0, c2);
-		EXPECT_EQ(-1, toy_connect(c2, toy_port(fd)));
-		EXPECT_EQ(ECONNREFUSED, errno);
+		EXPECT_ERRNO(ECONNREFUSED, toy_connect(c2, toy_port(fd)));
 		close(c2);
 	}
 	close(fd);
@@ -217,10 +206,8 @@ TEST_F(sp, connection_errors_like_stream)
 	/* getpeername on an unconnected socket */
 	fd = toy_socket(SOCK_SEQPACKET);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, getpeername(fd, (struct sockaddr *)&a, &alen));
-	EXPECT_EQ(ENOTCONN, errno);
-	EXPECT_EQ(-1, shutdown(fd, SHUT_WR));
-	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_ERRNO(ENOTCONN, getpeername(fd, (struct sockaddr *)&a, &alen));
+	EXPECT_ERRNO(ENOTCONN, shutdown(fd, SHUT_WR));
 	close(fd);
 }
 
@@ -231,16 +218,13 @@ TEST_F(sp, reset_when_peer_closes_with_unread_records)
 	ASSERT_EQ(6, send(self->c, "unread", 6, 0));
 	close(self->s);		/* never read: the client is reset */
 	self->s = -1;
-	EXPECT_EQ(-1, recv(self->c, buf, sizeof(buf), 0));
-	EXPECT_EQ(ECONNRESET, errno);
-	EXPECT_EQ(-1, send(self->c, "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(EPIPE, errno);
+	EXPECT_ERRNO(ECONNRESET, recv(self->c, buf, sizeof(buf), 0));
+	EXPECT_ERRNO(EPIPE, send(self->c, "x", 1, MSG_NOSIGNAL));
 }
 
 TEST_F(sp, msg_oob_eopnotsupp)
 {
-	EXPECT_EQ(-1, send(self->c, "x", 1, MSG_OOB));
-	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_ERRNO(EOPNOTSUPP, send(self->c, "x", 1, MSG_OOB));
 }
 
 /* ---- records --------------------------------------------------------- */
@@ -255,8 +239,7 @@ TEST_F(sp, efault_recv_leaves_record)
 	ASSERT_NE(MAP_FAILED, bad);
 	ASSERT_EQ(6, send(self->c, "abcdef", 6, 0));
 	ASSERT_EQ(2, send(self->c, "gh", 2, 0));
-	EXPECT_EQ(-1, recv(self->s, bad, sizeof(buf), 0));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_ERRNO(EFAULT, recv(self->s, bad, sizeof(buf), 0));
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ(6, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
@@ -283,8 +266,7 @@ TEST_F(sp, record_boundaries)
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	ASSERT_EQ(1, recv(self->s, buf, sizeof(buf), MSG_WAITALL));
 	EXPECT_EQ('i', buf[0]);
-	EXPECT_EQ(-1, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
 
 	/* and the other direction */
 	ASSERT_EQ(2, send(self->s, "xy", 2, 0));
@@ -374,8 +356,7 @@ TEST_F(sp, truncation_sets_msg_trunc_and_discards_rest)
 	ASSERT_EQ(3, recv_flags(self->s, buf, sizeof(buf), 0, &fl));
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
-	EXPECT_EQ(-1, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
 TEST_F(sp, truncation_to_zero_bytes)
@@ -445,8 +426,7 @@ TEST_F(sp, zero_length_records_delivered)
 	/* consumed, and it was not EOF: not readable, later records arrive */
 	EXPECT_EQ(0, toy_poll(self->s, POLLIN | POLLRDHUP, 0) &
 		     (POLLIN | POLLRDHUP | POLLHUP));
-	EXPECT_EQ(-1, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
 	ASSERT_EQ(1, send(self->c, "x", 1, 0));
 	ASSERT_EQ(1, recv(self->s, buf, sizeof(buf), 0));
 	EXPECT_EQ('x', buf[0]);
@@ -467,8 +447,7 @@ TEST_F(sp, zero_length_records_between_data)
 	ASSERT_EQ(0, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
 	ASSERT_EQ(1, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ('b', buf[0]);
-	EXPECT_EQ(-1, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
 TEST_F(sp, large_record_in_one_recv)
@@ -507,13 +486,11 @@ TEST_F(sp, emsgsize_record_larger_than_sndbuf)
 	ASSERT_NE(NULL, buf);
 
 	/* MSG_DONTWAIT: a module that wrongly waits would report EAGAIN */
-	EXPECT_EQ(-1, send(self->c, buf, big, MSG_DONTWAIT | MSG_NOSIGNAL));
-	EXPECT_EQ(EMSGSIZE, errno);
-	EXPECT_EQ(-1, send(self->c, buf, big, MSG_NOSIGNAL));
-	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_ERRNO(EMSGSIZE, send(self->c, buf, big,
+				    MSG_DONTWAIT | MSG_NOSIGNAL));
+	EXPECT_ERRNO(EMSGSIZE, send(self->c, buf, big, MSG_NOSIGNAL));
 	/* nothing was queued and the connection still works */
-	EXPECT_EQ(-1, recv(self->s, buf, big, MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->s, buf, big, MSG_DONTWAIT));
 	ASSERT_EQ(2, send(self->c, "ok", 2, 0));
 	ASSERT_EQ(2, recv(self->s, buf, big, 0));
 	free(buf);
@@ -529,8 +506,8 @@ TEST_F(sp, emsgsize_default_sndbuf)
 	big = (size_t)sndbuf * 2 + 4096;
 	buf = calloc(1, big);
 	ASSERT_NE(NULL, buf);
-	EXPECT_EQ(-1, send(self->c, buf, big, MSG_DONTWAIT | MSG_NOSIGNAL));
-	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_ERRNO(EMSGSIZE, send(self->c, buf, big,
+				    MSG_DONTWAIT | MSG_NOSIGNAL));
 	free(buf);
 }
 
@@ -595,8 +572,7 @@ TEST_F(sp, eof_after_close_delivers_queued_records_first)
 	EXPECT_EQ(0, recv(self->s, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
 	/* sending to a closed peer */
-	EXPECT_EQ(-1, send(self->s, "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(EPIPE, errno);
+	EXPECT_ERRNO(EPIPE, send(self->s, "x", 1, MSG_NOSIGNAL));
 }
 
 TEST_F(sp, blocking_recv_woken_by_close)
@@ -724,8 +700,7 @@ TEST(port_space_per_type_bind_same_port)
 	/* but a second SEQPACKET socket may not */
 	sp2 = toy_socket(SOCK_SEQPACKET);
 	ASSERT_LE(0, sp2);
-	EXPECT_EQ(-1, toy_bind(sp2, port));
-	EXPECT_EQ(EADDRINUSE, errno);
+	EXPECT_ERRNO(EADDRINUSE, toy_bind(sp2, port));
 
 	/* DGRAM has its own space too */
 	dg = toy_socket(SOCK_DGRAM);
@@ -747,8 +722,7 @@ TEST(port_space_stream_to_seqpacket_listener_refused)
 	ASSERT_LE(0, l);
 	c = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, c);
-	EXPECT_EQ(-1, toy_connect(c, port));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_ERRNO(ECONNREFUSED, toy_connect(c, port));
 	EXPECT_EQ(0, toy_poll(l, POLLIN, 0));
 	close(c);
 
@@ -758,8 +732,7 @@ TEST(port_space_stream_to_seqpacket_listener_refused)
 	ASSERT_LE(0, l);
 	c = toy_socket(SOCK_SEQPACKET);
 	ASSERT_LE(0, c);
-	EXPECT_EQ(-1, toy_connect(c, port));
-	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_ERRNO(ECONNREFUSED, toy_connect(c, port));
 	close(c);
 	close(l);
 }
@@ -796,10 +769,8 @@ TEST(port_space_both_types_listen_on_same_port)
 	/* each listener got exactly one connection */
 	ASSERT_EQ(0, toy_set_nonblock(lsp, true));
 	ASSERT_EQ(0, toy_set_nonblock(lst, true));
-	EXPECT_EQ(-1, accept(lsp, NULL, NULL));
-	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(-1, accept(lst, NULL, NULL));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, accept(lsp, NULL, NULL));
+	EXPECT_ERRNO(EAGAIN, accept(lst, NULL, NULL));
 
 	ASSERT_EQ(0, proc_entry(ssp, &e));
 	EXPECT_STREQ("SEQPACKET", e.type);

@@ -172,10 +172,8 @@ TEST_F(pair, data_both_ways)
 	ASSERT_EQ(5, read_all(self->sv[0], buf, 5));
 	EXPECT_EQ(0, memcmp(buf, "world", 5));
 
-	EXPECT_EQ(-1, recv(self->sv[0], buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(-1, recv(self->sv[1], buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(self->sv[0], buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_ERRNO(EAGAIN, recv(self->sv[1], buf, sizeof(buf), MSG_DONTWAIT));
 }
 
 TEST_F(pair, recvfrom_reports_the_peer)
@@ -271,8 +269,7 @@ TEST_F(pair, close_one_end_other_reads_eof)
 	EXPECT_EQ(POLLIN, toy_poll(self->sv[1], POLLIN, 0) & POLLIN);
 	EXPECT_EQ(0, wait_proc_state(self->sv[1], "CLOSE_WAIT"))
 		TH_LOG("state %s", proc_state(self->sv[1]));
-	EXPECT_EQ(-1, send(self->sv[1], "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(EPIPE, errno);
+	EXPECT_ERRNO(EPIPE, send(self->sv[1], "x", 1, MSG_NOSIGNAL));
 }
 
 TEST_F(pair, shutdown_wr_states)
@@ -392,10 +389,8 @@ TEST(socketpair_bad_protocol_and_type)
 	int sv[2] = { -1, -1 };
 
 	ASSERT_EQ(0, toy_ensure_module());
-	EXPECT_EQ(-1, socketpair(AF_TOY, SOCK_STREAM, 1, sv));
-	EXPECT_EQ(EPROTONOSUPPORT, errno);
-	EXPECT_EQ(-1, socketpair(AF_TOY, SOCK_RAW, 0, sv));
-	EXPECT_EQ(ESOCKTNOSUPPORT, errno);
+	EXPECT_ERRNO(EPROTONOSUPPORT, socketpair(AF_TOY, SOCK_STREAM, 1, sv));
+	EXPECT_ERRNO(ESOCKTNOSUPPORT, socketpair(AF_TOY, SOCK_RAW, 0, sv));
 }
 
 TEST(socketpair_flags_nonblock_cloexec)
@@ -409,8 +404,7 @@ TEST(socketpair_flags_nonblock_cloexec)
 	fl = fcntl(sv[0], F_GETFL);
 	EXPECT_EQ(O_NONBLOCK, fl & O_NONBLOCK);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(sv[1], F_GETFD) & FD_CLOEXEC);
-	EXPECT_EQ(-1, recv(sv[0], &c, 1, 0));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, recv(sv[0], &c, 1, 0));
 	close(sv[0]);
 	close(sv[1]);
 }

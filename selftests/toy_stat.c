@@ -20,7 +20,7 @@ static const char *const names[] = {
 	"segments_rst", "bytes_sent", "bytes_received", "backlog_overflows",
 	"epipe", "mem_charged",
 };
-#define NSTAT ((int)(sizeof(names) / sizeof(names[0])))
+#define NSTAT ((int)ARRAY_SIZE(names))
 
 enum { ALIVE, CREATED, CONNECTS, REFUSED, RESETS, ACCEPTS, SYN, SYNACK, ACK,
        DATA, FIN, RST, BYTES_SENT, BYTES_RECEIVED, BACKLOG, EPIPES, MEM };
@@ -222,8 +222,7 @@ TEST(connect_refused)
 	ASSERT_LE(0, c);
 	settle(&a, 1);
 	ASSERT_EQ(1, a.v[ALIVE]);
-	ASSERT_EQ(-1, toy_connect(c, port));
-	ASSERT_EQ(ECONNREFUSED, errno);
+	ASSERT_ERRNO(ECONNREFUSED, toy_connect(c, port));
 	ASSERT_EQ(0, read_stats(&b));
 	EXPECT_EQ(0, check_deltas(_metadata, &a, &b, D(CONNECTS, 1), D(REFUSED, 1),
 				  D(SYN, 1), END));
@@ -254,10 +253,8 @@ TEST(reset_and_epipe)
 
 	ASSERT_EQ(3, send(c, "abc", 3, 0));
 	close(s);				/* 3 bytes unread */
-	EXPECT_EQ(-1, send(c, "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(ECONNRESET, errno);
-	EXPECT_EQ(-1, send(c, "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(EPIPE, errno);
+	EXPECT_ERRNO(ECONNRESET, send(c, "x", 1, MSG_NOSIGNAL));
+	EXPECT_ERRNO(EPIPE, send(c, "x", 1, MSG_NOSIGNAL));
 	ASSERT_EQ(0, read_stats(&b));
 	/* the 3 bytes were sent but never received: they were discarded */
 	EXPECT_EQ(0, check_deltas(_metadata, &a, &b, D(ALIVE, -1), D(DATA, 1),
@@ -276,10 +273,8 @@ TEST(epipe_after_shutdown)
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &c, &s));
 	ASSERT_EQ(0, shutdown(c, SHUT_WR));
 	settle(&a, 2);
-	EXPECT_EQ(-1, send(c, "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(EPIPE, errno);
-	EXPECT_EQ(-1, send(c, "yy", 2, MSG_NOSIGNAL));
-	EXPECT_EQ(EPIPE, errno);
+	EXPECT_ERRNO(EPIPE, send(c, "x", 1, MSG_NOSIGNAL));
+	EXPECT_ERRNO(EPIPE, send(c, "yy", 2, MSG_NOSIGNAL));
 	ASSERT_EQ(0, read_stats(&b));
 	EXPECT_EQ(0, check_deltas(_metadata, &a, &b, D(EPIPES, 2), END));
 	close(c);
@@ -303,8 +298,7 @@ TEST(backlog_overflow)
 	ASSERT_EQ(0, read_stats(&a));
 	ASSERT_EQ(0, toy_connect(c1, port));	/* takes the only slot */
 	ASSERT_EQ(0, toy_set_nonblock(c2, true));
-	ASSERT_EQ(-1, toy_connect(c2, port));
-	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_ERRNO(EAGAIN, toy_connect(c2, port));
 	ASSERT_EQ(0, read_stats(&b));
 	EXPECT_EQ(0, check_deltas(_metadata, &a, &b, D(ALIVE, 1), D(CREATED, 1),
 				  D(CONNECTS, 2), D(SYN, 1), D(SYNACK, 1), D(ACK, 1),

@@ -10,6 +10,12 @@
 
 #include "kselftest_harness.h"
 
+/* Before main(): ignore SIGPIPE and load the module if the runner did not. */
+static void __attribute__((constructor)) setup(void)
+{
+	toy_selftest_init(true);
+}
+
 #define BULK_BYTES (64ULL << 20)
 #define MAX_CHUNK 65536
 
@@ -214,11 +220,4 @@ TEST_F_TIMEOUT(bulk, many_connections_in_a_row, 120)
 	EXPECT_EQ(0, wait_proc_gone("STREAM", port, 0));
 }
 
-int main(int argc, char **argv)
-{
-	signal(SIGPIPE, SIG_IGN);
-	if (toy_ensure_module() < 0)
-		fprintf(stderr, "# warning: AF_TOY not available: %s\n",
-			strerror(errno));
-	return test_harness_run(argc, argv);
-}
+TEST_HARNESS_MAIN

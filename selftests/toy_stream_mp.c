@@ -13,6 +13,12 @@
 
 #include "kselftest_harness.h"
 
+/* Before main(): ignore SIGPIPE and load the module if the runner did not. */
+static void __attribute__((constructor)) setup(void)
+{
+	toy_selftest_init(true);
+}
+
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
@@ -514,9 +520,7 @@ TEST(nonblocking_connect_full_backlog_eagain)
 	ASSERT_GE(2, n);
 	c = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ASSERT_LE(0, c);
-	errno = 0;
-	EXPECT_EQ(-1, toy_connect(c, port));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, toy_connect(c, port));
 	/* the failed socket is left unconnected and may retry */
 	EXPECT_STREQ("CLOSED", proc_state(c));
 	i = accept(l, NULL, NULL);
@@ -542,9 +546,7 @@ TEST(sndtimeo_connect_full_backlog_eagain)
 	c = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, toy_set_timeo(c, SO_SNDTIMEO, 50000));
-	errno = 0;
-	EXPECT_EQ(-1, toy_connect(c, port));
-	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_ERRNO(EAGAIN, toy_connect(c, port));
 	EXPECT_STREQ("CLOSED", proc_state(c));
 	close(c);
 	for (i = 0; i < n; i++)
@@ -702,8 +704,7 @@ TEST(netns_ports_are_per_netns)
 		/* the parent's listener is not reachable from here */
 		c = toy_socket(SOCK_STREAM);
 		CHILD_CHECK(c >= 0);
-		errno = 0;
-		CHILD_CHECK(toy_connect(c, 7000) == -1 && errno == ECONNREFUSED);
+		CHILD_CHECK_ERRNO(ECONNREFUSED, toy_connect(c, 7000));
 		/* and not listed in this netns's /proc/net/toy */
 		CHILD_CHECK(proc_find("STREAM", 7000, 0, &e) == -1);
 		/* the same port is free here */
@@ -729,9 +730,7 @@ TEST(netns_ports_are_per_netns)
 		ASSERT_EQ(0, proc_entry(l, &e));
 		EXPECT_STREQ("LISTEN", e.state);
 		ASSERT_EQ(0, toy_set_nonblock(l, true));
-		errno = 0;
-		EXPECT_EQ(-1, accept(l, NULL, NULL));
-		EXPECT_EQ(EAGAIN, errno);
+		EXPECT_ERRNO(EAGAIN, accept(l, NULL, NULL));
 	}
 	close(l);
 }
@@ -894,11 +893,4 @@ TEST(netns_socket_outlives_its_namespace_process)
 	close(p[1]);
 }
 
-int main(int argc, char **argv)
-{
-	signal(SIGPIPE, SIG_IGN);
-	if (toy_ensure_module() < 0)
-		fprintf(stderr, "# warning: AF_TOY not available: %s\n",
-			strerror(errno));
-	return test_harness_run(argc, argv);
-}
+TEST_HARNESS_MAIN

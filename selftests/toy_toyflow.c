@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * toyflow (userspace/toyflow.c, installed in the VM as /usr/bin/toyflow):
- * it is run via fork/exec on three scenarios and its text diagram must show
+ * toyflow (userspace/toyflow/, installed in the VM as /usr/bin/toyflow):
+ * it is run via fork/exec on four scenarios and its text diagram must show
  * the segment arrows in the right order and direction:
  *   - the default echo demo (toy_echo server 7 --once + client hello world);
  *   - a half-close: the client sends, shutdown(SHUT_WR), the server reads
  *     EOF, writes back, closes; the client reads the reply and EOF;
- *   - a reset: the server closes with unread data (RST, ECONNRESET).
+ *   - a reset: the server closes with unread data (RST, ECONNRESET);
+ *   - two clients of one server.
  * The scenarios are this binary itself, re-executed as the command:
- * `toy_toyflow --scenario halfclose|reset`.  The SVG output must be
- * well-formed (balanced tags) and carry the arrow labels.
+ * `toy_toyflow --scenario halfclose|reset|twoclients` (which is why this
+ * file has a main() of its own instead of TEST_HARNESS_MAIN).  The SVG
+ * output must be well-formed (balanced tags) and carry the arrow labels.
  */
 #include "toy_common.h"
 
@@ -30,7 +32,7 @@ static const char *toyflow_path(void)
 					    "../build/userspace/toyflow" };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cand); i++)
 		if (access(cand[i], X_OK) == 0)
 			return cand[i];
 	return NULL;

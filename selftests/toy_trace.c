@@ -334,7 +334,7 @@ TEST_F(conn, enter_exit_balanced)
 	unsigned int c;
 	int i;
 
-	for (c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
+	for (c = 0; c < ARRAY_SIZE(calls); c++) {
 		char en[64], ex[64];
 		int depth = 0, nen = 0;
 
@@ -422,8 +422,7 @@ TEST(connect_refused)
 	ino = toy_ino(fd);
 
 	ASSERT_EQ(0, trace_begin());
-	ASSERT_EQ(-1, toy_connect(fd, port));
-	ASSERT_EQ(ECONNREFUSED, errno);
+	ASSERT_ERRNO(ECONNREFUSED, toy_connect(fd, port));
 	n = trace_end(lines, MAX_LINES);
 	ASSERT_LT(0, n);
 
@@ -462,7 +461,7 @@ TEST(event_formats)
 	unsigned int i;
 
 	NEED_TRACE();
-	for (i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(fmt); i++) {
 		char path[256], buf[8192];
 		ssize_t len;
 		int fd;

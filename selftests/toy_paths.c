@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Paths of the module that only a deliberate sequence reaches (found by
+ * `make coverage`): a second connect() while one waits, a listener's
+ * SO_LINGER on its children, DGRAM poll() across a reconnect, a write
+ * that faults into a one-off page, the charge of that page, and records
+ * built without any high-order page (fail_page_alloc, debug kernel only).
+ * Where TCP or AF_UNIX can run the same steps, they are the reference.
+ */
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/mount.h>
+
+#include "toy_common.h"
+#include "kselftest_harness.h"
+
+/* A connect() blocked on a full backlog, in a thread. */
+struct blocked_connect {
+	pthread_t thread;
+	int fd;
+	uint32_t port;
+	int ret, err;
+};
+
+static void *connect_thread(void *arg)
+{
+	struct blocked_connect *bc = arg;
+
+	bc->ret = toy_connect(bc->fd, bc->port);
+	bc->err = errno;
+	return NULL;
+}
+
+/* A listener with backlog 0, already full; returns it, fills @q. */
+static int full_listener(uint32_t *port, int *q, int qmax, int *nq)
+{
+	int l = toy_listener_backlog(SOCK_STREAM, 0, port);
+
+	if (l < 0)
+		return -1;
+	*nq = toy_fill_backlog(*port, q, qmax);
+	return *nq < 0 ? -1 : l;
+}
+
+TEST(second_connect_while_one_waits_ealready)
+{
+	struct blocked_connect bc = { .ret = 1 };
+	int l, q[8], nq, i;
+	uint32_t port;
+
+	ASSERT_EQ(0, toy_ensure_module());
+	l = full_listener(&port, q, 8, &nq);
+	ASSERT_LE(0, l);
+	bc.fd = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, bc.fd);
+	bc.port = port;
+	ASSERT_EQ(0, pthread_create(&bc.thread, NULL, connect_thread, &bc));
+	ASSERT_EQ(0, wait_proc_state(bc.fd, "SYN_SENT"));
+
+	EXPECT_ERRNO(EALREADY, toy_connect(bc.fd, port));
+
+	ASSERT_EQ(0, shutdown(bc.fd, SHUT_RDWR));	/* aborts the first */
+	ASSERT_EQ(0, pthread_join(bc.thread, NULL));
+	EXPECT_EQ(-1, bc.ret);
+	EXPECT_EQ(ECONNRESET, bc.err);
+	close(bc.fd);
+	for (i = 0; i < nq; i++)
+		close(q[i]);
+	close(l);
+}
+
+/* SO_LINGER set on a listener, as its accepted socket reports it. */
+static int child_linger(int l, int c, struct linger *got)
+{
+	socklen_t len = sizeof(*got);
+	int a = accept(l, NULL, NULL);
+
+	close(c);
+	if (a < 0)
+		return -1;
+	memset(got, 0, sizeof(*got));
+	if (getsockopt(a, SOL_SOCKET, SO_LINGER, got, &len))
+		return -1;
+	close(a);
+	return 0;
+}
+
+TEST(accepted_socket_inherits_linger_as_tcp)
+{
+	struct linger set = { .l_onoff = 1, .l_linger = 7 }, tcp, toy;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t slen = sizeof(sin);
+	uint32_t port;
+	int l, c;
+
+	ASSERT_EQ(0, toy_ensure_module());
+	ASSERT_EQ(0, toy_lo_up());
+	/* TCP loopback */
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, l);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_LINGER, &set, sizeof(set)));
+	ASSERT_EQ(0, bind(l, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&sin, &slen));
+	ASSERT_EQ(0, listen(l, 4));
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_EQ(0, connect(c, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, child_linger(l, c, &tcp));
+	close(l);
+	/* AF_TOY */
+	l = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, setsockopt(l, SOL_SOCKET, SO_LINGER, &set, sizeof(set)));
+	ASSERT_EQ(0, toy_bind(l, 0));
+	ASSERT_EQ(0, listen(l, 4));
+	port = toy_port(l);
+	c = toy_socket(SOCK_STREAM);
+	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, child_linger(l, c, &toy));
+	close(l);
+
+	EXPECT_EQ(1, tcp.l_onoff);
+	EXPECT_EQ(7, tcp.l_linger);
+	EXPECT_EQ(tcp.l_onoff, toy.l_onoff);
+	EXPECT_EQ(tcp.l_linger, toy.l_linger);
+}
+
+/* A bound DGRAM receiver with a small buffer, filled up by @s. */
+static int full_receiver(int s, uint32_t *port)
+{
+	int r = toy_socket(SOCK_DGRAM), v = 4096;
+	char buf[512] = { 0 };
+
+	if (r < 0 || toy_bind(r, 0) ||
+	    setsockopt(r, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
+		return -1;
+	*port = toy_port(r);
+	if (toy_connect(s, *port))
+		return -1;
+	while (send(s, buf, sizeof(buf), MSG_DONTWAIT) == sizeof(buf))
+		;
+	return errno == EAGAIN ? r : -1;
+}
+
+struct poller {
+	pthread_t thread;
+	int fd, ret;
+	volatile pid_t tid;
+	short revents;
+};
+
+static void *poll_thread(void *arg)
+{
+	struct poller *p = arg;
+	struct pollfd pfd = { .fd = p->fd, .events = POLLOUT };
+
+	p->tid = (pid_t)syscall(SYS_gettid);
+	p->ret = (int)syscall(SYS_poll, &pfd, 1, 10000);
+	p->revents = pfd.revents;
+	return NULL;
+}
+
+TEST(dgram_poll_follows_a_reconnect)
+{
+	struct poller p = { .ret = -2 };
+	uint32_t port1, port2;
+	int s, r1, r2;
+
+	ASSERT_EQ(0, toy_ensure_module());
+	s = toy_socket(SOCK_DGRAM);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, toy_bind(s, 0));
+	r1 = full_receiver(s, &port1);
+	ASSERT_LE(0, r1);
+	EXPECT_EQ(0, toy_poll(s, POLLOUT, 0));	/* hooked on r1's room */
+
+	/* A blocked poller learns of the new, empty receiver at once. */
+	p.fd = s;
+	ASSERT_EQ(0, pthread_create(&p.thread, NULL, poll_thread, &p));
+	while (!p.tid)
+		usleep(1000);
+	ASSERT_EQ(0, wait_in_syscall(p.tid, SYS_poll));
+	r2 = toy_socket(SOCK_DGRAM);
+	ASSERT_LE(0, r2);
+	ASSERT_EQ(0, toy_bind(r2, 0));
+	port2 = toy_port(r2);
+	ASSERT_EQ(0, toy_connect(s, port2));
+	ASSERT_EQ(0, pthread_join(p.thread, NULL));
+	EXPECT_EQ(1, p.ret);
+	EXPECT_TRUE(p.revents & POLLOUT);
+	EXPECT_EQ(1, send(s, "x", 1, MSG_DONTWAIT));
+
+	/* Disconnected: its own buffer decides again. */
+	ASSERT_EQ(0, toy_connect(s, port1));
+	EXPECT_EQ(0, toy_poll(s, POLLOUT, 0));
+	{
+		struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+		ASSERT_EQ(0, connect(s, &unspec, sizeof(unspec)));
+	}
+	EXPECT_EQ(POLLOUT, toy_poll(s, POLLOUT, 0) & POLLOUT);
+	close(s);
+	close(r1);
+	close(r2);
+}
+
+/* /proc/net/toy_stat's mem_charged: the truesize queued in this netns. */
+static long mem_charged(void)
+{
+	FILE *f = fopen("/proc/net/toy_stat", "re");
+	char line[128];
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "mem_charged %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+#define RING_FILL	(256 << 10)	/* every ring page of a 1 MiB SO_SNDBUF */
+
+/* A pair whose writer has all its ring pages in flight (nothing read). */
+static int pair_with_ring_in_flight(int sv[2], char *buf)
+{
+	int v = 1 << 20, off;
+
+	if (socketpair(AF_TOY, SOCK_STREAM, 0, sv) ||
+	    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) ||
+	    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)))
+		return -1;
+	toy_pattern(buf, RING_FILL, 0);
+	for (off = 0; off < RING_FILL; off += 32 << 10)
+		if (send(sv[0], buf + off, 32 << 10, MSG_DONTWAIT) != 32 << 10)
+			return -1;
+	return 0;
+}
+
+TEST(one_off_page_is_charged_whole)
+{
+	static char buf[RING_FILL];
+	long before, after;
+	int sv[2];
+
+	ASSERT_EQ(0, toy_ensure_module());
+	ASSERT_EQ(0, pair_with_ring_in_flight(sv, buf));
+	before = mem_charged();
+	ASSERT_LE(0, before);
+	ASSERT_EQ(2048, send(sv[0], buf, 2048, MSG_DONTWAIT));
+	after = mem_charged();
+	TH_LOG("a 2048-byte write with the ring in flight charged %ld bytes",
+	       after - before);
+	EXPECT_LE(4096, after - before);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST(fault_into_a_one_off_page_keeps_the_stream)
+{
+	static char buf[RING_FILL], got[RING_FILL];
+	int sv[2];
+
+	ASSERT_EQ(0, toy_ensure_module());
+	ASSERT_EQ(0, pair_with_ring_in_flight(sv, buf));
+	/* Past the last mapped byte of our buffer: nothing is sent. */
+	EXPECT_ERRNO(EFAULT, send(sv[0], (char *)8, 2048, MSG_DONTWAIT));
+	ASSERT_EQ(RING_FILL, read_all(sv[1], got, RING_FILL));
+	EXPECT_EQ(0, memcmp(buf, got, RING_FILL));
+	EXPECT_ERRNO(EAGAIN, recv(sv[1], got, 1, MSG_DONTWAIT));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+#define FPA "/sys/kernel/debug/fail_page_alloc/"
+
+/* How many failures fail_page_alloc injected since "times" was set. */
+static long fpa_injected(void)
+{
+	FILE *f = fopen(FPA "times", "re");
+	long left = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &left) != 1)
+			left = -1;
+		fclose(f);
+	}
+	return left < 0 ? -1 : 1000000 - left;
+}
+
+static int fpa_set(const char *file, const char *val)
+{
+	char path[128];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s%s", FPA, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (int)strlen(val) ? 0 : -1;
+}
+
+/* af_toy's place in memory, from /proc/modules (kptr_restrict off). */
+static int module_range(unsigned long *start, unsigned long *end)
+{
+	FILE *f = fopen("/proc/modules", "re");
+	char line[256], name[64];
+	unsigned long size, addr;
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%63s %lu %*d %*s %*s %lx", name, &size,
+			       &addr) == 3 && !strcmp(name, "af_toy") && addr;
+	if (f)
+		fclose(f);
+	if (!found)
+		return -1;
+	*start = addr;
+	*end = addr + size;
+	return 0;
+}
+
+/*
+ * From now on, every order >= 1 page allocation that this task makes
+ * from af_toy's code fails (the stack trace filter keeps the rest of the
+ * kernel, page faults included, out of it).
+ */
+static int no_high_order_pages(bool on)
+{
+	int fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	int err = fd < 0 || write(fd, on ? "1" : "0", 1) != 1;
+	unsigned long start = 0, end = 0;
+	char v[32];
+
+	if (fd >= 0)
+		close(fd);
+	fd = open("/proc/sys/kernel/kptr_restrict", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		err |= write(fd, "0", 1) != 1;
+		close(fd);
+	}
+	if (on)
+		err |= module_range(&start, &end);
+	snprintf(v, sizeof(v), "0x%lx", start);
+	err |= fpa_set("require-start", v);
+	snprintf(v, sizeof(v), "0x%lx", end);
+	err |= fpa_set("require-end", v);
+	err |= fpa_set("stacktrace-depth", "32");
+	err |= fpa_set("task-filter", on ? "1" : "0");
+	err |= fpa_set("min-order", on ? "1" : "0");
+	err |= fpa_set("ignore-gfp-wait", "0");
+	err |= fpa_set("ignore-gfp-highmem", "0");
+	err |= fpa_set("verbose", "0");
+	err |= fpa_set("times", on ? "1000000" : "0");
+	err |= fpa_set("probability", on ? "100" : "0");
+	return err ? -1 : 0;
+}
+
+/* One record of @len bytes from @s to @r, read back intact. */
+static int record_round_trip(int s, int r, size_t len)
+{
+	static char out[1 << 20], in[1 << 20];
+
+	toy_pattern(out, len, len);
+	memset(in, 0, len);
+	if (send(s, out, len, 0) != (ssize_t)len ||
+	    recv(r, in, sizeof(in), 0) != (ssize_t)len)
+		return -1;
+	return memcmp(out, in, len) ? -1 : 0;
+}
+
+TEST(records_need_no_high_order_page)
+{
+	int sp[2], dg[2], big = 1 << 20, i;
+	size_t sizes[] = { 100000, 212992, 1 << 20 };
+
+	ASSERT_EQ(0, toy_ensure_module());
+	if (access(FPA, F_OK)) {
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+		if (access(FPA, F_OK))
+			SKIP(return, "no fail_page_alloc (CONFIG_FAIL_PAGE_ALLOC)");
+	}
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_SEQPACKET, 0, sp));
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, dg));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, setsockopt(sp[i], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)));
+		ASSERT_EQ(0, setsockopt(sp[i], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)));
+		ASSERT_EQ(0, setsockopt(dg[i], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)));
+		ASSERT_EQ(0, setsockopt(dg[i], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)));
+	}
+	ASSERT_EQ(0, no_high_order_pages(true));
+	for (i = 0; i < (int)ARRAY_SIZE(sizes); i++) {
+		EXPECT_EQ(0, record_round_trip(sp[0], sp[1], sizes[i]))
+			TH_LOG("SEQPACKET %zu bytes: %s", sizes[i], strerror(errno));
+		EXPECT_EQ(0, record_round_trip(dg[0], dg[1], sizes[i]))
+			TH_LOG("DGRAM %zu bytes: %s", sizes[i], strerror(errno));
+	}
+	/* The kernel really was refused: the test is not vacuous. */
+	TH_LOG("high-order allocations refused: %ld", fpa_injected());
+	EXPECT_LT(0, fpa_injected());
+	EXPECT_EQ(0, no_high_order_pages(false));
+	close(sp[0]);
+	close(sp[1]);
+	close(dg[0]);
+	close(dg[1]);
+}
+
+TEST_HARNESS_MAIN

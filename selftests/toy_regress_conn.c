@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy selftests: regression tests for the defects found in review,
+ * connections: connect() after an aborted
+ * connect(), what accepted sockets inherit from the listener, DGRAM send()
+ * after SHUT_WR, SO_LINGER {1, 0}.
+ *
+ * One section per defect, numbered as in the review; the helpers, the
+ * fixture and the rules all of them follow: toy_regress.h.  The other
+ * areas: toy_regress_mem.c, toy_regress_wake.c.
+ */
+#define _GNU_SOURCE
+#include "toy_common.h"
+
+#include "kselftest_harness.h"
+#include "toy_regress.h"
+
+/* ---- 4. connect() aborted by shutdown() leaves the socket usable ------- */
+
+REGRESS(d04_connect_works_after_an_aborted_connect)
+{
+	int fills[8], nfill = 0, l, l2, a;
+	struct thr t = { 0 };
+	uint32_t port2;
+	char buf[8];
+
+	l = blocked_connect(&t, fills, &nfill, 10000000);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(0, shutdown(t.fd, SHUT_RDWR));
+	pthread_join(t.th, NULL);
+	EXPECT_EQ(-1, t.ret);
+	EXPECT_EQ(ECONNRESET, t.err);
+
+	l2 = toy_listener_backlog(SOCK_STREAM, 4, &port2);
+	ASSERT_LE(0, l2);
+	ASSERT_EQ(0, toy_connect(t.fd, port2))
+		TH_LOG("second connect: %s", strerror(errno));
+	a = accept(l2, NULL, NULL);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(4, send(t.fd, "ping", 4, MSG_NOSIGNAL));
+	EXPECT_EQ(4, read_all(a, buf, 4));
+	EXPECT_EQ(0, memcmp(buf, "ping", 4));
+	EXPECT_EQ(4, send(a, "pong", 4, MSG_NOSIGNAL));
+	EXPECT_EQ(4, read_all(t.fd, buf, 4));
+	EXPECT_EQ(0, memcmp(buf, "pong", 4));
+	close2(a, l2);
+	close2(t.fd, l);
+	close_all(fills, nfill);
+}
+
+/* ---- 6. accepted sockets inherit the listener's options ---------------- */
+
+struct opts {
+	int snd, rcv, lowat, prio, keep;
+	struct timeval rto, sto;
+};
+
+static int set_opts(int fd)
+{
+	struct timeval rto = { 3, 250000 }, sto = { 4, 500000 };
+
+	return set_int(fd, SO_SNDBUF, 65536) || set_int(fd, SO_RCVBUF, 98304) ||
+	       set_int(fd, SO_RCVLOWAT, 7) || set_int(fd, SO_PRIORITY, 5) ||
+	       set_int(fd, SO_KEEPALIVE, 1) ||
+	       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rto, sizeof(rto)) ||
+	       setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sto, sizeof(sto));
+}
+
+static void get_opts(int fd, struct opts *o)
+{
+	socklen_t len = sizeof(o->rto);
+
+	o->snd = toy_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+	o->rcv = toy_getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF);
+	o->lowat = toy_getsockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT);
+	o->prio = toy_getsockopt_int(fd, SOL_SOCKET, SO_PRIORITY);
+	o->keep = toy_getsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE);
+	getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &o->rto, &len);
+	len = sizeof(o->sto);
+	getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &o->sto, &len);
+}
+
+/* Options set on a listener before listen(): the listener's and child's. */
+static int accepted_opts(bool tcp, struct opts *lst, struct opts *child)
+{
+	struct sockaddr_in a;
+	uint32_t port;
+	int l, c, s;
+
+	l = tcp ? inet_bound(SOCK_STREAM, &a) : toy_socket(SOCK_STREAM);
+	if (l < 0 || set_opts(l) || (!tcp && toy_bind(l, 0)) || listen(l, 4))
+		return -1;
+	port = toy_port(l);
+	c = socket(tcp ? AF_INET : AF_TOY, SOCK_STREAM, 0);
+	if (c < 0 || (tcp ? connect(c, (struct sockaddr *)&a, sizeof(a)) :
+			    toy_connect(c, port)))
+		return -1;
+	s = accept(l, NULL, NULL);
+	if (s < 0)
+		return -1;
+	get_opts(l, lst);
+	get_opts(s, child);
+	close2(s, c);
+	close(l);
+	return 0;
+}
+
+static long tv_us(struct timeval tv)
+{
+	return tv.tv_sec * 1000000L + tv.tv_usec;
+}
+
+/* SO_PRIORITY: TCP's child does not keep it, the review asks AF_TOY's to. */
+REGRESS(d06_accept_inherits_buffers_timeouts_priority)
+{
+	struct opts tl, tc, yl, yc;
+
+	ASSERT_EQ(0, accepted_opts(true, &tl, &tc));
+	ASSERT_EQ(0, accepted_opts(false, &yl, &yc));
+	TH_LOG("snd/rcv/prio: TCP child %d/%d/%d, AF_TOY listener %d/%d/%d, child %d/%d/%d",
+	       tc.snd, tc.rcv, tc.prio, yl.snd, yl.rcv, yl.prio, yc.snd, yc.rcv, yc.prio);
+	EXPECT_EQ(tc.snd, yc.snd);
+	EXPECT_EQ(tc.rcv, yc.rcv);
+	EXPECT_EQ(yl.snd, yc.snd);
+	EXPECT_EQ(yl.rcv, yc.rcv);
+	EXPECT_EQ(yl.prio, yc.prio);
+	EXPECT_EQ(tv_us(tc.rto), tv_us(yc.rto));
+	EXPECT_EQ(tv_us(yl.rto), tv_us(yc.rto));
+	EXPECT_EQ(tv_us(tc.sto), tv_us(yc.sto));
+	EXPECT_EQ(tv_us(yl.sto), tv_us(yc.sto));
+}
+
+REGRESS(d06_accept_inherits_rcvlowat_keepalive)
+{
+	struct opts tl, tc, yl, yc;
+
+	ASSERT_EQ(0, accepted_opts(true, &tl, &tc));
+	ASSERT_EQ(0, accepted_opts(false, &yl, &yc));
+	EXPECT_EQ(tc.lowat, yc.lowat);
+	EXPECT_EQ(tc.keep, yc.keep);
+	EXPECT_EQ(yl.lowat, yc.lowat);
+	EXPECT_EQ(yl.keep, yc.keep);
+}
+
+REGRESS(d06_unaccepted_child_shows_the_listener_uid)
+{
+	const uid_t uid = 4321;
+	pid_t pid = toy_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct toy_proc_entry e;
+		uint32_t port;
+		int l, c, a;
+		long cport;
+
+		CHILD_CHECK(setresgid(uid, uid, uid) == 0);
+		CHILD_CHECK(setresuid(uid, uid, uid) == 0);
+		prctl(PR_SET_DUMPABLE, 1);
+		l = toy_listener(SOCK_STREAM, &port);
+		CHILD_CHECK(l >= 0);
+		c = toy_socket(SOCK_STREAM);
+		CHILD_CHECK(c >= 0 && toy_connect(c, port) == 0);
+		cport = toy_port(c);
+		CHILD_CHECK(proc_entry(l, &e) == 0 && e.uid == uid);
+		CHILD_CHECK(proc_find("STREAM", port, cport, &e) == 0);
+		if (e.uid != uid) {
+			fprintf(stderr, "# unaccepted child: uid %lu, listener %u\n",
+				e.uid, (unsigned int)uid);
+			_exit(1);
+		}
+		a = accept(l, NULL, NULL);
+		CHILD_CHECK(a >= 0 && proc_entry(a, &e) == 0 && e.uid == uid);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+}
+
+/* ---- 12. DGRAM send() after our SHUT_WR: EPIPE, no SIGPIPE -------------- */
+
+REGRESS(d12_dgram_send_after_shut_wr_no_sigpipe)
+{
+	static const char * const what[] = { "AF_TOY socketpair",
+		"AF_TOY connected", "UDP connected", "AF_UNIX socketpair" };
+	struct sockaddr_in ua;
+	uint32_t port = 0;
+	int sv[2], i, e;
+	sigset_t old;
+	ssize_t n;
+
+	block_sigpipe(&old);
+	for (i = 0; i < 4; i++) {
+		if (i == 0 || i == 3) {
+			ASSERT_EQ(0, socketpair(i ? AF_UNIX : AF_TOY, SOCK_DGRAM, 0, sv));
+		} else if (i == 1) {
+			sv[1] = toy_bound(SOCK_DGRAM, &port);
+			sv[0] = toy_socket(SOCK_DGRAM);
+			ASSERT_EQ(0, toy_connect(sv[0], port));
+		} else {
+			sv[1] = inet_bound(SOCK_DGRAM, &ua);
+			sv[0] = socket(AF_INET, SOCK_DGRAM, 0);
+			ASSERT_EQ(0, connect(sv[0], (struct sockaddr *)&ua, sizeof(ua)));
+		}
+		ASSERT_EQ(0, shutdown(sv[0], SHUT_WR)) TH_LOG("%s", what[i]);
+		n = send(sv[0], "x", 1, 0);
+		e = errno;
+		EXPECT_FALSE(sigpipe_taken()) TH_LOG("%s: SIGPIPE", what[i]);
+		EXPECT_EQ(-1, n) TH_LOG("%s", what[i]);
+		EXPECT_EQ(EPIPE, e) TH_LOG("%s", what[i]);
+		close2(sv[0], sv[1]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* ---- 14. SO_LINGER {1, 0}: close() resets the connection ---------------- */
+
+REGRESS(d14_linger_zero_close_resets_the_peer)
+{
+	static const char * const what[] = { "TCP", "AF_TOY connect/accept",
+					     "AF_TOY socketpair" };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int sv[2], i, e, k;
+	char buf[8];
+	ssize_t n;
+
+	for (i = 0; i < 3; i++) {
+		if (i == 0)
+			k = tcp_pair(&sv[0], &sv[1]);
+		else if (i == 1)
+			k = toy_connect_pair(SOCK_STREAM, &sv[0], &sv[1]);
+		else
+			k = socketpair(AF_TOY, SOCK_STREAM, 0, sv);
+		ASSERT_EQ(0, k) TH_LOG("%s", what[i]);
+		ASSERT_EQ(0, setsockopt(sv[0], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+		ASSERT_EQ(0, toy_set_timeo(sv[1], SO_RCVTIMEO, 5000000));
+		close(sv[0]);
+		toy_poll(sv[1], POLLIN, 5000);
+		n = recv(sv[1], buf, sizeof(buf), 0);
+		e = errno;
+		EXPECT_EQ(-1, n) TH_LOG("%s: recv after the peer's abortive close", what[i]);
+		EXPECT_EQ(ECONNRESET, e) TH_LOG("%s", what[i]);
+		close(sv[1]);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy selftests: regression tests for the defects found in review,
+ * memory and records: memcg accounting
+ * and idle pages, records up to the buffer size, /proc/net/toy with 3000
+ * sockets, record sizes (FIONREAD, MSG_TRUNC, SO_RCVLOWAT), zero-length
+ * STREAM sends on a closed direction.
+ *
+ * One section per defect, numbered as in the review; the helpers, the
+ * fixture and the rules all of them follow: toy_regress.h.  The other
+ * areas: toy_regress_wake.c, toy_regress_conn.c.
+ */
+#define _GNU_SOURCE
+#include "toy_common.h"
+
+#include "kselftest_harness.h"
+#include "toy_regress.h"
+
+/* ---- 1. memory: memcg accounting, idle pages --------------------------- */
+
+#define CGROUP2_MAGIC 0x63677270
+
+/* The file name in dir (a static buffer, valid until the next call). */
+static const char *cg(const char *dir, const char *name)
+{
+	static char path[192];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+/* Whether /proc/filesystems lists @fs (the kernel can mount it). */
+static bool has_filesystem(const char *fs)
+{
+	FILE *f = fopen("/proc/filesystems", "re");
+	char line[128], name[64];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "nodev %63s", name) == 1 &&
+			!strcmp(name, fs);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int cg_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : write(fd, s, strlen(s));
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static long cg_read(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 ? atol(buf) : -1;
+}
+
+REGRESS(d01a_memcg_charges_queued_stream_data)
+{
+	const char *root = "/sys/fs/cgroup";
+	char grp[96], ctl[256], pid[32];
+	static char buf[32768];
+	bool mounted = false;
+	long before, after;
+	struct statfs sf;
+	int sv[2], i;
+
+	if (!has_filesystem("cgroup2"))
+		SKIP(return, "kernel has no cgroup2 (CONFIG_CGROUPS)");
+	if (statfs(root, &sf) || sf.f_type != CGROUP2_MAGIC) {
+		ASSERT_EQ(0, mount("cgroup2", root, "cgroup2", 0, NULL));
+		ASSERT_EQ(0, statfs(root, &sf));
+		ASSERT_EQ(CGROUP2_MAGIC, sf.f_type);
+		mounted = true;
+	}
+	cg_read(cg(root, "cgroup.controllers"), ctl, sizeof(ctl));
+	if (!strstr(ctl, "memory")) {
+		if (mounted)
+			umount2(root, MNT_DETACH);
+		SKIP(return, "kernel has no memory controller");
+	}
+	ASSERT_EQ(0, cg_write(cg(root, "cgroup.subtree_control"), "+memory"));
+	snprintf(grp, sizeof(grp), "%s/toy_regress.%d", root, (int)getpid());
+	ASSERT_EQ(0, mkdir(grp, 0755));
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	ASSERT_EQ(0, cg_write(cg(grp, "cgroup.procs"), pid));
+
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_STREAM, 0, sv));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, set_int(sv[i], SO_SNDBUFFORCE, 8 << 20));
+		ASSERT_EQ(0, set_int(sv[i], SO_RCVBUFFORCE, 8 << 20));
+	}
+	memset(buf, 'm', sizeof(buf));
+	before = cg_read(cg(grp, "memory.current"), ctl, sizeof(ctl));
+	ASSERT_LE(0, before);
+	for (i = 0; i < 128; i++)	/* 4 MiB, never read */
+		ASSERT_EQ(sizeof(buf), send(sv[0], buf, sizeof(buf), MSG_DONTWAIT))
+			TH_LOG("write %d: %s", i, strerror(errno));
+	after = cg_read(cg(grp, "memory.current"), ctl, sizeof(ctl));
+	TH_LOG("memory.current grew by %ld KiB with 4096 KiB queued",
+	       (after - before) >> 10);
+	EXPECT_LE(3L << 20, after - before);
+
+	close2(sv[0], sv[1]);
+	EXPECT_EQ(0, cg_write(cg(root, "cgroup.procs"), pid));
+	rmdir(grp);
+	if (mounted)
+		umount2(root, MNT_DETACH);
+}
+
+#define IDLE_PAIRS 300
+#define IDLE_BYTES (256 << 10)
+#define IDLE_CHUNK (32 << 10)
+
+/* MemAvailable once it stopped moving (bounded, about 10 s). */
+static long mem_settled_kib(void)
+{
+	return toy_mem_settled_kib(20, 500000, 128);
+}
+
+/* IDLE_BYTES from -> to in IDLE_CHUNK writes, each read back.  0 or -1. */
+static int pump(int from, int to, char *buf)
+{
+	int i;
+
+	for (i = 0; i < IDLE_BYTES / IDLE_CHUNK; i++)
+		if (send(from, buf, IDLE_CHUNK, 0) != IDLE_CHUNK ||
+		    read_all(to, buf, IDLE_CHUNK) != IDLE_CHUNK)
+			return -1;
+	return 0;
+}
+
+/* IDLE_PAIRS socketpairs of @domain, SO_SNDBUF 1 MiB, data each way. */
+static int idle_pairs(int domain, int (*sv)[2], char *buf)
+{
+	int i;
+
+	for (i = 0; i < IDLE_PAIRS; i++) {
+		if (socketpair(domain, SOCK_STREAM, 0, sv[i]) ||
+		    set_int(sv[i][0], SO_SNDBUFFORCE, 1 << 20) ||
+		    set_int(sv[i][1], SO_SNDBUFFORCE, 1 << 20) ||
+		    pump(sv[i][0], sv[i][1], buf) || pump(sv[i][1], sv[i][0], buf))
+			return -1;
+	}
+	return 0;
+}
+
+REGRESS(d01b_idle_pairs_give_cached_pages_back)
+{
+	int (*sv)[2] = calloc(IDLE_PAIRS, sizeof(*sv)), i;
+	char *buf = malloc(IDLE_CHUNK);
+	double unix_kib, toy_kib = -1, limit;
+	long before;
+
+	ASSERT_TRUE(sv && buf);
+	memset(buf, 'i', IDLE_CHUNK);
+	raise_nofile(4096);
+
+	before = mem_settled_kib();
+	ASSERT_EQ(0, idle_pairs(AF_UNIX, sv, buf)) TH_LOG("AF_UNIX: %s", strerror(errno));
+	unix_kib = (double)(before - mem_settled_kib()) / IDLE_PAIRS;
+	for (i = 0; i < IDLE_PAIRS; i++)
+		close2(sv[i][0], sv[i][1]);
+
+	limit = 2 * (unix_kib > 0 ? unix_kib : 0) + 8;
+	before = mem_settled_kib();
+	ASSERT_EQ(0, idle_pairs(AF_TOY, sv, buf)) TH_LOG("AF_TOY: %s", strerror(errno));
+	for (i = 0; i < 100; i++) {	/* bounded: about 10 s */
+		usleep(100000);
+		toy_kib = (double)(before - toy_mem_available_kib()) / IDLE_PAIRS;
+		if (toy_kib <= limit)
+			break;
+	}
+	ksft_print_msg("idle memory per pair: AF_UNIX %.1f KiB, AF_TOY %.1f KiB (limit %.1f KiB)\n",
+		       unix_kib, toy_kib, limit);
+	EXPECT_TRUE(toy_kib <= limit)
+		TH_LOG("AF_TOY pins %.1f KiB per idle pair, AF_UNIX %.1f KiB",
+		       toy_kib, unix_kib);
+	for (i = 0; i < IDLE_PAIRS; i++)
+		close2(sv[i][0], sv[i][1]);
+	free(sv);
+	free(buf);
+}
+
+/* ---- 3. records bigger than 64 KiB ------------------------------------- */
+
+/* 100000 bytes and min(SO_SNDBUF, peer SO_RCVBUF) pass intact, +1 does not. */
+static void big_records(struct __test_metadata *_metadata, int s, int r,
+			uint32_t dst, const char *what)
+{
+	int snd = toy_getsockopt_int(s, SOL_SOCKET, SO_SNDBUF);
+	int rcv = toy_getsockopt_int(r, SOL_SOCKET, SO_RCVBUF);
+	size_t max = snd < rcv ? snd : rcv, lens[3] = { 100000, max, max + 1 }, i;
+	struct sockaddr_toy a = toy_addr(dst);
+	char *sb = malloc(max + 64), *rb = malloc(max + 64);
+	ssize_t n;
+	int e;
+
+	ASSERT_TRUE(sb && rb);
+	ASSERT_EQ(0, toy_set_timeo(s, SO_SNDTIMEO, 10000000));
+	ASSERT_EQ(0, toy_set_timeo(r, SO_RCVTIMEO, 10000000));
+	for (i = 0; i < 3; i++) {
+		toy_pattern(sb, lens[i], i * 7919);
+		n = sendto(s, sb, lens[i], 0, dst ? (struct sockaddr *)&a : NULL,
+			   dst ? sizeof(a) : 0);
+		e = errno;
+		if (i == 2) {
+			EXPECT_EQ(-1, n) TH_LOG("%s: %zu bytes (max + 1)", what, lens[i]);
+			EXPECT_EQ(EMSGSIZE, e);
+			break;
+		}
+		EXPECT_EQ((ssize_t)lens[i], n)
+			TH_LOG("%s: %zu-byte record: %s", what, lens[i], strerror(e));
+		if (n != (ssize_t)lens[i])
+			continue;
+		memset(rb, 0, max + 64);
+		EXPECT_EQ((ssize_t)lens[i], recv(r, rb, max + 64, 0));
+		EXPECT_EQ(0, memcmp(sb, rb, lens[i])) TH_LOG("%s: bytes differ", what);
+	}
+	free(sb);
+	free(rb);
+}
+
+REGRESS(d03_records_up_to_the_buffer_size)
+{
+	int sv[2], c, s;
+	uint32_t port;
+
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_SEQPACKET, 0, sv));
+	big_records(_metadata, sv[0], sv[1], 0, "SEQPACKET socketpair");
+	close2(sv[0], sv[1]);
+	ASSERT_EQ(0, toy_connect_pair(SOCK_SEQPACKET, &c, &s));
+	big_records(_metadata, c, s, 0, "SEQPACKET connect/accept");
+	close2(c, s);
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, sv));
+	big_records(_metadata, sv[0], sv[1], 0, "DGRAM socketpair");
+	close2(sv[0], sv[1]);
+	s = toy_bound(SOCK_DGRAM, &port);
+	ASSERT_LE(0, s);
+	c = toy_socket(SOCK_DGRAM);
+	ASSERT_LE(0, c);
+	big_records(_metadata, c, s, port, "DGRAM sendto a bound socket");
+	close2(c, s);
+}
+
+/* ---- 7. /proc/net/toy and ephemeral ports with 3000 sockets ------------ */
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * 3000 bound sockets must each be listed exactly once although the file is
+ * read in 300-byte chunks while other sockets, listed before them, are
+ * closed between the chunks (the listing must not shift under a reader).
+ */
+REGRESS(d07_proc_lists_3000_sockets_once_in_small_reads)
+{
+	enum { N = 3000, V = 300, CAP = 1 << 20 };
+	int *fd = calloc(N + V, sizeof(int)), *seen = calloc(N, sizeof(int));
+	unsigned long *ino = calloc(N, sizeof(long));
+	long *port = calloc(N, sizeof(long)), *sorted = calloc(N, sizeof(long));
+	char *all = malloc(CAP), *line, *save;
+	int i, pf, v = 0, missing = 0, dups = 0, wrong = 0;
+	size_t len = 0;
+	ssize_t n;
+	long p;
+
+	ASSERT_TRUE(fd && seen && ino && port && sorted && all);
+	raise_nofile(N + V + 256);
+	for (i = 0; i < N + V; i++) {	/* V victims first, then N bound */
+		fd[i] = toy_socket(SOCK_DGRAM);
+		ASSERT_LE(0, fd[i]) TH_LOG("socket %d: %s", i, strerror(errno));
+		if (i < V)
+			continue;
+		ASSERT_EQ(0, toy_bind(fd[i], 0)) TH_LOG("bind %d: %s", i, strerror(errno));
+		port[i - V] = sorted[i - V] = toy_port(fd[i]);
+		ino[i - V] = toy_ino(fd[i]);
+		ASSERT_LE(TOY_EPHEMERAL_LO, port[i - V]);
+		ASSERT_GE(TOY_EPHEMERAL_HI, port[i - V]);
+	}
+	qsort(sorted, N, sizeof(long), cmp_long);
+	for (i = 1; i < N; i++)
+		ASSERT_NE(sorted[i - 1], sorted[i]);
+	ASSERT_EQ(0, toy_bind(fd[0], 0));	/* one more ephemeral port */
+	p = toy_port(fd[0]);
+	EXPECT_LE(TOY_EPHEMERAL_LO, p);
+	EXPECT_GE(TOY_EPHEMERAL_HI, p);
+	EXPECT_EQ(NULL, bsearch(&p, sorted, N, sizeof(long), cmp_long));
+
+	pf = open(AF_TOY_PROC, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, pf);
+	while (len + 300 < CAP && (n = read(pf, all + len, 300)) > 0) {
+		len += n;
+		if (v < V)
+			close(fd[v++]);	/* already listed */
+	}
+	close(pf);
+	ASSERT_LT(len + 300, CAP);
+	all[len] = '\0';
+	for (line = strtok_r(all, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct toy_proc_entry e;
+
+		if (toy_proc_parse(line, &e) < 0)
+			continue;
+		for (i = 0; i < N && ino[i] != e.ino; i++)
+			;
+		if (i < N) {
+			seen[i]++;
+			wrong += e.lport != (unsigned long)port[i];
+		}
+	}
+	for (i = 0; i < N; i++) {
+		missing += !seen[i];
+		dups += seen[i] > 1;
+	}
+	EXPECT_EQ(0, missing) TH_LOG("%d of %d sockets not listed", missing, N);
+	EXPECT_EQ(0, dups);
+	EXPECT_EQ(0, wrong);
+	close_all(fd + v, N + V - v);
+	free(fd);
+	free(seen);
+	free(ino);
+	free(port);
+	free(sorted);
+	free(all);
+}
+
+/* ---- 8. record sizes: FIONREAD, MSG_TRUNC, SO_RCVLOWAT ----------------- */
+
+static void fionread_case(struct __test_metadata *_metadata, int s, int r,
+			  const struct sockaddr *dst, socklen_t dlen,
+			  int want, const char *what)
+{
+	static const char data[30];
+	int v = -1, i;
+
+	for (i = 1; i <= 3; i++)
+		ASSERT_EQ(10 * i, sendto(s, data, 10 * i, 0, dst, dlen))
+			TH_LOG("%s: %s", what, strerror(errno));
+	ASSERT_EQ(POLLIN, toy_poll(r, POLLIN, 5000) & POLLIN);
+	ASSERT_EQ(0, ioctl(r, FIONREAD, &v));
+	EXPECT_EQ(want, v) TH_LOG("%s: FIONREAD with 10, 20, 30 queued", what);
+	close2(s, r);
+}
+
+/*
+ * DGRAM: the next datagram, as AF_UNIX and UDP.  SEQPACKET: the whole
+ * queue, as AF_UNIX (unix_inq_len() sums STREAM and SEQPACKET queues).
+ */
+REGRESS(d08_fionread_is_the_next_record)
+{
+	struct sockaddr_toy ta;
+	struct sockaddr_in ua;
+	int sv[2], s, r;
+	uint32_t port;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	fionread_case(_metadata, sv[0], sv[1], NULL, 0, 10, "AF_UNIX DGRAM");
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+	fionread_case(_metadata, sv[0], sv[1], NULL, 0, 60, "AF_UNIX SEQPACKET");
+	r = inet_bound(SOCK_DGRAM, &ua);
+	ASSERT_LE(0, r);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	fionread_case(_metadata, s, r, (struct sockaddr *)&ua, sizeof(ua), 10,
+		      "UDP");
+
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, sv));
+	fionread_case(_metadata, sv[0], sv[1], NULL, 0, 10,
+		      "AF_TOY DGRAM socketpair");
+	r = toy_bound(SOCK_DGRAM, &port);
+	ASSERT_LE(0, r);
+	s = toy_socket(SOCK_DGRAM);
+	ta = toy_addr(port);
+	fionread_case(_metadata, s, r, (struct sockaddr *)&ta, sizeof(ta), 10,
+		      "AF_TOY DGRAM sendto");
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_SEQPACKET, 0, sv));
+	fionread_case(_metadata, sv[0], sv[1], NULL, 0, 60, "AF_TOY SEQPACKET");
+	ASSERT_EQ(0, toy_connect_pair(SOCK_SEQPACKET, &s, &r));
+	fionread_case(_metadata, s, r, NULL, 0, 60,
+		      "AF_TOY SEQPACKET connect/accept");
+}
+
+REGRESS(d08_stream_msg_trunc_discards)
+{
+	char buf[16];
+	int sv[2], fam;
+
+	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY, TCP */
+		ASSERT_EQ(0, stream_pair(fam, sv));
+		ASSERT_EQ(10, send(sv[0], "abcdefghij", 10, 0));
+		ASSERT_EQ(0, wait_inq(sv[1], 10));
+		memset(buf, 'X', sizeof(buf));
+		EXPECT_EQ(5, recv(sv[1], buf, 5, MSG_TRUNC)) TH_LOG("%s", fam_name[fam]);
+		EXPECT_EQ(0, memcmp(buf, "XXXXXXXXXXXXXXXX", sizeof(buf)))
+			TH_LOG("%s: MSG_TRUNC copied \"%.5s\"", fam_name[fam], buf);
+		memset(buf, 0, sizeof(buf));
+		EXPECT_EQ(5, recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT));
+		EXPECT_STREQ("fghij", buf) TH_LOG("%s", fam_name[fam]);
+		close2(sv[0], sv[1]);
+	}
+}
+
+REGRESS(d08_stream_poll_honours_rcvlowat)
+{
+	int sv[2], fam;
+
+	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY, TCP */
+		ASSERT_EQ(0, stream_pair(fam, sv));
+		ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 10));
+		ASSERT_EQ(5, send(sv[0], "12345", 5, 0));
+		ASSERT_EQ(0, wait_inq(sv[1], 5));
+		EXPECT_EQ(0, toy_poll(sv[1], POLLIN, 0) & POLLIN)
+			TH_LOG("%s: POLLIN with 5 bytes, SO_RCVLOWAT 10", fam_name[fam]);
+		ASSERT_EQ(5, send(sv[0], "67890", 5, 0));
+		ASSERT_EQ(0, wait_inq(sv[1], 10));
+		EXPECT_EQ(POLLIN, toy_poll(sv[1], POLLIN, 5000) & POLLIN)
+			TH_LOG("%s: no POLLIN with 10 bytes", fam_name[fam]);
+		close2(sv[0], sv[1]);
+	}
+}
+
+/* ---- 13. zero-length STREAM send on a closed direction: EPIPE ---------- */
+
+static void zero_send_epipe(struct __test_metadata *_metadata, int fd,
+			    const char *what)
+{
+	ssize_t n = send(fd, "", 0, 0);
+	int e = errno;
+
+	EXPECT_EQ(-1, n) TH_LOG("%s: zero-length send", what);
+	EXPECT_EQ(EPIPE, e) TH_LOG("%s", what);
+	EXPECT_TRUE(sigpipe_taken()) TH_LOG("%s: no SIGPIPE", what);
+	n = send(fd, "", 0, MSG_NOSIGNAL);
+	e = errno;
+	EXPECT_EQ(-1, n) TH_LOG("%s: zero-length send, MSG_NOSIGNAL", what);
+	EXPECT_EQ(EPIPE, e) TH_LOG("%s", what);
+	EXPECT_FALSE(sigpipe_taken()) TH_LOG("%s: SIGPIPE despite MSG_NOSIGNAL", what);
+}
+
+/* After our SHUT_WR, and after a reset (reported once as ECONNRESET). */
+REGRESS(d13_zero_length_stream_send_epipe)
+{
+	char buf[8], what[64];
+	sigset_t old;
+	int sv[2], fam, e;
+	ssize_t n;
+
+	block_sigpipe(&old);
+	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY, TCP */
+		snprintf(what, sizeof(what), "%s after SHUT_WR", fam_name[fam]);
+		ASSERT_EQ(0, stream_pair(fam, sv));
+		ASSERT_EQ(0, shutdown(sv[0], SHUT_WR));
+		zero_send_epipe(_metadata, sv[0], what);
+		close2(sv[0], sv[1]);
+
+		ASSERT_EQ(0, stream_pair(fam, sv));
+		ASSERT_EQ(4, send(sv[0], "data", 4, 0));
+		ASSERT_EQ(0, wait_inq(sv[1], 4));
+		close(sv[1]);	/* unread data: RST */
+		ASSERT_NE(0, toy_poll(sv[0], POLLIN, 5000));
+		n = recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT);
+		e = errno;
+		EXPECT_EQ(-1, n) TH_LOG("%s", fam_name[fam]);
+		EXPECT_EQ(ECONNRESET, e) TH_LOG("%s", fam_name[fam]);
+		snprintf(what, sizeof(what), "%s after a reset", fam_name[fam]);
+		zero_send_epipe(_metadata, sv[0], what);
+		close(sv[0]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy selftests: regression tests for the defects found in review,
+ * wake-ups, poll and signals: a DGRAM
+ * socketpair end woken when the other receiver drains, POLLOUT of a
+ * connected DGRAM socket, shutdown() waking an unconnected DGRAM reader,
+ * SIGIO (O_ASYNC), a second listen() waking connectors, no POLLOUT while
+ * connect() waits.
+ *
+ * One section per defect, numbered as in the review; the helpers, the
+ * fixture and the rules all of them follow: toy_regress.h.  The other
+ * areas: toy_regress_mem.c, toy_regress_conn.c.
+ */
+#define _GNU_SOURCE
+#include "toy_common.h"
+
+#include "kselftest_harness.h"
+#include "toy_regress.h"
+
+/* ---- 2. lost wake-up of a DGRAM socketpair end ------------------------- */
+
+/*
+ * A's datagrams to its pair end B (never read) keep B more than half full;
+ * that must not keep A asleep when A waits for its own SO_SNDBUF while
+ * sending to C and C is drained.  A's SO_SNDBUF is 1 MiB so that what B
+ * holds (charged to A) is well below half of it.  A's SO_SNDTIMEO is long
+ * (60 s): an expired timeout retries once and would then find the room, so
+ * instead the sender gets 10 s (C's SO_RCVTIMEO) to go on once C was
+ * drained, and is interrupted if it did not.
+ */
+REGRESS(d02_dgram_pair_end_woken_when_other_receiver_drains)
+{
+	enum { N = 400, SMALL = 512 };
+	static char buf[4096];
+	struct thr t = { 0 };
+	int p[2], sv[2], c, n = 0, k, i, got = 0;
+	uint32_t cport;
+
+	/* how many SMALL datagrams fill a pair end's default SO_RCVBUF */
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, p));
+	while (n < 100000 && send(p[0], buf, SMALL, MSG_DONTWAIT) == SMALL)
+		n++;
+	ASSERT_EQ(EAGAIN, errno);
+	close(p[0]);
+	close(p[1]);
+	ASSERT_LT(20, n);
+
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, sv));
+	k = n * 3 / 5;	/* more than half full, not full */
+	for (i = 0; i < k; i++)
+		ASSERT_EQ(SMALL, send(sv[0], buf, SMALL, MSG_DONTWAIT));
+	c = toy_bound(SOCK_DGRAM, &cport);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, set_int(c, SO_RCVBUFFORCE, 8 << 20));
+	ASSERT_EQ(0, toy_set_timeo(c, SO_RCVTIMEO, 10000000));
+	ASSERT_EQ(0, set_int(sv[0], SO_SNDBUFFORCE, 512 << 10));
+	ASSERT_EQ(0, toy_set_timeo(sv[0], SO_SNDTIMEO, 60000000));
+
+	t.fd = sv[0];
+	t.port = cport;
+	t.n = N;
+	ASSERT_EQ(0, thr_start(&t, th_sendto_loop));
+	EXPECT_EQ(0, thr_wait_blocked(&t, SYS_sendto))
+		TH_LOG("the sender never blocked (sent %d)", t.count);
+	while (got < N && recv(c, buf, sizeof(buf), 0) == sizeof(buf))
+		got++;
+	thr_interrupt(&t);
+	EXPECT_EQ(0, t.ret) TH_LOG("sendto %d of %d: %s (C drained, sender not woken)",
+				   t.count + 1, N, strerror(t.err));
+	EXPECT_EQ(N, t.count);
+	EXPECT_EQ(N, got);
+	/* B still holds exactly what was queued to it */
+	for (i = 0; recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) == SMALL; i++)
+		;
+	EXPECT_EQ(k, i);
+	close(c);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* ---- 5. poll() of a connected DGRAM socket sees the receiver's room ---- */
+
+static void dgram_poll_case(struct __test_metadata *_metadata, int s, int r,
+			    const char *what)
+{
+	static char buf[1000];
+	struct thr t = { 0 };
+	int n = 0, m = 0, blocked;
+
+	while (n < 10000 && send(s, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		n++;
+	ASSERT_EQ(EAGAIN, errno) TH_LOG("%s: %s", what, strerror(errno));
+	ASSERT_LT(0, n);
+	EXPECT_EQ(0, toy_poll(s, POLLOUT, 0) & POLLOUT)
+		TH_LOG("%s: POLLOUT while send() fails with EAGAIN", what);
+	t.fd = s;
+	ASSERT_EQ(0, thr_start(&t, th_poll_out));
+	blocked = thr_wait_blocked(&t, SYS_poll);
+	while (recv(r, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		m++;
+	pthread_join(t.th, NULL);
+	EXPECT_EQ(n, m);
+	EXPECT_EQ(0, blocked) TH_LOG("%s: poll(POLLOUT) did not wait", what);
+	EXPECT_EQ(1, t.ret) TH_LOG("%s: poll() was not woken by the drain", what);
+	EXPECT_EQ(POLLOUT, t.revents & POLLOUT);
+	EXPECT_EQ(sizeof(buf), send(s, buf, sizeof(buf), MSG_DONTWAIT));
+}
+
+REGRESS(d05_connected_dgram_pollout_follows_the_receiver)
+{
+	struct sockaddr_un ua = { .sun_family = AF_UNIX };
+	socklen_t ualen = sizeof(ua);
+	int s, r, sv[2];
+	uint32_t port;
+
+	/* AF_UNIX: a socket connect()ed to an autobound receiver */
+	r = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ASSERT_EQ(0, bind(r, (struct sockaddr *)&ua, sizeof(sa_family_t)));
+	ASSERT_EQ(0, getsockname(r, (struct sockaddr *)&ua, &ualen));
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ASSERT_EQ(0, connect(s, (struct sockaddr *)&ua, ualen));
+	dgram_poll_case(_metadata, s, r, "AF_UNIX connected");
+	close2(s, r);
+
+	/* the receivers' SO_RCVBUF is well below the senders' SO_SNDBUF */
+	r = toy_bound(SOCK_DGRAM, &port);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, set_int(r, SO_RCVBUF, 16384));
+	s = toy_socket(SOCK_DGRAM);
+	ASSERT_EQ(0, toy_connect(s, port));
+	dgram_poll_case(_metadata, s, r, "AF_TOY connected");
+	close2(s, r);
+
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, sv));
+	ASSERT_EQ(0, set_int(sv[1], SO_RCVBUF, 16384));
+	dgram_poll_case(_metadata, sv[0], sv[1], "AF_TOY socketpair");
+	close2(sv[0], sv[1]);
+}
+
+/* ---- 9. shutdown() wakes a reader of an unconnected DGRAM socket ------- */
+
+REGRESS(d09_shutdown_wakes_unconnected_dgram_reader)
+{
+	struct sockaddr_in ua;
+	int udp, k, e;
+
+	for (udp = 1; udp >= 0; udp--) {
+		const char *what = udp ? "UDP" : "AF_TOY";
+		struct thr t = { 0 };
+
+		t.fd = udp ? inet_bound(SOCK_DGRAM, &ua) :
+			     toy_bound(SOCK_DGRAM, NULL);
+		ASSERT_LE(0, t.fd);
+		ASSERT_EQ(0, toy_set_timeo(t.fd, SO_RCVTIMEO, 10000000));
+		ASSERT_EQ(0, thr_start(&t, th_recvfrom));
+		EXPECT_EQ(0, thr_wait_blocked(&t, SYS_recvfrom)) TH_LOG("%s", what);
+		k = shutdown(t.fd, SHUT_RDWR);
+		e = errno;
+		EXPECT_EQ(-1, k) TH_LOG("%s", what);
+		EXPECT_EQ(ENOTCONN, e) TH_LOG("%s", what);
+		pthread_join(t.th, NULL);
+		TH_LOG("%s: the blocked recvfrom() returned %ld (%s)", what,
+		       t.ret, t.ret < 0 ? strerror(t.err) : "-");
+		EXPECT_FALSE(t.ret < 0 && t.err == EAGAIN)
+			TH_LOG("%s: recvfrom() slept until SO_RCVTIMEO", what);
+		if (udp)
+			EXPECT_EQ(0, t.ret);
+		close(t.fd);
+	}
+}
+
+/* ---- 10. O_ASYNC: SIGIO on FIN and on write space ----------------------- */
+
+static volatile sig_atomic_t sigio_n;
+
+static void on_sigio(int sig)
+{
+	(void)sig;
+	sigio_n++;
+}
+
+/* how: 0 the peer close()s, 1 it shuts down writing, 2 it reads our data */
+static void sigio_case(struct __test_metadata *_metadata, int how)
+{
+	static char buf[65536];
+	int sv[2], fam, i;
+
+	ASSERT_EQ(0, toy_sigaction(SIGIO, on_sigio, SA_RESTART));
+	for (fam = 0; fam < NFAM; fam++) {
+		ASSERT_EQ(0, stream_pair(fam, sv)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_EQ(0, fcntl(sv[0], F_SETOWN, getpid()));
+		ASSERT_EQ(0, fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_ASYNC));
+		if (how == 2) {	/* fill until EAGAIN */
+			ASSERT_EQ(0, set_int(sv[0], SO_SNDBUF, 65536));
+			ASSERT_EQ(0, set_int(sv[1], SO_RCVBUF, 65536));
+			for (i = 0; i < 10000; i++)
+				if (send(sv[0], buf, sizeof(buf), MSG_DONTWAIT) < 0)
+					break;
+			ASSERT_EQ(EAGAIN, errno) TH_LOG("%s", fam_name[fam]);
+		}
+		sigio_n = 0;
+		if (how == 0)
+			close(sv[1]);
+		else if (how == 1)
+			shutdown(sv[1], SHUT_WR);
+		else
+			while (recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
+			       toy_poll(sv[1], POLLIN, 200) > 0)
+				;
+		for (i = 0; i < 5000 && !sigio_n; i++)	/* bounded: 5 s */
+			usleep(1000);
+		EXPECT_NE(0, sigio_n) TH_LOG("%s: no SIGIO", fam_name[fam]);
+		close(sv[0]);
+		if (how)
+			close(sv[1]);
+	}
+}
+
+REGRESS(d10_sigio_when_the_peer_closes)
+{
+	sigio_case(_metadata, 0);
+}
+
+REGRESS(d10_sigio_when_the_peer_shuts_down_writing)
+{
+	sigio_case(_metadata, 1);
+}
+
+REGRESS(d10_sigio_when_space_frees_after_eagain)
+{
+	sigio_case(_metadata, 2);
+}
+
+/* ---- 11. listen() raising the backlog wakes waiting connectors --------- */
+
+/*
+ * SO_SNDTIMEO is long (60 s): an expired timeout retries once and would
+ * find the room.  The connect gets 10 s after listen(), then is aborted.
+ */
+REGRESS(d11_second_listen_wakes_waiting_connect)
+{
+	int fills[8], nfill = 0, l, i;
+	struct thr t = { 0 };
+
+	l = blocked_connect(&t, fills, &nfill, 60000000);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(0, listen(l, 8));
+	for (i = 0; i < 10000 && !thr_done(&t); i++)
+		usleep(1000);
+	if (!thr_done(&t))
+		shutdown(t.fd, SHUT_RDWR);	/* not woken: abort it */
+	pthread_join(t.th, NULL);
+	EXPECT_EQ(0, t.ret) TH_LOG("connect: %s", strerror(t.err));
+	EXPECT_STREQ("ESTABLISHED", proc_state(t.fd));
+	close2(t.fd, l);
+	close_all(fills, nfill);
+}
+
+/* ---- 15. no POLLOUT while connect() waits (SYN_SENT) -------------------- */
+
+REGRESS(d15_no_pollout_while_connect_waits)
+{
+	int fills[8], nfill = 0, l, i, s, tf[2];
+	struct sockaddr_in a;
+	struct thr t = { 0 };
+
+	/* TCP: listen(1) with two connections queued drops the next SYN */
+	l = inet_bound(SOCK_STREAM, &a);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, listen(l, 1));
+	for (i = 0; i < 2; i++) {
+		tf[i] = socket(AF_INET, SOCK_STREAM, 0);
+		ASSERT_EQ(0, connect(tf[i], (struct sockaddr *)&a, sizeof(a)));
+	}
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT_ERRNO(EINPROGRESS, connect(s, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_EQ(0, toy_poll(s, POLLOUT, 0) & POLLOUT) TH_LOG("TCP in SYN_SENT");
+	close2(s, l);
+	close_all(tf, 2);
+
+	l = blocked_connect(&t, fills, &nfill, 10000000);
+	ASSERT_LE(0, l);
+	EXPECT_EQ(0, toy_poll(t.fd, POLLOUT, 0) & POLLOUT)
+		TH_LOG("AF_TOY in %s", proc_state(t.fd));
+	shutdown(t.fd, SHUT_RDWR);	/* ends the connect */
+	pthread_join(t.th, NULL);
+	EXPECT_EQ(-1, t.ret);
+	close2(t.fd, l);
+	close_all(fills, nfill);
+}
+
+TEST_HARNESS_MAIN

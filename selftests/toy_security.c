@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_TOY security checks (issue 7), on the fixture of the stress tests
+ * (toy_stress.h):
+ * - no kernel pointers in /proc/net/toy*, af_toy dmesg lines or the toy
+ *   trace events;
+ * - an unprivileged user cannot bind below 1024, cannot reach another
+ *   netns and cannot pin more memory than its buffer sizes allow.
+ */
+#define _GNU_SOURCE
+#include "toy_common.h"
+
+#include <grp.h>
+#include <regex.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+
+#include "kselftest_harness.h"
+#include "toy_stress.h"
+
+/* ---- security --------------------------------------------------------------- */
+
+/* kernel addresses: 0xffff... or a bare ffff + 12 hex digits */
+static int count_pointers(const char *what, const char *text, regex_t *re)
+{
+	const char *p = text;
+	regmatch_t m;
+	int n = 0;
+
+	while (!regexec(re, p, 1, &m, 0)) {
+		if (n < 3) {
+			const char *ls = p + m.rm_so, *le;
+
+			while (ls > text && ls[-1] != '\n')
+				ls--;
+			le = strchr(p + m.rm_so, '\n');
+			fprintf(stderr, "# kernel pointer in %s: %.*s\n", what,
+				(int)(le ? le - ls : (long)strlen(ls)), ls);
+		}
+		n++;
+		p += m.rm_eo;
+	}
+	return n;
+}
+
+static char *slurp(const char *path, size_t max)
+{
+	char *buf = malloc(max + 1);
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (!buf)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		free(buf);
+		return NULL;
+	}
+	while (len < max && (n = read(fd, buf + len, max - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+static void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, val, strlen(val)) < 0)
+			(void)0;
+		close(fd);
+	}
+}
+
+TEST_F_TIMEOUT(stress, no_kernel_pointers_leak, 300)
+{
+	const char *tr = "/sys/kernel/tracing";
+	char path[256], *text;
+	int a, b, l, d, n, bad = 0, traced = 0;
+	regex_t re;
+	uint32_t port;
+
+	ASSERT_EQ(0, regcomp(&re, "(0x)?ffff[0-9a-f]{12}", REG_EXTENDED | REG_ICASE));
+	/* dynamic debug + trace events on, then a bit of every kind of traffic */
+	write_file("/sys/kernel/debug/dynamic_debug/control", "module af_toy +p");
+	snprintf(path, sizeof(path), "%s/events/toy/enable", tr);
+	if (!access(path, W_OK)) {
+		write_file(path, "1");
+		snprintf(path, sizeof(path), "%s/trace", tr);
+		write_file(path, "");	/* clear (O_TRUNC not needed: write clears) */
+		traced = 1;
+	}
+	l = toy_listener(SOCK_STREAM, &port);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
+	EXPECT_EQ(5, send(a, "hello", 5, 0));
+	d = toy_socket(SOCK_DGRAM);
+	ASSERT_LE(0, d);
+	{
+		int c = toy_socket(SOCK_STREAM);
+
+		ASSERT_LE(0, c);
+		ASSERT_EQ(0, toy_connect(c, port));	/* queued child: inode 0 */
+		text = slurp("/proc/net/toy", 1 << 20);
+		ASSERT_NE(NULL, text);
+		bad += count_pointers("/proc/net/toy", text, &re);
+		free(text);
+		text = slurp("/proc/net/toy_stat", 1 << 20);
+		if (text) {
+			bad += count_pointers("/proc/net/toy_stat", text, &re);
+			free(text);
+		}
+		close(c);
+	}
+	close(b);	/* RST path: a has unread nothing, b had unread data */
+	close(a);
+	close(l);
+	close(d);
+	usleep(100000);
+	write_file("/sys/kernel/debug/dynamic_debug/control", "module af_toy -p");
+	{
+		/* the module's own lines (pr_fmt "af_toy: ") */
+		static const char *const own[] = { "af_toy:", NULL };
+		int len = toy_klog_size(), kfd;
+		char *log, *line, *save;
+		int lines = 0;
+
+		ASSERT_LT(0, len);
+		log = calloc(1, len + 1);
+		ASSERT_NE(NULL, log);
+		kfd = toy_kmsg_open(true);
+		ASSERT_LE(0, kfd);
+		toy_kmsg_collect(kfd, log, len + 1, own);
+		close(kfd);
+		for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			lines++;
+			bad += count_pointers("dmesg", line, &re);
+		}
+		TH_LOG("checked %d af_toy dmesg lines", lines);
+		free(log);
+	}
+	if (traced) {
+		snprintf(path, sizeof(path), "%s/events/toy/enable", tr);
+		write_file(path, "0");
+		snprintf(path, sizeof(path), "%s/trace", tr);
+		text = slurp(path, 4 << 20);
+		ASSERT_NE(NULL, text);
+		n = 0;
+		for (char *p = text; (p = strstr(p, "toy_")); p++)
+			n++;
+		TH_LOG("checked trace output (%d toy_ event mentions)", n);
+		bad += count_pointers("trace", text, &re);
+		free(text);
+	}
+	regfree(&re);
+	EXPECT_EQ(0, bad);
+}
+
+static void drop_privileges(void)
+{
+	CHILD_CHECK(setgroups(0, NULL) == 0);
+	CHILD_CHECK(setgid(UNPRIV_UID) == 0);
+	CHILD_CHECK(setuid(UNPRIV_UID) == 0);
+}
+
+TEST_F_TIMEOUT(stress, unprivileged_bind_below_1024, 120)
+{
+	pid_t pid = toy_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+		static const uint32_t ports[] = { 1, 22, 80, 1023 };
+		unsigned int t, p;
+
+		drop_privileges();
+		for (t = 0; t < 3; t++) {
+			for (p = 0; p < 4; p++) {
+				int fd = toy_socket(types[t]);
+
+				CHILD_CHECK(fd >= 0);
+				CHILD_CHECK_ERRNO(EACCES, toy_bind(fd, ports[p]));
+				close(fd);
+			}
+			{
+				int fd = toy_socket(types[t]);
+
+				CHILD_CHECK(fd >= 0);
+				CHILD_CHECK(toy_bind(fd, 0) == 0 && toy_port(fd) >= 1024);
+				close(fd);
+				fd = toy_socket(types[t]);
+				CHILD_CHECK(toy_bind(fd, 1024 + 7 * t + 3000) == 0 || errno == EADDRINUSE);
+				close(fd);
+			}
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+}
+
+TEST_F_TIMEOUT(stress, unprivileged_cannot_reach_other_netns, 120)
+{
+	uint32_t sport, dport;
+	int l = toy_listener(SOCK_STREAM, &sport);
+	int d = toy_socket(SOCK_DGRAM);
+	pid_t pid;
+
+	ASSERT_LE(0, l);
+	ASSERT_LE(0, d);
+	ASSERT_EQ(0, toy_bind(d, 0));
+	dport = (uint32_t)toy_port(d);
+	pid = toy_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int c, u, i;
+		char line[512];
+		FILE *f;
+
+		drop_privileges();
+		/* an unprivileged user can get its own netns via a user ns */
+		CHILD_CHECK(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0);
+		c = toy_socket(SOCK_STREAM);
+		CHILD_CHECK(c >= 0);
+		CHILD_CHECK_ERRNO(ECONNREFUSED, toy_connect(c, sport));
+		u = toy_socket(SOCK_DGRAM);
+		CHILD_CHECK(u >= 0);
+		CHILD_CHECK(sendto(u, "x", 1, 0, (struct sockaddr *)&(struct sockaddr_toy){
+			.stoy_family = AF_TOY, .stoy_port = dport }, sizeof(struct sockaddr_toy)) < 0 &&
+			errno == ECONNREFUSED);
+		/* the same ports are free here: separate port spaces */
+		i = toy_socket(SOCK_STREAM);
+		CHILD_CHECK(i >= 0 && toy_bind(i, sport) == 0);
+		/* and the other netns' sockets are invisible */
+		f = fopen("/proc/net/toy", "re");
+		CHILD_CHECK(f != NULL);
+		while (fgets(line, sizeof(line), f)) {
+			struct toy_proc_entry e;
+
+			if (toy_proc_parse(line, &e) == 0)
+				CHILD_CHECK(e.lport != dport);
+		}
+		fclose(f);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+	close(l);
+	close(d);
+}
+
+static long stat_value(const char *name)
+{
+	char line[256];
+	FILE *f = fopen("/proc/net/toy_stat", "re");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char n[64];
+		long x;
+
+		if (sscanf(line, "%63s %ld", n, &x) == 2 && !strcmp(n, name))
+			v = x;
+	}
+	fclose(f);
+	return v;
+}
+
+TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
+{
+	long before = stat_value("mem_charged");
+	int us[2];
+	pid_t pid;
+
+	/* the module's memory accounting: missing is a failure, not a skip */
+	ASSERT_LE(0, before) TH_LOG("no mem_charged line in /proc/net/toy_stat");
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, us));
+	pid = toy_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		static char buf[65536];
+		int sv[2], d1, d2, big = INT32_MAX, rb = 0, sb = 0;
+		socklen_t len = sizeof(int);
+		long limit = 0;
+		int t;
+
+		drop_privileges();
+		for (t = 0; t < 3; t++) {
+			int type = t == 0 ? SOCK_STREAM : t == 1 ? SOCK_SEQPACKET : SOCK_DGRAM;
+			size_t chunk = t == 2 ? 1 : 4096;	/* tiny datagrams: overhead-heavy */
+
+			CHILD_CHECK(socketpair(AF_TOY, type, 0, sv) == 0);
+			/* asking for huge buffers is capped by the sysctls */
+			setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+			setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+			CHILD_CHECK(getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sb, &len) == 0);
+			CHILD_CHECK(getsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &rb, &len) == 0);
+			CHILD_CHECK(sb < INT32_MAX / 2 && rb < INT32_MAX / 2);
+			limit += sb + rb;
+			while (send(sv[0], buf, chunk, MSG_DONTWAIT) > 0)
+				;
+			CHILD_CHECK(errno == EAGAIN || errno == EWOULDBLOCK);
+			/* keep both ends open, queue full */
+		}
+		/* many DGRAM senders into one receiver */
+		d2 = toy_socket(SOCK_DGRAM);
+		CHILD_CHECK(d2 >= 0 && toy_bind(d2, 0) == 0);
+		CHILD_CHECK(getsockopt(d2, SOL_SOCKET, SO_RCVBUF, &rb, &len) == 0);
+		limit += rb;
+		for (t = 0; t < 16; t++) {
+			d1 = toy_socket(SOCK_DGRAM);
+			CHILD_CHECK(d1 >= 0 && toy_connect(d1, (uint32_t)toy_port(d2)) == 0);
+			while (send(d1, buf, 1, MSG_DONTWAIT) > 0)
+				;
+		}
+		CHILD_CHECK(write(us[1], &limit, sizeof(limit)) == sizeof(limit));
+		pause();	/* parent measures, then kills */
+		_exit(0);
+	}
+	{
+		long limit = 0, after, pinned;
+
+		ASSERT_EQ(sizeof(limit), read(us[0], &limit, sizeof(limit)));
+		after = stat_value("mem_charged");
+		pinned = after - before;
+		TH_LOG("unprivileged user pinned %ld bytes (buffer sizes allow %ld)", pinned, limit);
+		/* truesize accounting may overshoot by one skb per queue */
+		EXPECT_GE(limit * 2 + 20 * 70000, pinned);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	close(us[0]);
+	close(us[1]);
+	EXPECT_EQ(self->base, wait_proc_count(self->base));
+}
+
+TEST_HARNESS_MAIN
