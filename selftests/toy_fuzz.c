@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * AF_TOY fuzzer (issue 7): several processes, each with several threads,
- * issue random, seeded sequences of every AF_TOY call on all three socket
- * types -- socket/socketpair/bind/listen/connect/accept/send/recv/splice,
+ * issue seeded sequences of every AF_TOY call on all three socket types --
+ * socket/socketpair/bind/listen/connect/accept/send/recv/splice,
  * shutdown/close/poll/epoll/getsockopt/setsockopt/ioctl/fcntl/dup,
  * getsockname/getpeername, /proc/net/toy reads -- with bad pointers, bad
  * lengths and odd flags, while other threads close the same descriptors
@@ -10,9 +10,35 @@
  * interrupt blocking calls, fork() shares sockets with a child and children
  * or threads move to a fresh network namespace (unshare(CLONE_NEWNET)).
  *
- * Every thread's op sequence is a pure function of (seed, process, thread),
- * so a failure can be replayed with the same TOY_FUZZ_SEED (interleavings
- * still vary).  Bounded in operation count and wall time.
+ * Coverage-guided where the kernel has KCOV and af_toy is instrumented
+ * (toy_fuzz_cover.h): a thread runs programs, short lists of operations
+ * whose random choices are stored per operation; one that reaches new af_toy
+ * PCs joins the corpus, which is mutated (splice, insert, delete, change a
+ * choice) into the next programs, and printed at the end between
+ * "fuzz-corpus-begin" and "fuzz-corpus-end" for the next run (debug-kernel.sh
+ * saves it in build/fuzz-corpus/).  Without KCOV: random programs only.
+ * Every ~10 s: "fuzz: coverage t=S ops=N corpus=N lines=N" (lines: distinct
+ * af_toy PCs so far).
+ *
+ * Oracles, beyond the VM runner's "no splat" and the debug check's kmemleak:
+ * - calm operations (toy_fuzz_calm.h): a child with its own sockets, long
+ *   timeouts and no signals transfers data checked end to end (bytes,
+ *   records, EOF) and blocks in recv/send/poll/accept/connect; a call that
+ *   slept through its timeout although its wake condition had been true
+ *   for seconds is a lost wake-up;
+ * - every forked child (fork op, calm op, worker process) must exit 0;
+ * - minimum success counts per operation (a run that only hits error paths
+ *   fails), and every worker finishes (no task stuck in the kernel);
+ * - when every socket is closed /proc/net/toy is empty again;
+ * - before fuzzing, the differential mode (toy_fuzz_diff.h) compares
+ *   TOY_FUZZ_DIFF_SEEDS seeded sequences with AF_UNIX.
+ *
+ * Every thread's programs are a pure function of (seed, process, thread)
+ * and the corpus, so a failure can be replayed with the same TOY_FUZZ_SEED
+ * (interleavings still vary).  Bounded in operation count and wall time.
+ *
+ * Usage: toy_fuzz [harness options]    the test (environment below)
+ *        toy_fuzz --diff SEED [--ops N] [-v]   one differential run
  *
  * Environment:
  *   TOY_FUZZ_SEED      seed (default 1)
@@ -20,24 +46,26 @@
  *   TOY_FUZZ_SECS      wall-clock budget in seconds (default 40)
  *   TOY_FUZZ_PROCS     worker processes (default 2)
  *   TOY_FUZZ_THREADS   threads per process (default 4)
+ *   TOY_FUZZ_CORPUS    file of programs to start from (one per line)
  *   TOY_FUZZ_FAILSLAB  if set (percent, e.g. 5): arm failslab from debugfs
  *                      for the fuzzer's tasks only (task-filter +
  *                      make-it-fail) and, where the kernel has the stack
  *                      trace filter, only for allocations made with af_toy
  *                      code on the stack (TOY_FUZZ_FAILSLAB_ALL=1: every
  *                      allocation); reports the injected-fault count
+ *   TOY_FUZZ_FAILPAGE  the same for page allocations (fail_page_alloc,
+ *                      order 0 and up, never highmem/user pages)
+ *   TOY_FUZZ_RANDOM    1: random programs even with KCOV (coverage is still
+ *                      measured: to compare with the guided mode)
+ *   TOY_FUZZ_DIFF_SEEDS, TOY_FUZZ_DIFF_OPS  differential runs before the
+ *                      fuzzing (default 12 seeds from TOY_FUZZ_SEED, 300 ops)
  *   TOY_FUZZ_VERBOSE   print every op of every thread (for replays)
- *
- * Only the kernel's health matters here (the VM runner fails on any splat,
- * the debug check on kmemleak reports); errors returned to the fuzzer are
- * counted, not asserted.  What is asserted: every worker finished (no task
- * stuck in the kernel), at least one op ran, and when every socket is
- * closed /proc/net/toy is empty again (no leaked socket).
  */
 #define _GNU_SOURCE
 #include "toy_common.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
@@ -48,18 +76,21 @@
 #include "kselftest_harness.h"
 
 #define NSLOTS		48
+#define NLOCAL		8
 #define MAX_THREADS	16
 #define MAX_PROCS	16
 #define BUFSZ		(70 * 1024)
 #define PORT_BASE	40000
 #define PORT_POOL	24
+#define PROG_MAX	20
+#define OVR_MAX		4
 
 enum op {
 	OP_SOCKET, OP_SOCKETPAIR, OP_BIND, OP_LISTEN, OP_CONNECT, OP_ACCEPT,
 	OP_SEND, OP_SENDMSG, OP_RECV, OP_RECVMSG, OP_MMSG, OP_RW,
 	OP_SHUTDOWN, OP_CLOSE, OP_POLL, OP_EPOLL, OP_GETSOCKOPT,
 	OP_SETSOCKOPT, OP_IOCTL, OP_NAME, OP_FCNTL, OP_DUP, OP_PROC,
-	OP_FORK, OP_NETNS, OP_FLOW, OP_SPLICE, OP_NR
+	OP_FORK, OP_NETNS, OP_FLOW, OP_SPLICE, OP_CALM, OP_NR
 };
 
 static const char * const op_names[OP_NR] = {
@@ -67,7 +98,7 @@ static const char * const op_names[OP_NR] = {
 	"send", "sendmsg", "recv", "recvmsg", "mmsg", "rw",
 	"shutdown", "close", "poll", "epoll", "getsockopt",
 	"setsockopt", "ioctl", "name", "fcntl", "dup", "proc",
-	"fork", "netns", "flow", "splice",
+	"fork", "netns", "flow", "splice", "calm",
 };
 
 /* relative weights */
@@ -79,7 +110,18 @@ static const int op_weight[OP_NR] = {
 	[OP_GETSOCKOPT] = 5, [OP_SETSOCKOPT] = 5, [OP_IOCTL] = 3,
 	[OP_NAME] = 3, [OP_FCNTL] = 2, [OP_DUP] = 2, [OP_PROC] = 1,
 	[OP_FORK] = 1, [OP_NETNS] = 1, [OP_FLOW] = 5,
-	[OP_SPLICE] = 2,
+	[OP_SPLICE] = 2, [OP_CALM] = 2,
+};
+
+/*
+ * Oracle (d): a run must have succeeded this often (per 1000 calls of the
+ * op, and at least once in 100 calls).  accept is left out: random accepts
+ * rarely find a queued connection; flow and the calm ops accept for sure.
+ */
+static const int min_ok_permille[OP_NR] = {
+	[OP_SOCKET] = 300, [OP_SOCKETPAIR] = 300, [OP_BIND] = 20, [OP_LISTEN] = 20,
+	[OP_CONNECT] = 5, [OP_SEND] = 20, [OP_RECV] = 10, [OP_CLOSE] = 100,
+	[OP_FLOW] = 300,
 };
 
 struct shared {
@@ -89,18 +131,45 @@ struct shared {
 	long forks;
 	long netns;
 	long stop;			/* set by the parent at the deadline */
+	long lines;			/* distinct af_toy PCs seen */
+	long execs;			/* programs run */
+	long child_bad;			/* forked children that did not exit 0 */
+	long lost;			/* lost wake-ups */
+	long bad_data;			/* other calm-op oracle failures */
+	long calm_ok[5], calm_run, calm_skipped, calm_busy, calm_bytes, calm_records;
+	long calm_usecs;			/* time in calm ops, all threads */
+	long calm_fresh[MAX_PROCS][MAX_THREADS];
+};
+
+/* one operation of a program: its kind and the tape of its random choices */
+struct pop {
+	uint64_t seed;			/* choice i: splitmix(seed, i) ... */
+	uint32_t oval[OVR_MAX];		/* ... unless overridden */
+	uint8_t op, novr, ndraw;	/* ndraw: choices it made last run */
+	uint8_t oidx[OVR_MAX];
+};
+
+struct prog {
+	int n;
+	struct pop ops[PROG_MAX];
 };
 
 struct worker {
-	uint64_t rng;
+	uint64_t rng;			/* for generating programs */
+	const struct pop *cur;		/* the op running, NULL: use rng */
+	unsigned int draw;		/* next choice of cur */
 	int proc, id;
-	long budget;
+	long budget, nops;
 	pid_t tid;
 	pthread_t thread;
-	volatile int done;
+	volatile int done, calm;
+	bool replaying;
 	char *buf;
 	pid_t kids[8];
 	int nkids;
+	int local[NLOCAL];		/* this thread's own sockets */
+	int kcov_fd;
+	unsigned long *cover, cover_words;
 };
 
 static struct shared *shm;
@@ -113,6 +182,8 @@ static struct worker workers[MAX_THREADS];
 static int nthreads;
 static uint32_t lports[16];	/* ports that listen() succeeded on */
 static int init_netns = -1;	/* to setns() back from a fresh netns */
+static int calm_netns = -1;	/* the calm ops' private netns (per process) */
+static bool inject_armed;	/* failslab / fail_page_alloc armed */
 
 static double now(void)
 {
@@ -140,9 +211,21 @@ static uint64_t splitmix(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
+/* The running op's next choice (its tape), or the generator's. */
 static uint64_t rnd(struct worker *w)
 {
-	return splitmix(&w->rng);
+	const struct pop *o = w->cur;
+	unsigned int i, k;
+	uint64_t x;
+
+	if (!o)
+		return splitmix(&w->rng);
+	i = w->draw++;
+	for (k = 0; k < o->novr; k++)
+		if (o->oidx[k] == i)
+			return o->oval[k];
+	x = o->seed ^ ((uint64_t)i * 0xd1342543de82ef95ULL);
+	return splitmix(&x);
 }
 
 static unsigned int rn(struct worker *w, unsigned int n)
@@ -155,120 +238,96 @@ static bool chance(struct worker *w, unsigned int pct)
 	return rn(w, 100) < pct;
 }
 
-/* A pointer the kernel must refuse with EFAULT (or a valid edge). */
-static void *bad_ptr(struct worker *w)
-{
-	static void *const fixed[] = {
-		NULL, (void *)1, (void *)0xffffffffff600000ULL,
-		(void *)0xffff888000000000ULL, (void *)-1L, (void *)0x10000,
-	};
-
-	switch (rn(w, 4)) {
-	case 0:
-		return guard;
-	case 1:	/* crosses into the guard page */
-		return guard - 1 - rn(w, 16);
-	default:
-		return fixed[rn(w, sizeof(fixed) / sizeof(fixed[0]))];
-	}
-}
-
-static int rand_type(struct worker *w)
-{
-	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
-
-	if (chance(w, 2))
-		return (int)rn(w, 12);		/* invalid ones too */
-	return types[rn(w, 3)];
-}
-
-static uint32_t rand_port(struct worker *w)
-{
-	switch (rn(w, 10)) {
-	case 0:
-		return 0;
-	case 1:
-		return rn(w, 1024);
-	case 2:
-		return (uint32_t)rnd(w);
-	case 3:
-		return TOY_EPHEMERAL_LO + rn(w, 64);
-	default:
-		return PORT_BASE + rn(w, PORT_POOL);
-	}
-}
-
-static socklen_t rand_len(struct worker *w, socklen_t good)
-{
-	switch (rn(w, 12)) {
-	case 0:
-		return 0;
-	case 1:
-		return good - 1;
-	case 2:
-		return good + 1 + rn(w, 200);
-	case 3:
-		return (socklen_t)-1;
-	case 4:
-		return (socklen_t)rnd(w);
-	default:
-		return good;
-	}
-}
-
-static int rand_msg_flags(struct worker *w)
-{
-	static const int fl[] = {
-		MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_WAITALL, MSG_TRUNC,
-		MSG_OOB, MSG_MORE, MSG_EOR, MSG_CONFIRM, MSG_ERRQUEUE,
-		MSG_CMSG_CLOEXEC, MSG_DONTROUTE, MSG_CTRUNC, MSG_FASTOPEN,
-		MSG_ZEROCOPY, MSG_BATCH, 0x8000000 /* MSG_SPLICE_PAGES (kernel-internal) */,
-	};
-	int flags = 0, n = (int)rn(w, 4), i;
-
-	if (chance(w, 3))
-		return (int)rnd(w);
-	for (i = 0; i < n; i++)
-		flags |= fl[rn(w, sizeof(fl) / sizeof(fl[0]))];
-	/* mostly non-blocking: keep the op rate up, block sometimes */
-	if (chance(w, 70))
-		flags |= MSG_DONTWAIT;
-	return flags;
-}
-
-static size_t rand_size(struct worker *w)
-{
-	switch (rn(w, 8)) {
-	case 0:
-		return 0;
-	case 1:
-		return 1 + rn(w, 16);
-	case 2:
-		return BUFSZ - rn(w, 4096);
-	case 3:
-		return 4096 + rn(w, 60000);
-	default:
-		return 1 + rn(w, 2048);
-	}
-}
-
 /* ---- descriptor slots ---------------------------------------------------- */
+
+/*
+ * A thread's own slots (local[]) hold what its program made; the shared
+ * slots are used by every thread of the process.  Mostly the k-th live
+ * local socket, so that a program's ops find the sockets it made.
+ */
+static int *local_pick(struct worker *w, unsigned int k)
+{
+	unsigned int n = 0, i;
+
+	for (i = 0; i < NLOCAL; i++)
+		n += w->local[i] >= 0;
+	if (!n)
+		return NULL;
+	k %= n;
+	for (i = 0; i < NLOCAL; i++)
+		if (w->local[i] >= 0 && !k--)
+			break;
+	return &w->local[i];
+}
 
 static int slot_get(struct worker *w)
 {
-	if (chance(w, 1))
-		return chance(w, 50) ? -1 : 100000;
-	return __atomic_load_n(&slots[rn(w, NSLOTS)], __ATOMIC_RELAXED);
+	unsigned int r = rn(w, 100), v = (unsigned int)rnd(w);
+	int *l;
+
+	if (r < 1)
+		return v & 1 ? -1 : 100000;
+	if (r < 75 && (l = local_pick(w, v)))
+		return *l;
+	return __atomic_load_n(&slots[v % NSLOTS], __ATOMIC_RELAXED);
 }
 
 /* Put a new fd into a slot; whatever was there is closed. */
 static void slot_put(struct worker *w, int fd)
 {
-	int old = __atomic_exchange_n(&slots[rn(w, NSLOTS)], fd, __ATOMIC_ACQ_REL);
+	int old;
 
+	if (chance(w, 80)) {
+		int *l = &w->local[rn(w, NLOCAL)];
+
+		old = *l;
+		*l = fd;
+	} else {
+		old = __atomic_exchange_n(&slots[rn(w, NSLOTS)], fd, __ATOMIC_ACQ_REL);
+	}
 	if (old >= 0)
 		close(old);
 }
+
+/* After a program: its sockets go to the shared slots or are closed. */
+static void locals_release(struct worker *w)
+{
+	int i, old;
+
+	for (i = 0; i < NLOCAL; i++) {
+		if (w->local[i] < 0)
+			continue;
+		if (chance(w, 50)) {
+			old = __atomic_exchange_n(&slots[rn(w, NSLOTS)], w->local[i],
+						  __ATOMIC_ACQ_REL);
+			if (old >= 0)
+				close(old);
+		} else {
+			close(w->local[i]);
+		}
+		w->local[i] = -1;
+	}
+}
+
+static int pick_op(struct worker *w)
+{
+	static int total;
+	int i, r;
+
+	if (!total)
+		for (i = 0; i < OP_NR; i++)
+			total += op_weight[i];
+	r = (int)rn(w, (unsigned int)total);
+	for (i = 0; i < OP_NR; i++) {
+		r -= op_weight[i];
+		if (r < 0)
+			return i;
+	}
+	return OP_SOCKET;
+}
+
+#include "toy_fuzz_cover.h"
+#include "toy_fuzz_diff.h"
 
 static void set_timeouts(struct worker *w, int fd)
 {
@@ -286,405 +345,140 @@ static void new_fd(struct worker *w, int fd)
 	slot_put(w, fd);
 }
 
-/* ---- operations ---------------------------------------------------------- */
+#include "toy_fuzz_ops.h"
 
-static struct sockaddr_toy rand_addr(struct worker *w, socklen_t *len)
+/* ---- fault injection ------------------------------------------------------ */
+
+#define FAILSLAB "/sys/kernel/debug/failslab/"
+#define FAILPAGE "/sys/kernel/debug/fail_page_alloc/"
+#define FAIL_TIMES 100000000L
+
+static int write_str(const char *path, const char *val)
 {
-	struct sockaddr_toy a = toy_addr(rand_port(w));
-
-	if (chance(w, 50))	/* a listener we know of (maybe gone) */
-		a.stoy_port = __atomic_load_n(&lports[rn(w, 16)], __ATOMIC_RELAXED);
-
-	if (chance(w, 4))
-		a.stoy_family = chance(w, 50) ? AF_UNSPEC : (sa_family_t)rn(w, 64);
-	if (chance(w, 3))
-		a.stoy_reserved = (uint16_t)rnd(w);
-	*len = rand_len(w, sizeof(a));
-	if (*len > sizeof(a) && *len > 128)
-		*len = sizeof(a) + rn(w, 64);	/* kernel caps at 128 anyway */
-	return a;
-}
-
-static long do_addr_call(struct worker *w, int fd, int which)
-{
-	struct {
-		struct sockaddr_toy a;
-		char pad[256];
-	} u;
-	socklen_t len;
-	const struct sockaddr *sa;
-
-	memset(&u, 0, sizeof(u));
-	u.a = rand_addr(w, &len);
-	sa = (const struct sockaddr *)&u;
-	if (chance(w, 4))
-		sa = bad_ptr(w);
-	if (which == OP_BIND)
-		return bind(fd, sa, len);
-	return connect(fd, sa, len);
-}
-
-static long do_accept(struct worker *w, int fd)
-{
-	struct sockaddr_toy a;
-	socklen_t len = rand_len(w, sizeof(a));
-	void *addr = &a, *plen = &len;
-	int flags = 0, nfd;
-
-	if (chance(w, 30))
-		addr = NULL;
-	else if (chance(w, 5))
-		addr = bad_ptr(w);
-	if (chance(w, 5))
-		plen = bad_ptr(w);
-	if (chance(w, 60))
-		flags |= SOCK_NONBLOCK;
-	if (chance(w, 30))
-		flags |= SOCK_CLOEXEC;
-	if (chance(w, 2))
-		flags = (int)rnd(w);
-	nfd = accept4(fd, addr, plen, flags);
-	new_fd(w, nfd);
-	return nfd;
-}
-
-static void fill_iov(struct worker *w, struct iovec *iov, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		size_t len = rand_size(w) / (size_t)n;
-		size_t off = rn(w, BUFSZ);
-
-		if (off + len > BUFSZ)
-			off = BUFSZ - len;
-		iov[i].iov_base = w->buf + off;
-		iov[i].iov_len = len;
-		if (chance(w, 3)) {
-			iov[i].iov_base = bad_ptr(w);
-			iov[i].iov_len = 1 + rn(w, 100);
-		}
-	}
-}
-
-static long do_sendmsg(struct worker *w, int fd, bool recv_side)
-{
-	struct iovec iov[8];
-	struct sockaddr_toy a;
-	char cbuf[64];
-	struct msghdr m;
-	socklen_t alen;
-	int flags = rand_msg_flags(w);
-
-	memset(&m, 0, sizeof(m));
-	m.msg_iovlen = 1 + rn(w, 8);
-	fill_iov(w, iov, (int)m.msg_iovlen);
-	m.msg_iov = iov;
-	if (chance(w, 2))
-		m.msg_iov = bad_ptr(w);
-	if (chance(w, 40)) {
-		a = rand_addr(w, &alen);
-		m.msg_name = &a;
-		m.msg_namelen = alen;
-		if (chance(w, 3))
-			m.msg_name = bad_ptr(w);
-	}
-	if (chance(w, 5)) {
-		memset(cbuf, 0, sizeof(cbuf));
-		if (chance(w, 50)) {
-			struct cmsghdr *c = (struct cmsghdr *)cbuf;
-
-			c->cmsg_len = CMSG_LEN(rn(w, 16));
-			c->cmsg_level = chance(w, 50) ? SOL_SOCKET : (int)rn(w, 300);
-			c->cmsg_type = (int)rn(w, 8);
-		}
-		m.msg_control = cbuf;
-		m.msg_controllen = rn(w, sizeof(cbuf) + 1);
-	}
-	if (recv_side)
-		return recvmsg(fd, &m, flags);
-	return sendmsg(fd, &m, flags);
-}
-
-static long do_send(struct worker *w, int fd)
-{
-	size_t len = rand_size(w);
-	char *p = w->buf;
-	struct sockaddr_toy a;
-	socklen_t alen;
-
-	if (chance(w, 3))
-		p = bad_ptr(w);
-	if (chance(w, 25)) {
-		a = rand_addr(w, &alen);
-		return sendto(fd, p, len, rand_msg_flags(w),
-			      (struct sockaddr *)&a, alen);
-	}
-	return send(fd, p, len, rand_msg_flags(w));
-}
-
-static long do_recv(struct worker *w, int fd)
-{
-	size_t len = rand_size(w);
-	char *p = w->buf;
-	struct sockaddr_toy a;
-	socklen_t alen = rand_len(w, sizeof(a));
-	void *ap = &a, *lp = &alen;
-
-	if (chance(w, 3))
-		p = bad_ptr(w);
-	if (chance(w, 30)) {
-		if (chance(w, 4))
-			ap = bad_ptr(w);
-		if (chance(w, 4))
-			lp = chance(w, 50) ? NULL : bad_ptr(w);
-		return recvfrom(fd, p, len, rand_msg_flags(w), ap, lp);
-	}
-	return recv(fd, p, len, rand_msg_flags(w));
-}
-
-static long do_mmsg(struct worker *w, int fd)
-{
-	struct mmsghdr mm[4];
-	struct iovec iov[4];
-	unsigned int n = 1 + rn(w, 4), i;
-	struct timespec ts = { 0, 1000000 };
-
-	memset(mm, 0, sizeof(mm));
-	for (i = 0; i < n; i++) {
-		fill_iov(w, &iov[i], 1);
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
-	if (chance(w, 50))
-		return sendmmsg(fd, mm, n, rand_msg_flags(w));
-	return recvmmsg(fd, mm, n, rand_msg_flags(w) | MSG_DONTWAIT,
-			chance(w, 50) ? &ts : NULL);
-}
-
-static long do_rw(struct worker *w, int fd)
-{
-	struct iovec iov[4];
-	int n = 1 + (int)rn(w, 4);
-	size_t len = rand_size(w);
-
-	switch (rn(w, 4)) {
-	case 0:
-		return write(fd, chance(w, 5) ? bad_ptr(w) : w->buf, len);
-	case 1:
-		return read(fd, chance(w, 5) ? bad_ptr(w) : w->buf, len);
-	case 2:
-		fill_iov(w, iov, n);
-		return writev(fd, iov, n);
-	default:
-		fill_iov(w, iov, n);
-		return readv(fd, iov, n);
-	}
-}
-
-static long do_poll(struct worker *w)
-{
-	struct pollfd p[6];
-	int n = 1 + (int)rn(w, 6), i;
-
-	for (i = 0; i < n; i++) {
-		p[i].fd = slot_get(w);
-		p[i].events = (short)(chance(w, 20) ? rnd(w) :
-			POLLIN | POLLOUT | POLLRDHUP | POLLPRI);
-		p[i].revents = 0;
-	}
-	if (chance(w, 2))
-		return poll(bad_ptr(w), (nfds_t)n, 0);
-	return poll(p, (nfds_t)n, (int)rn(w, 10));
-}
-
-static long do_epoll(struct worker *w)
-{
-	struct epoll_event ev, out[8];
-	int ep = epoll_create1(EPOLL_CLOEXEC), i, n = 1 + (int)rn(w, 5);
-	long ret;
-
-	if (ep < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLERR |
-			    (chance(w, 30) ? EPOLLET : 0) |
-			    (chance(w, 10) ? EPOLLONESHOT : 0);
-		ev.data.u64 = rnd(w);
-		epoll_ctl(ep, EPOLL_CTL_ADD, slot_get(w), &ev);
-	}
-	ret = epoll_wait(ep, out, 8, (int)rn(w, 10));
-	/* keep the epoll instance watching while sockets get closed */
-	if (chance(w, 20)) {
-		ev.events = EPOLLIN;
-		epoll_ctl(ep, EPOLL_CTL_MOD, slot_get(w), &ev);
-		epoll_wait(ep, out, 8, 0);
-	}
-	close(ep);
-	return ret;
-}
-
-static const int sol_opts[] = {
-	SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCONN, SO_PEERCRED,
-	SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE, SO_RCVLOWAT,
-	SO_SNDLOWAT, SO_LINGER, SO_PASSCRED, SO_KEEPALIVE, SO_REUSEADDR,
-	SO_REUSEPORT, SO_PRIORITY, SO_MARK, SO_PEERNAME, SO_BROADCAST,
-	SO_OOBINLINE, SO_TIMESTAMP, SO_RCVTIMEO, SO_SNDTIMEO, SO_PEEK_OFF,
-	SO_BUSY_POLL, SO_INCOMING_CPU, SO_MEMINFO, SO_COOKIE, SO_PEERGROUPS,
-	SO_BINDTODEVICE, SO_DEBUG, SO_ZEROCOPY, SO_TXTIME, 77 /* SO_PEERPIDFD */,
-};
-
-static int rand_level(struct worker *w)
-{
-	if (chance(w, 85))
-		return SOL_SOCKET;
-	if (chance(w, 50))
-		return 0;		/* SOL_IP / toy protocol level */
-	return (int)rn(w, 300);
-}
-
-static int rand_opt(struct worker *w)
-{
-	if (chance(w, 90))
-		return sol_opts[rn(w, sizeof(sol_opts) / sizeof(sol_opts[0]))];
-	return (int)rn(w, 100);
-}
-
-static long do_getsockopt(struct worker *w, int fd)
-{
-	char val[256];
-	socklen_t len = rand_len(w, 4 + rn(w, 2) * 8);
-	void *vp = val, *lp = &len;
-	long ret;
-
-	if (len > sizeof(val))
-		len = sizeof(val);
-	if (chance(w, 4))
-		vp = bad_ptr(w);
-	if (chance(w, 4))
-		lp = bad_ptr(w);
-	ret = getsockopt(fd, rand_level(w), rand_opt(w), vp, lp);
-	if (ret == 0 && vp == val && len > sizeof(val))
-		return -2;	/* kernel reported more than it may have written */
-	return ret;
-}
-
-static long do_setsockopt(struct worker *w, int fd)
-{
-	union {
-		int i;
-		struct timeval tv;
-		struct linger l;
-		char raw[64];
-	} v;
-	int opt = rand_opt(w), level = rand_level(w);
-	socklen_t len = sizeof(int);
-	void *vp = &v;
-
-	memset(&v, 0, sizeof(v));
-	switch (rn(w, 4)) {
-	case 0:
-		v.i = 0;
-		break;
-	case 1:
-		v.i = (int)rnd(w);
-		break;
-	case 2:
-		v.i = 1 << rn(w, 31);
-		break;
-	default:
-		v.i = (int)rn(w, 65536);
-		break;
-	}
-	if (level == SOL_SOCKET && (opt == SO_RCVTIMEO || opt == SO_SNDTIMEO)) {
-		/* never 0 (infinite): other threads rely on bounded blocking */
-		v.tv.tv_sec = 0;
-		v.tv.tv_usec = 1 + rn(w, 50000);
-		len = sizeof(v.tv);
-		if (chance(w, 5))
-			len = rn(w, sizeof(v.tv));
-	} else if (opt == SO_LINGER) {
-		v.l.l_onoff = (int)rn(w, 2);
-		v.l.l_linger = (int)rn(w, 2);	/* never long */
-		len = sizeof(v.l);
-	} else if (chance(w, 10)) {
-		len = rand_len(w, sizeof(int));
-		if (len > sizeof(v))
-			len = sizeof(v);
-	}
-	if (chance(w, 4))
-		vp = bad_ptr(w);
-	return setsockopt(fd, level, opt, vp, len);
-}
-
-static long do_ioctl(struct worker *w, int fd)
-{
-	static const unsigned long cmds[] = {
-		FIONREAD, SIOCOUTQ, FIONBIO, SIOCATMARK, SIOCGSTAMP_OLD,
-		SIOCOUTQNSD, SIOCGIFINDEX, SIOCGIFNAME, FIOASYNC, SIOCSPGRP,
-		SIOCGPGRP, FIOCLEX, SIOCGIFCONF,
-	};
-	char buf[128];
-	unsigned long cmd;
-	void *arg = buf;
-
-	memset(buf, 0, sizeof(buf));
-	if (chance(w, 10))
-		cmd = (unsigned long)(uint32_t)rnd(w);
-	else
-		cmd = cmds[rn(w, sizeof(cmds) / sizeof(cmds[0]))];
-	if (cmd == FIONBIO || cmd == FIOASYNC)
-		*(int *)buf = (int)rn(w, 2);
-	if (cmd == SIOCSPGRP)	/* own pid: no signals to others */
-		*(int *)buf = (int)getpid();
-	if (chance(w, 5))
-		arg = bad_ptr(w);
-	return ioctl(fd, cmd, arg);
-}
-
-static long do_name(struct worker *w, int fd)
-{
-	struct {
-		struct sockaddr_toy a;
-		char pad[64];
-	} u;
-	socklen_t len = rand_len(w, sizeof(u.a));
-	void *ap = &u, *lp = &len;
-
-	if (len > sizeof(u))
-		len = sizeof(u);
-	if (chance(w, 4))
-		ap = bad_ptr(w);
-	if (chance(w, 4))
-		lp = bad_ptr(w);
-	if (chance(w, 50))
-		return getsockname(fd, ap, lp);
-	return getpeername(fd, ap, lp);
-}
-
-static long do_fcntl(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl < 0)
-		return fl;
-	return fcntl(fd, F_SETFL, fl ^ O_NONBLOCK);
-}
-
-static long do_proc(struct worker *w)
-{
-	static const char * const files[] = { "/proc/net/toy", "/proc/net/toy_stat" };
-	char buf[4096];
-	long total = 0, n;
-	int fd = open(files[rn(w, 2)], O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
 
 	if (fd < 0)
 		return -1;
-	while ((n = read(fd, buf, 1 + rn(w, sizeof(buf)))) > 0)
-		total += n;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
 	close(fd);
-	return total;
+	return ret;
 }
+
+static long read_long(const char *path)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtol(buf, NULL, 10);
+}
+
+static int fault_write(const char *dir, const char *file, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s%s", dir, file);
+	return write_str(path, val);
+}
+
+/*
+ * Restrict injection to allocations with af_toy code on the stack (needs
+ * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER): the module's address range
+ * from /proc/modules.  Returns true if the filter is set.
+ */
+static bool fault_filter_module(const char *dir)
+{
+	unsigned long size, addr;
+	char buf[32];
+	bool ok;
+
+	if (getenv("TOY_FUZZ_FAILSLAB_ALL") || !module_range(&addr, &size))
+		return false;
+	snprintf(buf, sizeof(buf), "0x%lx", addr);
+	ok = !fault_write(dir, "require-start", buf);
+	snprintf(buf, sizeof(buf), "0x%lx", addr + size);
+	ok = ok && !fault_write(dir, "require-end", buf);
+	return ok && !fault_write(dir, "stacktrace-depth", "32");
+}
+
+/* failslab or fail_page_alloc (page): for the tasks with make-it-fail only */
+static bool fault_arm(const char *dir, long pct, bool page, bool *filtered)
+{
+	char v[32], t[32];
+
+	if (pct <= 0 || access(dir, W_OK))
+		return false;
+	*filtered = fault_filter_module(dir);
+	snprintf(v, sizeof(v), "%ld", pct);
+	snprintf(t, sizeof(t), "%ld", FAIL_TIMES);
+	/* never a user page: a page fault of ours would call the OOM killer */
+	if (page && (fault_write(dir, "ignore-gfp-highmem", "Y") ||
+		     fault_write(dir, "min-order", "0")))
+		return false;
+	return !fault_write(dir, "task-filter", "Y") &&
+	       !fault_write(dir, "ignore-gfp-wait", "N") &&
+	       !fault_write(dir, "verbose", "0") &&
+	       !fault_write(dir, "interval", "1") &&
+	       !fault_write(dir, "space", "0") &&
+	       !fault_write(dir, "times", t) &&
+	       !fault_write(dir, "probability", v);
+}
+
+static long fault_disarm(const char *dir)
+{
+	char path[128];
+	long left;
+
+	snprintf(path, sizeof(path), "%stimes", dir);
+	left = read_long(path);
+	fault_write(dir, "probability", "0");
+	fault_write(dir, "times", "1");
+	fault_write(dir, "require-start", "0");
+	fault_write(dir, "require-end", "0");
+	return left < 0 ? -1 : FAIL_TIMES - left;
+}
+
+/* This task's make-it-fail (no-op when nothing is armed). */
+static void set_make_it_fail(bool on)
+{
+	if (inject_armed)
+		write_str("/proc/thread-self/make-it-fail", on ? "1" : "0");
+}
+
+static void child_failed(struct worker *w, pid_t pid, int st, const char *what)
+{
+	__atomic_fetch_add(&shm->child_bad, 1, __ATOMIC_RELAXED);
+	fprintf(stderr, "# fuzz: ORACLE: %s child %d of process %d thread %d: %s %d\n",
+		what, (int)pid, w->proc, w->id, WIFEXITED(st) ? "exit" : "signal",
+		WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+/* Reap our fork-op children (all of them if block); check how they ended. */
+static void reap_kids(struct worker *w, bool block)
+{
+	while (w->nkids > 0) {
+		pid_t pid = w->kids[w->nkids - 1], r;
+		int st;
+
+		r = waitpid(pid, &st, block ? 0 : WNOHANG);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			break;
+		if (r == pid && (!WIFEXITED(st) || WEXITSTATUS(st)))
+			child_failed(w, pid, st, "fork-op");
+		w->nkids--;
+	}
+}
+
+#include "toy_fuzz_calm.h"
 
 static long run_one(struct worker *w, int op, bool in_child);
 
@@ -744,32 +538,47 @@ static long do_flow(struct worker *w)
 	return s >= 0 ? 0 : -1;
 }
 
-/* A child sharing all of our sockets runs a short sequence, then exits. */
+/* A child sharing all of our sockets runs a short sequence, then exits 0. */
 static long do_fork(struct worker *w, bool netns)
 {
+	uint64_t crng = rnd(w);
+	struct pop cp;
 	pid_t pid;
 	int i;
 
-	while (w->nkids > 0 && waitpid(w->kids[w->nkids - 1], NULL, WNOHANG) > 0)
-		w->nkids--;
+	reap_kids(w, false);
 	if (w->nkids >= (int)(sizeof(w->kids) / sizeof(w->kids[0])))
 		return -1;
 	pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		int n = 10 + (int)rn(w, 60);
+		int n = 10 + (int)(crng % 60);
+		struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
+		struct itimerspec its = { { 0, 50000000 }, { 0, 50000000 } };
+		timer_t tm;
 
-		alarm(30);	/* hard bound; SIGALRM kills */
+		/*
+		 * Random setsockopt()s may leave a socket without a timeout:
+		 * SIGUSR1 every 50 ms interrupts blocked calls, as the signal
+		 * thread does for the workers; 30 s is the hard bound (SIGALRM
+		 * kills, which is reported).
+		 */
+		if (!timer_create(CLOCK_MONOTONIC, &sev, &tm))
+			timer_settime(tm, 0, &its, NULL);
+		alarm(30);
+		w->cover = NULL;	/* the parent thread's kcov area */
 		if (netns && unshare(CLONE_NEWNET) == 0)
 			__atomic_fetch_add(&shm->netns, 1, __ATOMIC_RELAXED);
 		for (i = 0; i < n && !__atomic_load_n(&shm->stop, __ATOMIC_RELAXED); i++) {
-			int op;
-
+			memset(&cp, 0, sizeof(cp));
+			cp.seed = splitmix(&crng);
 			do
-				op = (int)rn(w, OP_NR);
-			while (op == OP_FORK || op == OP_NETNS);
-			run_one(w, op, true);
+				cp.op = (uint8_t)(splitmix(&crng) % OP_NR);
+			while (cp.op == OP_FORK || cp.op == OP_NETNS || cp.op == OP_CALM);
+			w->cur = &cp;
+			w->draw = 0;
+			run_one(w, cp.op, true);
 		}
 		_exit(0);	/* closes everything it held, maybe last refs */
 	}
@@ -862,8 +671,14 @@ static long run_one(struct worker *w, int op, bool in_child)
 		ret = shutdown(fd, chance(w, 95) ? (int)rn(w, 3) : (int)rnd(w));
 		break;
 	case OP_CLOSE: {
-		int old = __atomic_exchange_n(&slots[rn(w, NSLOTS)], -1, __ATOMIC_ACQ_REL);
+		int *l = chance(w, 60) ? local_pick(w, (unsigned int)rnd(w)) : NULL, old;
 
+		if (l) {
+			old = *l;
+			*l = -1;
+		} else {
+			old = __atomic_exchange_n(&slots[rn(w, NSLOTS)], -1, __ATOMIC_ACQ_REL);
+		}
 		ret = old >= 0 ? close(old) : 0;
 		break;
 	}
@@ -908,6 +723,9 @@ static long run_one(struct worker *w, int op, bool in_child)
 	case OP_SPLICE:
 		ret = do_splice(w, fd);
 		break;
+	case OP_CALM:
+		ret = do_calm(w, in_child);
+		break;
 	}
 	__atomic_fetch_add(&shm->ops, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&shm->op_count[op], 1, __ATOMIC_RELAXED);
@@ -916,36 +734,64 @@ static long run_one(struct worker *w, int op, bool in_child)
 	return ret;
 }
 
-static int pick_op(struct worker *w)
+/* Run one program; keep it in the corpus if it reached new af_toy PCs. */
+static void exec_prog(struct worker *w, struct prog *p)
 {
-	static int total;
-	int i, r;
+	char enc[PROG_MAX * 80];
+	int i, last = -1;
 
-	if (!total)
-		for (i = 0; i < OP_NR; i++)
-			total += op_weight[i];
-	r = (int)rn(w, (unsigned int)total);
-	for (i = 0; i < OP_NR; i++) {
-		r -= op_weight[i];
-		if (r < 0)
-			return i;
+	if (verbose) {
+		prog_fmt(p, enc, sizeof(enc));
+		fprintf(stderr, "# p%d t%d program: %s\n", w->proc, w->id, enc);
 	}
-	return OP_SOCKET;
+	for (i = 0; i < p->n; i++) {
+		long fresh;
+
+		if (__atomic_load_n(&shm->stop, __ATOMIC_RELAXED) || now() > deadline)
+			break;
+		w->cur = &p->ops[i];
+		w->draw = 0;
+		shm->calm_fresh[w->proc][w->id] = 0;
+		cover_reset(w);
+		run_one(w, p->ops[i].op, false);
+		p->ops[i].ndraw = (uint8_t)(w->draw > 255 ? 255 : w->draw);
+		fresh = cover_collect(w) + shm->calm_fresh[w->proc][w->id];
+		if (fresh)
+			last = i;
+		w->nops++;
+	}
+	w->cur = NULL;
+	locals_release(w);
+	__atomic_fetch_add(&shm->execs, 1, __ATOMIC_RELAXED);
+	if (last >= 0 && cov.on) {
+		p->n = last + 1;	/* what follows added nothing */
+		corpus_add(p);
+		if (w->replaying)
+			__atomic_fetch_add(&corpus->seeds_kept, 1, __ATOMIC_RELAXED);
+	}
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	long i;
+	struct prog p;
 
 	w->tid = (pid_t)syscall(SYS_gettid);
-	for (i = 0; i < w->budget; i++) {
-		if (__atomic_load_n(&shm->stop, __ATOMIC_RELAXED) || now() > deadline)
-			break;
-		run_one(w, pick_op(w), false);
+	if (cov.on) {
+		set_make_it_fail(false);
+		w->cover_words = COVER_WORDS;
+		w->kcov_fd = kcov_open(&w->cover, w->cover_words);
+		set_make_it_fail(true);
 	}
-	while (w->nkids > 0)
-		waitpid(w->kids[--w->nkids], NULL, 0);
+	while (w->nops < w->budget && !__atomic_load_n(&shm->stop, __ATOMIC_RELAXED) &&
+	       now() <= deadline) {
+		prog_next(w, &p);
+		exec_prog(w, &p);
+	}
+	reap_kids(w, true);
+	if (w->cover)
+		kcov_close(w->kcov_fd, w->cover, w->cover_words);
+	w->cover = NULL;
 	w->done = 1;
 	return NULL;
 }
@@ -979,7 +825,8 @@ static int proc_main(int proc, uint64_t seed, long budget)
 {
 	struct sigaction sa;
 	void *region;
-	int i, stuck = 0;
+	int i, j, stuck = 0;
+	uint64_t sig_rng;
 	double hard;
 
 	memset(&sa, 0, sizeof(sa));
@@ -1001,6 +848,13 @@ static int proc_main(int proc, uint64_t seed, long budget)
 	for (i = 0; i < NSLOTS; i++)
 		slots[i] = -1;
 	init_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	/* the calm ops' network namespace: nobody else binds or connects there */
+	set_make_it_fail(false);
+	if (init_netns >= 0 && unshare(CLONE_NEWNET) == 0) {
+		calm_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		setns(init_netns, CLONE_NEWNET);
+	}
+	set_make_it_fail(true);
 
 	for (i = 0; i < nthreads; i++) {
 		struct worker *w = &workers[i];
@@ -1011,6 +865,9 @@ static int proc_main(int proc, uint64_t seed, long budget)
 		w->proc = proc;
 		w->id = i;
 		w->budget = budget / nthreads;
+		w->kcov_fd = -1;
+		for (j = 0; j < NLOCAL; j++)
+			w->local[j] = -1;
 		w->buf = malloc(BUFSZ);
 		if (!w->buf)
 			return 2;
@@ -1026,8 +883,9 @@ static int proc_main(int proc, uint64_t seed, long budget)
 		if (tries >= 1000)
 			workers[i].done = 2;
 	}
-	/* signal thread: interrupt blocked calls now and then */
+	/* signal thread: interrupt blocked calls now and then (not calm ops) */
 	hard = deadline + 60;
+	sig_rng = seed ^ 0x51e7a1;
 	for (;;) {
 		int alive = 0;
 
@@ -1035,7 +893,8 @@ static int proc_main(int proc, uint64_t seed, long budget)
 			if (workers[i].done)
 				continue;
 			alive++;
-			if (workers[i].tid && (now() > deadline || rn(&workers[0], 4) == 0))
+			if (workers[i].tid && !workers[i].calm &&
+			    (now() > deadline || splitmix(&sig_rng) % 4 == 0))
 				pthread_kill(workers[i].thread, SIGUSR1);
 		}
 		if (!alive || now() > hard)
@@ -1059,102 +918,6 @@ static int proc_main(int proc, uint64_t seed, long budget)
 	return 0;
 }
 
-/* ---- failslab ------------------------------------------------------------ */
-
-#define FAILSLAB "/sys/kernel/debug/failslab/"
-#define FAIL_TIMES 100000000L
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
-static long read_long(const char *path)
-{
-	char buf[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtol(buf, NULL, 10);
-}
-
-/*
- * Restrict injection to allocations with af_toy code on the stack (needs
- * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER): the module's address range
- * from /proc/modules.  Returns true if the filter is set.
- */
-static bool failslab_filter_module(void)
-{
-	unsigned long size, addr;
-	char line[256], buf[32];
-	bool ok = false;
-	FILE *f;
-
-	if (getenv("TOY_FUZZ_FAILSLAB_ALL") || access(FAILSLAB "require-start", W_OK))
-		return false;
-	f = fopen("/proc/modules", "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "af_toy ", 7) ||
-		    sscanf(line, "af_toy %lu %*s %*s %*s 0x%lx", &size, &addr) != 2 || !addr)
-			continue;
-		snprintf(buf, sizeof(buf), "0x%lx", addr);
-		ok = !write_str(FAILSLAB "require-start", buf);
-		snprintf(buf, sizeof(buf), "0x%lx", addr + size);
-		ok = ok && !write_str(FAILSLAB "require-end", buf);
-		ok = ok && !write_str(FAILSLAB "stacktrace-depth", "32");
-	}
-	fclose(f);
-	return ok;
-}
-
-static bool failslab_filtered;
-
-static bool failslab_arm(long pct)
-{
-	char v[32];
-
-	if (access(FAILSLAB "probability", W_OK))
-		return false;
-	failslab_filtered = failslab_filter_module();
-	snprintf(v, sizeof(v), "%ld", pct);
-	snprintf(v + 16, 16, "%ld", FAIL_TIMES);
-	return !write_str(FAILSLAB "task-filter", "Y") &&
-	       !write_str(FAILSLAB "ignore-gfp-wait", "N") &&
-	       !write_str(FAILSLAB "verbose", "0") &&
-	       !write_str(FAILSLAB "interval", "1") &&
-	       !write_str(FAILSLAB "space", "0") &&
-	       !write_str(FAILSLAB "times", v + 16) &&
-	       !write_str(FAILSLAB "probability", v) &&
-	       !write_str("/proc/self/make-it-fail", "1");
-}
-
-static long failslab_disarm(void)
-{
-	long left = read_long(FAILSLAB "times");
-
-	write_str("/proc/self/make-it-fail", "0");
-	write_str(FAILSLAB "probability", "0");
-	write_str(FAILSLAB "times", "1");
-	write_str(FAILSLAB "require-start", "0");
-	write_str(FAILSLAB "require-end", "0");
-	return left < 0 ? -1 : FAIL_TIMES - left;
-}
-
 /* ---- the test -------------------------------------------------------------- */
 
 static int wait_proc_empty(void)
@@ -1168,6 +931,67 @@ static int wait_proc_empty(void)
 		usleep(5000);
 	}
 	return n;
+}
+
+/* The differential mode for a few seeds, each in a child; how many failed. */
+static int diff_seeds(uint64_t seed, long nseeds, int nops)
+{
+	int bad = 0, st;
+	long i;
+
+	for (i = 0; i < nseeds; i++) {
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			st = diff_seed(seed + (uint64_t)i, nops);
+			fflush(stdout);
+			_exit(st);
+		}
+		st = pid < 0 ? -1 : wait_child(pid);
+		if (st) {
+			ksft_print_msg("fuzz-diff: seed %llu: %s %d\n",
+				       (unsigned long long)(seed + (uint64_t)i),
+				       st == 1 ? "DIVERGENCE, exit" : "FAILED, status", st);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* Oracle (d): did every op that must succeed now and then do so? */
+static int check_min_ok(void)
+{
+	int i, bad = 0;
+	long ok;
+
+	for (i = 0; i < OP_NR; i++) {
+		long need = shm->op_count[i] * min_ok_permille[i] / 1000;
+
+		if (!need && shm->op_count[i] >= 100)
+			need = 1;
+		if (!min_ok_permille[i] || shm->op_ok[i] >= need)
+			continue;
+		ksft_print_msg("fuzz: ORACLE: %s succeeded %ld times in %ld calls, at least %ld expected\n",
+			       op_names[i], shm->op_ok[i], shm->op_count[i], need);
+		bad++;
+	}
+	/* the calm ops (60% transfers, 10% each accept and connect) mostly complete */
+	for (i = 0, ok = 0; i < C_NR; i++)
+		ok += shm->calm_ok[i];
+	if (shm->calm_run >= 10 && ok < shm->calm_run / 2) {
+		ksft_print_msg("fuzz: ORACLE: %ld of %ld calm ops completed, at least half expected\n",
+			       ok, shm->calm_run);
+		bad++;
+	}
+	if (shm->calm_run >= 60 && (!shm->calm_ok[C_XFER] || !shm->calm_records ||
+				    !shm->calm_ok[C_ACCEPT] || !shm->calm_ok[C_CONNECT])) {
+		ksft_print_msg("fuzz: ORACLE: %ld calm ops, but not every scenario completed once\n",
+			       shm->calm_run);
+		bad++;
+	}
+	return bad;
 }
 
 FIXTURE(fuzz) {
@@ -1189,34 +1013,71 @@ TEST_F_TIMEOUT(fuzz, random_ops, 3600)
 	uint64_t seed = (uint64_t)env_long("TOY_FUZZ_SEED", 1);
 	long ops = env_long("TOY_FUZZ_OPS", 30000);
 	long secs = env_long("TOY_FUZZ_SECS", 40);
-	long fail_pct = env_long("TOY_FUZZ_FAILSLAB", 0);
-	int nprocs = (int)env_long("TOY_FUZZ_PROCS", 2), i, bad = 0, left;
+	long slab_pct = env_long("TOY_FUZZ_FAILSLAB", 0);
+	long page_pct = env_long("TOY_FUZZ_FAILPAGE", 0);
+	long dseeds = env_long("TOY_FUZZ_DIFF_SEEDS", 12);
+	int nprocs = (int)env_long("TOY_FUZZ_PROCS", 2), i, bad = 0, left, dbad;
+	const char *corpus_file = getenv("TOY_FUZZ_CORPUS"), *why;
 	pid_t pids[MAX_PROCS];
-	bool armed = false;
-	long injected = -1;
-	double start, hard;
+	bool slab = false, page = false, slab_filt = false, page_filt = false;
+	long slab_n = -1, page_n = -1, loaded = 0, ncorpus, c;
+	double start, hard, last_report, t;
+	struct rlimit rl;
 
 	verbose = getenv("TOY_FUZZ_VERBOSE") != NULL;
+	random_only = env_long("TOY_FUZZ_RANDOM", 0) != 0;
 	nthreads = (int)env_long("TOY_FUZZ_THREADS", 4);
 	if (nthreads < 1 || nthreads > MAX_THREADS)
 		nthreads = 4;
 	if (nprocs < 1 || nprocs > MAX_PROCS)
 		nprocs = 2;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 4096) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, shm);
 	memset(shm, 0, sizeof(*shm));
+	corpus = mmap(NULL, sizeof(*corpus), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, corpus);
+
+	/* (5) differential runs against AF_UNIX, before any fault injection */
+	dbad = diff_seeds(seed, dseeds, (int)env_long("TOY_FUZZ_DIFF_OPS", 300));
+	ksft_print_msg("fuzz-diff: %ld seeds from %llu: %d diverged from AF_UNIX\n", dseeds,
+		       (unsigned long long)seed, dbad);
 
 	ksft_print_msg("fuzz: seed %llu, budget %ld ops / %ld s, %d procs x %d threads\n",
 		       (unsigned long long)seed, ops, secs, nprocs, nthreads);
-	if (fail_pct > 0) {
-		armed = failslab_arm(fail_pct);
-		ksft_print_msg("fuzz: failslab %s (probability %ld%%, fuzzer tasks only, %s)\n",
-			       armed ? "armed" : "NOT available", fail_pct,
-			       failslab_filtered ? "only allocations from af_toy code" :
-			       "every allocation");
+	why = kcov_probe();
+	if (why)
+		ksft_print_msg("fuzz: no coverage feedback (%s): random programs only\n", why);
+	else
+		ksft_print_msg("fuzz: KCOV: af_toy PCs %#lx..%#lx: %s\n", cov.lo, cov.lo + cov.span,
+			       random_only ? "coverage measured, random programs (TOY_FUZZ_RANDOM)" :
+			       "coverage-guided");
+	if (corpus_file && *corpus_file) {
+		loaded = cov.on ? corpus_load(corpus_file) : 0;
+		ksft_print_msg("fuzz: corpus %s: %ld programs loaded%s\n", corpus_file, loaded,
+			       cov.on ? "" : " (not used without KCOV)");
 	}
+	if (slab_pct > 0) {
+		slab = fault_arm(FAILSLAB, slab_pct, false, &slab_filt);
+		ksft_print_msg("fuzz: failslab %s (probability %ld%%, fuzzer tasks only, %s)\n",
+			       slab ? "armed" : "NOT available", slab_pct,
+			       slab_filt ? "only allocations from af_toy code" : "every allocation");
+	}
+	if (page_pct > 0) {
+		page = fault_arm(FAILPAGE, page_pct, true, &page_filt);
+		ksft_print_msg("fuzz: fail_page_alloc %s (probability %ld%%, fuzzer tasks only, %s)\n",
+			       page ? "armed" : "NOT available", page_pct,
+			       page_filt ? "only allocations from af_toy code" : "every allocation");
+	}
+	inject_armed = slab || page;
+	set_make_it_fail(true);
 	start = now();
+	last_report = start;
 	deadline = start + secs;
 	hard = deadline + 120;
 	for (i = 0; i < nprocs; i++) {
@@ -1232,6 +1093,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 3600)
 			bad++;
 		}
 	}
+	set_make_it_fail(false);
 	left = nprocs;
 	while (left > 0) {
 		for (i = 0; i < nprocs; i++) {
@@ -1250,7 +1112,14 @@ TEST_F_TIMEOUT(fuzz, random_ops, 3600)
 		left = 0;
 		for (i = 0; i < nprocs; i++)
 			left += pids[i] > 0;
-		if (left && now() > hard) {
+		t = now();
+		if (t - last_report >= 10) {
+			last_report = t;
+			ksft_print_msg("fuzz: coverage t=%.0f ops=%ld corpus=%ld lines=%ld\n",
+				       t - start, shm->ops,
+				       corpus->n < CORPUS_MAX ? corpus->n : CORPUS_MAX, shm->lines);
+		}
+		if (left && t > hard) {
 			ksft_print_msg("fuzz: %d processes still running at the hard limit\n", left);
 			__atomic_store_n(&shm->stop, 1, __ATOMIC_RELAXED);
 			for (i = 0; i < nprocs; i++)
@@ -1261,21 +1130,59 @@ TEST_F_TIMEOUT(fuzz, random_ops, 3600)
 		}
 		usleep(20000);
 	}
-	if (armed)
-		injected = failslab_disarm();
+	if (slab)
+		slab_n = fault_disarm(FAILSLAB);
+	if (page)
+		page_n = fault_disarm(FAILPAGE);
+	if (slab || page)
+		write_str("/proc/self/make-it-fail", "0");
 
+	t = now() - start;
+	ncorpus = corpus->n < CORPUS_MAX ? corpus->n : CORPUS_MAX;
+	ksft_print_msg("fuzz: coverage t=%.0f ops=%ld corpus=%ld lines=%ld\n", t, shm->ops,
+		       ncorpus, shm->lines);
 	ksft_print_msg("fuzz: %ld operations in %.1f s (%d procs x %d threads, seed %llu), %ld forks, %ld netns\n",
-		       shm->ops, now() - start, nprocs, nthreads,
-		       (unsigned long long)seed, shm->forks, shm->netns);
+		       shm->ops, t, nprocs, nthreads, (unsigned long long)seed, shm->forks,
+		       shm->netns);
 	for (i = 0; i < OP_NR; i++)
 		ksft_print_msg("fuzz:   %-10s %8ld calls %8ld succeeded\n", op_names[i],
 			       shm->op_count[i], shm->op_ok[i]);
-	if (armed)
-		ksft_print_msg("fuzz: failslab injected faults: %ld\n", injected);
+	if (slab)
+		ksft_print_msg("fuzz: failslab injected faults: %ld\n", slab_n);
+	if (page)
+		ksft_print_msg("fuzz: fail_page_alloc injected faults: %ld\n", page_n);
+	c = shm->calm_ok[C_XFER];
+	ksft_print_msg("fuzz: calm ops: %ld run (%.0f ms each), %ld transfers (%ld bytes, %ld records checked), %ld accepts, %ld connects, %ld aborted by shutdown(), %ld inconclusive, %ld skipped (%d per process at a time)\n",
+		       shm->calm_run, shm->calm_run ? shm->calm_usecs / 1e3 / shm->calm_run : 0.0,
+		       c, shm->calm_bytes, shm->calm_records,
+		       shm->calm_ok[C_ACCEPT], shm->calm_ok[C_CONNECT],
+		       shm->calm_ok[C_ACCEPT_SHUT] + shm->calm_ok[C_CONNECT_SHUT], shm->calm_skipped,
+		       shm->calm_busy, CALM_PAR);
+	ksft_print_msg("fuzz: summary: %.0f ops/s, %ld programs, %s, %ld lost wake-ups, %ld data/semantics failures, %ld bad child exits\n",
+		       t > 0 ? shm->ops / t : 0.0, shm->execs,
+		       !cov.on ? "random (no KCOV)" : random_only ? "random (KCOV measured)" :
+		       "coverage-guided", shm->lost,
+		       shm->bad_data, shm->child_bad);
+	if (cov.on) {
+		ksft_print_msg("fuzz: summary: %ld af_toy PCs covered, corpus %ld programs (%ld of %ld loaded kept, %ld new), %ld generated, %ld mutated\n",
+			       shm->lines, ncorpus, corpus->seeds_kept, loaded,
+			       ncorpus - corpus->seeds_kept, corpus->generated, corpus->mutated);
+		corpus_print();
+	}
+	EXPECT_EQ(0, dbad);
 	EXPECT_EQ(0, bad);
 	EXPECT_LT(0, shm->ops);
+	EXPECT_EQ(0, shm->lost);
+	EXPECT_EQ(0, shm->bad_data);
+	EXPECT_EQ(0, shm->child_bad);
+	EXPECT_EQ(0, check_min_ok());
 	/* everything closed: no socket may linger */
 	EXPECT_EQ(0, wait_proc_empty());
 }
 
-TEST_HARNESS_MAIN
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "--diff"))
+		return diff_main(argc, argv);
+	return test_harness_run(argc, argv);
+}

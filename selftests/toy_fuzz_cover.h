@@ -32,7 +32,8 @@
 #define KCOV_ENABLE	_IO('c', 100)
 #define KCOV_DISABLE	_IO('c', 101)
 #define KCOV_TRACE_PC	0
-#define COVER_WORDS	(64 << 10)	/* PCs recorded per thread per op */
+#define COVER_WORDS	(64 << 10)	/* PCs recorded per worker thread per op */
+#define KCOV_FD_MIN	700		/* out of the way of the fuzzed descriptors */
 #define START_KERNEL	0xffffffff81000000UL	/* __START_KERNEL, x86-64 */
 
 #define CORPUS_MAX	4096
@@ -54,24 +55,31 @@ static struct {
 } cov;
 
 static struct corpus *corpus;
+static bool random_only;		/* TOY_FUZZ_RANDOM: measure, do not mutate */
 
 /* ---- KCOV ---------------------------------------------------------------- */
 
-static int kcov_open(unsigned long **area)
+/* KCOV for this thread: an area of words PCs; returns the fd or -1. */
+static int kcov_open(unsigned long **area, unsigned long words)
 {
-	int fd = open(KCOV_PATH, O_RDWR | O_CLOEXEC);
+	int fd = open(KCOV_PATH, O_RDWR | O_CLOEXEC), hi;
 	void *m;
 
 	if (fd < 0)
 		return -1;
-	if (ioctl(fd, KCOV_INIT_TRACE, (unsigned long)COVER_WORDS))
+	/* a racing op of another thread must not find it by a stale number */
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, KCOV_FD_MIN);
+	if (hi >= 0) {
+		close(fd);
+		fd = hi;
+	}
+	if (ioctl(fd, KCOV_INIT_TRACE, words))
 		goto fail;
-	m = mmap(NULL, COVER_WORDS * sizeof(unsigned long), PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fd, 0);
+	m = mmap(NULL, words * sizeof(unsigned long), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
 		goto fail;
 	if (ioctl(fd, KCOV_ENABLE, KCOV_TRACE_PC)) {
-		munmap(m, COVER_WORDS * sizeof(unsigned long));
+		munmap(m, words * sizeof(unsigned long));
 		goto fail;
 	}
 	*area = m;
@@ -82,12 +90,12 @@ fail:
 	return -1;
 }
 
-static void kcov_close(int fd, unsigned long *area)
+static void kcov_close(int fd, unsigned long *area, unsigned long words)
 {
 	if (fd < 0)
 		return;
 	ioctl(fd, KCOV_DISABLE, 0);
-	munmap(area, COVER_WORDS * sizeof(unsigned long));
+	munmap(area, words * sizeof(unsigned long));
 	close(fd);
 }
 
@@ -135,7 +143,7 @@ static const char *kcov_probe(void)
 
 	if (!module_range(&addr, &size))
 		return "af_toy's address is not in /proc/modules";
-	fd = kcov_open(&area);
+	fd = kcov_open(&area, COVER_WORDS);
 	if (fd < 0) {
 		snprintf(why, sizeof(why), "%s: %s (kernel without CONFIG_KCOV?)", KCOV_PATH,
 			 strerror(errno));
@@ -149,7 +157,7 @@ static const char *kcov_probe(void)
 	n = __atomic_load_n(&area[0], __ATOMIC_RELAXED);
 	for (i = 0; i < n && i < COVER_WORDS - 1; i++)
 		hits += area[i + 1] - cov.lo < cov.span;
-	kcov_close(fd, area);
+	kcov_close(fd, area, COVER_WORDS);
 	if (!hits) {
 		snprintf(why, sizeof(why), n ? "KCOV works, but none of %lu PCs is af_toy's" :
 			 "KCOV works, but af_toy is not instrumented (Kbuild: KCOV_INSTRUMENT := y)",
@@ -179,8 +187,8 @@ static long cover_collect(struct worker *w)
 	if (!w->cover)
 		return 0;
 	n = __atomic_load_n(&w->cover[0], __ATOMIC_RELAXED);
-	if (n > COVER_WORDS - 1)
-		n = COVER_WORDS - 1;
+	if (n > w->cover_words - 1)
+		n = w->cover_words - 1;
 	for (i = 0; i < n; i++) {
 		unsigned long off = w->cover[i + 1] - cov.lo;
 		unsigned char *b, m;
@@ -312,7 +320,7 @@ static void prog_next(struct worker *w, struct prog *p)
 		}
 	}
 	w->replaying = false;
-	if (cov.on && !chance(w, 15) && corpus_pick(w, p)) {
+	if (cov.on && !random_only && !chance(w, 15) && corpus_pick(w, p)) {
 		prog_mutate(w, p);
 		__atomic_fetch_add(&corpus->mutated, 1, __ATOMIC_RELAXED);
 		return;

@@ -16,9 +16,10 @@
  * Intended divergences (README.md, "Semantics worth knowing") are
  * filtered by d_intended(), each with the README sentence that documents
  * it.  Sends stay far below both families' buffer limits (at most 8 unread
- * records, 24 unread sends, 32 KiB unread per direction, decided from the
+ * records, 12 unread sends, 12 KiB unread per direction, decided from the
  * AF_UNIX results before the step runs, so the same for both worlds):
- * AF_UNIX's capacity (max_dgram_qlen, skb truesize) is not AF_TOY's.
+ * AF_UNIX's capacity and POLLOUT threshold (max_dgram_qlen, skb truesize
+ * against SO_SNDBUF / 4) are not AF_TOY's.
  *
  * A divergence is shrunk by delta debugging (drop runs of steps while the
  * same divergence -- step kind, differing fields, both errnos -- persists)
@@ -32,23 +33,24 @@
 
 enum {
 	D_SEND, D_SENDMSG, D_RECV, D_RECVMSG, D_SHUT, D_CLOSE, D_POLL,
-	D_INQ, D_OUTQ, D_GETOPT, D_SETOPT, D_PEER, D_NR
+	D_INQ, D_OUTQ, D_ATMARK, D_GETOPT, D_SETOPT, D_PEER, D_NEW, D_NR
 };
 static const char * const d_names[D_NR] = {
 	"send", "sendmsg", "recv", "recvmsg", "shutdown", "close", "poll",
-	"FIONREAD", "SIOCOUTQ", "getsockopt", "setsockopt", "getpeername",
+	"FIONREAD", "SIOCOUTQ", "SIOCATMARK", "getsockopt", "setsockopt", "getpeername",
+	"newpair",
 };
 static const int d_weight[D_NR] = {
 	[D_SEND] = 20, [D_SENDMSG] = 8, [D_RECV] = 20, [D_RECVMSG] = 8,
-	[D_SHUT] = 3, [D_CLOSE] = 1, [D_POLL] = 10, [D_INQ] = 5, [D_OUTQ] = 3,
-	[D_GETOPT] = 5, [D_SETOPT] = 2, [D_PEER] = 2,
+	[D_SHUT] = 3, [D_CLOSE] = 1, [D_POLL] = 10, [D_INQ] = 5, [D_OUTQ] = 3, [D_ATMARK] = 1,
+	[D_GETOPT] = 5, [D_SETOPT] = 2, [D_PEER] = 2, [D_NEW] = 1,
 };
 
 #define D_MAXSTEPS	2000
 #define D_BUF		20000
 #define D_QREC		8		/* unread records per direction */
-#define D_QSENDS	24		/* unread STREAM sends per direction */
-#define D_QBYTES	32768
+#define D_QSENDS	12		/* unread STREAM sends per direction */
+#define D_QBYTES	12288
 
 struct dstep {
 	uint8_t op, s;
@@ -68,7 +70,8 @@ struct dstate {
 	int qn[2], qs[2];		/* unread records / sends into slot i */
 	long qb[2];			/* unread bytes into slot i */
 	int qlen[2][D_QREC];		/* record lengths, oldest first */
-	bool peer_closed[2], reset[2], lowat[2];
+	bool peer_closed[2], reset[2], lowat[2], fin_sent[2], fin_rcvd[2];
+	const char *desync[2];		/* slot i's states differ on purpose since */
 };
 
 /* a divergence: the step's kind, which fields differ, both errnos */
@@ -88,15 +91,25 @@ static int d_verbose;
 #define DR_RCVLOWAT "`poll()` reports `EPOLLIN` only once `SO_RCVLOWAT` bytes are queued, as TCP."
 #define DR_DG_STAYS "A connected socket stays connected when its receiver closes: sends fail with `ECONNREFUSED` (AF_UNIX disconnects it after one: `ENOTCONN`), a `socketpair()` end too."
 #define DR_RESET "the peer's next read or write fails with `ECONNRESET` once, then writes give `EPIPE`"
+#define DR_OOB "`send()` and `recv()` with it fail with `EOPNOTSUPP` on every type, and `SIOCATMARK` with `ENOTTY` (TCP and AF_UNIX STREAM sockets carry one urgent byte; their `recv(MSG_OOB)` without one says `EINVAL`, UDP's `EAGAIN`)."
 #define DR_SHUT_NOTCONN "`shutdown()` of a STREAM or SEQPACKET socket that is not connected gives `ENOTCONN` (AF_UNIX: 0)."
 
-static const char *d_intended(const struct dstate *st, const struct dstep *s,
+static const char *d_intended(struct dstate *st, const struct dstep *s,
 			      const struct dres *t, const struct dres *u, int mask)
 {
 	int i = s->s;
 
+	if (st->desync[i])
+		return st->desync[i];
 	if (s->op == D_OUTQ && mask == DF_VAL && t->ret >= 0 && u->ret >= 0)
 		return DR_OUTQ;
+	if ((s->op == D_ATMARK || (s->flags & MSG_OOB)) && t->ret < 0 &&
+	    t->err == (s->op == D_ATMARK ? ENOTTY : EOPNOTSUPP)) {
+		/* an urgent byte AF_UNIX took changes both ends' streams */
+		if (u->ret > 0 && (s->op == D_SEND || s->op == D_SENDMSG))
+			st->desync[0] = st->desync[1] = DR_OOB;
+		return DR_OOB;
+	}
 	if (st->type == SOCK_STREAM && (s->op == D_RECV || s->op == D_RECVMSG) &&
 	    (s->flags & MSG_TRUNC) && mask == DF_HASH)
 		return DR_TRUNC;
@@ -106,13 +119,17 @@ static const char *d_intended(const struct dstate *st, const struct dstep *s,
 	if (st->type == SOCK_DGRAM && st->peer_closed[i] &&
 	    ((u->ret < 0 && u->err == ENOTCONN) || s->op == D_POLL))
 		return DR_DG_STAYS;
-	if (st->type != SOCK_DGRAM && st->reset[i]) {
-		if ((t->ret < 0 && t->err == ECONNRESET) || (u->ret < 0 && u->err == ECONNRESET) ||
-		    (s->op == D_GETOPT && s->arg == SO_ERROR))
-			return DR_RESET;
-		if (s->op == D_SHUT && t->ret < 0 && t->err == ENOTCONN && u->ret == 0)
-			return DR_SHUT_NOTCONN;
-	}
+	/*
+	 * A reset: AF_TOY reports it once, after the queued data (as TCP),
+	 * AF_UNIX keeps it pending (SEQPACKET: before the data), so the
+	 * survivor's states differ from the first difference on.
+	 */
+	if (st->type != SOCK_DGRAM && st->reset[i] && s->op != D_SHUT)
+		return st->desync[i] = DR_RESET;
+	/* both directions shut (FIN each way): a closed connection, as TCP */
+	if (st->type != SOCK_DGRAM && s->op == D_SHUT && t->ret < 0 && t->err == ENOTCONN &&
+	    u->ret == 0 && ((st->fin_sent[i] && st->fin_rcvd[i]) || st->reset[i]))
+		return DR_SHUT_NOTCONN;
 	return NULL;
 }
 
@@ -265,7 +282,8 @@ static void d_exec(const struct dstep *s, int idx, int *fds, struct dres *r)
 		break;
 	case D_INQ:
 	case D_OUTQ:
-		r->ret = ioctl(fd, s->op == D_INQ ? SIOCINQ : SIOCOUTQ, &v);
+	case D_ATMARK:
+		r->ret = ioctl(fd, s->op == D_INQ ? SIOCINQ : s->op == D_OUTQ ? SIOCOUTQ : SIOCATMARK, &v);
 		r->val = r->ret < 0 ? 0 : v;
 		break;
 	case D_GETOPT:
@@ -326,6 +344,10 @@ static void d_update(struct dstate *st, const struct dstep *s, const struct dres
 	switch (s->op) {
 	case D_SEND:
 	case D_SENDMSG:
+		/* AF_UNIX disconnects (and purges) a DGRAM socket whose peer closed */
+		if (st->type == SOCK_DGRAM && st->peer_closed[i] && u->ret < 0 &&
+		    u->err == ECONNREFUSED)
+			st->desync[i] = DR_DG_STAYS;
 		if (u->ret < 0 || (u->ret == 0 && st->type == SOCK_STREAM))
 			break;
 		st->qb[in] += u->ret;
@@ -348,8 +370,15 @@ static void d_update(struct dstate *st, const struct dstep *s, const struct dres
 			st->qs[i]--;
 		}
 		break;
+	case D_SHUT:
+		if (u->ret == 0 && s->arg != SHUT_RD) {
+			st->fin_sent[i] = true;
+			st->fin_rcvd[in] = true;
+		}
+		break;
 	case D_CLOSE:
 		st->peer_closed[in] = true;
+		st->fin_rcvd[in] = true;
 		if (st->type != SOCK_DGRAM && st->qb[i] + st->qn[i] > 0)
 			st->reset[in] = true;
 		st->qb[i] = st->qn[i] = st->qs[i] = 0;
@@ -373,7 +402,7 @@ static void d_fmt_step(const struct dstep *s, char *buf, size_t len)
 	static const struct { int f; const char *n; } fl[] = {
 		{ MSG_DONTWAIT, "DONTWAIT" }, { MSG_NOSIGNAL, "NOSIGNAL" }, { MSG_PEEK, "PEEK" },
 		{ MSG_TRUNC, "TRUNC" }, { MSG_WAITALL, "WAITALL" }, { MSG_EOR, "EOR" },
-		{ MSG_MORE, "MORE" },
+		{ MSG_MORE, "MORE" }, { MSG_OOB, "OOB" },
 	};
 	size_t o;
 	unsigned int k;
@@ -431,7 +460,8 @@ static void d_fmt_res(const struct dstep *s, const struct dres *r, char *buf, si
 		for (k = 0; k < sizeof(pb) / sizeof(pb[0]); k++)
 			if (r->val & pb[k].b)
 				o += (size_t)snprintf(buf + o, len - o, " %s", pb[k].n);
-	if (r->ret >= 0 && (s->op == D_INQ || s->op == D_OUTQ || s->op == D_GETOPT))
+	if (r->ret >= 0 && (s->op == D_INQ || s->op == D_OUTQ || s->op == D_ATMARK ||
+			    s->op == D_GETOPT))
 		o += (size_t)snprintf(buf + o, len - o, " = %d", r->val);
 	if (r->sig)
 		snprintf(buf + o, len - o, " SIGPIPE");
@@ -448,6 +478,11 @@ static void d_print_step(int i, const struct dstep *s, const struct dres *t,
 	printf("# fuzz-diff: %4d %-44s AF_TOY %-22s AF_UNIX %-22s%s\n", i, a, b, c, mark);
 }
 
+static const char *d_type_name(int type)
+{
+	return type == SOCK_STREAM ? "STREAM" : type == SOCK_DGRAM ? "DGRAM" : "SEQPACKET";
+}
+
 /*
  * Run steps in both worlds.  Returns 1 at the first divergence that is not
  * intended (*sig says which), 0 if none, -1 if a world cannot be set up.
@@ -459,20 +494,26 @@ static int d_run(int type, int kind, const struct dstep *steps, int n, struct ds
 	struct dres t, u;
 	int i, mask, ret = 0;
 
-	memset(&st, 0, sizeof(st));
-	st.type = type;
-	st.kind = kind;
-	if (d_world(0, type, kind, st.fd[0]) || d_world(1, type, kind, st.fd[1])) {
-		printf("# fuzz-diff: cannot set up the %s pairs: %s\n",
-		       type == SOCK_STREAM ? "STREAM" : type == SOCK_DGRAM ? "DGRAM" : "SEQPACKET",
-		       strerror(errno));
-		d_close_worlds(&st);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		const struct dstep *s = &steps[i];
+	for (i = -1; i < n; i++) {
+		const struct dstep *s = &steps[i < 0 ? 0 : i];
 		const char *why = NULL;
 
+		if (i < 0 || s->op == D_NEW) {	/* (new) pairs in both worlds */
+			if (i >= 0)
+				d_close_worlds(&st);
+			memset(&st, 0, sizeof(st));
+			st.type = type;
+			st.kind = kind;
+			if (d_world(0, type, kind, st.fd[0]) || d_world(1, type, kind, st.fd[1])) {
+				printf("# fuzz-diff: cannot set up the %s pairs: %s\n",
+				       d_type_name(type), strerror(errno));
+				d_close_worlds(&st);
+				return -1;
+			}
+			if (print && i >= 0)
+				printf("# fuzz-diff: %4d newpair()\n", i);
+			continue;
+		}
 		if (d_over(&st, s)) {
 			d_skipped++;
 			continue;
@@ -480,7 +521,7 @@ static int d_run(int type, int kind, const struct dstep *steps, int n, struct ds
 		d_exec(s, i, st.fd[0], &t);
 		d_exec(s, i, st.fd[1], &u);
 		mask = d_mask(&t, &u);
-		d_compared++;
+		d_compared += !t.skip || !u.skip;
 		if (mask)
 			why = d_intended(&st, s, &t, &u, mask);
 		if (print)
@@ -565,7 +606,7 @@ static int d_len(void)
 	case 7: case 8:
 		return 1025 + (int)d_rn(7168);
 	default:
-		return 8193 + (int)d_rn(7800);
+		return 8193 + (int)d_rn(3800);
 	}
 }
 
@@ -587,14 +628,16 @@ static void d_gen(struct dstep *s)
 	case D_SENDMSG:
 		s->len = d_len();
 		s->flags = MSG_DONTWAIT | (d_rn(2) ? MSG_NOSIGNAL : 0) |
-			   (d_rn(20) ? 0 : MSG_EOR) | (d_rn(20) ? 0 : MSG_MORE);
+			   (d_rn(20) ? 0 : MSG_EOR) | (d_rn(20) ? 0 : MSG_MORE) |
+			   (d_rn(50) ? 0 : MSG_OOB);
 		s->arg = 1 + (int)d_rn(3);
 		break;
 	case D_RECV:
 	case D_RECVMSG:
 		s->len = d_len();
 		s->flags = MSG_DONTWAIT | (d_rn(6) ? 0 : MSG_PEEK) |
-			   (d_rn(10) ? 0 : MSG_TRUNC) | (d_rn(10) ? 0 : MSG_WAITALL);
+			   (d_rn(10) ? 0 : MSG_TRUNC) | (d_rn(10) ? 0 : MSG_WAITALL) |
+			   (d_rn(50) ? 0 : MSG_OOB);
 		s->arg = 1 + (int)d_rn(3);
 		break;
 	case D_SHUT:
@@ -610,11 +653,6 @@ static void d_gen(struct dstep *s)
 	}
 }
 
-static const char *d_type_name(int type)
-{
-	return type == SOCK_STREAM ? "STREAM" : type == SOCK_DGRAM ? "DGRAM" : "SEQPACKET";
-}
-
 /* One seed: generate, run, shrink and report.  0 / 1 / 2 as the mode's exit status. */
 static int diff_seed(uint64_t seed, int nops)
 {
@@ -622,7 +660,7 @@ static int diff_seed(uint64_t seed, int nops)
 	static struct dstep steps[D_MAXSTEPS];
 	static const char * const kinds[] = { "socketpair()", "connected" };
 	struct dsig sig, again;
-	int type, kind, i, r, n;
+	int type, kind, i, k, r, n;
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -633,8 +671,16 @@ static int diff_seed(uint64_t seed, int nops)
 	kind = (int)d_rn(2);
 	if (nops < 1 || nops > D_MAXSTEPS)
 		nops = 200;
-	for (i = 0; i < nops; i++)
+	for (i = 0, k = -1; i < nops; i++) {
+		if (k-- == 0) {		/* a while after a close: a new pair */
+			memset(&steps[i], 0, sizeof(steps[i]));
+			steps[i].op = D_NEW;
+			continue;
+		}
 		d_gen(&steps[i]);
+		if (steps[i].op == D_CLOSE && k < 0)
+			k = 3 + (int)d_rn(12);
+	}
 	r = d_run(type, kind, steps, nops, &sig, d_verbose);
 	if (r < 0)
 		return 2;
