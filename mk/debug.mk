@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Debug kernel (issue 7): a 6.12 kernel from Debian's linux-source-6.12 with
+# Debug kernel: a 6.12 kernel from Debian's linux-source-6.12 with
 # KASAN, lockdep, kmemleak, UBSAN, DEBUG_LIST/OBJECTS and failslab, built
 # once into $(CACHE)/debug-6.12/ by scripts/debug-kernel.sh.
 #

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install, DKMS and autoload (issue 8).
+# Install, DKMS and autoload.
 #
 #   make install         build for KERNEL=6.1|6.12, KDIR=<kbuild dir> or the
 #                        running kernel, then install:

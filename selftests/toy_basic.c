@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * af_toy basics (issue 2, item 6): the family is registered, socket()
+ * af_toy basics: the family is registered, socket()
  * gives a real socket fd, unsupported types/protocols are refused, the
  * module is pinned while sockets exist, the family= parameter is checked,
  * and /proc/net/toy exists.

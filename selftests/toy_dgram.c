@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * af_toy selftests: SOCK_DGRAM (issue 4).
+ * af_toy selftests: SOCK_DGRAM.
  *
  * bind, sendto/recvfrom and sendmsg/recvmsg with the sender's address,
  * boundaries, MSG_TRUNC both ways, zero-length datagrams, autobind,

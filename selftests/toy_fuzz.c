@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_TOY fuzzer (issue 7): several processes, each with several threads,
+ * AF_TOY fuzzer: several processes, each with several threads,
  * issue seeded sequences of every AF_TOY call on all three socket types --
  * socket/socketpair/bind/listen/connect/accept/send/recv/splice,
  * shutdown/close/poll/epoll/getsockopt/setsockopt/ioctl/fcntl/dup,

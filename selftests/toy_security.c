@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_TOY security checks (issue 7), on the fixture of the stress tests
+ * AF_TOY security checks, on the fixture of the stress tests
  * (toy_stress.h):
  * - no kernel pointers in /proc/net/toy*, af_toy dmesg lines or the toy
  *   trace events;

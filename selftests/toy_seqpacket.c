@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * af_toy selftests: SOCK_SEQPACKET (issue 4).
+ * af_toy selftests: SOCK_SEQPACKET.
  *
  * Connection life cycle and /proc/net/toy states with type SEQPACKET,
  * record boundaries, truncation (MSG_TRUNC in msg_flags, rest discarded),

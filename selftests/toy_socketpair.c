@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * af_toy selftests: socketpair(AF_TOY, type, 0, sv) (issue 4).
+ * af_toy selftests: socketpair(AF_TOY, type, 0, sv).
  *
  * For STREAM, SEQPACKET and DGRAM: a connected pair, data both ways,
  * ESTABLISHED in /proc/net/toy for both ends with crossing ports, and for

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_TOY SOCK_STREAM (issue 3): setting a connection up: bind, listen,
+ * AF_TOY SOCK_STREAM: setting a connection up: bind, listen,
  * connect, accept/accept4.
  *
  * Names, socket options, socketpair, shutdown and the state machine as

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_TOY SOCK_STREAM bulk transfers (issue 3): 64 MiB from a writer
+ * AF_TOY SOCK_STREAM bulk transfers: 64 MiB from a writer
  * process to a reader process with random-sized writes and reads, compared
  * by checksum; the same in both directions at once; many small
  * connections in a row.  A separate binary so the long transfers get the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_TOY SOCK_STREAM data path (issue 3): read/write/readv/writev/
+ * AF_TOY SOCK_STREAM data path: read/write/readv/writev/
  * sendmsg/recvmsg, MSG_PEEK/WAITALL/DONTWAIT/NOSIGNAL, EPIPE/SIGPIPE,
  * RST/ECONNRESET, EFAULT without losing or duplicating data, flow control
  * by SO_SNDBUF, memory bounds, poll/select/epoll.

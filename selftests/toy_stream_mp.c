@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_TOY SOCK_STREAM across processes (issue 3): concurrent connects
+ * AF_TOY SOCK_STREAM across processes: concurrent connects
  * beyond the backlog, blocking connect/accept/read/write woken by the
  * other side, signals (EINTR and SA_RESTART), SO_SNDTIMEO/non-blocking
  * connect on a full backlog, a listener closed under waiting clients,

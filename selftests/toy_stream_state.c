@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_TOY SOCK_STREAM (issue 3): getsockname/getpeername, socket options,
+ * AF_TOY SOCK_STREAM: getsockname/getpeername, socket options,
  * socketpair, shutdown and the state machine as seen in /proc/net/toy and
  * in the dynamic-debug narration.
  *

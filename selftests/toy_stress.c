@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AF_TOY stress checks (issue 7):
+ * AF_TOY stress checks:
  * - rmmod while sockets are busy is refused cleanly, succeeds once every
  *   socket is closed; rmmod racing with socket creation;
  * - 10 000 sockets open at once (TOY_STRESS_SOCKETS);

@@ -2,7 +2,7 @@
 /*
  * toyperf: the same workloads over AF_TOY, AF_UNIX and TCP/UDP loopback,
  * interleaved and repeated in one run, reported side by side with the
- * AF_TOY/AF_UNIX ratio and the performance goals of issue 6.
+ * AF_TOY/AF_UNIX ratio and the performance goals the README states.
  *
  *   toyperf [--quick] [--rounds N] [--time SEC] [--only WORKLOAD[,..]]
  *           [--json FILE] [--profile] [--callers SYM] [--pin same|none]

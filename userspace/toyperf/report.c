@@ -158,7 +158,7 @@ void print_results(const struct results *res)
 		goals += has;
 	}
 	if (goals)
-		printf("goals (AF_TOY/AF_UNIX, issue 6): %d of %d met\n", met,
+		printf("goals (AF_TOY/AF_UNIX): %d of %d met\n", met,
 		       goals);
 	print_csw(res);
 }
