@@ -28,20 +28,6 @@ static bool module_loaded(void)
 	return toy_module_loaded(MODNAME);
 }
 
-/* /sys/module/af_toy/refcnt, or -1 */
-static long module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/" MODNAME "/refcnt", "re");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* finit_module(/af_toy.ko, params): 0 or -errno */
 static int load_module(const char *params)
 {
@@ -281,19 +267,19 @@ TEST_F(module, refcnt_tracks_sockets)
 	int fds[3], i;
 
 	NEED_MODULE_FILE();
-	r0 = module_refcnt();
+	r0 = toy_module_refcnt();
 	ASSERT_LE(0, r0);
 	for (i = 0; i < 3; i++) {
 		fds[i] = toy_socket(i == 0 ? SOCK_STREAM :
 				    i == 1 ? SOCK_SEQPACKET : SOCK_DGRAM);
 		ASSERT_LE(0, fds[i]);
 	}
-	r1 = module_refcnt();
+	r1 = toy_module_refcnt();
 	EXPECT_LE(r0 + 3, r1) TH_LOG("refcnt %ld -> %ld with 3 sockets", r0, r1);
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
 	for (i = 0; i < TOY_WAIT_TRIES; i++) {
-		r2 = module_refcnt();
+		r2 = toy_module_refcnt();
 		if (r2 == r0)
 			break;
 		usleep(TOY_WAIT_USEC);

@@ -673,24 +673,39 @@ static inline int wait_proc_sleeping(pid_t pid)
 }
 
 /*
- * Wait until pid is blocked in the given syscall number (first field of
- * /proc/pid/syscall) and sleeping.  Returns 0 or -1 (not reached).
+ * The syscall number pid is in (first field of /proc/pid/syscall), -2 if
+ * it is running or the line cannot be read, -1 if the file is missing.
+ */
+static inline long proc_syscall_nr(pid_t pid)
+{
+	char path[64], buf[256];
+	FILE *f;
+	long cur = -2;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) &&
+	    buf[0] >= '0' && buf[0] <= '9')	/* not "running" */
+		cur = strtol(buf, NULL, 10);
+	fclose(f);
+	return cur;
+}
+
+/*
+ * Wait until pid is blocked in the given syscall number and sleeping.
+ * Returns 0 or -1 (not reached).
  */
 static inline int wait_in_syscall(pid_t pid, long nr)
 {
-	char path[64], buf[256];
 	int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
 	for (i = 0; i < TOY_WAIT_TRIES; i++) {
-		FILE *f = fopen(path, "re");
-		long cur = -2;
+		long cur = proc_syscall_nr(pid);
 
-		if (!f)
+		if (cur == -1)
 			return wait_proc_sleeping(pid);	/* no /proc/pid/syscall */
-		if (fgets(buf, sizeof(buf), f))
-			cur = strtol(buf, NULL, 10);
-		fclose(f);
 		if (cur == nr && wait_proc_sleeping(pid) == 0)
 			return 0;
 		usleep(TOY_WAIT_USEC);
@@ -707,25 +722,49 @@ static inline int wait_in_syscall(pid_t pid, long nr)
  */
 static inline int wait_left_syscall(pid_t pid, long nr)
 {
-	char path[64], buf[256];
 	int i;
 
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
 	for (i = 0; i < TOY_WAIT_TRIES; i++) {
-		FILE *f = fopen(path, "re");
-		long cur = -2;
-
-		if (!f)
-			return 0;
-		if (fgets(buf, sizeof(buf), f) &&
-		    buf[0] >= '0' && buf[0] <= '9')	/* not "running" */
-			cur = strtol(buf, NULL, 10);
-		fclose(f);
-		if (cur != nr)
-			return 0;
+		if (proc_syscall_nr(pid) != nr)
+			return 0;	/* left it, or no file to tell */
 		usleep(TOY_WAIT_USEC);
 	}
 	return -1;
+}
+
+/* A number read from the first line of file @path, or -1. */
+static inline long read_long_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* /sys/module/af_toy/refcnt (every af_toy socket pins the module), or -1 */
+static inline long toy_module_refcnt(void)
+{
+	return read_long_file("/sys/module/af_toy/refcnt");
+}
+
+/* The value of counter @name in /proc/net/toy_stat, or -1 if absent. */
+static inline long toy_stat_value(const char *name)
+{
+	FILE *f = fopen("/proc/net/toy_stat", "re");
+	char line[256], n[64];
+	long v = -1, x;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", n, &x) == 2 && !strcmp(n, name))
+			v = x;
+	if (f)
+		fclose(f);
+	return v;
 }
 
 /*

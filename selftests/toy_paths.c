@@ -204,21 +204,6 @@ TEST(dgram_poll_follows_a_reconnect)
 	close(r2);
 }
 
-/* /proc/net/toy_stat's mem_charged: the truesize queued in this netns. */
-static long mem_charged(void)
-{
-	FILE *f = fopen("/proc/net/toy_stat", "re");
-	char line[128];
-	long v = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "mem_charged %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 #define RING_FILL	(256 << 10)	/* every ring page of a 1 MiB SO_SNDBUF */
 
 /* A pair whose writer has all its ring pages in flight (nothing read). */
@@ -245,10 +230,10 @@ TEST(one_off_page_is_charged_whole)
 
 	ASSERT_EQ(0, toy_ensure_module());
 	ASSERT_EQ(0, pair_with_ring_in_flight(sv, buf));
-	before = mem_charged();
+	before = toy_stat_value("mem_charged");
 	ASSERT_LE(0, before);
 	ASSERT_EQ(2048, send(sv[0], buf, 2048, MSG_DONTWAIT));
-	after = mem_charged();
+	after = toy_stat_value("mem_charged");
 	TH_LOG("a 2048-byte write with the ring in flight charged %ld bytes",
 	       after - before);
 	EXPECT_LE(4096, after - before);
@@ -277,14 +262,8 @@ TEST(fault_into_a_one_off_page_keeps_the_stream)
 /* How many failures fail_page_alloc injected since "times" was set. */
 static long fpa_injected(void)
 {
-	FILE *f = fopen(FPA "times", "re");
-	long left = -1;
+	long left = read_long_file(FPA "times");
 
-	if (f) {
-		if (fscanf(f, "%ld", &left) != 1)
-			left = -1;
-		fclose(f);
-	}
 	return left < 0 ? -1 : 1000000 - left;
 }
 

@@ -250,28 +250,9 @@ TEST_F_TIMEOUT(stress, unprivileged_cannot_reach_other_netns, 120)
 	close(d);
 }
 
-static long stat_value(const char *name)
-{
-	char line[256];
-	FILE *f = fopen("/proc/net/toy_stat", "re");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char n[64];
-		long x;
-
-		if (sscanf(line, "%63s %ld", n, &x) == 2 && !strcmp(n, name))
-			v = x;
-	}
-	fclose(f);
-	return v;
-}
-
 TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
 {
-	long before = stat_value("mem_charged");
+	long before = toy_stat_value("mem_charged");
 	int us[2];
 	pid_t pid;
 
@@ -324,7 +305,7 @@ TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
 		long limit = 0, after, pinned;
 
 		ASSERT_EQ(sizeof(limit), read(us[0], &limit, sizeof(limit)));
-		after = stat_value("mem_charged");
+		after = toy_stat_value("mem_charged");
 		pinned = after - before;
 		TH_LOG("unprivileged user pinned %ld bytes (buffer sizes allow %ld)", pinned, limit);
 		/* truesize accounting may overshoot by one skb per queue */

@@ -735,20 +735,6 @@ TEST(netns_ports_are_per_netns)
 	close(l);
 }
 
-/* /sys/module/af_toy/refcnt (every af_toy socket pins the module), or -1 */
-static long toy_module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/af_toy/refcnt", "re");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /*
  * A netns dies with sockets in every state still open (its only process
  * exits): all of them are freed (the module's refcount, which each socket
