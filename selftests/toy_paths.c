@@ -7,11 +7,12 @@
  * built without any high-order page (fail_page_alloc, debug kernel only).
  * Where TCP or AF_UNIX can run the same steps, they are the reference.
  */
+#include "toy_common.h"	/* first: it defines _GNU_SOURCE */
+
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/mount.h>
 
-#include "toy_common.h"
 #include "kselftest_harness.h"
 
 /* A connect() blocked on a full backlog, in a thread. */
@@ -267,12 +268,13 @@ static long fpa_injected(void)
 	return left < 0 ? -1 : 1000000 - left;
 }
 
-static int fpa_set(const char *file, const char *val)
+/* Writes @val to the fault injection attribute @file of @dir. */
+static int fault_set(const char *dir, const char *file, const char *val)
 {
 	char path[128];
 	int fd, n;
 
-	snprintf(path, sizeof(path), "%s%s", FPA, file);
+	snprintf(path, sizeof(path), "%s%s", dir, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -302,15 +304,14 @@ static int module_range(unsigned long *start, unsigned long *end)
 }
 
 /*
- * From now on, every order >= 1 page allocation that this task makes
- * from af_toy's code fails (the stack trace filter keeps the rest of the
- * kernel, page faults included, out of it).
+ * Points the injector of @dir at this task's allocations with af_toy's
+ * code on the stack (@on), or at nothing; the caller arms it.
  */
-static int no_high_order_pages(bool on)
+static int fault_target_af_toy(const char *dir, bool on)
 {
 	int fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
 	int err = fd < 0 || write(fd, on ? "1" : "0", 1) != 1;
-	unsigned long start = 0, end = 0;
+	unsigned long start = 0, end = ~0UL;
 	char v[32];
 
 	if (fd >= 0)
@@ -323,17 +324,39 @@ static int no_high_order_pages(bool on)
 	if (on)
 		err |= module_range(&start, &end);
 	snprintf(v, sizeof(v), "0x%lx", start);
-	err |= fpa_set("require-start", v);
+	err |= fault_set(dir, "require-start", v);
 	snprintf(v, sizeof(v), "0x%lx", end);
-	err |= fpa_set("require-end", v);
-	err |= fpa_set("stacktrace-depth", "32");
-	err |= fpa_set("task-filter", on ? "1" : "0");
-	err |= fpa_set("min-order", on ? "1" : "0");
-	err |= fpa_set("ignore-gfp-wait", "0");
-	err |= fpa_set("ignore-gfp-highmem", "0");
-	err |= fpa_set("verbose", "0");
-	err |= fpa_set("times", on ? "1000000" : "0");
-	err |= fpa_set("probability", on ? "100" : "0");
+	err |= fault_set(dir, "require-end", v);
+	err |= fault_set(dir, "stacktrace-depth", "32");
+	err |= fault_set(dir, "task-filter", on ? "1" : "0");
+	err |= fault_set(dir, "ignore-gfp-wait", on ? "0" : "1");
+	err |= fault_set(dir, "verbose", "0");
+	err |= fault_set(dir, "interval", "1");
+	err |= fault_set(dir, "space", "0");
+	return err ? -1 : 0;
+}
+
+/* Is the fault injection directory @dir there (debugfs mounted)? */
+static bool have_fault_dir(const char *dir)
+{
+	if (access(dir, F_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	return !access(dir, F_OK);
+}
+
+/*
+ * From now on, every order >= 1 page allocation that this task makes
+ * from af_toy's code fails (the stack trace filter keeps the rest of the
+ * kernel, page faults included, out of it).
+ */
+static int no_high_order_pages(bool on)
+{
+	int err = fault_target_af_toy(FPA, on);
+
+	err |= fault_set(FPA, "min-order", on ? "1" : "0");
+	err |= fault_set(FPA, "ignore-gfp-highmem", "0");
+	err |= fault_set(FPA, "times", on ? "1000000" : "0");
+	err |= fault_set(FPA, "probability", on ? "100" : "0");
 	return err ? -1 : 0;
 }
 
@@ -356,11 +379,8 @@ TEST(records_need_no_high_order_page)
 	size_t sizes[] = { 100000, 212992, 1 << 20 };
 
 	ASSERT_EQ(0, toy_ensure_module());
-	if (access(FPA, F_OK)) {
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-		if (access(FPA, F_OK))
-			SKIP(return, "no fail_page_alloc (CONFIG_FAIL_PAGE_ALLOC)");
-	}
+	if (!have_fault_dir(FPA))
+		SKIP(return, "no fail_page_alloc (CONFIG_FAIL_PAGE_ALLOC)");
 	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_SEQPACKET, 0, sp));
 	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, dg));
 	for (i = 0; i < 2; i++) {
@@ -384,6 +404,69 @@ TEST(records_need_no_high_order_page)
 	close(sp[1]);
 	close(dg[0]);
 	close(dg[1]);
+}
+
+#define FSL "/sys/kernel/debug/failslab/"
+#define XA_NODES "/sys/kernel/slab/radix_tree_node/"
+#define XA_FAIL_TIMES 1000
+
+/*
+ * From now on, this task's allocations of xarray nodes from af_toy's code
+ * fail, all but the first (@on).  A node is what an xarray grows by.
+ */
+static int index_growth_fails_halfway(bool on)
+{
+	long node = read_long_file(XA_NODES "object_size");
+	int err = fault_target_af_toy(FSL, on);
+	char v[32];
+
+	/* "space": injection starts once one node's size has been spent */
+	snprintf(v, sizeof(v), "%ld", on ? node + 1 : 0);
+	err |= node <= 0 || fault_set(FSL, "space", v);
+	err |= fault_set(FSL, "cache-filter", on ? "Y" : "N");
+	err |= fault_set(XA_NODES, "failslab", on ? "1" : "0");
+	snprintf(v, sizeof(v), "%d", on ? XA_FAIL_TIMES : 0);
+	err |= fault_set(FSL, "times", v);
+	err |= fault_set(FSL, "probability", on ? "100" : "0");
+	return err ? -1 : 0;
+}
+
+/*
+ * The 64th socket of a netns makes the socket index grow a level; when
+ * the level is added but the node below it cannot be, socket() fails
+ * with ENOMEM and the xarray keeps the empty level.  Closing every
+ * socket must leave the netns to go without a warning (the run fails on
+ * any kernel WARNING; the netns exits with this test's process).
+ */
+TEST(netns_exit_after_index_growth_failed_halfway)
+{
+	int fds[63], fd, err, i;
+	long left;
+
+	ASSERT_EQ(0, toy_ensure_module());
+	if (!have_fault_dir(FSL) || access(XA_NODES "failslab", W_OK))
+		SKIP(return, "no failslab with a cache filter (CONFIG_FAILSLAB, SLUB sysfs)");
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	/* ids 1..63: the index's first node is full */
+	for (i = 0; i < (int)ARRAY_SIZE(fds); i++)
+		ASSERT_LE(0, fds[i] = socket(AF_TOY, SOCK_DGRAM, 0));
+	ASSERT_EQ(0, index_growth_fails_halfway(true));
+	fd = socket(AF_TOY, SOCK_DGRAM, 0);
+	err = errno;
+	left = read_long_file(FSL "times");
+	ASSERT_EQ(0, index_growth_fails_halfway(false));
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(ENOMEM, err);
+	/* the kernel really was refused: the test is not vacuous */
+	EXPECT_LT(left, XA_FAIL_TIMES);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < (int)ARRAY_SIZE(fds); i++)
+		EXPECT_EQ(0, close(fds[i]));
+	/* and the family still works in it */
+	fd = socket(AF_TOY, SOCK_DGRAM, 0);
+	EXPECT_LE(0, fd);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
