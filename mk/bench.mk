@@ -5,7 +5,8 @@
 # PREEMPT_RT, a test kernel), by scripts/bench.sh.  Prints the
 # table and saves build/bench/<release>.txt and .json.
 #
-#   make bench                         all kernels, 10 rounds x 0.2 s per cell
+#   make bench                         all kernels, 10 rounds x 0.2 s per cell,
+#                                      pinned and unpinned, chart in ratios.svg
 #   make bench KERNELS=6.1             one kernel
 #   make bench BENCH_ARGS=--quick      2 short rounds (smoke run)
 #   make bench BENCH_ARGS="--only stream,pingpong --rounds 5"

@@ -3,8 +3,10 @@
 #
 # bench-guest.sh - run inside the VM by `make bench` (as /bin/bench-guest),
 # with af_toy.ko loaded (or at /af_toy.ko) and toyperf in /usr/bin.
-# Prints the toyperf table, then a line "@@JSON@@" followed by the JSON
-# results, which the host splits into build/bench/<release>.{txt,json}.
+# Runs toyperf twice, both ends of a pair pinned to CPU 0 and then left to
+# the scheduler (unless the options choose one with --pin), and prints each
+# table, then per run a line "@@JSON@@ same|none" followed by its JSON,
+# which the host splits into build/bench/<release>-{pinned,unpinned}.json.
 #
 # Usage: bench-guest [toyperf options...]
 #   BENCH_PROFILE=1 in the environment (or --profile among the options) also
@@ -31,7 +33,32 @@ echo 0 >/proc/sys/kernel/kptr_restrict 2>/dev/null || true
 echo -1 >/proc/sys/kernel/perf_event_paranoid 2>/dev/null || true
 
 echo "bench-guest: $(uname -r), $(nproc) CPUs, toyperf $*"
-json=/tmp/toyperf.json
-toyperf "$@" --json "$json"
-echo "@@JSON@@"
-cat "$json"
+placements="same none"
+only=
+for a in "$@"; do
+	case "$a" in
+	--pin | --pin=*) placements= ;;
+	--only | --only=*) only=1 ;;
+	esac
+done
+[ -n "$placements" ] || placements=chosen
+# the figures do not depend on placement: measured in the first run only
+workloads=$(toyperf --list | grep -v -x -e idlemem -e bindlat | tr '\n' ,)
+workloads=${workloads%,}
+first=1
+for pin in $placements; do
+	json=/tmp/toyperf-$pin.json
+	if [ "$pin" = chosen ]; then
+		toyperf "$@" --json "$json"
+	elif [ -n "$first" ] || [ -n "$only" ]; then
+		toyperf "$@" --pin "$pin" --json "$json"
+	else
+		toyperf "$@" --pin "$pin" --only "$workloads" --json "$json"
+	fi
+	first=
+done
+for pin in $placements; do
+	json=/tmp/toyperf-$pin.json
+	echo "@@JSON@@ $(sed -n 's/^ *"pin": "\([a-z]*\)".*/\1/p' "$json")"
+	cat "$json"
+done

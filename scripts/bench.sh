@@ -3,9 +3,12 @@
 #
 # bench.sh - `make bench`: toyperf (userspace/toyperf/) over AF_TOY, AF_UNIX
 # and TCP/UDP loopback, in ONE VM boot per kernel (-smp 2, one host thread
-# per vCPU), running scripts/bench-guest.sh there.  Per kernel it saves
-# build/bench/<release>.txt (the table) and .json (toyperf --json), then
-# prints a summary of all kernels' tables.  The userspace tools must be
+# per vCPU), running scripts/bench-guest.sh there: both ends of each pair
+# pinned to one CPU, then placed by the scheduler.  Per kernel it saves
+# build/bench/<release>.txt (the tables) and <release>-pinned.json and
+# -unpinned.json (toyperf --json), prints a summary of all kernels' tables
+# and draws the AF_TOY/AF_UNIX ratios into build/bench/ratios.svg
+# (scripts/bench-chart.sh).  The userspace tools must be
 # built already (make userspace).
 #
 # Usage: scripts/bench.sh [--args "TOYPERF OPTIONS"] [--timeout SEC] [SERIES...]
@@ -47,10 +50,31 @@ bench_kernel() { # series
 		--output "$BENCH_DIR/$rel.raw" \
 		--exec "/bin/bench-guest $ARGS" || rc=$?
 	touch "$BENCH_DIR/$rel.raw"
-	tr -d '\r' <"$BENCH_DIR/$rel.raw" | sed '/^@@JSON@@/,$d' >"$BENCH_DIR/$rel.txt"
-	tr -d '\r' <"$BENCH_DIR/$rel.raw" | sed '1,/^@@JSON@@/d' >"$BENCH_DIR/$rel.json"
+	split_raw "$rel"
 	if [ "$rc" != 0 ]; then echo "bench: $rel: VM exit status $rc (see $con)"; fi
-	echo "bench: $rel: saved $BENCH_DIR/$rel.txt and $BENCH_DIR/$rel.json"
+	echo "bench: $rel: saved $BENCH_DIR/$rel.txt and" "$BENCH_DIR/$rel"-*.json
+}
+
+# The guest's output into the tables (.txt) and one JSON file per
+# placement ("@@JSON@@ same|none" lines start them; bench-guest.sh).
+split_raw() { # release
+	local rel=$1
+	rm -f "$BENCH_DIR/$rel".json "$BENCH_DIR/$rel"-*.json
+	tr -d '\r' <"$BENCH_DIR/$rel.raw" | awk -v dir="$BENCH_DIR" -v rel="$rel" '
+		/^@@JSON@@/ {
+			out = dir "/" rel "-" ($2 == "none" ? "unpinned" : "pinned") ".json"
+			next
+		}
+		out == "" { print > (dir "/" rel ".txt"); next }
+		{ print > out }'
+}
+
+# The tables of a .txt without progress lines and profiles.
+tables() { # file
+	awk '/^toyperf: (round|profiling)/ || /^bench-guest:/ { next }
+		/^## profile/ { skip = 1 }
+		/^toyperf: kernel/ { skip = 0; if (n++) print "" }
+		!skip' "$1"
 }
 
 main() {
@@ -83,8 +107,10 @@ main() {
 		rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
 		echo
 		echo "$rel:"
-		sed -n '/^\(workload\|figure\) /,$p' "$BENCH_DIR/$rel.txt" | sed '/^## profile/,$d'
+		tables "$BENCH_DIR/$rel.txt"
 	done
+	"$SCRIPT_DIR/bench-chart.sh" "$BENCH_DIR"/*-pinned.json "$BENCH_DIR"/*-unpinned.json \
+		>"$BENCH_DIR/ratios.svg" && echo "bench: chart of the ratios: $BENCH_DIR/ratios.svg"
 }
 
 main "$@"

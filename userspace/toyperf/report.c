@@ -142,6 +142,42 @@ static void print_csw(const struct results *res)
 			       workloads[w].name, 100 * res->loss[w]);
 }
 
+/* Index of the workload called @name. */
+static size_t wl_index(const char *name)
+{
+	size_t w;
+
+	for (w = 0; w < NWL && strcmp(workloads[w].name, name); w++)
+		;
+	return w;
+}
+
+/*
+ * AF_TOY's two pairs on two CPUs over its one 64 KiB pair: how well the
+ * family scales with CPUs (shared state would keep it near 1); <0 n/a.
+ */
+double dual_scaling(const struct results *res)
+{
+	size_t d = wl_index("dual-stream"), s = wl_index("stream-64k");
+
+	if (d >= NWL || s >= NWL || !res->sel[d] || !res->sel[s] ||
+	    res->value[d][F_TOY] <= 0 || res->value[s][F_TOY] <= 0)
+		return -1;
+	return res->value[d][F_TOY] / res->value[s][F_TOY];
+}
+
+/* The scaling line under the table; whether its goal is met. */
+static bool print_scaling(const struct results *res)
+{
+	double q = dual_scaling(res);
+	bool met = q >= DUAL_SCALING_GOAL;
+
+	printf("%-24s %-7s %10s %10s %10s %8.2fx  >= %.1fx: %s\n",
+	       "2 pairs / 1 pair AF_TOY", "ratio", "", "", "", q,
+	       DUAL_SCALING_GOAL, met ? "met" : "NOT met");
+	return met;
+}
+
 void print_results(const struct results *res)
 {
 	int goals = 0, met = 0;
@@ -157,9 +193,12 @@ void print_results(const struct results *res)
 		met += print_result(res, w, &has);
 		goals += has;
 	}
+	if (dual_scaling(res) >= 0) {
+		met += print_scaling(res);
+		goals++;
+	}
 	if (goals)
-		printf("goals (AF_TOY/AF_UNIX): %d of %d met\n", met,
-		       goals);
+		printf("goals: %d of %d met\n", met, goals);
 	print_csw(res);
 }
 
@@ -349,6 +388,10 @@ void write_json(const char *path, const char *kernel,
 		json_result(j, res, w);
 	}
 	fprintf(j, "\n  ],\n");
+	if (dual_scaling(res) >= 0)
+		fprintf(j, "  \"dual_scaling\": {\"ratio\": %.3f, \"goal\": \">=%.1f\", \"met\": %s},\n",
+			dual_scaling(res), DUAL_SCALING_GOAL,
+			dual_scaling(res) >= DUAL_SCALING_GOAL ? "true" : "false");
 	json_figures(j, fg);
 	fprintf(j, "\n}\n");
 	fclose(j);

@@ -168,7 +168,12 @@ struct results {
 	double ratio[NWL];		/* AF_TOY/AF_UNIX of the means; <0 n/a */
 };
 
+/* Two 64 KiB pairs on two CPUs vs one pair, for AF_TOY: the goal. */
+#define DUAL_SCALING_GOAL 1.8
+
 void summarise(struct results *res);
+/* dual-stream / stream-64k of AF_TOY; <0 if either was not measured. */
+double dual_scaling(const struct results *res);
 void print_results(const struct results *res);
 void print_figures(const struct figures *fg);
 /* The JSON file (bench-guest.sh reads it); dies if it cannot be written. */

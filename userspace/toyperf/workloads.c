@@ -14,17 +14,23 @@
 
 #include "toyperf.h"
 
+/*
+ * The goals are AF_TOY/AF_UNIX ratios that must hold with the ends pinned
+ * and unpinned alike: at least AF_UNIX's speed everywhere, more where the
+ * design should win (one lock and no credentials per small write, no
+ * skb per 64-byte write, fewer wake-ups per round trip).
+ */
 const struct workload workloads[] = {
-	{ "stream-64", "stream 64 B", K_STREAM, 64, "MB/s", false, 0 },
+	{ "stream-64", "stream 64 B", K_STREAM, 64, "MB/s", false, 1.2 },
 	{ "stream-4k", "stream 4 KiB", K_STREAM, 4096, "MB/s", false, 1.0 },
-	{ "stream-64k", "stream 64 KiB", K_STREAM, 65536, "MB/s", false, 1.2 },
+	{ "stream-64k", "stream 64 KiB", K_STREAM, 65536, "MB/s", false, 2.0 },
 	{ "seqpacket-64", "seqpacket 64 B", K_SEQPACKET, 64, "kmsg/s", false, 1.0 },
 	{ "seqpacket-4k", "seqpacket 4 KiB", K_SEQPACKET, 4096, "kmsg/s", false, 1.0 },
-	{ "dgram-64", "dgram 64 B", K_DGRAM, 64, "kmsg/s", false, 0 },
-	{ "dgram-4k", "dgram 4 KiB", K_DGRAM, 4096, "kmsg/s", false, 0 },
-	{ "pingpong", "ping-pong 1 B RTT", K_PINGPONG, 1, "us", true, 0.9 },
-	{ "connect", "connect+accept+close", K_CONNECT, 0, "k/s", false, 1.0 },
-	{ "dual-stream", "2 stream pairs 64 KiB", K_DUAL, 65536, "MB/s", false, 0 },
+	{ "dgram-64", "dgram 64 B", K_DGRAM, 64, "kmsg/s", false, 1.0 },
+	{ "dgram-4k", "dgram 4 KiB", K_DGRAM, 4096, "kmsg/s", false, 1.0 },
+	{ "pingpong", "ping-pong 1 B RTT", K_PINGPONG, 1, "us", true, 0.8 },
+	{ "connect", "connect+accept+close", K_CONNECT, 0, "k/s", false, 1.2 },
+	{ "dual-stream", "2 stream pairs 64 KiB", K_DUAL, 65536, "MB/s", false, 1.0 },
 };
 _Static_assert(sizeof(workloads) / sizeof(workloads[0]) == NWL, "NWL");
 
