@@ -2,8 +2,9 @@
 #
 # make bench: toyperf (userspace/toyperf/) over AF_TOY, AF_UNIX and TCP/UDP
 # loopback, in ONE VM boot per stock kernel of $(KERNELS) (-smp 2; not
-# PREEMPT_RT, a test kernel), by scripts/bench.sh.  Prints the
-# table and saves build/bench/<release>.txt and .json.
+# PREEMPT_RT, a test kernel), by scripts/bench.sh: pinned and unpinned.
+# Prints the tables, saves build/bench/<release>.txt, <release>-pinned.json,
+# <release>-unpinned.json and the chart build/bench/ratios.svg.
 #
 #   make bench                         all kernels, 10 rounds x 0.2 s per cell,
 #                                      pinned and unpinned, chart in ratios.svg
