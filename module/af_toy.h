@@ -14,7 +14,9 @@
  * - The "queue lock" of a toy socket is sk->sk_receive_queue.lock, taken
  *   with toy_queue_lock()/toy_queue_unlock().  It protects the receive queue, the
  *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
- *   queue and sk_ack_backlog; on a DGRAM sender, wake_target.  Two queue
+ *   queue and sk_ack_backlog; on a DGRAM sender, wake_target; on a STREAM
+ *   reader, the buffer it offers (tsk->direct) and the growth of the last
+ *   queued skb (skb->len, appended to by small writes).  Two queue
  *   locks are never held together: every event that crosses a connection
  *   (SYN, FIN, ACK, RST, data) is applied to the receiving socket under
  *   that socket's queue lock alone, so there is no lock order between
@@ -109,6 +111,8 @@ enum toy_stat {
 	TOY_STAT_BACKLOG_OVERFLOWS,
 	TOY_STAT_EPIPE,
 	TOY_STAT_MEM,
+	TOY_STAT_BYTES_APPENDED,	/* small writes added to a queued skb */
+	TOY_STAT_BYTES_DIRECT,		/* copied straight into a reader */
 	TOY_STAT_NR
 };
 
@@ -141,6 +145,23 @@ struct toy_stats {
 #define TOY_RING_IDLE	(HZ / 10)
 /* Payloads above this size use the ring; smaller ones an skb's own head. */
 #define TOY_RING_MIN	1024
+/*
+ * Stream writes up to TOY_APPEND_MAX bytes may be appended to the last
+ * skb queued to the reader; such a write's own skb gets a head of
+ * TOY_APPEND_ROOM bytes (2 KiB with its overhead) so that the next ones
+ * can be.
+ */
+#define TOY_APPEND_MAX	256
+#define TOY_APPEND_ROOM	SKB_WITH_OVERHEAD(2048)
+/*
+ * Direct copy (toy_direct.c): a waiting reader offers at most
+ * TOY_DIRECT_PAGES pages of its buffer, and only for reads and writes of
+ * at least TOY_DIRECT_MIN bytes, below which pinning the pages costs
+ * more than the copy it saves.
+ */
+#define TOY_DIRECT_PAGES	16
+#define TOY_DIRECT_MAX		(TOY_DIRECT_PAGES * PAGE_SIZE)
+#define TOY_DIRECT_MIN		(16 * 1024)
 /* Largest payload one ring skb carries (a stream write's chunk). */
 #define TOY_RING_MAX	(64 * 1024)
 struct toy_ring {
@@ -177,6 +198,9 @@ struct toy_sock {
 	/* DGRAM poll(): hooked on a full receiver's backlog_wait */
 	struct wait_queue_entry peer_wake;
 	struct sock *wake_target;	/* that receiver, referenced */
+	/* STREAM: the buffer our waiting reader offers (toy_direct.c) */
+	struct toy_direct *direct;
+	bool big_writes;		/* the peer's last write was big */
 };
 
 /* Per-skb state, kept in skb->cb. */
@@ -264,6 +288,22 @@ extern const struct proto_ops toy_dgram_ops;
 int toy_dgram_peer_wake(struct wait_queue_entry *wait, unsigned int mode,
 			int sync, void *key);
 
+/* Whether a reader waiting on @sk has something to look at. */
+static inline bool toy_readable(struct sock *sk)
+{
+	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+	       READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/* toy_direct.c: stream writes copied straight into a waiting reader */
+bool toy_direct_wanted(struct sock *sk, struct msghdr *msg, size_t len,
+		       int flags);
+int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
+		    long *timeo);
+int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
+		    size_t size);
+
 /* toy_queue.c: receive queues shared by all types */
 int toy_may_sleep(long timeo);
 int toy_wait_data(struct sock *sk, long *timeo);
@@ -272,8 +312,10 @@ int toy_wake_reader(struct wait_queue_entry *wait, unsigned int mode,
 int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
 		    int sync, void *key);
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
-			      size_t size, int *err);
+			      size_t size, size_t room, int *err);
 int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port);
+int toy_stream_append(struct sock *sk, struct sock *to, struct msghdr *msg,
+		      size_t size);
 int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags);
 int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,

@@ -197,6 +197,8 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	/* Not on any queue yet: list_empty() is what toy_dgram_hook() asks. */
 	INIT_LIST_HEAD(&tsk->peer_wake.entry);
 	tsk->wake_target = NULL;
+	tsk->direct = NULL;
+	tsk->big_writes = false;
 	return sk;
 }
 

@@ -8,7 +8,9 @@
 #ifndef _TOY_COMPAT_H
 #define _TOY_COMPAT_H
 
+#include <linux/mm.h>
 #include <linux/net.h>
+#include <linux/uio.h>
 
 /*
  * 6.10 folded proto_ops.accept()'s flags and kern arguments into struct
@@ -32,6 +34,55 @@ static inline int toy_accept_flags(int flags)
 
 /* The kern argument is unused: children are user sockets. */
 #define TOY_ACCEPT_PARAMS	int arg, bool kern
+#endif
+
+/*
+ * Pins, for writing, the user pages under the next @max bytes of the
+ * destination iterator @i (at most @maxpages, into @pages) and advances
+ * @i past them; *@off is the offset of the first byte in pages[0].
+ * Returns the bytes pinned or an error.  Release the pages with
+ * unpin_user_pages_dirty_lock().  6.3 added iov_iter_extract_pages();
+ * before, a read's buffer is one user segment (ubuf or iovec).
+ */
+#ifdef TOY_HAVE_IOV_ITER_EXTRACT_PAGES
+static inline ssize_t toy_pin_dest_pages(struct iov_iter *i,
+					 struct page **pages, size_t max,
+					 unsigned int maxpages, size_t *off)
+{
+	if (!user_backed_iter(i))
+		return -EFAULT;
+	return iov_iter_extract_pages(i, &pages, max, maxpages, 0, off);
+}
+#else
+static inline ssize_t toy_pin_dest_pages(struct iov_iter *i,
+					 struct page **pages, size_t max,
+					 unsigned int maxpages, size_t *off)
+{
+	unsigned long addr;
+	size_t seg;
+	int n;
+
+	if (iter_is_ubuf(i)) {
+		addr = (unsigned long)i->ubuf + i->iov_offset;
+		seg = i->count;
+	} else if (iter_is_iovec(i) && i->nr_segs) {
+		addr = (unsigned long)i->iov->iov_base + i->iov_offset;
+		seg = i->iov->iov_len - i->iov_offset;
+	} else {
+		return -EFAULT;
+	}
+	max = min3(max, seg, i->count);
+	if (!max)
+		return 0;
+	*off = offset_in_page(addr);
+	n = min_t(size_t, DIV_ROUND_UP(*off + max, PAGE_SIZE), maxpages);
+	n = pin_user_pages_fast(addr & PAGE_MASK, n, FOLL_WRITE, pages);
+	if (n <= 0)
+		return n ? n : -EFAULT;
+	max = min_t(size_t, max, n * PAGE_SIZE - *off);
+	iov_iter_advance(i, max);
+	return max;
+}
 #endif
 
 #endif /* _TOY_COMPAT_H */

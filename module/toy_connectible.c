@@ -329,13 +329,42 @@ static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 /* Largest piece of a stream write that goes into one skb. */
 #define TOY_STREAM_CHUNK	TOY_RING_MAX
 
+/*
+ * Sends @size bytes of @msg to @peer: straight into the buffer of a
+ * stream reader waiting there, or a small stream write appended to the
+ * last skb queued there, else an skb of its own.  Returns the bytes sent
+ * (a direct copy may take fewer than @size) or an error.
+ */
+static int toy_send_chunk(struct sock *sk, struct toy_sock *peer,
+			  struct msghdr *msg, size_t size)
+{
+	struct sk_buff *skb;
+	int err;
+
+	if (sk->sk_type == SOCK_STREAM) {
+		err = toy_direct_give(sk, &peer->sk, msg, size);
+		if (!err)
+			err = toy_stream_append(sk, &peer->sk, msg, size);
+		if (err)
+			return err;
+	}
+	skb = toy_alloc_data_skb(sk, msg, size, &err);
+	if (!skb)
+		return err;
+	err = toy_enqueue(&peer->sk, skb, toy_sk(sk)->port);
+	if (err) {
+		kfree_skb(skb);
+		return err;
+	}
+	return size;
+}
+
 static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	struct sock *sk = sock->sk;
 	struct toy_sock *tsk = toy_sk(sk);
 	bool record = sk->sk_type == SOCK_SEQPACKET;
 	struct toy_sock *peer = toy_peer(tsk);
-	struct sk_buff *skb;
 	size_t sent = 0, size;
 	long timeo;
 	int err = 0;
@@ -361,15 +390,10 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			break;
 		size = record ? len : min_t(size_t, len - sent,
 					    TOY_STREAM_CHUNK);
-		skb = toy_alloc_data_skb(sk, msg, size, &err);
-		if (!skb)
+		err = toy_send_chunk(sk, peer, msg, size);
+		if (err < 0)
 			break;
-		err = toy_enqueue(&peer->sk, skb, tsk->port);
-		if (err) {
-			kfree_skb(skb);
-			break;
-		}
-		sent += size;
+		sent += err;
 	} while (sent < len);
 
 	if (sent)

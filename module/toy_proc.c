@@ -128,6 +128,8 @@ static const char * const toy_stat_names[TOY_STAT_NR] = {
 	[TOY_STAT_BACKLOG_OVERFLOWS]	= "backlog_overflows",
 	[TOY_STAT_EPIPE]		= "epipe",
 	[TOY_STAT_MEM]			= "mem_charged",
+	[TOY_STAT_BYTES_APPENDED]	= "bytes_appended",
+	[TOY_STAT_BYTES_DIRECT]		= "bytes_direct",
 };
 
 /* /proc/net/toy_stat: "name value" per line, this netns only. */

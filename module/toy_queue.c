@@ -17,14 +17,6 @@
 
 #include "af_toy.h"
 
-/* Whether a reader waiting on @sk has something to look at. */
-static bool toy_readable(struct sock *sk)
-{
-	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
-	       READ_ONCE(sk->sk_err) ||
-	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
-}
-
 /*
  * Wake-up filters: a socket's one wait queue serves its readers and its
  * writers; a reader has no use for "room to write" and a writer none for
@@ -132,19 +124,21 @@ static int toy_chain_pieces(struct sock *sk, struct sk_buff *skb,
 
 /*
  * Allocates an skb for @size bytes charged to @sk and fills it from @msg.
- * Small payloads go to the skb's head; larger ones to page fragments and,
+ * Small payloads go to the skb's head, made at least @room bytes large so
+ * that later small writes can be appended to it (toy_stream_append());
+ * larger payloads go to page fragments and,
  * past TOY_SKB_PIECE, to a frag_list, so that no record the buffer sizes
  * admit needs a high-order allocation (AF_UNIX puts the excess into a
  * large linear head instead, which fragmentation can make fail).
  */
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
-			      size_t size, int *err)
+			      size_t size, size_t room, int *err)
 {
 	size_t linear = size <= SKB_MAX_HEAD(0) ? size : 0;
 	size_t frags = min_t(size_t, size - linear, TOY_SKB_PIECE);
 	struct sk_buff *skb;
 
-	skb = sock_alloc_send_pskb(sk, linear, frags,
+	skb = sock_alloc_send_pskb(sk, linear ? max(linear, room) : 0, frags,
 				   msg->msg_flags & MSG_DONTWAIT, err,
 				   PAGE_ALLOC_COSTLY_ORDER);
 	if (!skb)
@@ -195,6 +189,50 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 	return 0;
 }
 
+/*
+ * Appends a small stream write from @sk to the last skb queued to @to, if
+ * that skb is @sk's and its head has room: many small writes then share
+ * one skb (one allocation, one charge), as TCP coalesces them.  The bytes
+ * are copied in first and published by skb->len under the queue lock,
+ * where readers look at skb->len too (toy_stream_copy()).  Returns the
+ * bytes appended, 0 if the caller must queue an skb of its own (@msg is
+ * then as it was), or -EPIPE if @to no longer reads.
+ */
+int toy_stream_append(struct sock *sk, struct sock *to, struct msghdr *msg,
+		      size_t size)
+{
+	u8 buf[TOY_APPEND_MAX];
+	struct sk_buff *tail;
+	int ret = 0;
+
+	/* Nothing queued, nothing to append to (a reader keeping up). */
+	if (size > TOY_APPEND_MAX ||
+	    skb_queue_empty_lockless(&to->sk_receive_queue))
+		return 0;
+	if (!copy_from_iter_full(buf, size, &msg->msg_iter))
+		return 0;	/* the caller's copy reports the fault */
+	toy_queue_lock(to);
+	tail = skb_peek_tail(&to->sk_receive_queue);
+	if (to->sk_shutdown & RCV_SHUTDOWN) {
+		ret = -EPIPE;
+	} else if (tail && tail->sk == sk && !skb_is_nonlinear(tail) &&
+		   skb_tailroom(tail) >= size) {
+		skb_put_data(tail, buf, size);
+		atomic_add(size, &toy_sk(to)->rq_bytes);
+		atomic_add(size, &toy_sk(sk)->sq_bytes);
+		toy_stat_add(to, TOY_STAT_BYTES_SENT, size);
+		toy_stat_add(to, TOY_STAT_BYTES_APPENDED, size);
+		toy_segment(sk, toy_sk(to)->port, TOY_SEG_DATA, size);
+		ret = size;
+	}
+	toy_queue_unlock(to);
+	if (ret > 0)
+		to->sk_data_ready(to);
+	else
+		iov_iter_revert(&msg->msg_iter, size);
+	return ret;
+}
+
 /* @skb, off @sk's queue, was read: give its memory back to the queue. */
 static void toy_dequeued(struct sock *sk, struct sk_buff *skb)
 {
@@ -205,14 +243,6 @@ static void toy_dequeued(struct sock *sk, struct sk_buff *skb)
 	/* DGRAM senders wait on the receiver for room in its queue. */
 	if (wq_has_sleeper(&tsk->backlog_wait))
 		wake_up_interruptible(&tsk->backlog_wait);
-}
-
-static void toy_dequeue(struct sock *sk, struct sk_buff *skb)
-{
-	toy_queue_lock(sk);
-	__skb_unlink(skb, &sk->sk_receive_queue);
-	toy_queue_unlock(sk);
-	toy_dequeued(sk, skb);
 }
 
 /*
@@ -314,42 +344,67 @@ out:
 }
 
 /*
+ * @chunk more bytes of @skb, the first on @sk's queue, were read; whether
+ * that emptied it (it is then off the queue and freed).  Decided under the
+ * queue lock: a writer may be appending to it (toy_stream_append()).
+ */
+static bool toy_stream_consume(struct sock *sk, struct sk_buff *skb,
+			       u32 chunk)
+{
+	bool done;
+
+	toy_queue_lock(sk);
+	TOY_SKB_CB(skb)->consumed += chunk;
+	done = TOY_SKB_CB(skb)->consumed == skb->len;
+	if (done)
+		__skb_unlink(skb, &sk->sk_receive_queue);
+	toy_queue_unlock(sk);
+	toy_skb_consumed(sk, skb, chunk);
+	toy_stat_add(sk, TOY_STAT_BYTES_RECEIVED, chunk);
+	if (done) {
+		toy_dequeued(sk, skb);
+		consume_skb(skb);
+	}
+	return done;
+}
+
+/*
  * Stream reads: copies across skbs, consuming them as they empty.  With
- * MSG_TRUNC the bytes are discarded instead of copied, as TCP does.
+ * MSG_TRUNC the bytes are discarded instead of copied, as TCP does.  An
+ * skb's length is read under the queue lock, since the last one may grow;
+ * the bytes below it never change, so they are copied without the lock
+ * (rd_lock keeps other readers off them).
  */
 static int toy_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 			   int flags, size_t *copied)
 {
-	struct sk_buff *skb, *next;
+	struct sk_buff_head *q = &sk->sk_receive_queue;
 	bool peek = flags & MSG_PEEK;
-	size_t chunk;
-	u32 off;
+	struct sk_buff *skb = NULL;
+	size_t chunk = 0;
+	u32 pos = 0;
 	int err;
 
-	toy_queue_lock(sk);
-	skb = skb_peek(&sk->sk_receive_queue);
-	toy_queue_unlock(sk);
-	while (skb && *copied < len) {
-		off = TOY_SKB_CB(skb)->consumed;
-		chunk = min_t(size_t, skb->len - off, len - *copied);
+	while (*copied < len) {
+		toy_queue_lock(sk);
+		if (!skb || pos == skb->len) {
+			skb = skb ? skb_peek_next(skb, q) : skb_peek(q);
+			pos = skb ? TOY_SKB_CB(skb)->consumed : 0;
+		}
+		if (skb)
+			chunk = min_t(size_t, skb->len - pos, len - *copied);
+		toy_queue_unlock(sk);
+		if (!skb)
+			break;
 		err = (flags & MSG_TRUNC) ? 0 :
-		      skb_copy_datagram_msg(skb, off, msg, chunk);
+		      skb_copy_datagram_msg(skb, pos, msg, chunk);
 		if (err)
 			return err;
 		*copied += chunk;
-		toy_queue_lock(sk);
-		next = skb_peek_next(skb, &sk->sk_receive_queue);
-		toy_queue_unlock(sk);
-		if (!peek) {
-			TOY_SKB_CB(skb)->consumed += chunk;
-			toy_skb_consumed(sk, skb, chunk);
-			toy_stat_add(sk, TOY_STAT_BYTES_RECEIVED, chunk);
-			if (TOY_SKB_CB(skb)->consumed == skb->len) {
-				toy_dequeue(sk, skb);
-				consume_skb(skb);
-			}
-		}
-		skb = next;
+		pos += chunk;
+		/* Consumed, the next to read is the head again. */
+		if (!peek && toy_stream_consume(sk, skb, chunk))
+			skb = NULL;
 	}
 	return 0;
 }
@@ -386,7 +441,15 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 			break;
 		if (copied && (flags & MSG_PEEK))
 			break;
-		err = toy_wait_data(sk, &timeo);
+		if (toy_direct_wanted(sk, msg, len - copied, flags)) {
+			err = toy_direct_wait(sk, msg, len - copied, &timeo);
+			if (err > 0) {
+				copied += err;
+				continue;
+			}
+		} else {
+			err = toy_wait_data(sk, &timeo);
+		}
 		if (err)
 			break;
 		toy_queue_lock(sk);

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_toy direct copy: a stream writer copies straight into the buffer of
+ * a reader that is already waiting, so the bytes are copied once instead
+ * of into an skb and out again.
+ *
+ * A reader that is about to sleep on an empty queue pins the pages of
+ * its own buffer (the destination of its recvmsg) and offers them in
+ * tsk->direct.  A writer that finds the offer and the queue still empty
+ * claims it, copies into those pages and hands back how much it copied;
+ * the reader returns those bytes as the result of its read.  When no
+ * reader waits, or data is queued already, the writer queues an skb as
+ * always, so the order of the bytes never changes.
+ *
+ * Locking: the receiver's queue lock (toy_queue_lock()) protects
+ * tsk->direct, and the decision to claim is made under it together with
+ * the check that nothing is queued.  The reader holds its rd_lock, so a
+ * socket has at most one offer (a second reader waits the usual way).
+ * struct toy_direct lives on the reader's stack: a claimed offer belongs
+ * to the writer until it sets TOY_DIRECT_DONE, and the reader waits for
+ * that even if a signal or its timeout ends its sleep, so the writer
+ * never touches a freed stack.  The writer copies with page faults
+ * disabled (after faulting its source in), so that wait is short and
+ * never depends on the writer's memory.
+ *
+ * References: the reader's pages are pinned (FOLL_PIN, FOLL_WRITE) for
+ * the time of the offer and unpinned, dirtied if written, by the reader.
+ * The writer holds its peer (toy_peer()), so the reader's socket lives
+ * while the writer copies.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/wait_bit.h>
+
+#include "af_toy.h"
+
+enum {
+	TOY_DIRECT_WAITING,		/* offered in tsk->direct */
+	TOY_DIRECT_FILLING,		/* claimed: a writer copies */
+	TOY_DIRECT_DONE,		/* the writer is done with it */
+};
+
+struct toy_direct {
+	struct page *pages[TOY_DIRECT_PAGES];
+	size_t off;			/* of the first byte in pages[0] */
+	size_t len;			/* bytes the pages hold */
+	size_t filled;			/* bytes the writer copied */
+	int state;
+};
+
+/*
+ * Whether a read should offer its buffer: a blocking byte-stream read
+ * into user memory, big enough, from a peer whose writes are big too
+ * (pinning costs more than copying a few bytes twice).
+ */
+bool toy_direct_wanted(struct sock *sk, struct msghdr *msg, size_t len,
+		       int flags)
+{
+	return len >= TOY_DIRECT_MIN && !(flags & (MSG_PEEK | MSG_TRUNC)) &&
+	       user_backed_iter(&msg->msg_iter) &&
+	       READ_ONCE(toy_sk(sk)->big_writes);
+}
+
+/* The state of an offer. */
+static int toy_direct_state(struct toy_direct *d)
+{
+	/* Pairs with toy_direct_give(): who sees DONE sees d->filled. */
+	return smp_load_acquire(&d->state);
+}
+
+/* Sleeps until the offer is taken, data or an error arrives, or timeout. */
+static int toy_direct_sleep(struct sock *sk, struct toy_direct *d,
+			    long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, toy_wake_reader);
+	struct toy_sock *tsk = toy_sk(sk);
+	int err;
+
+	for (;;) {
+		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		if (toy_direct_state(d) != TOY_DIRECT_WAITING ||
+		    toy_readable(sk)) {
+			err = 0;
+			break;
+		}
+		err = toy_may_sleep(*timeo);
+		if (err)
+			break;
+		mutex_unlock(&tsk->rd_lock);
+		*timeo = schedule_timeout(*timeo);
+		mutex_lock(&tsk->rd_lock);
+	}
+	finish_wait(sk_sleep(sk), &wait);
+	return err;
+}
+
+/* Takes the offer back, or waits for the writer that claimed it. */
+static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+
+	toy_queue_lock(sk);
+	if (tsk->direct == d)
+		tsk->direct = NULL;
+	toy_queue_unlock(sk);
+	wait_var_event(&d->state, toy_direct_state(d) != TOY_DIRECT_FILLING);
+}
+
+/*
+ * Waits for data as toy_wait_data() does, offering the next @len bytes of
+ * @msg's buffer to a writer meanwhile.  Returns the bytes a writer copied
+ * there (@msg's iterator is past them), 0 when woken for anything else,
+ * or -EAGAIN/-EINTR.  The caller holds rd_lock.
+ */
+int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
+		    long *timeo)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_direct d;
+	bool offered = false;
+	ssize_t got;
+	int err = 0;
+
+	if (toy_readable(sk))
+		return 0;
+	got = toy_pin_dest_pages(&msg->msg_iter, d.pages,
+				 min_t(size_t, len, TOY_DIRECT_MAX),
+				 TOY_DIRECT_PAGES, &d.off);
+	if (got <= 0)
+		return toy_wait_data(sk, timeo);
+	d.len = got;
+	d.filled = 0;
+	d.state = TOY_DIRECT_WAITING;
+
+	toy_queue_lock(sk);
+	if (!tsk->direct && !toy_readable(sk)) {
+		tsk->direct = &d;
+		offered = true;
+	}
+	toy_queue_unlock(sk);
+	if (offered) {
+		err = toy_direct_sleep(sk, &d, timeo);
+		toy_direct_withdraw(sk, &d);
+	}
+	unpin_user_pages_dirty_lock(d.pages,
+				    DIV_ROUND_UP(d.off + d.len, PAGE_SIZE),
+				    d.filled);
+	iov_iter_revert(&msg->msg_iter, d.len - d.filled);
+	if (!offered)
+		return toy_wait_data(sk, timeo);
+	if (d.filled)
+		toy_stat_add(sk, TOY_STAT_BYTES_RECEIVED, d.filled);
+	return d.filled ? d.filled : err;
+}
+
+/* Copies what it can of @n bytes of @from into @d's pages, without faults. */
+static size_t toy_direct_copy(struct toy_direct *d, struct iov_iter *from,
+			      size_t n)
+{
+	size_t done = 0, pos, chunk, got;
+
+	n = min(n, d->len);
+	while (done < n) {
+		pos = d->off + done;
+		chunk = min_t(size_t, n - done, PAGE_SIZE - offset_in_page(pos));
+		got = copy_page_from_iter_atomic(d->pages[pos / PAGE_SIZE],
+						 offset_in_page(pos), chunk,
+						 from);
+		done += got;
+		if (got < chunk)
+			break;		/* a fault in our source */
+	}
+	return done;
+}
+
+/* A writer of @to claims the offer of its waiting reader, if any. */
+static struct toy_direct *toy_direct_claim(struct sock *to)
+{
+	struct toy_sock *tto = toy_sk(to);
+	struct toy_direct *d;
+
+	toy_queue_lock(to);
+	d = tto->direct;
+	/* Queued bytes go first; a reader gone away takes nothing. */
+	if (d && (!skb_queue_empty(&to->sk_receive_queue) ||
+		  (to->sk_shutdown & RCV_SHUTDOWN)))
+		d = NULL;
+	if (d) {
+		tto->direct = NULL;
+		WRITE_ONCE(d->state, TOY_DIRECT_FILLING);
+	}
+	toy_queue_unlock(to);
+	return d;
+}
+
+/*
+ * Copies up to @size bytes of @msg from @sk into the buffer its peer @to
+ * waits with.  Returns the bytes copied, 0 if no reader waits there (or
+ * none could be copied: the caller queues them as usual).
+ */
+int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
+		    size_t size)
+{
+	struct toy_sock *tto = toy_sk(to);
+	bool big = size >= TOY_DIRECT_MIN;
+	struct toy_direct *d;
+	size_t n;
+
+	/* Readers offer their pages to writers that write big pieces. */
+	if (READ_ONCE(tto->big_writes) != big)
+		WRITE_ONCE(tto->big_writes, big);
+	if (!READ_ONCE(tto->direct))
+		return 0;
+	/* Fault our source in now: the copy runs with faults disabled. */
+	fault_in_iov_iter_readable(&msg->msg_iter,
+				   min_t(size_t, size, TOY_DIRECT_MAX));
+	d = toy_direct_claim(to);
+	if (!d)
+		return 0;
+	n = toy_direct_copy(d, &msg->msg_iter, size);
+	if (n) {
+		toy_stat_add(to, TOY_STAT_BYTES_SENT, n);
+		toy_stat_add(to, TOY_STAT_BYTES_DIRECT, n);
+		toy_segment(sk, tto->port, TOY_SEG_DATA, n);
+	}
+	d->filled = n;
+	/*
+	 * Publishes filled and the bytes (toy_direct_state()).  From here
+	 * on @d may be gone: only its address is used, to wake the reader.
+	 */
+	smp_store_release(&d->state, TOY_DIRECT_DONE);
+	wake_up_var(&d->state);
+	to->sk_data_ready(to);
+	return n;
+}

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stream fast paths: small writes appended to the skb last queued to
+ * the reader (coalescing), and reads that look at a growing skb.  Every
+ * case checks order and exactly-once delivery byte for byte; where the
+ * same calls can run on AF_UNIX, they do, and the results must agree.
+ */
+#include "toy_common.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/sockios.h>
+
+#include "kselftest_harness.h"
+
+/* A connected STREAM pair of @family: AF_TOY through a listener. */
+static int stream_pair(int family, int sv[2])
+{
+	if (family == AF_UNIX)
+		return socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	return toy_connect_pair(SOCK_STREAM, &sv[0], &sv[1]);
+}
+
+FIXTURE(fam) {
+	int sv[2];
+};
+
+FIXTURE_VARIANT(fam) {
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(fam, toy) { .family = AF_TOY };
+FIXTURE_VARIANT_ADD(fam, unix) { .family = AF_UNIX };
+
+FIXTURE_SETUP(fam)
+{
+	if (variant->family == AF_TOY)
+		ASSERT_EQ(0, toy_ensure_module());
+	ASSERT_EQ(0, stream_pair(variant->family, self->sv));
+}
+
+FIXTURE_TEARDOWN(fam)
+{
+	close(self->sv[0]);
+	close(self->sv[1]);
+}
+
+#define SMALL_WRITES 2000
+
+/*
+ * Many small writes of every size up to a few hundred bytes, none read
+ * yet: they come back in order, each byte once, and FIONREAD counts them
+ * all as they are queued (appended or not).
+ */
+TEST_F_TIMEOUT(fam, small_writes_read_back_in_order, 300)
+{
+	static char out[SMALL_WRITES * 300], in[sizeof(out) + 1];
+	size_t off = 0, n;
+	int i, inq;
+
+	toy_pattern(out, sizeof(out), 7);
+	/* room for all of it on both families (AF_UNIX: a skb per write) */
+	for (i = 0; i < 2; i++) {
+		int big = 16 << 20;
+
+		ASSERT_EQ(0, setsockopt(self->sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)));
+		ASSERT_EQ(0, setsockopt(self->sv[i], SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)));
+	}
+	for (i = 0; i < SMALL_WRITES; i++) {
+		n = 1 + (i * 37) % 300;
+		ASSERT_EQ((ssize_t)n, send(self->sv[0], out + off, n, MSG_DONTWAIT));
+		off += n;
+		if (i % 97 == 0) {
+			ASSERT_EQ(0, ioctl(self->sv[1], FIONREAD, &inq));
+			ASSERT_EQ((int)off, inq);
+		}
+	}
+	ASSERT_EQ((ssize_t)off, read_all(self->sv[1], in, off));
+	EXPECT_EQ(0, memcmp(out, in, off));
+	EXPECT_ERRNO(EAGAIN, recv(self->sv[1], in, 1, MSG_DONTWAIT));
+}
+
+/*
+ * Peeks and reads interleaved with writes that grow the last queued skb:
+ * each call returns what AF_UNIX returns for it (the table is written for
+ * both), and the bytes are the stream's next ones.
+ */
+TEST_F(fam, peek_and_read_across_appends)
+{
+	static const struct step {
+		char op;	/* w: write n, p: peek n, r: read n */
+		int n, expect;
+	} steps[] = {
+		{ 'w', 10, 10 }, { 'p', 5, 5 }, { 'w', 10, 10 },
+		{ 'p', 100, 20 }, { 'r', 3, 3 }, { 'w', 7, 7 },
+		{ 'p', 100, 24 }, { 'r', 24, 24 }, { 'w', 1, 1 },
+		{ 'w', 200, 200 }, { 'r', 50, 50 }, { 'p', 1000, 151 },
+		{ 'r', 1000, 151 },
+	};
+	char out[1024], got[1024], want[1024];
+	size_t wr = 0, rd = 0, i;
+	ssize_t r;
+
+	toy_pattern(out, sizeof(out), 3);
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		const struct step *s = &steps[i];
+
+		if (s->op == 'w') {
+			ASSERT_EQ(s->expect, write(self->sv[0], out + wr, s->n));
+			wr += s->n;
+			continue;
+		}
+		r = recv(self->sv[1], got, s->n,
+			 MSG_DONTWAIT | (s->op == 'p' ? MSG_PEEK : 0));
+		ASSERT_EQ(s->expect, r) TH_LOG("step %zu (%c %d)", i, s->op, s->n);
+		memcpy(want, out + rd, r);
+		ASSERT_EQ(0, memcmp(want, got, r)) TH_LOG("step %zu", i);
+		if (s->op == 'r')
+			rd += r;
+	}
+	EXPECT_EQ(wr, rd);
+}
+
+/* An address no process maps (hidden from the compiler's checks). */
+static void *bad_addr = (void *)8;
+
+/* A small write from a bad address sends nothing, and the stream goes on. */
+TEST_F(fam, faulting_small_write_appends_nothing)
+{
+	char got[64];
+
+	ASSERT_EQ(5, write(self->sv[0], "abcde", 5));
+	EXPECT_ERRNO(EFAULT, send(self->sv[0], bad_addr, 64, 0));
+	ASSERT_EQ(3, write(self->sv[0], "fgh", 3));
+	ASSERT_EQ(8, recv(self->sv[1], got, sizeof(got), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(got, "abcdefgh", 8));
+}
+
+/*
+ * The reader shut down for reading while bytes wait: a small write is
+ * refused with EPIPE whether or not it could have been appended, as on
+ * AF_UNIX.
+ */
+TEST_F(fam, small_write_after_peer_shut_rd_epipe)
+{
+	toy_selftest_init(true);
+	ASSERT_EQ(5, write(self->sv[0], "abcde", 5));
+	ASSERT_EQ(0, shutdown(self->sv[1], SHUT_RD));
+	EXPECT_ERRNO(EPIPE, write(self->sv[0], "x", 1));
+}
+
+struct flow {
+	int fd;
+	uint64_t seed;
+	size_t total, done;
+	int bad;		/* reader: first mismatching offset + 1 */
+};
+
+/* Writes @total bytes of pattern in small, varying writes. */
+static void *small_writer(void *arg)
+{
+	struct flow *f = arg;
+	uint64_t rnd = f->seed;
+	char buf[300];
+	size_t n;
+	ssize_t w;
+
+	while (f->done < f->total) {
+		n = 1 + toy_rand(&rnd) % sizeof(buf);
+		if (n > f->total - f->done)
+			n = f->total - f->done;
+		toy_pattern(buf, n, f->done);
+		w = write(f->fd, buf, n);
+		if (w <= 0)
+			break;
+		f->done += w;
+	}
+	return NULL;
+}
+
+/* Reads with varying sizes, peeking first now and then; checks every byte. */
+static void *checking_reader(void *arg)
+{
+	struct flow *f = arg;
+	uint64_t rnd = f->seed ^ 0x5a5a;
+	char buf[4096], want[4096], peeked[4096];
+	ssize_t r, p = 0;
+	size_t n;
+
+	while (f->done < f->total && !f->bad) {
+		n = 1 + toy_rand(&rnd) % sizeof(buf);
+		if (toy_rand(&rnd) % 4 == 0) {
+			p = recv(f->fd, peeked, n, MSG_PEEK);
+			if (p <= 0)
+				break;
+		}
+		r = read(f->fd, buf, n);
+		if (r <= 0)
+			break;
+		toy_pattern(want, r, f->done);
+		if (memcmp(buf, want, r) ||
+		    (p > 0 && memcmp(peeked, buf, p < r ? p : r)))
+			f->bad = f->done + 1;
+		p = 0;
+		f->done += r;
+	}
+	return NULL;
+}
+
+/*
+ * A writer of small pieces and a reader of random sizes that peeks now and
+ * then, at the same time: the reader sees every byte once, in order, also
+ * while the writer appends to the skb being read.
+ */
+TEST_F_TIMEOUT(fam, concurrent_small_writes_exactly_once, 300)
+{
+	struct flow w = { .fd = self->sv[0], .seed = 11, .total = 1 << 20 };
+	struct flow r = { .fd = self->sv[1], .seed = 11, .total = 1 << 20 };
+	pthread_t tw, tr;
+
+	ASSERT_EQ(0, pthread_create(&tr, NULL, checking_reader, &r));
+	ASSERT_EQ(0, pthread_create(&tw, NULL, small_writer, &w));
+	pthread_join(tw, NULL);
+	pthread_join(tr, NULL);
+	EXPECT_EQ(w.total, w.done);
+	EXPECT_EQ(r.total, r.done);
+	EXPECT_EQ(0, r.bad) TH_LOG("first bad byte at %d", r.bad - 1);
+}
+
+/*
+ * Small writes share skbs: with the reader asleep, non-blocking 64-byte
+ * writes fill the send buffer with many times the data that one skb per
+ * write would allow, and the receiver is charged no more than its
+ * receive buffer plus one skb.
+ */
+TEST(small_writes_share_skbs)
+{
+	int sv[2], n = 0, buf = 64 * 1024;
+	long mem0, mem1;
+	char c[64] = { 0 };
+
+	ASSERT_EQ(0, toy_ensure_module());
+	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &sv[0], &sv[1]));
+	ASSERT_EQ(0, setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf)));
+	ASSERT_EQ(0, setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)));
+	buf = toy_getsockopt_int(sv[1], SOL_SOCKET, SO_RCVBUF);
+	mem0 = toy_stat_value("mem_charged");
+	while (send(sv[0], c, sizeof(c), MSG_DONTWAIT) == sizeof(c))
+		n++;
+	mem1 = toy_stat_value("mem_charged");
+	TH_LOG("%d writes of 64 B queued, %ld B charged (SO_RCVBUF %d)",
+	       n, mem1 - mem0, buf);
+	/* one skb per write (about 1 KiB of truesize) would stop near buf/1024 */
+	EXPECT_LT(8 * (buf / 1024), n);
+	EXPECT_GE(buf + 8192, mem1 - mem0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* ---------------------------------------------------------- direct copy */
+
+#define BIG (64 * 1024)
+
+/* Counter @name of /proc/net/toy_stat, 0 on AF_UNIX (it has none). */
+static long toy_counter(int family, const char *name)
+{
+	return family == AF_TOY ? toy_stat_value(name) : 0;
+}
+
+/* Writes @total bytes of pattern in BIG writes. */
+static void *big_writer(void *arg)
+{
+	struct flow *f = arg;
+	static __thread char buf[BIG];
+	size_t n;
+	ssize_t w;
+
+	while (f->done < f->total) {
+		n = f->total - f->done < BIG ? f->total - f->done : BIG;
+		toy_pattern(buf, n, f->done);
+		w = write(f->fd, buf, n);
+		if (w <= 0)
+			break;
+		f->done += w;
+	}
+	return NULL;
+}
+
+static volatile sig_atomic_t signals;
+
+static void count_signal(int sig)
+{
+	(void)sig;
+	signals++;
+}
+
+/* Reads in BIG pieces and checks every byte; EINTR is retried. */
+static void *big_reader(void *arg)
+{
+	struct flow *f = arg;
+	static __thread char buf[BIG], want[BIG];
+	ssize_t r;
+
+	while (f->done < f->total && !f->bad) {
+		r = read(f->fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		toy_pattern(want, r, f->done);
+		if (memcmp(buf, want, r))
+			f->bad = f->done + 1;
+		f->done += r;
+	}
+	return NULL;
+}
+
+/*
+ * Big writes to a reader that waits with a big buffer, signalled all the
+ * while (no SA_RESTART: its reads fail with EINTR now and then): every
+ * byte arrives once and in order, and on AF_TOY most of them were
+ * copied straight into the reader's buffer.
+ */
+TEST_F_TIMEOUT(fam, big_writes_to_waiting_reader_exactly_once, 300)
+{
+	struct flow w = { .fd = self->sv[0], .total = 16 << 20 };
+	struct flow r = { .fd = self->sv[1], .total = 16 << 20 };
+	long direct = toy_counter(variant->family, "bytes_direct");
+	pthread_t tw, tr;
+	int i;
+
+	ASSERT_EQ(0, toy_sigaction(SIGUSR1, count_signal, 0));
+	ASSERT_EQ(0, pthread_create(&tr, NULL, big_reader, &r));
+	ASSERT_EQ(0, pthread_create(&tw, NULL, big_writer, &w));
+	for (i = 0; i < 200 && r.done < r.total && !r.bad; i++) {
+		pthread_kill(tr, SIGUSR1);
+		usleep(2000);
+	}
+	pthread_join(tw, NULL);
+	pthread_join(tr, NULL);
+	direct = toy_counter(variant->family, "bytes_direct") - direct;
+	TH_LOG("%ld of %zu bytes copied directly, %d signals", direct,
+	       r.total, (int)signals);
+	EXPECT_EQ(w.total, w.done);
+	EXPECT_EQ(r.total, r.done);
+	EXPECT_EQ(0, r.bad) TH_LOG("first bad byte at %d", r.bad - 1);
+	if (variant->family == AF_TOY)
+		EXPECT_LT(0, direct);
+}
+
+/* A child that reads once into a BIG buffer and reports what it got. */
+static pid_t waiting_reader(int fd, int *pipe_rd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = toy_fork();
+	if (pid == 0) {
+		static char buf[BIG];
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (write(p[1], &r, sizeof(r)) != sizeof(r) ||
+		    (r > 0 && write_all(p[1], buf, r) != r))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	*pipe_rd = p[0];
+	return pid;
+}
+
+/*
+ * A big write whose source faults in its middle, to a reader already
+ * waiting: the writer is told how many bytes went (or EFAULT), and the
+ * reader gets exactly those bytes, the first of the buffer.
+ */
+TEST_F(fam, faulting_big_write_to_waiting_reader)
+{
+	long direct = toy_counter(variant->family, "bytes_direct");
+	char *src, got[BIG];
+	ssize_t w, r = -1;
+	int pr, i;
+	pid_t pid;
+
+	/* the big writes of an earlier connection told the reader to offer */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(BIG, write(self->sv[0], got, BIG));
+		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
+	}
+	src = mmap(NULL, 2 * BIG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	toy_pattern(src, BIG, 0);
+	/* the last quarter of the write is not readable */
+	ASSERT_EQ(0, mprotect(src + BIG - BIG / 4, BIG / 4 + BIG, PROT_NONE));
+	pid = waiting_reader(self->sv[1], &pr);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, wait_in_syscall(pid, SYS_read));
+	w = write(self->sv[0], src, BIG);
+	if (w < 0) {
+		EXPECT_EQ(EFAULT, errno);
+		ASSERT_EQ(0, shutdown(self->sv[0], SHUT_WR));
+	} else {
+		EXPECT_GE(BIG - BIG / 4, (size_t)w);
+	}
+	ASSERT_EQ(sizeof(r), read(pr, &r, sizeof(r)));
+	ASSERT_EQ(w < 0 ? 0 : w, r);
+	if (r > 0) {
+		ASSERT_EQ(r, read_all(pr, got, r));
+		EXPECT_EQ(0, memcmp(src, got, r));
+	}
+	EXPECT_EQ(0, wait_child(pid));
+	/* nothing more went than the writer was told */
+	EXPECT_ERRNO(EAGAIN, recv(self->sv[1], got, 1, MSG_DONTWAIT));
+	TH_LOG("write returned %zd; %ld bytes direct", w,
+	       toy_counter(variant->family, "bytes_direct") - direct);
+	munmap(src, 2 * BIG);
+	close(pr);
+}
+
+/*
+ * Readers that must not take bytes directly: one that peeks, one with
+ * SO_RCVTIMEO that times out, and one shut down for reading while it
+ * waits.  Each returns what AF_UNIX returns, and the bytes are not lost.
+ */
+TEST_F(fam, peek_timeout_and_shutdown_while_waiting)
+{
+	static char buf[BIG], got[BIG];
+	int pr, i;
+	ssize_t r;
+	pid_t pid;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(BIG, write(self->sv[0], buf, BIG));
+		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
+	}
+	/* timeout: EAGAIN, then the next write is still read whole */
+	ASSERT_EQ(0, toy_set_timeo(self->sv[1], SO_RCVTIMEO, 20000));
+	EXPECT_ERRNO(EAGAIN, read(self->sv[1], got, BIG));
+	toy_pattern(buf, BIG, 1);
+	ASSERT_EQ(BIG, write(self->sv[0], buf, BIG));
+	ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
+	EXPECT_EQ(0, memcmp(buf, got, BIG));
+	ASSERT_EQ(0, toy_set_timeo(self->sv[1], SO_RCVTIMEO, 0));
+
+	/* peek: sees the bytes, which stay for the read */
+	toy_pattern(buf, BIG, 2);
+	ASSERT_EQ(BIG, write(self->sv[0], buf, BIG));
+	r = recv(self->sv[1], got, BIG, MSG_PEEK | MSG_WAITALL);
+	ASSERT_EQ(BIG, r);
+	ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
+	EXPECT_EQ(0, memcmp(buf, got, BIG));
+
+	/* shutdown(SHUT_RD) of a waiting reader: it returns 0, a write EPIPE */
+	toy_selftest_init(true);
+	pid = waiting_reader(self->sv[1], &pr);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, wait_in_syscall(pid, SYS_read));
+	ASSERT_EQ(0, shutdown(self->sv[1], SHUT_RD));
+	ASSERT_EQ(sizeof(r), read(pr, &r, sizeof(r)));
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(0, wait_child(pid));
+	close(pr);
+}
+
+TEST_HARNESS_MAIN
