@@ -11,10 +11,11 @@
  * (EAGAIN if non-blocking); accept() and a larger listen() backlog wake
  * it, shutdown() aborts it.
  *
- * Locks and references: lock_sock() of the connecting socket covers the
- * SYN and the whole handshake (its SYN_SENT -> ESTABLISHED decision), not
- * the wait for room, so that shutdown() sees one state or the other and
- * is never stuck behind a wait.  The listener's queue lock protects its
+ * Locks and references: lock_sock() of the connecting socket is held for
+ * the whole of connect() (its checks, the SYN and the handshake: the
+ * SYN_SENT -> ESTABLISHED decision) except the wait for room, so that
+ * shutdown() sees one state or the other and is never stuck behind a
+ * wait; one lock round serves a connect() that does not wait.  The listener's queue lock protects its
  * backlog count and accept queue.  connect() holds a reference on the
  * listener (from the port lookup) while it talks to it and publishes it
  * in syn_to, under its own queue lock, while it sleeps.  The child is
@@ -145,16 +146,13 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 
 /*
  * Sends a SYN to the listener @lsk.  Returns 1 when the handshake is done,
- * 0 when the caller should wait for room in the backlog (it is then on the
- * listener's backlog_wait queue), or an error.  The caller holds
+ * 0 when its backlog has no room, or an error.  The caller holds
  * lock_sock(): shutdown() either aborted us before (sk_shutdown is set) or
  * finds the connection established after.
  */
-static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
-		       struct wait_queue_entry *wait)
+static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child)
 {
 	sock_owned_by_me(sk);
-	prepare_to_wait(&toy_sk(lsk)->backlog_wait, wait, TASK_INTERRUPTIBLE);
 	if (sk->sk_shutdown)
 		return -ECONNRESET;	/* shutdown() aborted us */
 	toy_queue_lock(lsk);
@@ -164,7 +162,6 @@ static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child,
 	}
 	if (!toy_backlog_room(lsk)) {
 		toy_queue_unlock(lsk);
-		toy_stat_add(lsk, TOY_STAT_BACKLOG_OVERFLOWS, 1);
 		return 0;
 	}
 	sk_acceptq_added(lsk);
@@ -200,8 +197,9 @@ void toy_abort_connect(struct sock *sk, int how)
 
 /*
  * One SYN to the listener @lsk and, if its backlog is full, one wait for
- * room.  lock_sock() is held for the SYN and the handshake only, so that
- * shutdown() and bind() from other threads are not stuck behind a wait.
+ * room.  The caller holds lock_sock(), which is dropped while waiting
+ * only, so that shutdown() and bind() from other threads are not stuck
+ * behind the wait.
  */
 static int toy_syn_or_wait(struct sock *sk, struct sock *lsk,
 			   struct sock *child, long *timeo)
@@ -209,21 +207,27 @@ static int toy_syn_or_wait(struct sock *sk, struct sock *lsk,
 	DEFINE_WAIT(wait);
 	int err;
 
-	lock_sock(sk);
-	err = toy_try_syn(sk, lsk, child, &wait);
-	if (!err)
-		toy_set_syn_to(sk, lsk);
-	release_sock(sk);
+	err = toy_try_syn(sk, lsk, child);
+	if (err)
+		return err;	/* the common case: no waiting at all */
+	/* Queued before trying again: room made meanwhile wakes us. */
+	prepare_to_wait(&toy_sk(lsk)->backlog_wait, &wait, TASK_INTERRUPTIBLE);
+	err = toy_try_syn(sk, lsk, child);
 	if (!err) {
+		toy_stat_add(lsk, TOY_STAT_BACKLOG_OVERFLOWS, 1);
+		toy_set_syn_to(sk, lsk);
+		release_sock(sk);
 		err = toy_may_sleep(*timeo);
 		if (!err)
 			*timeo = schedule_timeout(*timeo);
+		lock_sock(sk);
 		toy_set_syn_to(sk, NULL);
 	}
 	finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
 	return err;
 }
 
+/* Connects @sk, locked, to @port: 0 or an error. */
 static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 			  long timeo)
 {
@@ -301,10 +305,8 @@ int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 	toy_set_state(sk, TCP_SYN_SENT);
 	toy_queue_unlock(sk);
 	toy_stat_add(sk, TOY_STAT_CONNECTS, 1);
-	release_sock(sk);
 	err = toy_do_connect(sk, port, child,
 			     sock_sndtimeo(sk, flags & O_NONBLOCK));
-	lock_sock(sk);
 	if (err)
 		toy_connect_failed(sk, child, err);
 	else
@@ -333,7 +335,8 @@ static struct sock *toy_accept_dequeue(struct sock *sk, int *err)
 		}
 	}
 	toy_queue_unlock(sk);
-	if (child)
+	/* Room for a connect() that waits; wq_has_sleeper() has the barrier. */
+	if (child && wq_has_sleeper(&tsk->backlog_wait))
 		wake_up_interruptible(&tsk->backlog_wait);
 	return child ? &child->sk : NULL;
 }
@@ -349,6 +352,12 @@ int toy_do_accept(struct socket *sock, struct socket *newsock, int flags)
 
 	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
 		return -EINVAL;
+	/* A connection already waits: no need to queue ourselves. */
+	child = toy_accept_dequeue(sk, &err);
+	if (child)
+		goto graft;
+	if (err)
+		return err;
 	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
 	for (;;) {
 		prepare_to_wait_exclusive(sk_sleep(sk), &wait,
@@ -364,7 +373,7 @@ int toy_do_accept(struct socket *sock, struct socket *newsock, int flags)
 	finish_wait(sk_sleep(sk), &wait);
 	if (!child)
 		return err;
-
+graft:
 	sock_graft(child, newsock);
 	newsock->state = SS_CONNECTED;
 	return 0;
