@@ -9,8 +9,9 @@
  *   - a reset: the server closes with unread data (RST, ECONNRESET);
  *   - two clients of one server.
  * and `toyflow --kernel` must print the kernel's call tree of socket(),
- * accept() and close() with the steps in the order the kernel runs them
- * and the inode number fstat() gives (kernel_path).
+ * listen(), accept() and close() with the steps in the order the kernel
+ * runs them, the inode number fstat() gives, and connect()'s handshake
+ * (kernel_path).
  * The scenarios are this binary itself, re-executed as the command:
  * `toy_toyflow --scenario halfclose|reset|twoclients|kpath` (which is why this
  * file has a main() of its own instead of TEST_HARNESS_MAIN).  The SVG
@@ -506,7 +507,8 @@ TEST(kernel_path)
 {
 	char *argv[] = { NULL, "--kernel", "--", self_path, "--scenario",
 			 "kpath", NULL };
-	int lfd, afd, st;
+	int lfd, afd, cfd, st;
+	long syn, synack, ack;
 	unsigned long lino, aino;
 	char *out, *tree, want[96];
 	const char *p;
@@ -531,6 +533,9 @@ TEST(kernel_path)
 	p = strstr(out, "kpath: accept fd=");
 	ASSERT_NE(NULL, p) TH_LOG("%s", out);
 	ASSERT_EQ(2, sscanf(p, "kpath: accept fd=%d ino=%lu", &afd, &aino));
+	p = strstr(out, "kpath: connect fd=");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_EQ(1, sscanf(p, "kpath: connect fd=%d", &cfd));
 	tree = malloc(OUT_MAX);
 	ASSERT_NE(NULL, tree);
 
@@ -549,6 +554,19 @@ TEST(kernel_path)
 		TH_LOG("%s", out);
 	EXPECT_EQ(0, check_steps(_metadata, tree, "listen(", is61));
 	EXPECT_NE(NULL, strstr(tree, "CLOSED -> LISTEN")) TH_LOG("%s", tree);
+
+	/*
+	 * connect(): the handshake inside af_toy's connect, the SYN-ACK
+	 * from the connection the listener has not handed out yet
+	 */
+	ASSERT_NE(NULL, kernel_tree(out, "connect(", cfd, tree, OUT_MAX))
+		TH_LOG("%s", out);
+	syn = pos_after(tree, step_pos(tree, "toy_connect"), " sends SYN\n");
+	synack = pos_after(tree, syn, " new connection: sends SYN-ACK\n");
+	ack = pos_after(tree, synack, " sends ACK\n");
+	EXPECT_LT(0, syn) TH_LOG("%s", tree);
+	EXPECT_LT(syn, synack) TH_LOG("%s", tree);
+	EXPECT_LT(synack, ack) TH_LOG("%s", tree);
 
 	/* accept(): the new socket's */
 	ASSERT_NE(NULL, kernel_tree(out, "accept(", afd, tree, OUT_MAX))
@@ -666,6 +684,7 @@ static int scenario_kpath(void)
 	SC(fstat(l, &lst) == 0 && fstat(s, &ast) == 0);
 	printf("kpath: socket fd=%d ino=%lu\n", l, (unsigned long)lst.st_ino);
 	printf("kpath: accept fd=%d ino=%lu\n", s, (unsigned long)ast.st_ino);
+	printf("kpath: connect fd=%d\n", c);
 	fflush(stdout);
 	close(s);
 	close(c);

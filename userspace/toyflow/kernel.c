@@ -167,6 +167,7 @@ static const struct {
 struct knode {
 	char fn[64];
 	char ev[48];		/* af_toy's event inside: state change, segment */
+	unsigned long ev_ino;	/* ... of this socket */
 	int depth;
 	bool after_exit;	/* on the way back to user space */
 };
@@ -546,6 +547,7 @@ static struct knode *open_node(struct ktask *t)
 static void parse_comment(struct ktask *t, const char *comm, const char *s)
 {
 	unsigned long a[3] = { 0, 0, 0 }, ino;
+	struct knode *n;
 	const char *p;
 	long nr, ret;
 
@@ -568,17 +570,20 @@ static void parse_comment(struct ktask *t, const char *comm, const char *s)
 		   (p = strstr(s, " ino=")) && sscanf(p, " ino=%lu", &ino) == 1) {
 		if (!calls[t->call].ino)
 			calls[t->call].ino = ino;
-	} else if (!strncmp(s, "/* toy_state: ", 14) && open_node(t) &&
+	} else if (!strncmp(s, "/* toy_state: ", 14) && (n = open_node(t)) &&
 		   (p = strstr(s, " pport="))) {
-		/* "ino=.. type=.. lport=.. pport=N OLD -> NEW" */
+		/* "ino=N type=.. lport=.. pport=N OLD -> NEW" */
+		n->ev_ino = strtoul(s + 18, NULL, 10);
 		p = strchr(p + 1, ' ');
 		if (p)
-			snprintf(open_node(t)->ev, sizeof(open_node(t)->ev),
-				 "%.*s", (int)strcspn(p + 1, "*") - 1, p + 1);
-	} else if (!strncmp(s, "/* toy_segment: ", 16) && open_node(t)) {
-		/* "KIND sport=.. dport=.. len=.. ino=.." */
-		snprintf(open_node(t)->ev, sizeof(open_node(t)->ev),
-			 "%.*s segment", (int)strcspn(s + 16, " "), s + 16);
+			snprintf(n->ev, sizeof(n->ev), "%.*s",
+				 (int)strcspn(p + 1, "*") - 1, p + 1);
+	} else if (!strncmp(s, "/* toy_segment: ", 16) && (n = open_node(t))) {
+		/* "KIND sport=.. dport=.. len=.. ino=N" */
+		p = strstr(s, " ino=");
+		n->ev_ino = p ? strtoul(p + 5, NULL, 10) : 0;
+		snprintf(n->ev, sizeof(n->ev), "sends %.*s",
+			 (int)strcspn(s + 16, " "), s + 16);
 	}
 }
 
@@ -832,6 +837,22 @@ static bool shown(const struct kcall *c, int i, int entry)
 	return n->depth == entry + 1 || subtree_has_ev(c, i);
 }
 
+/*
+ * A state change or segment, said of whose socket it is: the call's own,
+ * its peer's, or a connection not yet accepted (inode 0).
+ */
+static const char *ev_note(const struct kcall *c, const struct knode *n,
+			   char *buf, size_t len)
+{
+	if (n->ev_ino == c->ino)
+		snprintf(buf, len, "%s", n->ev);
+	else if (!n->ev_ino)
+		snprintf(buf, len, "new connection: %s", n->ev);
+	else
+		snprintf(buf, len, "socket:[%lu]: %s", n->ev_ino, n->ev);
+	return buf;
+}
+
 static void print_call(const struct kcall *c)
 {
 	int i, entry = -1;
@@ -851,7 +872,7 @@ static void print_call(const struct kcall *c)
 		snprintf(fn, sizeof(fn), "%*s%s", 2 + 2 * n->depth, "", n->fn);
 		txt = note_of(c, n, note, sizeof(note));
 		if (!txt && n->ev[0])
-			txt = n->ev;
+			txt = ev_note(c, n, note, sizeof(note));
 		if (txt)
 			printf("%-40s %s\n", fn, txt);
 		else
