@@ -58,6 +58,11 @@ else
 	echo "(toyflow is not installed in /usr/bin)"
 fi
 
+step "toyflow --kernel=socket,accept: the kernel path of the demo's socket() and accept() (function_graph)"
+if command -v toyflow >/dev/null 2>&1; then
+	toyflow --kernel=socket,accept || rc=$?
+fi
+
 step "cat /proc/net/toy_stat (counters of this network namespace)"
 cat /proc/net/toy_stat
 exit "$rc"

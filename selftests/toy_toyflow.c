@@ -8,12 +8,18 @@
  *     EOF, writes back, closes; the client reads the reply and EOF;
  *   - a reset: the server closes with unread data (RST, ECONNRESET);
  *   - two clients of one server.
+ * and `toyflow --kernel` must print the kernel's call tree of socket(),
+ * listen(), accept() and close() with the steps in the order the kernel
+ * runs them, the inode number fstat() gives, and connect()'s handshake
+ * (kernel_path).
  * The scenarios are this binary itself, re-executed as the command:
- * `toy_toyflow --scenario halfclose|reset|twoclients` (which is why this
+ * `toy_toyflow --scenario halfclose|reset|twoclients|kpath` (which is why this
  * file has a main() of its own instead of TEST_HARNESS_MAIN).  The SVG
  * output must be well-formed (balanced tags) and carry the arrow labels.
  */
 #include "toy_common.h"
+
+#include <sys/utsname.h>
 
 #include "kselftest_harness.h"
 
@@ -388,6 +394,200 @@ TEST(two_clients)
 	free(out);
 }
 
+/*
+ * The kernel path (toyflow --kernel): the steps of each call, in the order
+ * the kernel runs them, with the function that is the step on each kernel
+ * series.  The one table of the names that differ between 6.1 and 6.12;
+ * NULL: no step of its own there (6.12 inlines the fd lookup of listen()
+ * into __sys_listen()).  Note accept(): do_accept() gives the new socket
+ * its file before the family's accept() runs (on both series); the fd
+ * comes last.  And close(): 6.1 releases the file on the way back to user
+ * space (__fput after the system call's exit), 6.12 within the call.
+ */
+static const struct kstep {
+	const char *call;	/* header prefix of the call's tree */
+	const char *step;
+	const char *fn_61, *fn_612;
+} ksteps[] = {
+	{ "socket(", "syscall",		"__x64_sys_socket",	"__x64_sys_socket" },
+	{ "socket(", "socket creation",	"__sock_create",	"__sock_create" },
+	{ "socket(", "sockfs inode",	"sock_alloc",		"sock_alloc" },
+	{ "socket(", "af_toy create",	"toy_create",		"toy_create" },
+	{ "socket(", "file",		"sock_alloc_file",	"sock_alloc_file" },
+	{ "socket(", "fd",		"fd_install",		"fd_install" },
+	{ "listen(", "syscall",		"__x64_sys_listen",	"__x64_sys_listen" },
+	{ "listen(", "fd -> socket",	"sockfd_lookup_light",	NULL },
+	{ "listen(", "af_toy listen",	"toy_listen",		"toy_listen" },
+	{ "accept(", "syscall",		"__x64_sys_accept",	"__x64_sys_accept" },
+	{ "accept(", "new socket and inode", "sock_alloc",	"sock_alloc" },
+	{ "accept(", "file",		"sock_alloc_file",	"sock_alloc_file" },
+	{ "accept(", "af_toy accept",	"toy_accept",		"toy_accept" },
+	{ "accept(", "fd",		"fd_install",		"fd_install" },
+	{ "close(", "syscall",		"__x64_sys_close",	"__x64_sys_close" },
+	{ "close(", "fd removed",	"close_fd",		"file_close_fd" },
+	{ "close(", "last reference",	"__fput",		"__fput" },
+	{ "close(", "socket release",	"sock_close",		"sock_close" },
+	{ "close(", "af_toy release",	"toy_release",		"toy_release" },
+};
+
+/*
+ * The tree of @call on fd @fd: its text up to the next tree.  The header
+ * names the fd as the return value of socket() and accept()
+ * ("socket(AF_TOY, SOCK_STREAM, 0) = 3 ..."), as the first argument of
+ * the others ("close(3) = 0 ...").
+ */
+static char *kernel_tree(const char *out, const char *call, int fd,
+			 char *buf, size_t len)
+{
+	bool by_ret = !strcmp(call, "socket(") || !strcmp(call, "accept(");
+	const char *p = out, *end;
+	char ret[32];
+
+	snprintf(ret, sizeof(ret), " = %d ", fd);
+	while ((p = strstr(p, call))) {
+		const char *eol = strchr(p, '\n');
+
+		if ((p == out || p[-1] == '\n') && eol &&
+		    (by_ret ? !!memmem(p, eol - p, ret, strlen(ret)) :
+		     atoi(p + strlen(call)) == fd))
+			break;
+		p = eol;
+	}
+	if (!p)
+		return NULL;
+	end = strstr(p, "\n\n");
+	snprintf(buf, len, "%.*s", end ? (int)(end - p) : (int)strlen(p), p);
+	return buf;
+}
+
+/* Offset of the line of function @fn in @tree, or -1. */
+static long step_pos(const char *tree, const char *fn)
+{
+	char want[80];
+	const char *p;
+
+	snprintf(want, sizeof(want), " %s", fn);
+	for (p = tree; (p = strstr(p, want)); p++) {
+		const char *bol = p;
+
+		while (bol > tree && bol[-1] == ' ')
+			bol--;
+		if ((bol == tree || bol[-1] == '\n') &&
+		    (p[strlen(want)] == ' ' || p[strlen(want)] == '\n' ||
+		     !p[strlen(want)]))
+			return p - tree;
+	}
+	return -1;
+}
+
+/* The steps of @call in tree, in order, for this kernel series. */
+static int check_steps(struct __test_metadata *_metadata, const char *tree,
+		       const char *call, bool is61)
+{
+	long last = -1, pos;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ksteps); i++) {
+		const char *fn = is61 ? ksteps[i].fn_61 : ksteps[i].fn_612;
+
+		if (strcmp(ksteps[i].call, call) || !fn)
+			continue;
+		pos = step_pos(tree, fn);
+		EXPECT_LT(last, pos) TH_LOG("%s step '%s' (%s) missing or out "
+					    "of order:\n%s", call,
+					    ksteps[i].step, fn, tree);
+		if (pos <= last)
+			return -1;
+		last = pos;
+	}
+	return 0;
+}
+
+TEST(kernel_path)
+{
+	char *argv[] = { NULL, "--kernel", "--", self_path, "--scenario",
+			 "kpath", NULL };
+	int lfd, afd, cfd, st;
+	long syn, synack, ack;
+	unsigned long lino, aino;
+	char *out, *tree, want[96];
+	const char *p;
+	struct utsname u;
+	bool is61;
+	NEED_TOYFLOW();
+
+	ASSERT_EQ(0, uname(&u));
+	/* the series of the table: 6.1 or 6.12 (and 6.12-rt) */
+	is61 = !strncmp(u.release, "6.1.", 4);
+	if (!is61 && strncmp(u.release, "6.12.", 5))
+		SKIP(return, "no function names known for %s", u.release);
+	argv[0] = (char *)tf;
+	out = run(argv, &st);
+	ASSERT_NE(NULL, out);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	/* what the scenario saw: its fds and their fstat() inodes */
+	p = strstr(out, "kpath: socket fd=");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_EQ(2, sscanf(p, "kpath: socket fd=%d ino=%lu", &lfd, &lino));
+	p = strstr(out, "kpath: accept fd=");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_EQ(2, sscanf(p, "kpath: accept fd=%d ino=%lu", &afd, &aino));
+	p = strstr(out, "kpath: connect fd=");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_EQ(1, sscanf(p, "kpath: connect fd=%d", &cfd));
+	tree = malloc(OUT_MAX);
+	ASSERT_NE(NULL, tree);
+
+	/* socket(): the listener's */
+	ASSERT_NE(NULL, kernel_tree(out, "socket(", lfd, tree, OUT_MAX))
+		TH_LOG("no socket() = %d tree:\n%s", lfd, out);
+	EXPECT_EQ(0, check_steps(_metadata, tree, "socket(", is61));
+	snprintf(want, sizeof(want), "sockfs inode %lu created", lino);
+	EXPECT_NE(NULL, strstr(tree, want)) TH_LOG("%s:\n%s", want, tree);
+	EXPECT_LT(step_pos(tree, "sock_alloc"), (long)(strstr(tree, want) - tree));
+	snprintf(want, sizeof(want), "file installed as fd %d", lfd);
+	EXPECT_NE(NULL, strstr(tree, want)) TH_LOG("%s:\n%s", want, tree);
+	EXPECT_NE(NULL, strstr(tree, "af_toy creates the sock"));
+
+	ASSERT_NE(NULL, kernel_tree(out, "listen(", lfd, tree, OUT_MAX))
+		TH_LOG("%s", out);
+	EXPECT_EQ(0, check_steps(_metadata, tree, "listen(", is61));
+	EXPECT_NE(NULL, strstr(tree, "CLOSED -> LISTEN")) TH_LOG("%s", tree);
+
+	/*
+	 * connect(): the handshake inside af_toy's connect, the SYN-ACK
+	 * from the connection the listener has not handed out yet
+	 */
+	ASSERT_NE(NULL, kernel_tree(out, "connect(", cfd, tree, OUT_MAX))
+		TH_LOG("%s", out);
+	syn = pos_after(tree, step_pos(tree, "toy_connect"), " sends SYN\n");
+	synack = pos_after(tree, syn, " new connection: sends SYN-ACK\n");
+	ack = pos_after(tree, synack, " sends ACK\n");
+	EXPECT_LT(0, syn) TH_LOG("%s", tree);
+	EXPECT_LT(syn, synack) TH_LOG("%s", tree);
+	EXPECT_LT(synack, ack) TH_LOG("%s", tree);
+
+	/* accept(): the new socket's */
+	ASSERT_NE(NULL, kernel_tree(out, "accept(", afd, tree, OUT_MAX))
+		TH_LOG("no accept() = %d tree:\n%s", afd, out);
+	EXPECT_EQ(0, check_steps(_metadata, tree, "accept(", is61));
+	snprintf(want, sizeof(want), "sockfs inode %lu created", aino);
+	EXPECT_NE(NULL, strstr(tree, want)) TH_LOG("%s:\n%s", want, tree);
+	snprintf(want, sizeof(want), "file installed as fd %d", afd);
+	EXPECT_NE(NULL, strstr(tree, want)) TH_LOG("%s:\n%s", want, tree);
+	EXPECT_NE(lino, aino);
+
+	/* close() of the accepted socket: down to af_toy's release */
+	ASSERT_NE(NULL, kernel_tree(out, "close(", afd, tree, OUT_MAX))
+		TH_LOG("%s", out);
+	EXPECT_EQ(0, check_steps(_metadata, tree, "close(", is61));
+	snprintf(want, sizeof(want), "socket:[%lu]", aino);
+	EXPECT_NE(NULL, strstr(tree, want)) TH_LOG("%s:\n%s", want, tree);
+	free(tree);
+	free(out);
+}
+
 /* ---- scenarios run under toyflow ------------------------------------ */
 
 #define SC(cond) CHILD_CHECK(cond)
@@ -467,6 +667,31 @@ static int scenario_twoclients(void)
 	return 0;
 }
 
+/* socket, bind, listen, connect, accept, close; the fds and inodes */
+static int scenario_kpath(void)
+{
+	struct stat lst, ast;
+	uint32_t port;
+	int l, c, s;
+
+	l = toy_listener(SOCK_STREAM, &port);
+	SC(l >= 0);
+	c = toy_socket(SOCK_STREAM);
+	SC(c >= 0);
+	SC(toy_connect(c, port) == 0);
+	s = accept(l, NULL, NULL);
+	SC(s >= 0);
+	SC(fstat(l, &lst) == 0 && fstat(s, &ast) == 0);
+	printf("kpath: socket fd=%d ino=%lu\n", l, (unsigned long)lst.st_ino);
+	printf("kpath: accept fd=%d ino=%lu\n", s, (unsigned long)ast.st_ino);
+	printf("kpath: connect fd=%d\n", c);
+	fflush(stdout);
+	close(s);
+	close(c);
+	close(l);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
@@ -482,6 +707,8 @@ int main(int argc, char **argv)
 			return scenario_reset();
 		if (!strcmp(argv[2], "twoclients"))
 			return scenario_twoclients();
+		if (!strcmp(argv[2], "kpath"))
+			return scenario_kpath();
 		return 2;
 	}
 	return test_harness_run(argc, argv);

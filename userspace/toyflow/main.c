@@ -4,6 +4,7 @@
  * sequence diagram, drawn from the kernel's own "toy" tracepoints.
  *
  *   toyflow [--svg FILE] [--raw] [--block-ms N] [--input TRACE] [-- CMD ARGS...]
+ *   toyflow --kernel[=CALLS] [--raw] [-- CMD ARGS...]
  *
  * It clears the trace buffer, enables /sys/kernel/tracing/events/toy/, runs
  * CMD (default: the echo demo, `toy_echo server 7 --once` in the background
@@ -28,7 +29,9 @@
  *
  * --svg FILE also writes the diagram as SVG, --raw first prints the toy
  * trace lines as read, --input TRACE renders a saved trace file instead of
- * running anything.  Needs root (tracefs).  Exit status: the command's.
+ * running anything.  --kernel shows instead how the kernel runs each socket
+ * call: one function_graph call tree per system call (kernel.c); CALLS
+ * (e.g. "socket,accept") picks the calls shown.  Needs root (tracefs).  Exit status: the command's.
  * The stages are in the other files of this directory (toyflow.h).
  */
 #define _GNU_SOURCE
@@ -41,7 +44,8 @@
 
 struct opts {
 	const char *svg, *input;
-	bool raw;
+	const char *kcalls;	/* --kernel=CALLS, or NULL: all calls */
+	bool raw, kernel;
 	double block_ms;
 	char **cmd;		/* after "--", or NULL: the demo */
 };
@@ -51,13 +55,17 @@ static void usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: toyflow [--svg FILE] [--raw] [--block-ms N] [--input TRACE]"
 		" [-- CMD ARGS...]\n"
+		"       toyflow --kernel[=CALLS] [--raw] [-- CMD ARGS...]\n"
 		"  Runs CMD (default: the toy_echo demo) with the toy tracepoints\n"
 		"  enabled and draws the client/server sequence diagram.\n"
 		"  --svg FILE    also write the diagram as SVG\n"
 		"  --raw         print the raw toy trace lines first\n"
 		"  --block-ms N  without sched_switch events: a call taking N ms or\n"
 		"                more blocked (default 200)\n"
-		"  --input TRACE draw a saved tracefs 'trace' file, run nothing\n");
+		"  --input TRACE draw a saved tracefs 'trace' file, run nothing\n"
+		"  --kernel[=CALLS]  instead, the kernel's call tree of each\n"
+		"                socket call (function_graph); CALLS: e.g.\n"
+		"                socket,accept (default: all)\n");
 	exit(rc);
 }
 
@@ -68,6 +76,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "block-ms", required_argument, NULL, 'b' },
 		{ "input", required_argument, NULL, 'i' },
+		{ "kernel", optional_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -80,6 +89,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->raw = true; break;
 		case 'b': o->block_ms = atof(optarg); break;
 		case 'i': o->input = optarg; break;
+		case 'k': o->kernel = true; o->kcalls = optarg; break;
 		case 'h': usage(0); break;
 		default: usage(2);
 		}
@@ -88,6 +98,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		usage(2);	/* an operand without "--" before it */
 	if (optind < argc)
 		o->cmd = argv + optind;
+	if (o->kernel && (o->input || o->svg))
+		usage(2);	/* the trees are of a live run, in text */
 }
 
 /* Trace the command (or the demo) into evs[]: the command's status. */
@@ -140,6 +152,10 @@ int main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_self_dir();
+	if (o.kernel) {
+		rc = kernel_trace(o.cmd, o.kcalls, o.raw);
+		return rc < 0 ? 1 : rc;
+	}
 	if (o.input) {
 		if (read_input(&o) < 0)
 			return 1;

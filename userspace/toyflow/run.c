@@ -66,6 +66,39 @@ pid_t spawn(char **argv)
 	return pid;
 }
 
+pid_t spawn_held(char **argv, int *go)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p)) {
+		perror("toyflow: pipe");
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		perror("toyflow: fork");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			_exit(127);
+		close(p[0]);
+		if (argv)
+			exec_tool(argv);
+		exit(run_demo());
+	}
+	close(p[0]);
+	*go = p[1];
+	return pid;
+}
+
 int wait_status(pid_t pid)
 {
 	int st;

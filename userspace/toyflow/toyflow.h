@@ -4,6 +4,7 @@
  *
  *   tracefs.c  enable the toy tracepoints, read the trace back
  *   run.c      run the traced command (default: the toy_echo demo)
+ *   kernel.c   --kernel: the function_graph trees of the socket calls
  *   trace.c    trace lines -> events (evs[]), sleeps
  *   model.c    events -> server/client sides, call pairs, blocking
  *   layout.c   events -> diagram rows (rows[])
@@ -112,6 +113,8 @@ int write_svg(const char *path, double t0);
 
 extern const char *tracefs;	/* where tracefs is, once found */
 
+/* Write val to tracefs's file (truncating): 0 or -1 (said unless quiet). */
+int tfs_write(const char *file, const char *val, bool quiet);
 /* Clear the buffer and enable the toy events (and sched_switch): 0 or -1. */
 int tracing_start(void);
 /* Disable the events again. */
@@ -131,5 +134,21 @@ pid_t spawn(char **argv);
 int wait_status(pid_t pid);
 /* The echo demo: toy_echo server 7 --once and one client; its status. */
 int run_demo(void);
+/*
+ * fork, then wait until *go (a pipe) is written before exec'ing argv, or
+ * running the demo if argv is NULL: the pid, or -1.  Closing *go without
+ * a write makes the child exit at once.
+ */
+pid_t spawn_held(char **argv, int *go);
+
+/* --------------------------------------------------------- kernel.c */
+
+/*
+ * --kernel: run argv (NULL: the demo) under the function_graph tracer
+ * and print the call tree of each socket call whose name is in the
+ * comma-separated list want (NULL: all).  The command's status, or -1 if
+ * nothing could be traced.
+ */
+int kernel_trace(char **argv, const char *want, bool raw);
 
 #endif /* TOYFLOW_H */

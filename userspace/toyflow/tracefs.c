@@ -18,7 +18,7 @@ const char *tracefs;
 static char saved_clock[32];
 static bool sched_was_on, sched_on;
 
-static int tfs_write(const char *file, const char *val, bool quiet)
+int tfs_write(const char *file, const char *val, bool quiet)
 {
 	char path[PATH_MAX];
 	int fd, rc = 0;
