@@ -279,6 +279,12 @@ int toy_do_accept(struct socket *sock, struct socket *newsock, int flags);
 void toy_abort_connect(struct sock *sk, int how);
 
 /* toy_connectible.c: STREAM and SEQPACKET data, shutdown, close, poll */
+/*
+ * The proto_ops tables say PF_TOY; with another family= the socket's
+ * family (sk_family, the registered net_proto_family) is that number: the
+ * kernel never reads a socket family's proto_ops.family, and the tables
+ * stay const.
+ */
 extern const struct proto_ops toy_stream_ops;
 extern const struct proto_ops toy_seqpacket_ops;
 void toy_abort_child(struct sock *sk);

@@ -235,7 +235,7 @@ static int toy_create(struct net *net, struct socket *sock, int protocol,
 	return 0;
 }
 
-static struct net_proto_family toy_family_ops = {
+static struct net_proto_family toy_family_ops __ro_after_init = {
 	.create	= toy_create,
 	.owner	= THIS_MODULE,
 };

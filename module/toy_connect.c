@@ -15,9 +15,10 @@
  * the whole of connect() (its checks, the SYN and the handshake: the
  * SYN_SENT -> ESTABLISHED decision) except the wait for room, so that
  * shutdown() sees one state or the other and is never stuck behind a
- * wait; one lock round serves a connect() that does not wait.  The listener's queue lock protects its
- * backlog count and accept queue.  connect() holds a reference on the
- * listener (from the port lookup) while it talks to it and publishes it
+ * wait; one lock round serves a connect() that does not wait.  The
+ * listener's queue lock protects its backlog count and accept queue.
+ * connect() holds a reference on the listener (from the port lookup)
+ * while it talks to it and publishes it
  * in syn_to, under its own queue lock, while it sleeps.  The child is
  * allocated before the handshake so that it cannot fail halfway; its
  * reference belongs to the listener's accept queue until accept().
@@ -207,6 +208,7 @@ static int toy_syn_or_wait(struct sock *sk, struct sock *lsk,
 	DEFINE_WAIT(wait);
 	int err;
 
+	sock_owned_by_me(sk);
 	err = toy_try_syn(sk, lsk, child);
 	if (err)
 		return err;	/* the common case: no waiting at all */

@@ -122,6 +122,7 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	ssize_t got;
 	int err = 0;
 
+	lockdep_assert_held(&tsk->rd_lock);
 	if (toy_readable(sk))
 		return 0;
 	got = toy_pin_dest_pages(&msg->msg_iter, d.pages,

@@ -66,6 +66,7 @@ int toy_wait_data(struct sock *sk, long *timeo)
 	struct toy_sock *tsk = toy_sk(sk);
 	int err = 0;
 
+	lockdep_assert_held(&tsk->rd_lock);
 	if (toy_readable(sk))
 		return 0;	/* no need to queue ourselves */
 	for (;;) {
@@ -253,6 +254,7 @@ static struct sk_buff *toy_take_record(struct sock *sk, bool peek)
 {
 	struct sk_buff *skb;
 
+	lockdep_assert_held(&toy_sk(sk)->rd_lock);
 	toy_queue_lock(sk);
 	skb = skb_peek(&sk->sk_receive_queue);
 	if (skb && !peek)
