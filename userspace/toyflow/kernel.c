@@ -61,10 +61,11 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "kernel.h"
 #include "toyflow.h"
 
 /* What set_ftrace_filter gets: the socket layer (net/socket.c). */
-static const char *const sock_fns[] = {
+const char *const sock_fns[] = {
 	"__sys_socket", "__sys_socket_file", "sock_create", "__sock_create",
 	"sock_alloc", "sock_alloc_inode", "sock_alloc_file", "sock_from_file",
 	"sockfd_lookup_light", "__sys_socketpair",
@@ -78,12 +79,16 @@ static const char *const sock_fns[] = {
 	"sock_close", "__sock_release", "sock_release",
 };
 
+const size_t n_sock_fns = sizeof(sock_fns) / sizeof(sock_fns[0]);
+
 /* ... the sockfs inode, file and fd helpers it calls ... */
-static const char *const file_fns[] = {
+const char *const file_fns[] = {
 	"new_inode_pseudo", "get_next_ino", "alloc_file_pseudo",
 	"get_unused_fd_flags", "fd_install", "close_fd", "file_close_fd",
 	"__fput",
 };
+const size_t n_file_fns = sizeof(file_fns) / sizeof(file_fns[0]);
+
 
 /* ... and the system calls' entry points. */
 static const char *const sys_names[] = {
@@ -114,91 +119,8 @@ static const struct {
 	{ SYS_ioctl, "ioctl" }, { SYS_close_range, "close_range" },
 };
 
-/*
- * What each step means.  %I: the call's inode number, %F: its fd.  A
- * function not listed here is shown without a note.
- */
-static const struct {
-	const char *fn, *note;
-} notes[] = {
-	{ "__sys_socket", "socket(): create a socket, then give it an fd" },
-	{ "__sock_create", "socket creation: the family's create()" },
-	{ "sock_alloc", "sockfs inode %I created (struct socket + inode)" },
-	{ "new_inode_pseudo", "an inode of the sockfs pseudo-filesystem" },
-	{ "sock_alloc_inode", "sockfs allocates struct socket_alloc" },
-	{ "get_next_ino", "inode number %I" },
-	{ "toy_create", "af_toy creates the sock" },
-	{ "sock_alloc_file", "file socket:[%I] for the inode" },
-	{ "alloc_file_pseudo", "struct file on a sockfs dentry" },
-	{ "get_unused_fd_flags", "a free fd is reserved" },
-	{ "fd_install", "file installed as fd %F" },
-	{ "do_accept", "new socket and file, then the family's accept()" },
-	{ "toy_accept", "af_toy accept: the queued connection's sock is "
-			"grafted onto the new socket" },
-	{ "sock_from_file", "fd's file -> struct socket" },
-	{ "sockfd_lookup_light", "fd -> struct socket" },
-	{ "move_addr_to_kernel", "copy the address in" },
-	{ "toy_bind", "af_toy binds the port" },
-	{ "toy_listen", "af_toy: LISTEN" },
-	{ "toy_connect", "af_toy connects: SYN, SYN-ACK, ACK" },
-	{ "toy_dgram_connect", "af_toy sets the datagram peer" },
-	{ "sock_read_iter", "read() of a socket file" },
-	{ "sock_write_iter", "write() to a socket file" },
-	{ "sock_recvmsg", "LSM check, then the family's recvmsg()" },
-	{ "sock_sendmsg", "LSM check, then the family's sendmsg()" },
-	{ "toy_recvmsg", "af_toy receives" },
-	{ "toy_sendmsg", "af_toy sends" },
-	{ "toy_dgram_recvmsg", "af_toy receives a datagram" },
-	{ "toy_dgram_sendmsg", "af_toy sends a datagram" },
-	{ "toy_shutdown", "af_toy shuts down" },
-	{ "toy_dgram_shutdown", "af_toy shuts down" },
-	{ "close_fd", "fd %F is removed from the fd table" },
-	{ "file_close_fd", "fd %F is removed from the fd table" },
-	{ "__fput", "the last reference: the file is released" },
-	{ "sock_close", "the socket file's release()" },
-	{ "__sock_release", "the family's release(), then the inode goes" },
-	{ "toy_release", "af_toy releases the sock" },
-	{ "toy_dgram_release", "af_toy releases the sock" },
-};
 
 #define KPROBE "toyflow/ino"
-
-/* One function of a call's tree. */
-struct knode {
-	char fn[64];
-	char ev[48];		/* af_toy's event inside: state change, segment */
-	unsigned long ev_ino;	/* ... of this socket */
-	int depth;
-	bool after_exit;	/* on the way back to user space */
-};
-
-/* One system call of one task, and what ran in it. */
-struct kcall {
-	int pid;
-	char comm[16];
-	long nr;
-	unsigned long args[3];
-	long ret;
-	bool returned;
-	bool sock;		/* a socket-layer function ran in it */
-	unsigned long ino;	/* the socket's sockfs inode, 0: unknown */
-	bool ino_new;		/* created in this call (get_next_ino) */
-	struct knode *n;
-	int nn, cap;
-};
-
-static struct kcall *calls;
-static int ncalls, cap_calls;
-
-/* Per task: its current call and nesting depth. */
-#define MAXDEPTH 64
-static struct ktask {
-	int pid;
-	int call;		/* index into calls[], -1: none */
-	int depth;
-	int open[MAXDEPTH];	/* node index of each open function */
-} tasks[256];
-static int ntasks;
 
 static char avail_path[PATH_MAX];
 static char saved_tracer[32], saved_clock[32], saved_on[8];
@@ -242,7 +164,7 @@ static int tfs_append(const char *file, const char *val)
 	return rc;
 }
 
-static bool in_list(const char *fn, const char *const *l, size_t n)
+bool in_list(const char *fn, const char *const *l, size_t n)
 {
 	size_t i;
 
@@ -252,14 +174,12 @@ static bool in_list(const char *fn, const char *const *l, size_t n)
 	return false;
 }
 
-#define IN(fn, l) in_list(fn, l, sizeof(l) / sizeof(l[0]))
-
-static bool is_toy(const char *fn)
+bool is_toy(const char *fn)
 {
 	return !strncmp(fn, "toy_", 4);
 }
 
-static const char *nr_name(long nr)
+const char *nr_name(long nr)
 {
 	size_t i;
 
@@ -475,452 +395,6 @@ static int kernel_setup(void)
 		tfs_write("events/toy/toy_segment/enable", "1", false);
 	}
 	return tfs_write("trace", "", false);	/* clears the buffer */
-}
-
-/* ------------------------------------------------------------ parsing */
-
-static struct ktask *task_of(int pid)
-{
-	int i;
-
-	for (i = 0; i < ntasks; i++)
-		if (tasks[i].pid == pid)
-			return &tasks[i];
-	if (ntasks == (int)(sizeof(tasks) / sizeof(tasks[0])))
-		return NULL;
-	tasks[ntasks].pid = pid;
-	tasks[ntasks].call = -1;
-	tasks[ntasks].depth = 0;
-	return &tasks[ntasks++];
-}
-
-static void new_call(struct ktask *t, const char *comm, long nr,
-		     const unsigned long *args)
-{
-	struct kcall *c;
-
-	if (ncalls == cap_calls) {
-		cap_calls = cap_calls ? 2 * cap_calls : 256;
-		calls = xrealloc(calls, cap_calls * sizeof(*calls));
-	}
-	c = &calls[ncalls];
-	memset(c, 0, sizeof(*c));
-	c->pid = t->pid;
-	snprintf(c->comm, sizeof(c->comm), "%s", comm);
-	c->nr = nr;
-	memcpy(c->args, args, sizeof(c->args));
-	t->call = ncalls++;
-	t->depth = 0;
-}
-
-static void add_node(struct ktask *t, const char *fn)
-{
-	struct kcall *c = &calls[t->call];
-	struct knode *n;
-
-	if (c->nn == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 32;
-		c->n = xrealloc(c->n, c->cap * sizeof(*c->n));
-	}
-	n = &c->n[c->nn++];
-	snprintf(n->fn, sizeof(n->fn), "%s", fn);
-	n->depth = t->depth;
-	n->after_exit = c->returned;
-	if (IN(fn, sock_fns))
-		c->sock = true;
-	if (t->depth < MAXDEPTH)
-		t->open[t->depth] = c->nn - 1;
-}
-
-/* The innermost open function of task t's call, or NULL. */
-static struct knode *open_node(struct ktask *t)
-{
-	int d = t->depth - 1;
-
-	if (t->call < 0 || d < 0 || d >= MAXDEPTH ||
-	    t->open[d] >= calls[t->call].nn)
-		return NULL;
-	return &calls[t->call].n[t->open[d]];
-}
-
-/* An event, printed as a comment: "/\* name: body *\/". */
-static void parse_comment(struct ktask *t, const char *comm, const char *s)
-{
-	unsigned long a[3] = { 0, 0, 0 }, ino;
-	struct knode *n;
-	const char *p;
-	long nr, ret;
-
-	if (sscanf(s, "/* sys_enter: NR %ld (%lx, %lx, %lx", &nr, &a[0], &a[1],
-		   &a[2]) == 4) {
-		new_call(t, comm, nr, a);
-	} else if (sscanf(s, "/* sys_exit: NR %ld = %ld", &nr, &ret) == 2) {
-		if (t->call >= 0 && calls[t->call].nr == nr) {
-			calls[t->call].ret = ret;
-			calls[t->call].returned = true;
-		}
-	} else if (t->call >= 0 && !strncmp(s, "/* ino: ", 8) &&
-		   (p = strstr(s, " ino=")) && sscanf(p, " ino=%lu", &ino) == 1) {
-		/* the first number a socket call drew is its new inode */
-		if (!calls[t->call].ino_new) {
-			calls[t->call].ino = ino;
-			calls[t->call].ino_new = true;
-		}
-	} else if (t->call >= 0 && !strncmp(s, "/* toy_call_enter: ", 19) &&
-		   (p = strstr(s, " ino=")) && sscanf(p, " ino=%lu", &ino) == 1) {
-		if (!calls[t->call].ino)
-			calls[t->call].ino = ino;
-	} else if (!strncmp(s, "/* toy_state: ", 14) && (n = open_node(t)) &&
-		   (p = strstr(s, " pport="))) {
-		/* "ino=N type=.. lport=.. pport=N OLD -> NEW" */
-		n->ev_ino = strtoul(s + 18, NULL, 10);
-		p = strchr(p + 1, ' ');
-		if (p)
-			snprintf(n->ev, sizeof(n->ev), "%.*s",
-				 (int)strcspn(p + 1, "*") - 1, p + 1);
-	} else if (!strncmp(s, "/* toy_segment: ", 16) && (n = open_node(t))) {
-		/* "KIND sport=.. dport=.. len=.. ino=N" */
-		p = strstr(s, " ino=");
-		n->ev_ino = p ? strtoul(p + 5, NULL, 10) : 0;
-		snprintf(n->ev, sizeof(n->ev), "sends %.*s",
-			 (int)strcspn(s + 16, " "), s + 16);
-	}
-}
-
-/*
- * One function_graph line (options cpu, proc, duration, tail):
- *   " 1)  toy_ech-175   |   0.345 us    |      get_next_ino();"
- *   " 1)  toy_ech-175   |               |    __sys_socket() {"
- *   " 1)  toy_ech-175   | + 12.34 us    |    } /\* __sys_socket *\/"
- *   " 1)  toy_ech-175   |               |  /\* sys_exit: NR 41 = 3 *\/"
- */
-static void parse_line(const char *line)
-{
-	const char *bar1 = strchr(line, '|'), *bar2, *s, *dash, *q;
-	char comm[16] = "", fn[64];
-	struct ktask *t;
-	int pid;
-	size_t l;
-
-	if (!bar1 || !(bar2 = strchr(bar1 + 1, '|')))
-		return;
-	/* "cpu)  comm-pid   ": the pid follows the last '-' */
-	q = strchr(line, ')');
-	if (!q || q > bar1)
-		return;
-	q++;
-	while (*q == ' ')
-		q++;
-	dash = NULL;
-	for (s = q; s < bar1 && *s != ' '; s++)
-		if (*s == '-')
-			dash = s;
-	if (!dash)
-		return;
-	pid = atoi(dash + 1);
-	l = dash - q < (long)sizeof(comm) ? (size_t)(dash - q) : sizeof(comm) - 1;
-	memcpy(comm, q, l);
-	comm[l] = '\0';
-	t = task_of(pid);
-	if (!t)
-		return;
-	s = bar2 + 1;
-	while (*s == ' ')
-		s++;
-	if (!strncmp(s, "/*", 2)) {
-		parse_comment(t, comm, s);
-		return;
-	}
-	if (*s == '}') {
-		if (t->depth > 0)
-			t->depth--;
-		return;
-	}
-	if (t->call < 0 || sscanf(s, "%63[^( ]", fn) != 1)
-		return;
-	add_node(t, fn);
-	if (strstr(s, ") {"))
-		t->depth++;
-}
-
-/* function_graph cuts names to 7 characters: saved_cmdlines has 15. */
-static void full_comms(void)
-{
-	char path[PATH_MAX], comm[16];
-	FILE *f;
-	int pid, i;
-
-	snprintf(path, sizeof(path), "%s/saved_cmdlines", tracefs);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fscanf(f, "%d %15s", &pid, comm) == 2)
-		for (i = 0; i < ncalls; i++)
-			if (calls[i].pid == pid &&
-			    !strncmp(calls[i].comm, comm, strlen(calls[i].comm)))
-				snprintf(calls[i].comm, sizeof(calls[i].comm),
-					 "%s", comm);
-	fclose(f);
-}
-
-static int kernel_read(bool raw)
-{
-	char path[PATH_MAX], line[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/trace", tracefs);
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "toyflow: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (raw)
-		printf("\n== raw function_graph trace (%s)\n", path);
-	while (fgets(line, sizeof(line), f)) {
-		if (raw)
-			fputs(line, stdout);
-		if (strstr(line, "LOST") && strstr(line, "EVENTS"))
-			lost_lines++;
-		parse_line(line);
-	}
-	fclose(f);
-	full_comms();
-	if (lost_lines)
-		fprintf(stderr, "toyflow: the trace buffer overflowed: "
-			"%d gaps\n", lost_lines);
-	return 0;
-}
-
-/* ----------------------------------------------------------- printing */
-
-static const char *family_name(unsigned long f)
-{
-	static char buf[24];
-
-	switch (f) {
-	case 1: return "AF_UNIX";
-	case 2: return "AF_INET";
-	case 10: return "AF_INET6";
-	case 25: return "AF_TOY";
-	}
-	snprintf(buf, sizeof(buf), "%lu", f);
-	return buf;
-}
-
-static const char *type_name(unsigned long t)
-{
-	static char buf[64];
-
-	switch (t & 0xf) {
-	case 1: snprintf(buf, sizeof(buf), "SOCK_STREAM"); break;
-	case 2: snprintf(buf, sizeof(buf), "SOCK_DGRAM"); break;
-	case 5: snprintf(buf, sizeof(buf), "SOCK_SEQPACKET"); break;
-	default: snprintf(buf, sizeof(buf), "%lu", t & 0xf);
-	}
-	if (t & 02000000)
-		strcat(buf, "|SOCK_CLOEXEC");
-	if (t & 04000)
-		strcat(buf, "|SOCK_NONBLOCK");
-	return buf;
-}
-
-static bool is_new_fd_call(const struct kcall *c)
-{
-	return c->nr == SYS_socket || c->nr == SYS_accept ||
-	       c->nr == SYS_accept4;
-}
-
-/* Data calls are shown one level deep: af_toy's entry, not below. */
-static bool is_data_call(const struct kcall *c)
-{
-	return c->nr == SYS_read || c->nr == SYS_write ||
-	       c->nr == SYS_readv || c->nr == SYS_writev ||
-	       c->nr == SYS_sendto || c->nr == SYS_recvfrom ||
-	       c->nr == SYS_sendmsg || c->nr == SYS_recvmsg;
-}
-
-static void print_header(const struct kcall *c)
-{
-	const char *name = nr_name(c->nr);
-	char call[160], ret[32];
-
-	if (!name)
-		snprintf(call, sizeof(call), "syscall %ld", c->nr);
-	else if (c->nr == SYS_socket)
-		snprintf(call, sizeof(call), "socket(%s, %s, %lu)",
-			 family_name(c->args[0]), type_name(c->args[1]),
-			 c->args[2]);
-	else if (c->nr == SYS_exit_group || c->nr == SYS_exit ||
-		 c->nr == SYS_close)
-		snprintf(call, sizeof(call), "%s(%d)", name, (int)c->args[0]);
-	else if (c->nr == SYS_listen)
-		snprintf(call, sizeof(call), "listen(%d, %d)", (int)c->args[0],
-			 (int)c->args[1]);
-	else if (c->nr == SYS_shutdown)
-		snprintf(call, sizeof(call), "shutdown(%d, %s)",
-			 (int)c->args[0], c->args[1] == SHUT_RD ? "SHUT_RD" :
-			 c->args[1] == SHUT_WR ? "SHUT_WR" : "SHUT_RDWR");
-	else
-		snprintf(call, sizeof(call), "%s(%d, ...)", name,
-			 (int)c->args[0]);
-	if (c->returned)
-		snprintf(ret, sizeof(ret), " = %ld", c->ret);
-	else
-		ret[0] = '\0';
-	printf("\n%s%s", call, ret);
-	if (c->ino)
-		printf("   socket:[%lu]", c->ino);
-	printf("   (%s pid %d)\n", c->comm, c->pid);
-}
-
-/* The note of fn in call c, expanded, or NULL. */
-static const char *note_of(const struct kcall *c, const struct knode *n,
-			   char *buf, size_t len)
-{
-	const char *tmpl = NULL, *p;
-	size_t i, off = 0;
-	long fd = is_new_fd_call(c) ? c->ret : (long)(int)c->args[0];
-
-	if (!strncmp(n->fn, "__x64_sys_", 10))
-		tmpl = "system call entry";
-	for (i = 0; !tmpl && i < sizeof(notes) / sizeof(notes[0]); i++)
-		if (!strcmp(n->fn, notes[i].fn))
-			tmpl = notes[i].note;
-	if (!tmpl)
-		return NULL;
-	/* a note that needs a number the trace did not give is left out */
-	if ((strstr(tmpl, "%I") && !c->ino) ||
-	    (strstr(tmpl, "%F") && (fd < 0 || !c->returned)))
-		return NULL;
-	for (p = tmpl; *p && off + 24 < len; p++) {
-		if (p[0] == '%' && p[1] == 'I') {
-			off += snprintf(buf + off, len - off, "%lu", c->ino);
-			p++;
-		} else if (p[0] == '%' && p[1] == 'F') {
-			off += snprintf(buf + off, len - off, "%ld", fd);
-			p++;
-		} else {
-			buf[off++] = *p;
-		}
-	}
-	buf[off] = '\0';
-	if (n->after_exit && !strcmp(n->fn, "__fput"))
-		snprintf(buf + off, len - off,
-			 " (on the way back to user space)");
-	return buf;
-}
-
-/* Has a node of the subtree of c->n[i] an af_toy event? */
-static bool subtree_has_ev(const struct kcall *c, int i)
-{
-	int j;
-
-	for (j = i; j < c->nn && (j == i || c->n[j].depth > c->n[i].depth); j++)
-		if (c->n[j].ev[0])
-			return true;
-	return false;
-}
-
-/*
- * af_toy's part is shown to one level below its entry point (toy_create,
- * toy_accept, ...), deeper only on the way to a state change or segment;
- * that of the data calls (read, write, ...) only down to the entry point.
- */
-static bool shown(const struct kcall *c, int i, int entry)
-{
-	const struct knode *n = &c->n[i];
-
-	if (entry < 0 || n->depth <= entry)
-		return true;
-	if (is_data_call(c))
-		return false;
-	return n->depth == entry + 1 || subtree_has_ev(c, i);
-}
-
-/*
- * A state change or segment, said of whose socket it is: the call's own,
- * its peer's, or a connection not yet accepted (inode 0).
- */
-static const char *ev_note(const struct kcall *c, const struct knode *n,
-			   char *buf, size_t len)
-{
-	if (n->ev_ino == c->ino)
-		snprintf(buf, len, "%s", n->ev);
-	else if (!n->ev_ino)
-		snprintf(buf, len, "new connection: %s", n->ev);
-	else
-		snprintf(buf, len, "socket:[%lu]: %s", n->ev_ino, n->ev);
-	return buf;
-}
-
-static void print_call(const struct kcall *c)
-{
-	int i, entry = -1;
-	char fn[128], note[200];
-
-	print_header(c);
-	for (i = 0; i < c->nn; i++) {
-		const struct knode *n = &c->n[i];
-		const char *txt;
-
-		if (entry >= 0 && n->depth <= entry)
-			entry = -1;
-		if (!shown(c, i, entry))
-			continue;
-		if (entry < 0 && is_toy(n->fn))
-			entry = n->depth;
-		snprintf(fn, sizeof(fn), "%*s%s", 2 + 2 * n->depth, "", n->fn);
-		txt = note_of(c, n, note, sizeof(note));
-		if (!txt && n->ev[0])
-			txt = ev_note(c, n, note, sizeof(note));
-		if (txt)
-			printf("%-40s %s\n", fn, txt);
-		else
-			printf("%s\n", fn);
-	}
-}
-
-static bool in_csv(const char *csv, const char *name)
-{
-	size_t l = strlen(name);
-	const char *p;
-
-	for (p = csv; (p = strstr(p, name)); p += l)
-		if ((p == csv || p[-1] == ',') && (p[l] == ',' || !p[l]))
-			return true;
-	return false;
-}
-
-/*
- * Is call c's name in the comma-separated list want (NULL: all)?
- * "accept" stands for accept4() too, as the man page's accept(2) does.
- */
-static bool wanted(const struct kcall *c, const char *want)
-{
-	const char *name = nr_name(c->nr);
-
-	if (!want)
-		return true;
-	if (!name)
-		return false;
-	return in_csv(want, name) ||
-	       (c->nr == SYS_accept4 && in_csv(want, "accept"));
-}
-
-static int kernel_print(const char *want)
-{
-	int i, shown = 0;
-
-	printf("\n== kernel path of the socket calls (function_graph)\n");
-	for (i = 0; i < ncalls; i++) {
-		if (!calls[i].sock || !wanted(&calls[i], want))
-			continue;
-		print_call(&calls[i]);
-		shown++;
-	}
-	if (!shown)
-		printf("\n(no socket call was traced)\n");
-	return shown ? 0 : -1;
 }
 
 int kernel_trace(char **cmd, const char *want, bool raw)
