@@ -309,6 +309,7 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 		    long *timeo);
 int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 		    size_t size);
+void toy_direct_hint(struct sock *to, size_t len);
 
 /* toy_queue.c: receive queues shared by all types */
 int toy_may_sleep(long timeo);
@@ -334,7 +335,7 @@ __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 
 /* toy_ring.c: the writer's data pages */
 struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
-				   size_t size, int *err);
+				   size_t size, bool append, int *err);
 struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 				   size_t size, int *err);
 void toy_ring_free(struct sock *sk);

@@ -196,36 +196,48 @@ void toy_abort_connect(struct sock *sk, int how)
 	toy_queue_unlock(sk);
 }
 
+/* Whether a SYN to @lsk should be tried again now (lockless look). */
+static bool toy_syn_may_retry(struct sock *sk, struct sock *lsk)
+{
+	return READ_ONCE(sk->sk_shutdown) ||
+	       READ_ONCE(lsk->sk_state) != TCP_LISTEN || toy_backlog_room(lsk);
+}
+
 /*
  * One SYN to the listener @lsk and, if its backlog is full, one wait for
- * room.  The caller holds lock_sock(), which is dropped while waiting
- * only, so that shutdown() and bind() from other threads are not stuck
- * behind the wait.
+ * room: returns 1 when connected, 0 to try again, or an error.  The
+ * caller holds lock_sock(), which is dropped while waiting only, so that
+ * shutdown() and bind() from other threads are not stuck behind the wait.
+ * Nothing that may sleep runs between prepare_to_wait() and the wait.
  */
 static int toy_syn_or_wait(struct sock *sk, struct sock *lsk,
 			   struct sock *child, long *timeo)
 {
 	DEFINE_WAIT(wait);
+	bool slept = false;
 	int err;
 
 	sock_owned_by_me(sk);
 	err = toy_try_syn(sk, lsk, child);
 	if (err)
 		return err;	/* the common case: no waiting at all */
-	/* Queued before trying again: room made meanwhile wakes us. */
+	/* Queued before looking again: room made meanwhile wakes us. */
 	prepare_to_wait(&toy_sk(lsk)->backlog_wait, &wait, TASK_INTERRUPTIBLE);
-	err = toy_try_syn(sk, lsk, child);
-	if (!err) {
+	if (!toy_syn_may_retry(sk, lsk)) {
 		toy_stat_add(lsk, TOY_STAT_BACKLOG_OVERFLOWS, 1);
-		toy_set_syn_to(sk, lsk);
-		release_sock(sk);
 		err = toy_may_sleep(*timeo);
-		if (!err)
+		if (!err) {
+			toy_set_syn_to(sk, lsk);
+			release_sock(sk);
 			*timeo = schedule_timeout(*timeo);
+			slept = true;
+		}
+	}
+	finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
+	if (slept) {
 		lock_sock(sk);
 		toy_set_syn_to(sk, NULL);
 	}
-	finish_wait(&toy_sk(lsk)->backlog_wait, &wait);
 	return err;
 }
 

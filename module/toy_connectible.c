@@ -348,7 +348,10 @@ static int toy_send_chunk(struct sock *sk, struct toy_sock *peer,
 		if (err)
 			return err;
 	}
-	skb = toy_alloc_data_skb(sk, msg, size, &err);
+	/* Room for appending only where the reader is behind. */
+	skb = toy_alloc_data_skb(sk, msg, size, sk->sk_type == SOCK_STREAM &&
+				 !skb_queue_empty_lockless(&peer->sk.sk_receive_queue),
+				 &err);
 	if (!skb)
 		return err;
 	err = toy_enqueue(&peer->sk, skb, toy_sk(sk)->port);
@@ -383,6 +386,8 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 				READ_ONCE(peer->sk.sk_rcvbuf)))
 		return -EMSGSIZE;
 
+	if (!record)
+		toy_direct_hint(&peer->sk, len);
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	do {
 		err = toy_wait_room(sk, peer, &timeo);

@@ -177,7 +177,7 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	err = toy_dgram_wait_room(target, &timeo);
 	if (err)
 		return err;
-	skb = toy_alloc_data_skb(sk, msg, len, &err);
+	skb = toy_alloc_data_skb(sk, msg, len, false, &err);
 	if (!skb)
 		return err;
 	err = toy_enqueue(target, skb, READ_ONCE(toy_sk(sk)->port));

@@ -102,9 +102,36 @@ static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
 
 	toy_queue_lock(sk);
 	if (tsk->direct == d)
-		tsk->direct = NULL;
+		WRITE_ONCE(tsk->direct, NULL);
 	toy_queue_unlock(sk);
 	wait_var_event(&d->state, toy_direct_state(d) != TOY_DIRECT_FILLING);
+}
+
+/* Offers @d to the writers of @sk unless data came meanwhile. */
+static bool toy_direct_offer(struct sock *sk, struct toy_direct *d)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	bool offered = false;
+
+	d->filled = 0;
+	d->state = TOY_DIRECT_WAITING;
+	toy_queue_lock(sk);
+	if (!tsk->direct && !toy_readable(sk)) {
+		WRITE_ONCE(tsk->direct, d);
+		offered = true;
+	}
+	toy_queue_unlock(sk);
+	return offered;
+}
+
+/* Unpins @d's pages, dirtying only those a writer wrote to. */
+static void toy_direct_unpin(struct toy_direct *d)
+{
+	unsigned long n = DIV_ROUND_UP(d->off + d->len, PAGE_SIZE);
+	unsigned long w = d->filled ? DIV_ROUND_UP(d->off + d->filled, PAGE_SIZE) : 0;
+
+	unpin_user_pages_dirty_lock(d->pages, w, true);
+	unpin_user_pages(d->pages + w, n - w);
 }
 
 /*
@@ -123,8 +150,9 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	int err = 0;
 
 	lockdep_assert_held(&tsk->rd_lock);
-	if (toy_readable(sk))
-		return 0;
+	/* A read that will not sleep has nothing to offer for. */
+	if (toy_readable(sk) || !*timeo || signal_pending(current))
+		return toy_wait_data(sk, timeo);
 	got = toy_pin_dest_pages(&msg->msg_iter, d.pages,
 				 min_t(size_t, len, TOY_DIRECT_MAX),
 				 TOY_DIRECT_PAGES, &d.off);
@@ -132,21 +160,16 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 		return toy_wait_data(sk, timeo);
 	d.len = got;
 	d.filled = 0;
-	d.state = TOY_DIRECT_WAITING;
-
-	toy_queue_lock(sk);
-	if (!tsk->direct && !toy_readable(sk)) {
-		tsk->direct = &d;
+	/* A first buffer segment too small to be worth it: the usual way. */
+	while (got >= TOY_DIRECT_MIN && toy_direct_offer(sk, &d)) {
 		offered = true;
-	}
-	toy_queue_unlock(sk);
-	if (offered) {
 		err = toy_direct_sleep(sk, &d, timeo);
 		toy_direct_withdraw(sk, &d);
+		/* A writer that copied nothing (a fault): offer again. */
+		if (d.filled || err || toy_readable(sk))
+			break;
 	}
-	unpin_user_pages_dirty_lock(d.pages,
-				    DIV_ROUND_UP(d.off + d.len, PAGE_SIZE),
-				    d.filled);
+	toy_direct_unpin(&d);
 	iov_iter_revert(&msg->msg_iter, d.len - d.filled);
 	if (!offered)
 		return toy_wait_data(sk, timeo);
@@ -188,7 +211,7 @@ static struct toy_direct *toy_direct_claim(struct sock *to)
 		  (to->sk_shutdown & RCV_SHUTDOWN)))
 		d = NULL;
 	if (d) {
-		tto->direct = NULL;
+		WRITE_ONCE(tto->direct, NULL);
 		WRITE_ONCE(d->state, TOY_DIRECT_FILLING);
 	}
 	toy_queue_unlock(to);
@@ -204,18 +227,18 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 		    size_t size)
 {
 	struct toy_sock *tto = toy_sk(to);
-	bool big = size >= TOY_DIRECT_MIN;
 	struct toy_direct *d;
 	size_t n;
 
-	/* Readers offer their pages to writers that write big pieces. */
-	if (READ_ONCE(tto->big_writes) != big)
-		WRITE_ONCE(tto->big_writes, big);
 	if (!READ_ONCE(tto->direct))
 		return 0;
-	/* Fault our source in now: the copy runs with faults disabled. */
-	fault_in_iov_iter_readable(&msg->msg_iter,
-				   min_t(size_t, size, TOY_DIRECT_MAX));
+	/*
+	 * Fault our source in now: the copy runs with faults disabled.  A
+	 * source with not one readable byte claims nothing.
+	 */
+	n = min_t(size_t, size, TOY_DIRECT_MAX);
+	if (fault_in_iov_iter_readable(&msg->msg_iter, n) == n)
+		return 0;
 	d = toy_direct_claim(to);
 	if (!d)
 		return 0;
@@ -231,7 +254,26 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 	 * on @d may be gone: only its address is used, to wake the reader.
 	 */
 	smp_store_release(&d->state, TOY_DIRECT_DONE);
+	/* Orders the store before wake_up_var()'s look for sleepers. */
+	smp_mb();
 	wake_up_var(&d->state);
-	to->sk_data_ready(to);
+	/*
+	 * A reader still asleep in toy_direct_sleep(): no key, so that
+	 * pollers look again and find nothing new to read (no EPOLLIN, no
+	 * SIGIO for bytes that are already in a buffer).
+	 */
+	wake_up_interruptible(sk_sleep(to));
 	return n;
+}
+
+/*
+ * Tells @to whether its writer writes big pieces (@len, a whole write),
+ * for which its reader offers its pages (toy_direct_wanted()).
+ */
+void toy_direct_hint(struct sock *to, size_t len)
+{
+	bool big = len >= TOY_DIRECT_MIN;
+
+	if (READ_ONCE(toy_sk(to)->big_writes) != big)
+		WRITE_ONCE(toy_sk(to)->big_writes, big);
 }

@@ -23,18 +23,19 @@
 
 /*
  * Where @size bytes of user data go: a small payload into an skb's own
- * head (a small stream write's with room for the next ones), a medium one
+ * head (with room for the next ones if @append: a small stream write to a
+ * reader that is behind), a medium one
  * into the ring, a large record into page fragments and a frag_list
  * (toy_alloc_skb()).
  */
 struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
-				   size_t size, int *err)
+				   size_t size, bool append, int *err)
 {
 	size_t room = 0;
 
 	if (size > TOY_RING_MIN && size <= TOY_RING_MAX)
 		return toy_alloc_skb_ring(sk, msg, size, err);
-	if (sk->sk_type == SOCK_STREAM && size <= TOY_APPEND_MAX)
+	if (append && size <= TOY_APPEND_MAX)
 		room = TOY_APPEND_ROOM;
 	return toy_alloc_skb(sk, msg, size, room, err);
 }

@@ -423,6 +423,41 @@ TEST_F(fam, faulting_big_write_to_waiting_reader)
 }
 
 /*
+ * A big write from a buffer with not one readable byte, to a reader that
+ * already waits: the writer gets EFAULT and the reader goes on waiting (no
+ * end of file), then reads the next write whole.
+ */
+TEST_F(fam, unreadable_big_write_leaves_reader_waiting)
+{
+	char *src, got[BIG], ok[100];
+	ssize_t r = -1;
+	int pr, i;
+	pid_t pid;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(BIG, write(self->sv[0], got, BIG));
+		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
+	}
+	src = mmap(NULL, BIG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	pid = waiting_reader(self->sv[1], &pr);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, wait_in_syscall(pid, SYS_read));
+	EXPECT_ERRNO(EFAULT, write(self->sv[0], src, BIG));
+	/* still blocked: nothing was sent, and no FIN either */
+	EXPECT_EQ(0, wait_in_syscall(pid, SYS_read));
+	toy_pattern(ok, sizeof(ok), 9);
+	ASSERT_EQ((ssize_t)sizeof(ok), write(self->sv[0], ok, sizeof(ok)));
+	ASSERT_EQ(sizeof(r), read(pr, &r, sizeof(r)));
+	ASSERT_EQ((ssize_t)sizeof(ok), r);
+	ASSERT_EQ(r, read_all(pr, got, r));
+	EXPECT_EQ(0, memcmp(ok, got, r));
+	EXPECT_EQ(0, wait_child(pid));
+	munmap(src, BIG);
+	close(pr);
+}
+
+/*
  * Readers that must not take bytes directly: one that peeks, one with
  * SO_RCVTIMEO that times out, and one shut down for reading while it
  * waits.  Each returns what AF_UNIX returns, and the bytes are not lost.
