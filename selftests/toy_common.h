@@ -211,6 +211,29 @@ static inline int toy_listener(int type, uint32_t *port)
 }
 
 /*
+ * A listener of type (its port in *port) and a socket *c connected to it,
+ * not yet accepted: *l.  Returns 0, or -1 with nothing left open.
+ */
+static inline int toy_listen_connect(int type, int *l, int *c, uint32_t *port)
+{
+	int saved;
+
+	*l = toy_listener(type, port);
+	if (*l < 0)
+		return -1;
+	*c = toy_socket(type);
+	if (*c >= 0 && toy_connect(*c, *port) == 0)
+		return 0;
+	saved = errno;
+	if (*c >= 0)
+		close(*c);
+	close(*l);
+	*l = *c = -1;
+	errno = saved;
+	return -1;
+}
+
+/*
  * A connected pair made the real way: listener, connect, accept.
  * *a = the connecting (client) side, *b = the accepted (server) side.
  * The listener is closed again.  Returns 0 or -1.
@@ -218,32 +241,49 @@ static inline int toy_listener(int type, uint32_t *port)
 static inline int toy_connect_pair(int type, int *a, int *b)
 {
 	uint32_t port;
-	int l, c, s, saved;
+	int l, saved;
 
-	l = toy_listener(type, &port);
-	if (l < 0)
+	if (toy_listen_connect(type, &l, a, &port) < 0)
 		return -1;
-	c = toy_socket(type);
-	if (c < 0)
-		goto fail_l;
-	if (toy_connect(c, port) < 0)
-		goto fail_c;
-	s = accept(l, NULL, NULL);
-	if (s < 0)
-		goto fail_c;
-	close(l);
-	*a = c;
-	*b = s;
-	return 0;
-fail_c:
-	saved = errno;
-	close(c);
-	errno = saved;
-fail_l:
+	*b = accept(l, NULL, NULL);
 	saved = errno;
 	close(l);
+	if (*b >= 0)
+		return 0;
+	close(*a);
+	*a = -1;
 	errno = saved;
 	return -1;
+}
+
+/*
+ * recvmsg() into one buffer: the length read; msg_flags into *msg_flags
+ * and, if from is given, the sender's port (~0 without a valid address).
+ */
+static inline ssize_t toy_recvmsg(int fd, void *buf, size_t len, int flags,
+				  int *msg_flags, uint32_t *from)
+{
+	struct sockaddr_toy a;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (from) {
+		memset(&a, 0xee, sizeof(a));
+		msg.msg_name = &a;
+		msg.msg_namelen = sizeof(a);
+	}
+	n = recvmsg(fd, &msg, flags);
+	if (msg_flags)
+		*msg_flags = msg.msg_flags;
+	if (from) {
+		if (n >= 0 && msg.msg_namelen == sizeof(a) &&
+		    a.stoy_family == AF_TOY && a.stoy_reserved == 0)
+			*from = a.stoy_port;
+		else
+			*from = ~0u;
+	}
+	return n;
 }
 
 /* Load /af_toy.ko (finit_module) if the family is not registered. */

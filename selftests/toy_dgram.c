@@ -3,10 +3,11 @@
  * af_toy selftests: SOCK_DGRAM.
  *
  * bind, sendto/recvfrom and sendmsg/recvmsg with the sender's address,
- * boundaries, MSG_TRUNC both ways, zero-length datagrams, autobind,
+ * boundaries, zero-length datagrams, autobind,
  * connect as default destination and receive filter, AF_UNSPEC, errors,
  * flow control (EAGAIN / blocking), concurrent senders with per-sender
- * order and no loss, poll and /proc/net/toy.
+ * order and no loss, poll and /proc/net/toy.  Truncation, recv(MSG_TRUNC)
+ * and MSG_PEEK of every type: toy_recv.c.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -45,32 +46,6 @@ static ssize_t dg_recvfrom(int fd, void *buf, size_t len, int flags,
 	if (from) {
 		if (n >= 0 && alen == sizeof(a) && a.stoy_family == AF_TOY &&
 		    a.stoy_reserved == 0)
-			*from = a.stoy_port;
-		else
-			*from = ~0u;
-	}
-	return n;
-}
-
-/* recvmsg() into one buffer; returns length, msg_flags and sender port. */
-static ssize_t dg_recvmsg(int fd, void *buf, size_t len, int flags,
-			  int *msg_flags, uint32_t *from)
-{
-	struct sockaddr_toy a;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_name = &a, .msg_namelen = sizeof(a),
-		.msg_iov = &iov, .msg_iovlen = 1,
-	};
-	ssize_t n;
-
-	memset(&a, 0xee, sizeof(a));
-	n = recvmsg(fd, &msg, flags);
-	if (msg_flags)
-		*msg_flags = msg.msg_flags;
-	if (from) {
-		if (n >= 0 && msg.msg_namelen == sizeof(a) &&
-		    a.stoy_family == AF_TOY && a.stoy_reserved == 0)
 			*from = a.stoy_port;
 		else
 			*from = ~0u;
@@ -303,42 +278,6 @@ TEST_F(dg, message_boundaries)
 	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
-TEST_F(dg, truncation_sets_msg_trunc_and_discards_rest)
-{
-	char buf[16];
-	int fl = 0;
-	uint32_t from = 0;
-
-	ASSERT_EQ(10, dg_sendto(self->a, "0123456789", 10, 0, self->pb));
-	ASSERT_EQ(3, dg_sendto(self->a, "xyz", 3, 0, self->pb));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(4, dg_recvmsg(self->b, buf, 4, 0, &fl, &from));
-	EXPECT_EQ(0, memcmp(buf, "0123", 4));
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	EXPECT_EQ(self->pa, from);
-
-	ASSERT_EQ(3, dg_recvmsg(self->b, buf, sizeof(buf), 0, &fl, &from));
-	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
-	EXPECT_EQ(0, fl & MSG_TRUNC);
-	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-}
-
-TEST_F(dg, recv_flag_msg_trunc_returns_real_length)
-{
-	char buf[16];
-	int fl = 0;
-
-	ASSERT_EQ(10, dg_sendto(self->a, "0123456789", 10, 0, self->pb));
-	ASSERT_EQ(2, dg_sendto(self->a, "ab", 2, 0, self->pb));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(10, dg_recvmsg(self->b, buf, 4, MSG_TRUNC, &fl, NULL));
-	EXPECT_EQ(0, memcmp(buf, "0123", 4));
-	EXPECT_EQ(0, buf[4]);
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	ASSERT_EQ(2, recv(self->b, buf, sizeof(buf), MSG_TRUNC));
-	EXPECT_EQ(0, memcmp(buf, "ab", 2));
-}
-
 TEST_F(dg, zero_length_datagrams)
 {
 	char buf[16];
@@ -350,8 +289,8 @@ TEST_F(dg, zero_length_datagrams)
 	ASSERT_EQ(0, dg_sendto(self->c, NULL, 0, 0, self->pb));
 	EXPECT_EQ(POLLIN, toy_poll(self->b, POLLIN, 0));
 
-	ASSERT_EQ(0, dg_recvmsg(self->b, buf, sizeof(buf), MSG_DONTWAIT, &fl,
-				&from));
+	ASSERT_EQ(0, toy_recvmsg(self->b, buf, sizeof(buf), MSG_DONTWAIT, &fl,
+				 &from));
 	EXPECT_EQ(self->pa, from);
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	ASSERT_EQ(0, dg_recvfrom(self->b, buf, sizeof(buf), MSG_DONTWAIT,
@@ -360,20 +299,6 @@ TEST_F(dg, zero_length_datagrams)
 
 	/* both consumed */
 	EXPECT_EQ(0, toy_poll(self->b, POLLIN, 0));
-	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-}
-
-TEST_F(dg, peek_keeps_datagram)
-{
-	char buf[16];
-	uint32_t from = 0;
-
-	ASSERT_EQ(4, dg_sendto(self->a, "peek", 4, 0, self->pb));
-	ASSERT_EQ(4, dg_recvfrom(self->b, buf, sizeof(buf), MSG_PEEK, &from));
-	EXPECT_EQ(self->pa, from);
-	ASSERT_EQ(4, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "peek", 4));
-	EXPECT_EQ(self->pa, from);
 	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
 }
 

@@ -3,29 +3,15 @@
  * af_toy selftests: SOCK_SEQPACKET.
  *
  * Connection life cycle and /proc/net/toy states with type SEQPACKET,
- * record boundaries, truncation (MSG_TRUNC in msg_flags, rest discarded),
- * recv(MSG_TRUNC) returning the real length, zero-length records, EMSGSIZE,
- * per-type port spaces, EOF after close and poll.
+ * record boundaries, zero-length records, EMSGSIZE, per-type port spaces,
+ * EOF after close and poll.  Truncation, recv(MSG_TRUNC) and MSG_PEEK of
+ * every type: toy_recv.c.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
 #include "toy_common.h"
 
 #include "kselftest_harness.h"
-
-/* recvmsg() into one buffer; returns the length, stores msg_flags. */
-static ssize_t recv_flags(int fd, void *buf, size_t len, int flags,
-			  int *msg_flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	n = recvmsg(fd, &msg, flags);
-	if (msg_flags)
-		*msg_flags = msg.msg_flags;
-	return n;
-}
 
 FIXTURE(sp)
 {
@@ -258,10 +244,10 @@ TEST_F(sp, record_boundaries)
 	ASSERT_EQ(1, send(self->c, "i", 1, 0));
 
 	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(3, recv_flags(self->s, buf, sizeof(buf), 0, &fl));
+	ASSERT_EQ(3, toy_recvmsg(self->s, buf, sizeof(buf), 0, &fl, NULL));
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
-	ASSERT_EQ(5, recv_flags(self->s, buf, sizeof(buf), 0, &fl));
+	ASSERT_EQ(5, toy_recvmsg(self->s, buf, sizeof(buf), 0, &fl, NULL));
 	EXPECT_EQ(0, memcmp(buf, "defgh", 5));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	ASSERT_EQ(1, recv(self->s, buf, sizeof(buf), MSG_WAITALL));
@@ -299,8 +285,8 @@ TEST_F(sp, many_records_varying_sizes)
 
 				toy_pattern(out, l, j);
 				ASSERT_EQ((ssize_t)l,
-					  recv_flags(self->s, in, sizeof(in),
-						     0, &fl));
+					  toy_recvmsg(self->s, in, sizeof(in),
+						      0, &fl, NULL));
 				ASSERT_EQ(0, memcmp(in, out, l));
 				ASSERT_EQ(0, fl & MSG_TRUNC);
 			}
@@ -338,77 +324,6 @@ TEST_F(sp, sendmsg_iovecs_form_one_record)
 	EXPECT_EQ('#', b[0]);
 }
 
-TEST_F(sp, truncation_sets_msg_trunc_and_discards_rest)
-{
-	char buf[16];
-	int fl = 0;
-
-	ASSERT_EQ(10, send(self->c, "0123456789", 10, 0));
-	ASSERT_EQ(3, send(self->c, "abc", 3, 0));
-
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(4, recv_flags(self->s, buf, 4, 0, &fl));
-	EXPECT_EQ(0, memcmp(buf, "0123", 4));
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-
-	/* the rest of the first record is gone: the next read is "abc" */
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(3, recv_flags(self->s, buf, sizeof(buf), 0, &fl));
-	EXPECT_EQ(0, memcmp(buf, "abc", 3));
-	EXPECT_EQ(0, fl & MSG_TRUNC);
-	EXPECT_ERRNO(EAGAIN, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
-}
-
-TEST_F(sp, truncation_to_zero_bytes)
-{
-	char buf[4];
-	int fl = 0;
-
-	ASSERT_EQ(5, send(self->c, "hello", 5, 0));
-	ASSERT_EQ(2, send(self->c, "hi", 2, 0));
-	ASSERT_EQ(0, recv_flags(self->s, buf, 0, 0, &fl));
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	ASSERT_EQ(2, recv(self->s, buf, sizeof(buf), 0));
-	EXPECT_EQ(0, memcmp(buf, "hi", 2));
-}
-
-TEST_F(sp, recv_flag_msg_trunc_returns_real_length)
-{
-	char buf[16];
-	int fl = 0;
-
-	ASSERT_EQ(10, send(self->c, "0123456789", 10, 0));
-	ASSERT_EQ(6, send(self->c, "ABCDEF", 6, 0));
-
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(10, recv_flags(self->s, buf, 4, MSG_TRUNC, &fl));
-	EXPECT_EQ(0, memcmp(buf, "0123", 4));
-	EXPECT_EQ(0, buf[4]);	/* only 4 bytes were copied */
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-
-	/* a record that fits: the real length is returned too */
-	ASSERT_EQ(6, recv(self->s, buf, sizeof(buf), MSG_TRUNC));
-	EXPECT_EQ(0, memcmp(buf, "ABCDEF", 6));
-}
-
-TEST_F(sp, peek_keeps_the_record)
-{
-	char buf[16];
-	int fl = 0;
-
-	ASSERT_EQ(6, send(self->c, "peekme", 6, 0));
-	ASSERT_EQ(2, send(self->c, "no", 2, 0));
-	ASSERT_EQ(6, recv(self->s, buf, sizeof(buf), MSG_PEEK));
-	EXPECT_EQ(0, memcmp(buf, "peekme", 6));
-	/* a truncated peek does not discard anything either */
-	ASSERT_EQ(3, recv_flags(self->s, buf, 3, MSG_PEEK, &fl));
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	ASSERT_EQ(6, recv(self->s, buf, sizeof(buf), 0));
-	EXPECT_EQ(0, memcmp(buf, "peekme", 6));
-	ASSERT_EQ(2, recv(self->s, buf, sizeof(buf), 0));
-	EXPECT_EQ(0, memcmp(buf, "no", 2));
-}
-
 TEST_F(sp, zero_length_records_delivered)
 {
 	char buf[16];
@@ -420,7 +335,7 @@ TEST_F(sp, zero_length_records_delivered)
 	ASSERT_EQ(0, send(self->c, "", 0, 0));
 	/* the empty record makes the socket readable */
 	EXPECT_EQ(POLLIN, toy_poll(self->s, POLLIN, 0) & POLLIN);
-	ASSERT_EQ(0, recv_flags(self->s, buf, sizeof(buf), MSG_DONTWAIT, &fl));
+	ASSERT_EQ(0, toy_recvmsg(self->s, buf, sizeof(buf), MSG_DONTWAIT, &fl, NULL));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 
 	/* consumed, and it was not EOF: not readable, later records arrive */
@@ -462,7 +377,7 @@ TEST_F(sp, large_record_in_one_recv)
 	ASSERT_EQ((ssize_t)len, send(self->c, out, len, 0))
 		TH_LOG("send: %s", strerror(errno));
 	ASSERT_EQ(1, send(self->c, "z", 1, 0));
-	ASSERT_EQ((ssize_t)len, recv_flags(self->s, in, len + 100, 0, &fl));
+	ASSERT_EQ((ssize_t)len, toy_recvmsg(self->s, in, len + 100, 0, &fl, NULL));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	EXPECT_EQ(0, memcmp(in, out, len));
 	ASSERT_EQ(1, recv(self->s, in, len, 0));
@@ -542,8 +457,8 @@ TEST_F(sp, records_survive_flow_control)
 
 		toy_pattern(out, len, i);
 		memcpy(out, &i, sizeof(i));
-		ASSERT_EQ((ssize_t)len, recv_flags(self->s, in, sizeof(in), 0,
-						   &fl)) TH_LOG("record %d", i);
+		ASSERT_EQ((ssize_t)len, toy_recvmsg(self->s, in, sizeof(in), 0,
+						    &fl, NULL)) TH_LOG("record %d", i);
 		memcpy(&seq, in, sizeof(seq));
 		ASSERT_EQ(i, seq);
 		ASSERT_EQ(0, memcmp(in, out, len));
@@ -787,10 +702,10 @@ TEST(port_space_both_types_listen_on_same_port)
 
 	/* data goes where it belongs: records on the SEQPACKET pair */
 	ASSERT_EQ(2, send(csp, "ab", 2, 0));
-	ASSERT_EQ(1, recv_flags(ssp, buf, 1, 0, &fl));
+	ASSERT_EQ(1, toy_recvmsg(ssp, buf, 1, 0, &fl, NULL));
 	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
 	ASSERT_EQ(2, send(cst, "cd", 2, 0));
-	ASSERT_EQ(1, recv_flags(sst, buf, 1, 0, &fl));
+	ASSERT_EQ(1, toy_recvmsg(sst, buf, 1, 0, &fl, NULL));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	ASSERT_EQ(1, recv(sst, buf, 1, 0));	/* stream: the rest stays */
 	EXPECT_EQ('d', buf[0]);

@@ -423,11 +423,7 @@ TEST(connect_autobinds_and_names)
 	uint32_t port;
 	long cport;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	cport = toy_port(c);
 	EXPECT_LE(TOY_EPHEMERAL_LO, cport);
 	EXPECT_GE(TOY_EPHEMERAL_HI, cport);
@@ -472,11 +468,7 @@ TEST(connect_twice_eisconn)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	EXPECT_ERRNO(EISCONN, toy_connect(c, port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -538,11 +530,7 @@ TEST(connect_self_listener_port_from_same_process)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(5, write(c, "hello", 5));
@@ -642,11 +630,7 @@ TEST(accept_short_addrlen_truncates)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	memset(&pa, 0, sizeof(pa));
 	s = accept(l, (struct sockaddr *)&pa, &plen);
 	ASSERT_LE(0, s);
@@ -690,11 +674,7 @@ TEST(data_sent_before_accept)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	/* connect() returned: the connection exists before accept() */
 	ASSERT_EQ(5, write(c, "early", 5));
 	s = accept(l, NULL, NULL);
@@ -713,11 +693,7 @@ TEST(client_closed_before_accept)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	ASSERT_EQ(3, write(c, "bye", 3));
 	close(c);
 	/* still accepted, with its data and then EOF (as TCP) */

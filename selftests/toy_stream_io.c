@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * AF_TOY SOCK_STREAM data path: read/write/readv/writev/
- * sendmsg/recvmsg, MSG_PEEK/WAITALL/DONTWAIT/NOSIGNAL, EPIPE/SIGPIPE,
+ * sendmsg/recvmsg, MSG_WAITALL/DONTWAIT/NOSIGNAL, EPIPE/SIGPIPE,
  * RST/ECONNRESET, EFAULT without losing or duplicating data, flow control
- * by SO_SNDBUF, memory bounds, poll/select/epoll.
+ * by SO_SNDBUF, memory bounds, poll/select/epoll.  Short reads, MSG_TRUNC
+ * and MSG_PEEK next to the record types: toy_recv.c.
  */
 #include "toy_common.h"
 
@@ -160,25 +161,6 @@ TEST_F(pair, data_then_eof_after_peer_close)
 }
 
 /* ---- flags --------------------------------------------------------------- */
-
-TEST_F(pair, msg_peek)
-{
-	char buf[32];
-
-	ASSERT_EQ(6, write(self->a, "abcdef", 6));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(3, recv(self->b, buf, 3, MSG_PEEK));
-	EXPECT_EQ(0, memcmp(buf, "abc", 3));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(6, recv(self->b, buf, sizeof(buf), MSG_PEEK));
-	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
-	ASSERT_EQ(2, read(self->b, buf, 2));
-	EXPECT_EQ(0, memcmp(buf, "ab", 2));
-	ASSERT_EQ(4, recv(self->b, buf, sizeof(buf), MSG_PEEK));
-	EXPECT_EQ(0, memcmp(buf, "cdef", 4));
-	ASSERT_EQ(4, read(self->b, buf, sizeof(buf)));
-	EXPECT_EQ(0, memcmp(buf, "cdef", 4));
-}
 
 TEST_F(pair, msg_dontwait)
 {

@@ -293,11 +293,7 @@ TEST(proc_established_lines)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, proc_entry(l, &el));
@@ -326,11 +322,7 @@ TEST(proc_unaccepted_child_inode0)
 	uint32_t port;
 	long cport;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	cport = toy_port(c);
 	ASSERT_EQ(0, proc_find("STREAM", port, cport, &e));
 	EXPECT_EQ(0UL, e.ino);
@@ -535,11 +527,7 @@ TEST(dmesg_narrates_state_flow)
 		TH_LOG("%s lists no af_toy call site with +p", ddebug_control);
 	lseek(kfd, 0, SEEK_END);
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(2, write(c, "hi", 2));

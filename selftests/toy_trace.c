@@ -364,11 +364,7 @@ TEST(rst_on_unread_close)
 	ssize_t r;
 
 	NEED_TRACE();
-	l = toy_listener(SOCK_STREAM, &lport);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, lport));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &lport));
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
 	cport = toy_port(c);
