@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -124,28 +125,29 @@ static inline int toy_connect(int fd, uint32_t port)
 	return connect(fd, (struct sockaddr *)&a, sizeof(a));
 }
 
-/* Local port of fd (getsockname), or -1. */
-static inline long toy_port(int fd)
+/* The port of getsockname() or getpeername() (get) of fd, or -1. */
+static inline long toy_name_port(int fd, int (*get)(int, struct sockaddr *,
+						     socklen_t *))
 {
 	struct sockaddr_toy a;
 	socklen_t len = sizeof(a);
 
 	memset(&a, 0, sizeof(a));
-	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+	if (get(fd, (struct sockaddr *)&a, &len) < 0)
 		return -1;
 	return a.stoy_port;
+}
+
+/* Local port of fd (getsockname), or -1. */
+static inline long toy_port(int fd)
+{
+	return toy_name_port(fd, getsockname);
 }
 
 /* Peer port of fd (getpeername), or -1. */
 static inline long toy_peer_port(int fd)
 {
-	struct sockaddr_toy a;
-	socklen_t len = sizeof(a);
-
-	memset(&a, 0, sizeof(a));
-	if (getpeername(fd, (struct sockaddr *)&a, &len) < 0)
-		return -1;
-	return a.stoy_port;
+	return toy_name_port(fd, getpeername);
 }
 
 /*
@@ -208,6 +210,47 @@ static inline int toy_listener_backlog(int type, int backlog, uint32_t *port)
 static inline int toy_listener(int type, uint32_t *port)
 {
 	return toy_listener_port(type, 0, 16, port);
+}
+
+/* close() each of the n fds that is open (>= 0). */
+static inline void toy_close_fds(const int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* toy_close_all(fd, ...): toy_close_fds() of the fds listed. */
+#define toy_close_all(...)						\
+	toy_close_fds((const int[]){ __VA_ARGS__ },			\
+		      sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
+
+/*
+ * A connect() that may block (a full backlog) in a thread of its own:
+ * toy_connect_start() starts it; after pthread_join(thread) ret and err
+ * are what connect() returned and its errno.
+ */
+struct toy_blocked_connect {
+	pthread_t thread;
+	int fd;
+	uint32_t port;
+	int ret, err;
+};
+
+static inline void *toy_connect_thread(void *arg)
+{
+	struct toy_blocked_connect *bc = arg;
+
+	bc->ret = toy_connect(bc->fd, bc->port);
+	bc->err = errno;
+	return NULL;
+}
+
+static inline int toy_connect_start(struct toy_blocked_connect *bc)
+{
+	return pthread_create(&bc->thread, NULL, toy_connect_thread, bc);
 }
 
 /*

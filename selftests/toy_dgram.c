@@ -128,12 +128,7 @@ FIXTURE_SETUP(dg)
 
 FIXTURE_TEARDOWN(dg)
 {
-	if (self->a >= 0)
-		close(self->a);
-	if (self->b >= 0)
-		close(self->b);
-	if (self->c >= 0)
-		close(self->c);
+	toy_close_all(self->a, self->b, self->c);
 }
 
 /* A read that faults leaves the datagram queued, first, for the next. */

@@ -15,23 +15,6 @@
 
 #include "kselftest_harness.h"
 
-/* A connect() blocked on a full backlog, in a thread. */
-struct blocked_connect {
-	pthread_t thread;
-	int fd;
-	uint32_t port;
-	int ret, err;
-};
-
-static void *connect_thread(void *arg)
-{
-	struct blocked_connect *bc = arg;
-
-	bc->ret = toy_connect(bc->fd, bc->port);
-	bc->err = errno;
-	return NULL;
-}
-
 /* A listener with backlog 0, already full; returns it, fills @q. */
 static int full_listener(uint32_t *port, int *q, int qmax, int *nq)
 {
@@ -45,7 +28,7 @@ static int full_listener(uint32_t *port, int *q, int qmax, int *nq)
 
 TEST(second_connect_while_one_waits_ealready)
 {
-	struct blocked_connect bc = { .ret = 1 };
+	struct toy_blocked_connect bc = { .ret = 1 };
 	int l, q[8], nq, i;
 	uint32_t port;
 
@@ -55,7 +38,7 @@ TEST(second_connect_while_one_waits_ealready)
 	bc.fd = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, bc.fd);
 	bc.port = port;
-	ASSERT_EQ(0, pthread_create(&bc.thread, NULL, connect_thread, &bc));
+	ASSERT_EQ(0, toy_connect_start(&bc));
 	ASSERT_EQ(0, wait_proc_state(bc.fd, "SYN_SENT"));
 
 	EXPECT_ERRNO(EALREADY, toy_connect(bc.fd, port));

@@ -37,12 +37,7 @@ FIXTURE_SETUP(sp)
 
 FIXTURE_TEARDOWN(sp)
 {
-	if (self->s >= 0)
-		close(self->s);
-	if (self->c >= 0)
-		close(self->c);
-	if (self->l >= 0)
-		close(self->l);
+	toy_close_all(self->s, self->c, self->l);
 }
 
 /* ---- life cycle ------------------------------------------------------ */

@@ -63,10 +63,7 @@ FIXTURE_SETUP(pair)
 
 FIXTURE_TEARDOWN(pair)
 {
-	if (self->sv[0] >= 0)
-		close(self->sv[0]);
-	if (self->sv[1] >= 0)
-		close(self->sv[1]);
+	toy_close_all(self->sv[0], self->sv[1]);
 }
 
 TEST_F(pair, socket_options)

@@ -89,10 +89,7 @@ FIXTURE_SETUP(bulk)
 
 FIXTURE_TEARDOWN(bulk)
 {
-	if (self->a >= 0)
-		close(self->a);
-	if (self->b >= 0)
-		close(self->b);
+	toy_close_all(self->a, self->b);
 }
 
 TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)

@@ -32,10 +32,7 @@ FIXTURE_SETUP(pair)
 
 FIXTURE_TEARDOWN(pair)
 {
-	if (self->a >= 0)
-		close(self->a);
-	if (self->b >= 0)
-		close(self->b);
+	toy_close_all(self->a, self->b);
 }
 
 static volatile sig_atomic_t got_sigpipe;

@@ -450,31 +450,14 @@ TEST_F_TIMEOUT(stress, connects_beyond_backlog_many_threads, 600)
  * it sleeps: another thread's shutdown()/bind()/listen() on that socket
  * would sleep uninterruptibly (D state, hung-task warnings) for as long as
  * the connect waits.  TCP releases the lock while it waits.
- */
-struct blocked_connect {
-	int fd;
-	uint32_t port;
-	int ret, err;
-};
-
-static void *connect_blocked(void *arg)
-{
-	struct blocked_connect *b = arg;
-
-	b->ret = toy_connect(b->fd, b->port);
-	b->err = errno;
-	return NULL;
-}
-
-/*
+ *
  * shutdown() aborts a connect() blocked on a full backlog (as TCP does):
  * connect() has no timeout here, so only the abort can end it.
  */
 TEST_F_TIMEOUT(stress, shutdown_while_connect_blocked, 120)
 {
-	struct blocked_connect b = { 0 };
+	struct toy_blocked_connect b = { 0 };
 	int l, fill[8], nfill = 0, i;
-	pthread_t th;
 
 	l = toy_listener_backlog(SOCK_STREAM, 1, &b.port);
 	ASSERT_LE(0, l);
@@ -489,10 +472,10 @@ TEST_F_TIMEOUT(stress, shutdown_while_connect_blocked, 120)
 	}
 	b.fd = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, b.fd);
-	ASSERT_EQ(0, pthread_create(&th, NULL, connect_blocked, &b));
+	ASSERT_EQ(0, toy_connect_start(&b));
 	ASSERT_EQ(0, wait_proc_state(b.fd, "SYN_SENT"));
 	EXPECT_EQ(0, shutdown(b.fd, SHUT_RDWR));
-	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, pthread_join(b.thread, NULL));
 	EXPECT_EQ(-1, b.ret);
 	EXPECT_EQ(ECONNRESET, b.err);
 	EXPECT_STREQ("CLOSED", proc_state(b.fd));
