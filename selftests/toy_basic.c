@@ -276,8 +276,7 @@ TEST_F(module, refcnt_tracks_sockets)
 	}
 	r1 = toy_module_refcnt();
 	EXPECT_LE(r0 + 3, r1) TH_LOG("refcnt %ld -> %ld with 3 sockets", r0, r1);
-	for (i = 0; i < 3; i++)
-		close(fds[i]);
+	toy_close_fds(fds, 3);
 	for (i = 0; i < TOY_WAIT_TRIES; i++) {
 		r2 = toy_module_refcnt();
 		if (r2 == r0)

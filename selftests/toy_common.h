@@ -228,6 +228,25 @@ static inline void toy_close_fds(const int *fds, size_t n)
 		      sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
 
 /*
+ * A STREAM listener (of backlog) whose queue toy_fill_backlog() filled:
+ * the n (at least one, at most max) pending connects in fds.  Returns the
+ * listener, or -1.
+ */
+static inline int toy_full_listener(int backlog, uint32_t *port, int *fds,
+				    int max, int *n)
+{
+	int l = toy_listener_backlog(SOCK_STREAM, backlog, port);
+
+	if (l < 0)
+		return -1;
+	*n = toy_fill_backlog(*port, fds, max);
+	if (*n > 0)
+		return l;
+	close(l);
+	return -1;
+}
+
+/*
  * A connect() that may block (a full backlog) in a thread of its own:
  * toy_connect_start() starts it; after pthread_join(thread) ret and err
  * are what connect() returned and its errno.
@@ -680,6 +699,16 @@ static inline pid_t toy_fork(void)
 		alarm(TOY_CHILD_ALARM);
 	return pid;
 }
+
+/*
+ * In a TEST() body: if (TOY_FORK(pid)) { child...; _exit(0); } is
+ * toy_fork() into pid, ASSERTed to have worked; true in the child.
+ */
+#define TOY_FORK(pid) ({						\
+	(pid) = toy_fork();						\
+	ASSERT_LE(0, (pid));						\
+	(pid) == 0;							\
+})
 
 /*
  * Wait for pid; returns its exit status (0..255), 128 + signal if it was

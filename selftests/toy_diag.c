@@ -376,8 +376,7 @@ TEST(many_sockets_multipart_dump)
 	for (i = 0; i < N && n_nl <= MAX_ENTRIES; i++)
 		found += ent_find(nl, n_nl, toy_ino(fds[i])) != NULL;
 	EXPECT_EQ(N, found);
-	for (i = 0; i < N; i++)
-		close(fds[i]);
+	toy_close_fds(fds, N);
 }
 
 /* A socket closed is gone from both views. */
@@ -412,9 +411,7 @@ TEST(netns_isolation)
 	ASSERT_EQ(0, pipe(to_child));
 	ASSERT_EQ(0, pipe(to_parent));
 
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int a, b, n, m;
 		unsigned long child_ino;
 		char c;
@@ -465,9 +462,7 @@ TEST(uid_reported)
 	NEED_DIAG();
 	ASSERT_EQ(0, toy_ensure_module());
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		unsigned long ino;
 		int fd;
 

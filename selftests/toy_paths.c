@@ -15,25 +15,14 @@
 
 #include "kselftest_harness.h"
 
-/* A listener with backlog 0, already full; returns it, fills @q. */
-static int full_listener(uint32_t *port, int *q, int qmax, int *nq)
-{
-	int l = toy_listener_backlog(SOCK_STREAM, 0, port);
-
-	if (l < 0)
-		return -1;
-	*nq = toy_fill_backlog(*port, q, qmax);
-	return *nq < 0 ? -1 : l;
-}
-
 TEST(second_connect_while_one_waits_ealready)
 {
 	struct toy_blocked_connect bc = { .ret = 1 };
-	int l, q[8], nq, i;
+	int l, q[8], nq;
 	uint32_t port;
 
 	ASSERT_EQ(0, toy_ensure_module());
-	l = full_listener(&port, q, 8, &nq);
+	l = toy_full_listener(0, &port, q, 8, &nq);
 	ASSERT_LE(0, l);
 	bc.fd = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, bc.fd);
@@ -48,8 +37,7 @@ TEST(second_connect_while_one_waits_ealready)
 	EXPECT_EQ(-1, bc.ret);
 	EXPECT_EQ(ECONNRESET, bc.err);
 	close(bc.fd);
-	for (i = 0; i < nq; i++)
-		close(q[i]);
+	toy_close_fds(q, nq);
 	close(l);
 }
 

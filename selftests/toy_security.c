@@ -212,9 +212,7 @@ TEST_F_TIMEOUT(stress, unprivileged_cannot_reach_other_netns, 120)
 	ASSERT_LE(0, d);
 	ASSERT_EQ(0, toy_bind(d, 0));
 	dport = (uint32_t)toy_port(d);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int c, u, i;
 		char line[512];
 		FILE *f;
@@ -259,9 +257,7 @@ TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
 	/* the module's memory accounting: missing is a failure, not a skip */
 	ASSERT_LE(0, before) TH_LOG("no mem_charged line in /proc/net/toy_stat");
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, us));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		static char buf[65536];
 		int sv[2], d1, d2, big = INT32_MAX, rb = 0, sb = 0;
 		socklen_t len = sizeof(int);

@@ -184,8 +184,7 @@ TEST(bind_ephemeral_ports_distinct)
 		for (j = 0; j < i; j++)
 			ASSERT_NE(ports[j], ports[i]);
 	}
-	for (i = 0; i < N; i++)
-		close(fds[i]);
+	toy_close_fds(fds, N);
 }
 
 TEST(bind_ephemeral_skips_taken_port)
@@ -226,9 +225,7 @@ TEST(bind_low_port_unprivileged_eacces)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to drop privileges");
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int a, b, c;
 
 		CHILD_CHECK(setgid(65534) == 0);
@@ -307,10 +304,8 @@ TEST(listen_backlog_clamped_to_somaxconn)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root for unshare(CLONE_NEWNET)");
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fds[64], l1, l2, n_small, n_big, i;
+	if (TOY_FORK(pid)) {
+		int fds[64], l1, l2, n_small, n_big;
 		uint32_t p1, p2;
 		FILE *f;
 
@@ -325,8 +320,7 @@ TEST(listen_backlog_clamped_to_somaxconn)
 		CHILD_CHECK(l1 >= 0);
 		n_small = toy_fill_backlog(p1, fds, 64);
 		CHILD_CHECK(n_small >= 3 && n_small <= 4);
-		for (i = 0; i < n_small; i++)
-			close(fds[i]);
+		toy_close_fds(fds, n_small);
 
 		l2 = toy_listener_backlog(SOCK_STREAM, 1000, &p2);
 		CHILD_CHECK(l2 >= 0);
@@ -360,8 +354,7 @@ TEST(listen_backlog_limits_pending)
 	EXPECT_EQ(0, toy_fill_backlog(port, fds + n, 1));
 	close(i);
 	close(k);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	toy_close_fds(fds, n);
 	close(l);
 }
 
@@ -663,8 +656,7 @@ TEST(accept_fifo_order)
 		EXPECT_EQ(toy_port(c[i]), toy_peer_port(s));
 		close(s);
 	}
-	for (i = 0; i < N; i++)
-		close(c[i]);
+	toy_close_fds(c, N);
 	close(l);
 }
 

@@ -100,9 +100,7 @@ TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)
 	int err;
 
 	ASSERT_EQ(0, pipe(p));
-	writer = toy_fork();
-	ASSERT_LE(0, writer);
-	if (writer == 0) {
+	if (TOY_FORK(writer)) {
 		alarm(230);
 		close(self->b);
 		hw = bulk_write(self->a, BULK_BYTES, 0x1234567ULL, &err);
@@ -111,9 +109,7 @@ TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)
 		close(self->a);		/* FIN: the reader sees EOF */
 		_exit(0);
 	}
-	reader = toy_fork();
-	ASSERT_LE(0, reader);
-	if (reader == 0) {
+	if (TOY_FORK(reader)) {
 		alarm(230);
 		close(self->a);
 		hr = bulk_read(self->b, 0xabcdefULL, &count, &err);
@@ -165,15 +161,11 @@ TEST_F_TIMEOUT(bulk, transfer_both_directions_at_once, 240)
 
 	ASSERT_EQ(0, pipe(pa_pipe));
 	ASSERT_EQ(0, pipe(pb_pipe));
-	pa = toy_fork();
-	ASSERT_LE(0, pa);
-	if (pa == 0) {
+	if (TOY_FORK(pa)) {
 		close(self->b);
 		duplex_side(self->a, BYTES, 1, pa_pipe[1]);
 	}
-	pb = toy_fork();
-	ASSERT_LE(0, pb);
-	if (pb == 0) {
+	if (TOY_FORK(pb)) {
 		close(self->a);
 		duplex_side(self->b, BYTES, 2, pb_pipe[1]);
 	}

@@ -177,9 +177,7 @@ TEST_F(pair, msg_waitall_across_writes)
 	pid_t pid;
 
 	toy_pattern(want, sizeof(want), 7);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int i;
 
 		/* three writes, each once the reader is asleep in recv */
@@ -283,9 +281,7 @@ TEST_F(pair, sigpipe_kills_by_default)
 	pid_t pid;
 
 	ASSERT_EQ(0, shutdown(self->a, SHUT_WR));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		signal(SIGPIPE, SIG_DFL);
 		(void)!write(self->a, "x", 1);
 		_exit(0);	/* not reached */
@@ -592,9 +588,7 @@ TEST_F(pair, rcvlowat_read_waits_for_enough)
 	pid_t pid;
 
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		CHILD_CHECK(wait_proc_sleeping(getppid()) == 0);
 		CHILD_CHECK(write(self->a, "12345", 5) == 5);
 		usleep(1000);
@@ -620,9 +614,7 @@ TEST_F(pair, sndbuf_blocking_writer_waits_for_reader)
 
 	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		static char wb[TOTAL];
 
 		toy_pattern(wb, TOTAL, 0);
@@ -827,9 +819,7 @@ TEST_F(pair, epoll_wakes_blocked_waiter)
 {
 	pid_t pid;
 
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		struct epoll_event ev = { .events = EPOLLIN }, out;
 		int ep = epoll_create1(0);
 		char buf[8];

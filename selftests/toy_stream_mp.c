@@ -27,6 +27,24 @@ static void on_signal(int sig)
 	got_signal++;
 }
 
+/* SIGUSR1 to pid once it sleeps in the kernel: 0 or -1. */
+static int interrupt_sleeper(pid_t pid)
+{
+	if (wait_proc_sleeping(pid))
+		return -1;
+	return kill(pid, SIGUSR1);
+}
+
+/* A connected pair whose first end has a 4 KiB send buffer: 0 or -1. */
+static int small_sndbuf_pair(int *a, int *b)
+{
+	int v = 4096;
+
+	if (toy_connect_pair(SOCK_STREAM, a, b))
+		return -1;
+	return setsockopt(*a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
 /* ---- concurrent connects ----------------------------------------------- */
 
 TEST(concurrent_connects_beyond_backlog)
@@ -41,9 +59,7 @@ TEST(concurrent_connects_beyond_backlog)
 	ASSERT_LE(0, l);
 
 	for (i = 0; i < N; i++) {
-		pids[i] = toy_fork();
-		ASSERT_LE(0, pids[i]);
-		if (pids[i] == 0) {
+		if (TOY_FORK(pids[i])) {
 			uint32_t id = i, ack = 0;
 			int c = toy_socket(SOCK_STREAM);
 
@@ -109,9 +125,7 @@ TEST(threaded_server_many_clients)
 	l = toy_listener_backlog(SOCK_STREAM, N, &port);
 	ASSERT_LE(0, l);
 	for (i = 0; i < N; i++) {
-		pids[i] = toy_fork();
-		ASSERT_LE(0, pids[i]);
-		if (pids[i] == 0) {
+		if (TOY_FORK(pids[i])) {
 			int c = toy_socket(SOCK_STREAM), r;
 
 			CHILD_CHECK(c >= 0);
@@ -133,9 +147,7 @@ TEST(threaded_server_many_clients)
 		pid_t srv;
 
 		ASSERT_LE(0, s);
-		srv = toy_fork();
-		ASSERT_LE(0, srv);
-		if (srv == 0) {
+		if (TOY_FORK(srv)) {
 			uint32_t v;
 
 			while (read_all(s, &v, sizeof(v)) == sizeof(v)) {
@@ -165,9 +177,7 @@ TEST(accept_blocks_until_connect)
 	l = toy_listener(SOCK_STREAM, &port);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		struct sockaddr_toy a;
 		socklen_t len = sizeof(a);
 		uint32_t cport;
@@ -204,9 +214,7 @@ TEST(blocked_reader_gets_eof_on_peer_close)
 	pid_t pid;
 
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char buf[16];
 
 		close(a);
@@ -227,9 +235,7 @@ TEST(blocked_reader_gets_eof_on_peer_shutdown)
 	pid_t pid;
 
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char buf[16];
 
 		CHILD_CHECK(read(b, buf, sizeof(buf)) == 0);	/* blocks */
@@ -259,9 +265,7 @@ TEST(blocked_reader_gets_econnreset)
 	/* a has unread data, so its close is a reset */
 	ASSERT_EQ(4, write(b, "junk", 4));
 	ASSERT_EQ(0, wait_proc_rq(a, 4));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char buf[16];
 
 		close(a);
@@ -278,14 +282,11 @@ TEST(blocked_reader_gets_econnreset)
 
 TEST(blocked_writer_gets_epipe_on_peer_close)
 {
-	int a, b, v = 4096;
+	int a, b;
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	ASSERT_EQ(0, small_sndbuf_pair(&a, &b));
+	if (TOY_FORK(pid)) {
 		static char buf[1 << 20];
 		ssize_t n;
 		int i;
@@ -316,14 +317,11 @@ TEST(blocked_writer_gets_epipe_on_peer_close)
 
 TEST(blocked_writer_sigpipe)
 {
-	int a, b, v = 4096;
+	int a, b;
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	ASSERT_EQ(0, small_sndbuf_pair(&a, &b));
+	if (TOY_FORK(pid)) {
 		static char buf[1 << 20];
 
 		signal(SIGPIPE, SIG_DFL);
@@ -349,18 +347,13 @@ TEST(signal_during_accept_eintr)
 
 	l = toy_listener(SOCK_STREAM, &port);
 	ASSERT_LE(0, l);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, 0) == 0);
-		errno = 0;
-		CHILD_CHECK(accept(l, NULL, NULL) == -1);
-		CHILD_CHECK(errno == EINTR);
+		CHILD_CHECK_ERRNO(EINTR, accept(l, NULL, NULL));
 		CHILD_CHECK(got_signal == 1);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, interrupt_sleeper(pid));
 	EXPECT_EQ(0, wait_child(pid));
 	/* the listener is unaffected */
 	EXPECT_STREQ("LISTEN", proc_state(l));
@@ -373,12 +366,10 @@ TEST(signal_during_accept_sa_restart)
 	uint32_t port;
 	pid_t pid;
 
+	ASSERT_EQ(0, pipe(p));
 	l = toy_listener(SOCK_STREAM, &port);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int s;
 
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, SA_RESTART) == 0);
@@ -388,8 +379,7 @@ TEST(signal_during_accept_sa_restart)
 		CHILD_CHECK(write(s, "R", 1) == 1);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, interrupt_sleeper(pid));
 	/* still (again) asleep in accept after the handler ran */
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
 	{
@@ -413,22 +403,17 @@ TEST(signal_during_recv_eintr)
 
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char c;
 
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, 0) == 0);
-		errno = 0;
-		CHILD_CHECK(read(b, &c, 1) == -1);
-		CHILD_CHECK(errno == EINTR);
+		CHILD_CHECK_ERRNO(EINTR, read(b, &c, 1));
 		CHILD_CHECK(sync_post(p[1]) == 0);
 		/* nothing was lost: the data sent afterwards arrives */
 		CHILD_CHECK(read(b, &c, 1) == 1 && c == 'D');
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, interrupt_sleeper(pid));
 	ASSERT_EQ(0, sync_wait(p[0]));
 	ASSERT_EQ(1, write(a, "D", 1));
 	EXPECT_EQ(0, wait_child(pid));
@@ -438,32 +423,25 @@ TEST(signal_during_recv_eintr)
 
 TEST(signal_during_connect_eintr)
 {
-	int l, fds[64], n, i;
+	int l, fds[64], n;
 	uint32_t port;
 	pid_t pid;
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
+	l = toy_full_listener(1, &port, fds, 64, &n);
 	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int c = toy_socket(SOCK_STREAM);
+	if (TOY_FORK(pid)) {
+		int c;
 
-		CHILD_CHECK(c >= 0);
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, 0) == 0);
-		errno = 0;
-		CHILD_CHECK(toy_connect(c, port) == -1);	/* waits for room */
-		CHILD_CHECK(errno == EINTR);
+		c = toy_socket(SOCK_STREAM);
+		CHILD_CHECK(c >= 0);
+		CHILD_CHECK_ERRNO(EINTR, toy_connect(c, port));	/* waits for room */
 		CHILD_CHECK(got_signal == 1);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, interrupt_sleeper(pid));
 	EXPECT_EQ(0, wait_child(pid));
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	toy_close_fds(fds, n);
 	close(l);
 }
 
@@ -475,13 +453,9 @@ TEST(blocking_connect_waits_for_accept)
 	uint32_t port;
 	pid_t pid;
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
+	l = toy_full_listener(1, &port, fds, 64, &n);
 	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int c = toy_socket(SOCK_STREAM);
 
 		CHILD_CHECK(c >= 0);
@@ -503,8 +477,7 @@ TEST(blocking_connect_waits_for_accept)
 		close(s);
 	}
 	EXPECT_EQ(0, wait_child(pid));
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	toy_close_fds(fds, n);
 	close(l);
 }
 
@@ -513,10 +486,8 @@ TEST(nonblocking_connect_full_backlog_eagain)
 	int l, fds[64], n, i, c;
 	uint32_t port;
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
+	l = toy_full_listener(1, &port, fds, 64, &n);
 	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
 	ASSERT_GE(2, n);
 	c = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ASSERT_LE(0, c);
@@ -529,28 +500,24 @@ TEST(nonblocking_connect_full_backlog_eagain)
 	EXPECT_EQ(0, toy_connect(c, port));
 	EXPECT_STREQ("ESTABLISHED", proc_state(c));
 	close(c);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	toy_close_fds(fds, n);
 	close(l);
 }
 
 TEST(sndtimeo_connect_full_backlog_eagain)
 {
-	int l, fds[64], n, i, c;
+	int l, fds[64], n, c;
 	uint32_t port;
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
+	l = toy_full_listener(1, &port, fds, 64, &n);
 	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
 	c = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, toy_set_timeo(c, SO_SNDTIMEO, 50000));
 	EXPECT_ERRNO(EAGAIN, toy_connect(c, port));
 	EXPECT_STREQ("CLOSED", proc_state(c));
 	close(c);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	toy_close_fds(fds, n);
 	close(l);
 }
 
@@ -561,14 +528,10 @@ TEST(listener_closed_while_connect_waits)
 	uint32_t port;
 	pid_t pids[W];
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
+	l = toy_full_listener(1, &port, fds, 64, &n);
 	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
 	for (i = 0; i < W; i++) {
-		pids[i] = toy_fork();
-		ASSERT_LE(0, pids[i]);
-		if (pids[i] == 0) {
+		if (TOY_FORK(pids[i])) {
 			int c = toy_socket(SOCK_STREAM);
 
 			close(l);
@@ -614,9 +577,7 @@ TEST(peercred_across_processes_and_users)
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change uid");
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		struct ucred cr;
 		socklen_t len = sizeof(cr);
 		struct toy_proc_entry e;
@@ -663,9 +624,7 @@ TEST(unprivileged_client_server)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change uid");
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char buf[8];
 		int a, b;
 
@@ -692,9 +651,7 @@ TEST(netns_ports_are_per_netns)
 	l = toy_listener_port(SOCK_STREAM, 7000, 4, &port);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		struct toy_proc_entry e;
 		int c, l2, c2, s2;
 		uint32_t port2;
@@ -755,9 +712,7 @@ TEST(netns_destroyed_with_live_sockets)
 
 		ASSERT_EQ(0, pipe(up));
 		ASSERT_EQ(0, pipe(go));
-		pid = toy_fork();
-		ASSERT_LE(0, pid);
-		if (pid == 0) {
+		if (TOY_FORK(pid)) {
 			int l, c1, c2, a, b, fds[4], n;
 			uint32_t port;
 
@@ -831,9 +786,7 @@ TEST(netns_socket_outlives_its_namespace_process)
 	if (geteuid() != 0)
 		SKIP(return, "needs root for unshare(CLONE_NEWNET)");
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char cbuf[CMSG_SPACE(2 * sizeof(int))];
 		struct msghdr m = { 0 };
 		struct iovec iov = { "f", 1 };

@@ -202,8 +202,7 @@ TEST_F_TIMEOUT(stress, ten_thousand_sockets, 900)
 		EXPECT_EQ(1, send(fds[i], "z", 1, MSG_DONTWAIT));
 		EXPECT_EQ(1, recv(fds[i + 1], &c, 1, MSG_DONTWAIT));
 	}
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	toy_close_fds(fds, n);
 	close(l);
 	free(fds);
 	EXPECT_EQ(self->base, wait_proc_count(self->base));
@@ -332,9 +331,7 @@ TEST_F_TIMEOUT(stress, netns_destroyed_with_live_connections, 300)
 		ssize_t n;
 
 		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, us));
-		pid = toy_fork();
-		ASSERT_LE(0, pid);
-		if (pid == 0) {
+		if (TOY_FORK(pid)) {
 			close(us[0]);
 			netns_child(us[1]);
 		}
@@ -480,8 +477,7 @@ TEST_F_TIMEOUT(stress, shutdown_while_connect_blocked, 120)
 	EXPECT_EQ(ECONNRESET, b.err);
 	EXPECT_STREQ("CLOSED", proc_state(b.fd));
 	close(b.fd);
-	for (i = 0; i < nfill; i++)
-		close(fill[i]);
+	toy_close_fds(fill, nfill);
 	close(l);
 }
 
