@@ -15,11 +15,7 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
-{
-	toy_selftest_init(false);
-}
+TOY_SELFTEST_INIT(false)
 
 #define MODNAME "af_toy"
 

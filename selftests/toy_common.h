@@ -374,6 +374,13 @@ static inline void toy_selftest_init(bool ignore_sigpipe)
 			strerror(errno));
 }
 
+/* At file scope: toy_selftest_init(ignore_sigpipe) in a constructor. */
+#define TOY_SELFTEST_INIT(ignore_sigpipe)				\
+static void __attribute__((constructor)) toy_selftest_setup(void)	\
+{									\
+	toy_selftest_init(ignore_sigpipe);				\
+}
+
 static inline int toy_getsockopt_int(int fd, int level, int opt)
 {
 	int val = -1;
@@ -959,5 +966,22 @@ static inline int toy_trace_events(char *why, size_t len)
 	}
 	return 0;
 }
+
+/*
+ * In a TEST() body: root and a kernel with tracefs are the environment
+ * (else skip); the toy events are af_toy's own: missing, the test fails.
+ */
+#define TOY_NEED_TRACE() do {						\
+	char _why[256];							\
+	int _r;								\
+									\
+	if (geteuid() != 0)						\
+		SKIP(return, "needs root for tracefs");			\
+	ASSERT_EQ(0, toy_ensure_module());				\
+	_r = toy_trace_events(_why, sizeof(_why));			\
+	if (_r > 0)							\
+		SKIP(return, "%s", _why);				\
+	ASSERT_EQ(0, _r) TH_LOG("%s", _why);				\
+} while (0)
 
 #endif /* TOY_COMMON_H */

@@ -100,6 +100,28 @@ static void calm_fail(struct calm *c, bool lost, const char *fmt, ...)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* poll() of one fd with the calm timeout; it ran during [*t0, *t1]. */
+static int calm_poll(struct pollfd *p, double *t0, double *t1)
+{
+	int n;
+
+	*t0 = now();
+	n = poll(p, 1, CALM_TIMEO * 1000);
+	*t1 = now();
+	return n;
+}
+
+/* What the writer has done so far: bytes sent, when last, when it shut. */
+static void calm_writer_seen(struct calm *c, uint64_t *sent, double *t_sent,
+			     double *t_shut)
+{
+	pthread_mutex_lock(&c->mu);
+	*sent = c->sent;
+	*t_sent = c->t_sent;
+	*t_shut = c->t_shut;
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* A call [t0, t1] that slept through its timeout although cond held since tc? */
 static bool calm_lost(struct calm *c, double t0, double t1, bool cond, double tc,
 		      const char *call, const char *what)
@@ -240,14 +262,8 @@ static void *calm_reader(void *arg)
 		if (c->type == SOCK_STREAM && splitmix(&r) % 6 == 0)
 			waitall = MSG_WAITALL;
 		if (splitmix(&r) % 5 == 0) {
-			t0 = now();
-			n = poll(&p, 1, CALM_TIMEO * 1000);
-			t1 = now();
-			pthread_mutex_lock(&c->mu);
-			sent = c->sent;
-			t_sent = c->t_sent;
-			t_shut = c->t_shut;
-			pthread_mutex_unlock(&c->mu);
+			n = calm_poll(&p, &t0, &t1);
+			calm_writer_seen(c, &sent, &t_sent, &t_shut);
 			if (n == 0 && (calm_lost(c, t0, t1, sent > before, t_sent, "poll(POLLIN)",
 						 "data was queued") ||
 				       calm_lost(c, t0, t1, true, t_shut, "poll(POLLIN)",
@@ -259,11 +275,7 @@ static void *calm_reader(void *arg)
 		t0 = now();
 		n = calm_read(&r, c->b, buf, len, waitall, &mflags);
 		t1 = now();
-		pthread_mutex_lock(&c->mu);
-		sent = c->sent;
-		t_sent = c->t_sent;
-		t_shut = c->t_shut;
-		pthread_mutex_unlock(&c->mu);
+		calm_writer_seen(c, &sent, &t_sent, &t_shut);
 		if (calm_lost(c, t0, t1, sent >= before + (waitall ? len : 1), t_sent,
 			      waitall ? "recv(MSG_WAITALL)" : "recv", "the bytes were queued") ||
 		    calm_lost(c, t0, t1, true, t_shut, "recv", "the writer shut down"))
@@ -441,9 +453,7 @@ static int calm_xfer(struct calm *c, uint64_t r)
 			rec_fill(c, buf, len, seq, seq + 1 == total);
 		}
 		if (splitmix(&r) % 5 == 0) {
-			t0 = now();
-			n = poll(&p, 1, CALM_TIMEO * 1000);
-			t1 = now();
+			n = calm_poll(&p, &t0, &t1);
 			pthread_mutex_lock(&c->mu);
 			drained = c->drained;
 			t_drain = c->t_drain;
@@ -559,9 +569,7 @@ static int calm_accept(struct calm *c, uint64_t r)
 		int s;
 
 		if (splitmix(&r) % 4 == 0) {
-			t0 = now();
-			s = poll(&p, 1, CALM_TIMEO * 1000);
-			t1 = now();
+			s = calm_poll(&p, &t0, &t1);
 			pthread_mutex_lock(&c->mu);
 			ev = c->events;
 			te = c->t_event;

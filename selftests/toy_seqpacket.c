@@ -381,18 +381,26 @@ TEST_F(sp, large_record_in_one_recv)
 	free(in);
 }
 
+/* A zeroed buffer of SO_SNDBUF of fd times mul plus add bytes (*len). */
+static char *sndbuf_multiple(int fd, size_t mul, size_t add, size_t *len)
+{
+	int sndbuf = toy_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+
+	if (sndbuf <= 0)
+		return NULL;
+	*len = (size_t)sndbuf * mul + add;
+	return calloc(1, *len);
+}
+
 TEST_F(sp, emsgsize_record_larger_than_sndbuf)
 {
-	int val = 4096, sndbuf;
+	int val = 4096;
 	size_t big;
 	char *buf;
 
 	ASSERT_EQ(0, setsockopt(self->c, SOL_SOCKET, SO_SNDBUF, &val,
 				sizeof(val)));
-	sndbuf = toy_getsockopt_int(self->c, SOL_SOCKET, SO_SNDBUF);
-	ASSERT_LT(0, sndbuf);
-	big = (size_t)sndbuf * 4 + 1;
-	buf = calloc(1, big);
+	buf = sndbuf_multiple(self->c, 4, 1, &big);
 	ASSERT_NE(NULL, buf);
 
 	/* MSG_DONTWAIT: a module that wrongly waits would report EAGAIN */
@@ -408,13 +416,9 @@ TEST_F(sp, emsgsize_record_larger_than_sndbuf)
 
 TEST_F(sp, emsgsize_default_sndbuf)
 {
-	int sndbuf = toy_getsockopt_int(self->c, SOL_SOCKET, SO_SNDBUF);
 	size_t big;
-	char *buf;
+	char *buf = sndbuf_multiple(self->c, 2, 4096, &big);
 
-	ASSERT_LT(0, sndbuf);
-	big = (size_t)sndbuf * 2 + 4096;
-	buf = calloc(1, big);
 	ASSERT_NE(NULL, buf);
 	EXPECT_ERRNO(EMSGSIZE, send(self->c, buf, big,
 				    MSG_DONTWAIT | MSG_NOSIGNAL));
@@ -431,9 +435,7 @@ TEST_F(sp, records_survive_flow_control)
 	pid_t pid;
 	int i;
 
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		close(self->s);
 		for (i = 0; i < nrec; i++) {
 			size_t len = 4 + (i * 7919) % 8000;
@@ -492,9 +494,7 @@ TEST_F(sp, blocking_recv_woken_by_close)
 	char buf[8];
 
 	ASSERT_EQ(0, pipe(p));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		CHILD_CHECK(sync_wait(p[0]) == 0);
 		/*
 		 * Close only once the parent provably sleeps in recv(): else
@@ -570,9 +570,7 @@ TEST_F(sp, poll_wakes_blocked_reader)
 
 	ASSERT_EQ(0, pipe(p));
 	EXPECT_EQ(0, toy_poll(self->s, POLLIN, 0));	/* nothing to read yet */
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		CHILD_CHECK(sync_wait(p[0]) == 0);
 		/* send only once the parent provably sleeps in poll() */
 		CHILD_CHECK(wait_in_syscall(getppid(), SYS_ppoll) == 0);

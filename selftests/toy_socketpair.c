@@ -326,9 +326,7 @@ TEST_F(pair, across_fork_bulk_transfer)
 	int res[2];
 
 	ASSERT_EQ(0, pipe(res));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		size_t off;
 
 		close(self->sv[1]);

@@ -16,11 +16,7 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
-{
-	toy_selftest_init(false);
-}
+TOY_SELFTEST_INIT(false)
 
 /* ---- bind ------------------------------------------------------------ */
 
@@ -585,13 +581,9 @@ TEST(accept4_flags)
 	int l, c, s, s2, c2;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	c2 = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
 	ASSERT_LE(0, c2);
-	ASSERT_EQ(0, toy_connect(c, port));
 	ASSERT_EQ(0, toy_connect(c2, port));
 
 	s = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);

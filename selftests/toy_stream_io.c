@@ -13,11 +13,7 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): ignore SIGPIPE and load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
-{
-	toy_selftest_init(true);
-}
+TOY_SELFTEST_INIT(true)
 
 FIXTURE(pair) {
 	int a;		/* client side */

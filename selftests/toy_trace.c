@@ -28,23 +28,6 @@ static int tfs_write(const char *file, const char *val)
 	return rc;
 }
 
-/*
- * Root and a kernel with tracefs are the environment (else skip); the toy
- * events are af_toy's own: when they are missing the test fails.
- */
-#define NEED_TRACE() do {						\
-	char _why[256];							\
-	int _r;								\
-									\
-	if (geteuid() != 0)						\
-		SKIP(return, "needs root for tracefs");			\
-	ASSERT_EQ(0, toy_ensure_module());				\
-	_r = toy_trace_events(_why, sizeof(_why));			\
-	if (_r > 0)							\
-		SKIP(return, "%s", _why);				\
-	ASSERT_EQ(0, _r) TH_LOG("%s", _why);				\
-} while (0)
-
 /* Clears the buffer and enables the toy events. */
 static int trace_begin(void)
 {
@@ -151,7 +134,7 @@ FIXTURE_SETUP(conn)
 	int l, c, a;
 
 	self->n = 0;
-	NEED_TRACE();
+	TOY_NEED_TRACE();
 	ASSERT_EQ(0, trace_begin());
 
 	l = toy_socket(SOCK_STREAM);
@@ -363,7 +346,7 @@ TEST(rst_on_unread_close)
 	int l, c, a, n, k = 0, miss;
 	ssize_t r;
 
-	NEED_TRACE();
+	TOY_NEED_TRACE();
 	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &lport));
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
@@ -408,7 +391,7 @@ TEST(connect_refused)
 	uint32_t port;
 	int fd, l, n, k = 0, miss, i, exits = 0;
 
-	NEED_TRACE();
+	TOY_NEED_TRACE();
 	/* a port that was just free: bind a listener, note it, close it */
 	l = toy_listener(SOCK_STREAM, &port);
 	ASSERT_LE(0, l);
@@ -456,7 +439,7 @@ TEST(event_formats)
 	};
 	unsigned int i;
 
-	NEED_TRACE();
+	TOY_NEED_TRACE();
 	for (i = 0; i < ARRAY_SIZE(fmt); i++) {
 		char path[256], buf[8192];
 		ssize_t len;
