@@ -227,6 +227,13 @@ static inline void toy_close_fds(const int *fds, size_t n)
 	toy_close_fds((const int[]){ __VA_ARGS__ },			\
 		      sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
 
+/* Close *a and *b (those open) and mark them closed (-1). */
+static inline void toy_close_pair(int *a, int *b)
+{
+	toy_close_all(*a, *b);
+	*a = *b = -1;
+}
+
 /*
  * A STREAM listener (of backlog) whose queue toy_fill_backlog() filled:
  * the n (at least one, at most max) pending connects in fds.  Returns the
@@ -389,6 +396,11 @@ static inline int toy_getsockopt_int(int fd, int level, int opt)
 	if (getsockopt(fd, level, opt, &val, &len) < 0)
 		return -1;
 	return val;
+}
+
+static inline int toy_setsockopt_int(int fd, int level, int opt, int val)
+{
+	return setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
 static inline int toy_set_nonblock(int fd, bool on)

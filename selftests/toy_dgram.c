@@ -53,6 +53,18 @@ static ssize_t dg_recvfrom(int fd, void *buf, size_t len, int flags,
 	return n;
 }
 
+/* The next datagram on fd (read into buf) is the string want, from port. */
+static void recv_expect(struct __test_metadata *_metadata, int fd, char *buf,
+			size_t len, const char *want, uint32_t port)
+{
+	uint32_t from = 0;
+	ssize_t n = (ssize_t)strlen(want);
+
+	ASSERT_EQ(n, dg_recvfrom(fd, buf, len, 0, &from));
+	EXPECT_EQ(0, memcmp(buf, want, n));
+	EXPECT_EQ(port, from);
+}
+
 static int dg_connect_unspec(int fd)
 {
 	struct sockaddr_toy a;
@@ -144,9 +156,7 @@ TEST_F(dg, efault_recv_leaves_datagram)
 	ASSERT_EQ(2, dg_sendto(self->c, "yo", 2, 0, self->pb));
 	EXPECT_ERRNO(EFAULT, recv(self->b, bad, sizeof(buf), 0));
 	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(5, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "hello", 5));
-	EXPECT_EQ(self->pa, from);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "hello", self->pa);
 	ASSERT_EQ(2, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ(self->pc, from);
 	munmap(bad, 4096);
@@ -203,9 +213,7 @@ TEST_F(dg, sendto_recvfrom_sender_address)
 
 	/* reply to the address received */
 	ASSERT_EQ(3, dg_sendto(self->b, "hey", 3, 0, from));
-	ASSERT_EQ(3, dg_recvfrom(self->a, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "hey", 3));
-	EXPECT_EQ(self->pb, from);
+	recv_expect(_metadata, self->a, buf, sizeof(buf), "hey", self->pb);
 
 	/* NULL address is fine too */
 	ASSERT_EQ(2, dg_sendto(self->c, "ok", 2, 0, self->pb));
@@ -261,12 +269,8 @@ TEST_F(dg, message_boundaries)
 	ASSERT_EQ(5, dg_sendto(self->c, "defgh", 5, 0, self->pb));
 	ASSERT_EQ(1, dg_sendto(self->a, "i", 1, 0, self->pb));
 
-	ASSERT_EQ(3, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "abc", 3));
-	EXPECT_EQ(self->pa, from);
-	ASSERT_EQ(5, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "defgh", 5));
-	EXPECT_EQ(self->pc, from);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "abc", self->pa);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "defgh", self->pc);
 	ASSERT_EQ(1, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ('i', buf[0]);
 	EXPECT_EQ(self->pa, from);
@@ -342,18 +346,13 @@ TEST_F(dg, unbound_sender_autobinds_and_gets_reply)
 TEST_F(dg, connect_sets_default_destination)
 {
 	char buf[16];
-	uint32_t from = 0;
 
 	ASSERT_EQ(0, toy_connect(self->a, self->pb));
 	EXPECT_EQ(self->pb, toy_peer_port(self->a));
 	ASSERT_EQ(4, send(self->a, "conn", 4, 0));
 	ASSERT_EQ(5, write(self->a, "write", 5));
-	ASSERT_EQ(4, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "conn", 4));
-	EXPECT_EQ(self->pa, from);
-	ASSERT_EQ(5, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "write", 5));
-	EXPECT_EQ(self->pa, from);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "conn", self->pa);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "write", self->pa);
 
 	/* the connected peer's datagrams are received (read() works) */
 	ASSERT_EQ(3, dg_sendto(self->b, "rep", 3, 0, self->pa));
@@ -379,7 +378,6 @@ TEST_F(dg, connect_unbound_socket_autobinds)
 TEST_F(dg, connect_filters_other_senders)
 {
 	char buf[16];
-	uint32_t from = 0;
 	ssize_t n;
 
 	ASSERT_EQ(0, toy_connect(self->a, self->pb));
@@ -390,9 +388,7 @@ TEST_F(dg, connect_filters_other_senders)
 	EXPECT_EQ(0, toy_poll(self->a, POLLIN, 0));
 
 	ASSERT_EQ(4, dg_sendto(self->b, "peer", 4, 0, self->pa));
-	ASSERT_EQ(4, dg_recvfrom(self->a, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "peer", 4));
-	EXPECT_EQ(self->pb, from);
+	recv_expect(_metadata, self->a, buf, sizeof(buf), "peer", self->pb);
 	EXPECT_ERRNO(EAGAIN, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
 
 	/* not even after dissolving: it was never queued */
@@ -605,8 +601,7 @@ TEST_F(dg, blocking_sender_waits_until_receiver_reads)
 	EXPECT_EQ(sizeof(m), sent);
 	EXPECT_EQ(0, wait_child(pid));
 	EXPECT_ERRNO(EAGAIN, recv(self->b, &m, sizeof(m), MSG_DONTWAIT));
-	close(res[0]);
-	close(res[1]);
+	toy_close_fds(res, 2);
 }
 
 TEST_F(dg, queued_datagrams_survive_sender_close)
@@ -726,8 +721,7 @@ TEST_F_TIMEOUT(dg, concurrent_sender_processes, 120)
 		EXPECT_EQ(0, wait_child(pids[i]));
 		close(fds[i]);
 	}
-	close(go[0]);
-	close(go[1]);
+	toy_close_fds(go, 2);
 }
 
 struct dg_thread_arg {
@@ -883,8 +877,7 @@ TEST_F(dg, poll_wakes_on_datagram_and_on_room)
 	EXPECT_TRUE(woken) TH_LOG("poll() timed out: the reads did not wake it");
 	EXPECT_EQ(POLLOUT, revents & POLLOUT);
 	EXPECT_EQ(0, wait_child(pid));
-	close(go[0]);
-	close(go[1]);
+	toy_close_fds(go, 2);
 }
 
 TEST_F(dg, blocking_recv_woken_by_datagram)

@@ -399,8 +399,7 @@ static long do_splice(struct worker *w, int fd)
 		else
 			ret = sendfile(fd, p[0], NULL, len);
 	}
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 	return ret;
 }
 

@@ -399,9 +399,9 @@ static int calm_xfer(struct calm *c, uint64_t r)
 	if (calm_pair(c, &r))
 		return 2;
 	if (splitmix(&r) % 3 == 0)
-		v = bufs[splitmix(&r) % 4], setsockopt(c->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+		v = bufs[splitmix(&r) % 4], toy_setsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, v);
 	if (splitmix(&r) % 3 == 0)
-		v = bufs[splitmix(&r) % 4], setsockopt(c->b, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+		v = bufs[splitmix(&r) % 4], toy_setsockopt_int(c->b, SOL_SOCKET, SO_RCVBUF, v);
 	c->maxrec = (size_t)toy_getsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
 	v = toy_getsockopt_int(c->b, SOL_SOCKET, SO_RCVBUF);
 	if ((size_t)v < c->maxrec)

@@ -104,7 +104,7 @@ static int full_receiver(int s, uint32_t *port)
 	char buf[512] = { 0 };
 
 	if (r < 0 || toy_bind(r, 0) ||
-	    setsockopt(r, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
+	    toy_setsockopt_int(r, SOL_SOCKET, SO_RCVBUF, v))
 		return -1;
 	*port = toy_port(r);
 	if (toy_connect(s, *port))
@@ -209,8 +209,7 @@ TEST(one_off_page_is_charged_whole)
 	TH_LOG("a 2048-byte write with the ring in flight charged %ld bytes",
 	       after - before);
 	EXPECT_LE(4096, after - before);
-	close(sv[0]);
-	close(sv[1]);
+	toy_close_fds(sv, 2);
 }
 
 TEST(fault_into_a_one_off_page_keeps_the_stream)
@@ -225,8 +224,7 @@ TEST(fault_into_a_one_off_page_keeps_the_stream)
 	ASSERT_EQ(RING_FILL, read_all(sv[1], got, RING_FILL));
 	EXPECT_EQ(0, memcmp(buf, got, RING_FILL));
 	EXPECT_ERRNO(EAGAIN, recv(sv[1], got, 1, MSG_DONTWAIT));
-	close(sv[0]);
-	close(sv[1]);
+	toy_close_fds(sv, 2);
 }
 
 #define FPA "/sys/kernel/debug/fail_page_alloc/"
@@ -371,10 +369,8 @@ TEST(records_need_no_high_order_page)
 	TH_LOG("high-order allocations refused: %ld", fpa_injected());
 	EXPECT_LT(0, fpa_injected());
 	EXPECT_EQ(0, no_high_order_pages(false));
-	close(sp[0]);
-	close(sp[1]);
-	close(dg[0]);
-	close(dg[1]);
+	toy_close_fds(sp, 2);
+	toy_close_fds(dg, 2);
 }
 
 #define FSL "/sys/kernel/debug/failslab/"

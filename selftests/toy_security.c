@@ -271,8 +271,8 @@ TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
 
 			CHILD_CHECK(socketpair(AF_TOY, type, 0, sv) == 0);
 			/* asking for huge buffers is capped by the sysctls */
-			setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-			setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+			toy_setsockopt_int(sv[0], SOL_SOCKET, SO_SNDBUF, big);
+			toy_setsockopt_int(sv[1], SOL_SOCKET, SO_RCVBUF, big);
 			CHILD_CHECK(getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sb, &len) == 0);
 			CHILD_CHECK(getsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &rb, &len) == 0);
 			CHILD_CHECK(sb < INT32_MAX / 2 && rb < INT32_MAX / 2);
@@ -309,8 +309,7 @@ TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
-	close(us[0]);
-	close(us[1]);
+	toy_close_fds(us, 2);
 	EXPECT_EQ(self->base, wait_proc_count(self->base));
 }
 

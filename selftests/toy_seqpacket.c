@@ -398,8 +398,7 @@ TEST_F(sp, emsgsize_record_larger_than_sndbuf)
 	size_t big;
 	char *buf;
 
-	ASSERT_EQ(0, setsockopt(self->c, SOL_SOCKET, SO_SNDBUF, &val,
-				sizeof(val)));
+	ASSERT_EQ(0, toy_setsockopt_int(self->c, SOL_SOCKET, SO_SNDBUF, val));
 	buf = sndbuf_multiple(self->c, 4, 1, &big);
 	ASSERT_NE(NULL, buf);
 
@@ -512,8 +511,7 @@ TEST_F(sp, blocking_recv_woken_by_close)
 	ASSERT_EQ(0, sync_post(p[1]));
 	EXPECT_EQ(0, recv(self->s, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, wait_child(pid));
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 }
 
 TEST_F(sp, poll_states)
@@ -584,8 +582,7 @@ TEST_F(sp, poll_wakes_blocked_reader)
 	EXPECT_EQ(POLLIN, revents & POLLIN);
 	ASSERT_EQ(4, recv(self->s, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, wait_child(pid));
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 }
 
 /* ---- port spaces --------------------------------------------------------- */

@@ -114,9 +114,7 @@ TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)
 		CHILD_CHECK(write(p[1], &hr, sizeof(hr)) == sizeof(hr));
 		_exit(0);
 	}
-	close(self->a);
-	close(self->b);
-	self->a = self->b = -1;
+	toy_close_pair(&self->a, &self->b);
 	EXPECT_EQ(0, wait_child(writer));
 	EXPECT_EQ(0, wait_child(reader));
 	ASSERT_EQ(sizeof(hw), read(p[0], &hw, sizeof(hw)));
@@ -165,9 +163,7 @@ TEST_F_TIMEOUT(bulk, transfer_both_directions_at_once, 240)
 		close(self->a);
 		duplex_side(self->b, BYTES, 2, pb_pipe[1]);
 	}
-	close(self->a);
-	close(self->b);
-	self->a = self->b = -1;
+	toy_close_pair(&self->a, &self->b);
 	EXPECT_EQ(0, wait_child(pa));
 	EXPECT_EQ(0, wait_child(pb));
 	ASSERT_EQ(sizeof(got_a), read(pa_pipe[0], &got_a, sizeof(got_a)));

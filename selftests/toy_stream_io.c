@@ -502,7 +502,7 @@ TEST_F(pair, sndbuf_nonblock_eagain_and_short_count)
 	ssize_t total, got = 0;
 	static char buf[1 << 16];
 
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(self->a, SOL_SOCKET, SO_SNDBUF, v));
 	/* one write much larger than the buffer: short count, not EAGAIN */
 	total = fill_nonblock(self->a, 1 << 20, &short_seen, &h1);
 	ASSERT_LT(0, total) TH_LOG("fill returned %zd", total);
@@ -529,6 +529,14 @@ TEST_F(pair, sndbuf_nonblock_eagain_and_short_count)
 	EXPECT_EQ(1, send(self->a, "x", 1, MSG_DONTWAIT));
 }
 
+/* SO_SNDBUF of a set to sndbuf, then fill_nonblock(): what it queued. */
+static ssize_t fill_with_sndbuf(int a, int sndbuf)
+{
+	if (toy_setsockopt_int(a, SOL_SOCKET, SO_SNDBUF, sndbuf))
+		return -1;
+	return fill_nonblock(a, 4096, NULL, NULL);
+}
+
 TEST_F(pair, sndbuf_bounds_queued_bytes)
 {
 	int small = 4096, big = 262144;
@@ -536,12 +544,10 @@ TEST_F(pair, sndbuf_bounds_queued_bytes)
 	int a2, b2;
 
 	/* bigger SO_SNDBUF: more can be queued; memory is charged */
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
-	t_small = fill_nonblock(self->a, 4096, NULL, NULL);
+	t_small = fill_with_sndbuf(self->a, small);
 	ASSERT_LT(0, t_small);
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a2, &b2));
-	ASSERT_EQ(0, setsockopt(a2, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
-	t_big = fill_nonblock(a2, 4096, NULL, NULL);
+	t_big = fill_with_sndbuf(a2, big);
 	ASSERT_LT(0, t_big);
 	EXPECT_LT(t_small, t_big);
 	/* never more than the two buffers together */
@@ -549,8 +555,7 @@ TEST_F(pair, sndbuf_bounds_queued_bytes)
 		  toy_getsockopt_int(self->b, SOL_SOCKET, SO_RCVBUF), t_small);
 	EXPECT_GE(toy_getsockopt_int(a2, SOL_SOCKET, SO_SNDBUF) +
 		  toy_getsockopt_int(b2, SOL_SOCKET, SO_RCVBUF), t_big);
-	close(a2);
-	close(b2);
+	toy_close_all(a2, b2);
 }
 
 TEST_F(pair, rcvbuf_bounds_queued_bytes)
@@ -561,20 +566,17 @@ TEST_F(pair, rcvbuf_bounds_queued_bytes)
 	int a2, b2;
 
 	/* the receiver's SO_RCVBUF limits what a sender can queue to it */
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
-	t_default = fill_nonblock(self->a, 4096, NULL, NULL);
+	t_default = fill_with_sndbuf(self->a, big);
 	ASSERT_LT(0, t_default);
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a2, &b2));
-	ASSERT_EQ(0, setsockopt(a2, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
-	ASSERT_EQ(0, setsockopt(b2, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
-	t_small = fill_nonblock(a2, 4096, NULL, NULL);
+	ASSERT_EQ(0, toy_setsockopt_int(b2, SOL_SOCKET, SO_RCVBUF, small));
+	t_small = fill_with_sndbuf(a2, big);
 	ASSERT_LT(0, t_small);
 	EXPECT_LT(t_small, t_default);
 	EXPECT_GE(toy_getsockopt_int(b2, SOL_SOCKET, SO_RCVBUF), t_small);
 	ASSERT_EQ(0, proc_entry(b2, &e));
 	EXPECT_EQ((unsigned long)t_small, e.rq);
-	close(a2);
-	close(b2);
+	toy_close_all(a2, b2);
 }
 
 TEST_F(pair, rcvlowat_read_waits_for_enough)
@@ -583,7 +585,7 @@ TEST_F(pair, rcvlowat_read_waits_for_enough)
 	int v = 10;
 	pid_t pid;
 
-	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(self->b, SOL_SOCKET, SO_RCVLOWAT, v));
 	if (TOY_FORK(pid)) {
 		CHILD_CHECK(wait_proc_sleeping(getppid()) == 0);
 		CHILD_CHECK(write(self->a, "12345", 5) == 5);
@@ -608,7 +610,7 @@ TEST_F(pair, sndbuf_blocking_writer_waits_for_reader)
 	static char buf[1 << 16];
 	size_t got = 0;
 
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(self->a, SOL_SOCKET, SO_SNDBUF, v));
 	ASSERT_EQ(0, pipe(p));
 	if (TOY_FORK(pid)) {
 		static char wb[TOTAL];
@@ -640,7 +642,7 @@ TEST_F(pair, sndtimeo_full_buffer)
 	int v = 4096;
 	static char buf[1 << 20];
 
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(self->a, SOL_SOCKET, SO_SNDBUF, v));
 	ASSERT_LT(0, fill_nonblock(self->a, 4096, NULL, NULL));
 	ASSERT_EQ(0, toy_set_timeo(self->a, SO_SNDTIMEO, 50000));
 	EXPECT_ERRNO(EAGAIN, write(self->a, buf, sizeof(buf)));

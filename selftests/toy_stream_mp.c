@@ -746,10 +746,8 @@ TEST(netns_destroyed_with_live_sockets)
 			TH_LOG("refcnt %ld with %d sockets, %ld before", during, nsock, r0);
 		ASSERT_EQ(0, sync_post(go[1]));
 		EXPECT_EQ(0, wait_child(pid));
-		close(up[0]);
-		close(up[1]);
-		close(go[0]);
-		close(go[1]);
+		toy_close_fds(up, 2);
+		toy_close_fds(go, 2);
 	}
 	/* every socket of the dead namespaces is freed (bounded wait) */
 	for (k = 0; k < TOY_WAIT_TRIES; k++) {
@@ -824,8 +822,7 @@ TEST(netns_socket_outlives_its_namespace_process)
 		EXPECT_EQ(0, read(sv[1], buf, 5));
 		close(sv[1]);
 	}
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 }
 
 TEST_HARNESS_MAIN

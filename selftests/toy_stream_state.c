@@ -111,17 +111,17 @@ TEST(sockopt_generic_buffers)
 
 	ASSERT_LE(0, fd);
 	v = 65536;
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, v));
 	/* the kernel's sock_setsockopt doubles the value */
 	EXPECT_EQ(2 * 65536, toy_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF));
 	v = 32768;
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, v));
 	EXPECT_EQ(2 * 32768, toy_getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF));
 	v = 1;
 	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)));
 	EXPECT_EQ(1, toy_getsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE));
 	v = 0x1000;
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT, v));
 	EXPECT_EQ(0x1000, toy_getsockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT));
 	{
 		struct timeval tv = { .tv_sec = 3, .tv_usec = 500000 }, got;

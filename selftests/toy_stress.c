@@ -113,8 +113,7 @@ static void *churn_sockets(void *arg)
 		}
 		if (socketpair(AF_TOY, SOCK_DGRAM, 0, sv) == 0) {
 			send(sv[0], "x", 1, MSG_DONTWAIT);
-			close(sv[0]);
-			close(sv[1]);
+			toy_close_fds(sv, 2);
 		}
 	}
 	return NULL;

@@ -54,8 +54,7 @@ static char *run(char *const argv[], int *status)
 	if (pid == 0) {
 		dup2(p[1], 1);
 		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
+		toy_close_fds(p, 2);
 		execv(argv[0], argv);
 		_exit(127);
 	}
