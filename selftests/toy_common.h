@@ -355,6 +355,29 @@ static inline ssize_t toy_recvmsg(int fd, void *buf, size_t len, int flags,
 	return n;
 }
 
+/*
+ * TOY_PAIR_FIXTURE(name, type), at file scope after kselftest_harness.h:
+ * a fixture whose self->a (connecting side) and self->b (accepted side)
+ * are a toy_connect_pair() of type, closed at teardown unless a test
+ * marked them closed (-1).
+ */
+#define TOY_PAIR_FIXTURE(name, type)					\
+FIXTURE(name)								\
+{									\
+	int a, b;							\
+};									\
+									\
+FIXTURE_SETUP(name)							\
+{									\
+	self->a = self->b = -1;						\
+	ASSERT_EQ(0, toy_connect_pair(type, &self->a, &self->b));	\
+}									\
+									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	toy_close_all(self->a, self->b);				\
+}
+
 /* Load /af_toy.ko (finit_module) if the family is not registered. */
 static inline int toy_ensure_module(void)
 {

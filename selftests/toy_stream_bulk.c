@@ -73,20 +73,7 @@ static uint64_t bulk_read(int fd, uint64_t seed, uint64_t *count, int *err)
 	return h;
 }
 
-FIXTURE(bulk) {
-	int a, b;
-};
-
-FIXTURE_SETUP(bulk)
-{
-	self->a = self->b = -1;
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &self->a, &self->b));
-}
-
-FIXTURE_TEARDOWN(bulk)
-{
-	toy_close_all(self->a, self->b);
-}
+TOY_PAIR_FIXTURE(bulk, SOCK_STREAM)
 
 TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)
 {

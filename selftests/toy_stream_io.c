@@ -15,21 +15,7 @@
 
 TOY_SELFTEST_INIT(true)
 
-FIXTURE(pair) {
-	int a;		/* client side */
-	int b;		/* accepted side */
-};
-
-FIXTURE_SETUP(pair)
-{
-	self->a = self->b = -1;
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &self->a, &self->b));
-}
-
-FIXTURE_TEARDOWN(pair)
-{
-	toy_close_all(self->a, self->b);
-}
+TOY_PAIR_FIXTURE(pair, SOCK_STREAM)
 
 static volatile sig_atomic_t got_sigpipe;
 
