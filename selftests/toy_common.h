@@ -138,6 +138,17 @@ static inline long toy_name_port(int fd, int (*get)(int, struct sockaddr *,
 	return a.stoy_port;
 }
 
+/* getsockname() of fd into *a (0xff-filled first): its length, or -1. */
+static inline int toy_sockname(int fd, struct sockaddr_toy *a)
+{
+	socklen_t len = sizeof(*a);
+
+	memset(a, 0xff, sizeof(*a));
+	if (getsockname(fd, (struct sockaddr *)a, &len) < 0)
+		return -1;
+	return (int)len;
+}
+
 /* Local port of fd (getsockname), or -1. */
 static inline long toy_port(int fd)
 {

@@ -132,31 +132,11 @@ static int list_netlink(int header)
 	return list_end(&l);
 }
 
-static int list_proc_entry(const struct toy_proc_entry *p, const char *line,
-			   void *arg)
-{
-	int state = toy_state_num(p->state), type = toy_type_num(p->type);
-	struct toy_diag_msg e = {
-		.tdiag_type = type < 0 ? 0xff : type,
-		.tdiag_state = state < 0 ? 0 : state,
-		.tdiag_ino = p->ino,
-		.tdiag_port = p->lport,
-		.tdiag_peer_port = p->pport,
-		.tdiag_rqueue = p->rq,
-		.tdiag_wqueue = p->sq,
-		.tdiag_uid = p->uid,
-	};
-
-	(void)line;
-	list_entry(arg, &e);
-	return 0;
-}
-
 static int list_proc(int header)
 {
 	struct listing l = { header, 0 };
 
-	if (toy_proc_foreach(list_proc_entry, &l) < 0) {
+	if (toy_proc_foreach_diag(list_diag_msg, &l) < 0) {
 		fprintf(stderr, "toyss: %s: %s (is af_toy loaded?)\n",
 			AF_TOY_PROC, strerror(errno));
 		return -1;
