@@ -238,11 +238,18 @@ static inline void toy_close_fds(const int *fds, size_t n)
 	toy_close_fds((const int[]){ __VA_ARGS__ },			\
 		      sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
 
+/* Close *fd if open and mark it closed (-1). */
+static inline void toy_close(int *fd)
+{
+	toy_close_all(*fd);
+	*fd = -1;
+}
+
 /* Close *a and *b (those open) and mark them closed (-1). */
 static inline void toy_close_pair(int *a, int *b)
 {
-	toy_close_all(*a, *b);
-	*a = *b = -1;
+	toy_close(a);
+	toy_close(b);
 }
 
 /*
@@ -260,6 +267,7 @@ static inline int toy_full_listener(int backlog, uint32_t *port, int *fds,
 	*n = toy_fill_backlog(*port, fds, max);
 	if (*n > 0)
 		return l;
+	*n = 0;
 	close(l);
 	return -1;
 }

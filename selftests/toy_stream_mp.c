@@ -204,76 +204,68 @@ TEST(accept_blocks_until_connect)
 	close(l);
 }
 
-TEST(blocked_reader_gets_eof_on_peer_close)
+TOY_PAIR_FIXTURE(pair, SOCK_STREAM)
+
+TEST_F(pair, blocked_reader_gets_eof_on_peer_close)
 {
-	int a, b;
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 	if (TOY_FORK(pid)) {
 		char buf[16];
 
-		close(a);
-		CHILD_CHECK(read(b, buf, sizeof(buf)) == 3);
-		CHILD_CHECK(read(b, buf, sizeof(buf)) == 0);	/* blocks */
+		toy_close(&self->a);
+		CHILD_CHECK(read(self->b, buf, sizeof(buf)) == 3);
+		CHILD_CHECK(read(self->b, buf, sizeof(buf)) == 0);	/* blocks */
 		_exit(0);
 	}
-	close(b);
-	ASSERT_EQ(3, write(a, "abc", 3));
+	toy_close(&self->b);
+	ASSERT_EQ(3, write(self->a, "abc", 3));
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	close(a);
+	toy_close(&self->a);
 	EXPECT_EQ(0, wait_child(pid));
 }
 
-TEST(blocked_reader_gets_eof_on_peer_shutdown)
+TEST_F(pair, blocked_reader_gets_eof_on_peer_shutdown)
 {
-	int a, b;
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 	if (TOY_FORK(pid)) {
 		char buf[16];
 
-		CHILD_CHECK(read(b, buf, sizeof(buf)) == 0);	/* blocks */
+		CHILD_CHECK(read(self->b, buf, sizeof(buf)) == 0);	/* blocks */
 		/* the half-closed peer still reads */
-		CHILD_CHECK(write(b, "back", 4) == 4);
+		CHILD_CHECK(write(self->b, "back", 4) == 4);
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, shutdown(a, SHUT_WR));
+	ASSERT_EQ(0, shutdown(self->a, SHUT_WR));
 	EXPECT_EQ(0, wait_child(pid));
 	{
 		char buf[8];
 
-		EXPECT_EQ(4, read_all(a, buf, 4));
+		EXPECT_EQ(4, read_all(self->a, buf, 4));
 		EXPECT_EQ(0, memcmp(buf, "back", 4));
 	}
-	close(a);
-	close(b);
 }
 
-TEST(blocked_reader_gets_econnreset)
+TEST_F(pair, blocked_reader_gets_econnreset)
 {
-	int a, b;
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 	/* a has unread data, so its close is a reset */
-	ASSERT_EQ(4, write(b, "junk", 4));
-	ASSERT_EQ(0, wait_proc_rq(a, 4));
+	ASSERT_EQ(4, write(self->b, "junk", 4));
+	ASSERT_EQ(0, wait_proc_rq(self->a, 4));
 	if (TOY_FORK(pid)) {
 		char buf[16];
 
-		close(a);
-		errno = 0;
-		CHILD_CHECK(read(b, buf, sizeof(buf)) == -1);	/* blocks */
-		CHILD_CHECK(errno == ECONNRESET);
+		toy_close(&self->a);
+		/* blocks */
+		CHILD_CHECK_ERRNO(ECONNRESET, read(self->b, buf, sizeof(buf)));
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	close(a);
+	toy_close(&self->a);
 	EXPECT_EQ(0, wait_child(pid));
-	close(b);
 }
 
 TEST(blocked_writer_gets_epipe_on_peer_close)
@@ -417,104 +409,104 @@ TEST(signal_during_recv_eintr)
 	close(b);
 }
 
-TEST(signal_during_connect_eintr)
+/* A listener of backlog 1 whose queue is full (fds: the n connections). */
+FIXTURE(full)
 {
 	int l, fds[64], n;
 	uint32_t port;
+};
+
+FIXTURE_SETUP(full)
+{
+	self->n = 0;
+	self->l = toy_full_listener(1, &self->port, self->fds, 64, &self->n);
+	ASSERT_LE(0, self->l);
+}
+
+FIXTURE_TEARDOWN(full)
+{
+	toy_close_fds(self->fds, self->n);
+	toy_close_all(self->l);
+}
+
+TEST_F(full, signal_during_connect_eintr)
+{
 	pid_t pid;
 
-	l = toy_full_listener(1, &port, fds, 64, &n);
-	ASSERT_LE(0, l);
 	if (TOY_FORK(pid)) {
 		int c;
 
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, 0) == 0);
 		c = toy_socket(SOCK_STREAM);
 		CHILD_CHECK(c >= 0);
-		CHILD_CHECK_ERRNO(EINTR, toy_connect(c, port));	/* waits for room */
+		/* waits for room */
+		CHILD_CHECK_ERRNO(EINTR, toy_connect(c, self->port));
 		CHILD_CHECK(got_signal == 1);
 		_exit(0);
 	}
 	ASSERT_EQ(0, interrupt_sleeper(pid));
 	EXPECT_EQ(0, wait_child(pid));
-	toy_close_fds(fds, n);
-	close(l);
 }
 
 /* ---- full backlog ----------------------------------------------------------- */
 
-TEST(blocking_connect_waits_for_accept)
+TEST_F(full, blocking_connect_waits_for_accept)
 {
-	int l, fds[64], n, i, s;
-	uint32_t port;
+	int i, s;
 	pid_t pid;
 
-	l = toy_full_listener(1, &port, fds, 64, &n);
-	ASSERT_LE(0, l);
 	if (TOY_FORK(pid)) {
 		int c = toy_socket(SOCK_STREAM);
 
 		CHILD_CHECK(c >= 0);
-		CHILD_CHECK(toy_connect(c, port) == 0);	/* waits for room */
+		CHILD_CHECK(toy_connect(c, self->port) == 0);	/* waits */
 		CHILD_CHECK(write(c, "late", 4) == 4);
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
 	/* the waiting client is not connected yet */
-	for (i = 0; i <= n; i++) {
+	for (i = 0; i <= self->n; i++) {
 		char buf[8];
 
-		s = accept(l, NULL, NULL);
+		s = accept(self->l, NULL, NULL);
 		ASSERT_LE(0, s);
-		if (i == n) {
+		if (i == self->n) {
 			ASSERT_EQ(4, read_all(s, buf, 4));
 			EXPECT_EQ(0, memcmp(buf, "late", 4));
 		}
 		close(s);
 	}
 	EXPECT_EQ(0, wait_child(pid));
-	toy_close_fds(fds, n);
-	close(l);
 }
 
-TEST(nonblocking_connect_full_backlog_eagain)
+TEST_F(full, nonblocking_connect_full_backlog_eagain)
 {
-	int l, fds[64], n, i, c;
-	uint32_t port;
+	int i, c;
 
-	l = toy_full_listener(1, &port, fds, 64, &n);
-	ASSERT_LE(0, l);
-	ASSERT_GE(2, n);
+	ASSERT_GE(2, self->n);
 	c = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ASSERT_LE(0, c);
-	EXPECT_ERRNO(EAGAIN, toy_connect(c, port));
+	EXPECT_ERRNO(EAGAIN, toy_connect(c, self->port));
 	/* the failed socket is left unconnected and may retry */
 	EXPECT_STREQ("CLOSED", proc_state(c));
-	i = accept(l, NULL, NULL);
+	i = accept(self->l, NULL, NULL);
 	ASSERT_LE(0, i);
 	close(i);
-	EXPECT_EQ(0, toy_connect(c, port));
+	EXPECT_EQ(0, toy_connect(c, self->port));
 	EXPECT_STREQ("ESTABLISHED", proc_state(c));
 	close(c);
-	toy_close_fds(fds, n);
-	close(l);
 }
 
-TEST(sndtimeo_connect_full_backlog_eagain)
+TEST_F(full, sndtimeo_connect_full_backlog_eagain)
 {
-	int l, fds[64], n, c;
-	uint32_t port;
+	int c;
 
-	l = toy_full_listener(1, &port, fds, 64, &n);
-	ASSERT_LE(0, l);
 	c = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, toy_set_timeo(c, SO_SNDTIMEO, 50000));
-	EXPECT_ERRNO(EAGAIN, toy_connect(c, port));
+	EXPECT_ERRNO(EAGAIN, toy_connect(c, self->port));
 	EXPECT_STREQ("CLOSED", proc_state(c));
 	close(c);
-	toy_close_fds(fds, n);
-	close(l);
 }
 
 TEST(listener_closed_while_connect_waits)
