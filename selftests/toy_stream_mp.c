@@ -31,16 +31,6 @@ static int interrupt_sleeper(pid_t pid)
 	return kill(pid, SIGUSR1);
 }
 
-/* A connected pair whose first end has a 4 KiB send buffer: 0 or -1. */
-static int small_sndbuf_pair(int *a, int *b)
-{
-	int v = 4096;
-
-	if (toy_connect_pair(SOCK_STREAM, a, b))
-		return -1;
-	return setsockopt(*a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-}
-
 /* ---- concurrent connects ----------------------------------------------- */
 
 TEST(concurrent_connects_beyond_backlog)
@@ -268,60 +258,77 @@ TEST_F(pair, blocked_reader_gets_econnreset)
 	EXPECT_EQ(0, wait_child(pid));
 }
 
-TEST(blocked_writer_gets_epipe_on_peer_close)
+/* The writer of blocked_writer_gets_epipe_on_peer_close (a child). */
+static void epipe_writer(int a, int b)
 {
-	int a, b;
+	static char buf[1 << 20];
+	ssize_t n;
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	close(b);
+	n = write(a, buf, sizeof(buf));		/* blocks when full */
+	/* either a short count or the error; then the error */
+	CHILD_CHECK(n == -1 || (n > 0 && n < (ssize_t)sizeof(buf)));
+	if (n == -1)
+		CHILD_CHECK(errno == EPIPE || errno == ECONNRESET);
+	for (i = 0; i < 2; i++) {
+		errno = 0;
+		n = write(a, buf, 1);
+		CHILD_CHECK(n == -1);
+		if (errno == EPIPE)
+			break;
+		CHILD_CHECK(errno == ECONNRESET);
+	}
+	CHILD_CHECK(errno == EPIPE);
+	_exit(0);
+}
+
+/* The writer of blocked_writer_sigpipe (a child): SIGPIPE ends it. */
+static void sigpipe_writer(int a, int b)
+{
+	static char buf[1 << 20];
+
+	signal(SIGPIPE, SIG_DFL);
+	close(b);
+	for (;;)
+		(void)!write(a, buf, sizeof(buf));
+	_exit(0);
+}
+
+/* With a 4 KiB send buffer on a: a child running writer(a, b), or -1. */
+static pid_t blocked_writer(int a, int b, void (*writer)(int a, int b))
+{
 	pid_t pid;
 
-	ASSERT_EQ(0, small_sndbuf_pair(&a, &b));
-	if (TOY_FORK(pid)) {
-		static char buf[1 << 20];
-		ssize_t n;
-		int i;
+	if (toy_setsockopt_int(a, SOL_SOCKET, SO_SNDBUF, 4096))
+		return -1;
+	pid = toy_fork();
+	if (pid == 0)
+		writer(a, b);
+	return pid;
+}
 
-		signal(SIGPIPE, SIG_IGN);
-		close(b);
-		n = write(a, buf, sizeof(buf));		/* blocks when full */
-		/* either a short count or the error; then the error */
-		CHILD_CHECK(n == -1 || (n > 0 && n < (ssize_t)sizeof(buf)));
-		if (n == -1)
-			CHILD_CHECK(errno == EPIPE || errno == ECONNRESET);
-		for (i = 0; i < 2; i++) {
-			errno = 0;
-			n = write(a, buf, 1);
-			CHILD_CHECK(n == -1);
-			if (errno == EPIPE)
-				break;
-			CHILD_CHECK(errno == ECONNRESET);
-		}
-		CHILD_CHECK(errno == EPIPE);
-		_exit(0);
-	}
+TEST_F(pair, blocked_writer_gets_epipe_on_peer_close)
+{
+	pid_t pid = blocked_writer(self->a, self->b, epipe_writer);
+
+	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	close(a);
-	close(b);	/* peer closes (with unread data) while the writer waits */
+	toy_close(&self->a);
+	toy_close(&self->b);	/* peer closes (with unread data) while the writer waits */
 	EXPECT_EQ(0, wait_child(pid));
 }
 
-TEST(blocked_writer_sigpipe)
+TEST_F(pair, blocked_writer_sigpipe)
 {
-	int a, b;
-	pid_t pid;
+	pid_t pid = blocked_writer(self->a, self->b, sigpipe_writer);
 
-	ASSERT_EQ(0, small_sndbuf_pair(&a, &b));
-	if (TOY_FORK(pid)) {
-		static char buf[1 << 20];
-
-		signal(SIGPIPE, SIG_DFL);
-		close(b);
-		for (;;)
-			(void)!write(a, buf, sizeof(buf));
-		_exit(0);
-	}
-	close(a);
+	ASSERT_LE(0, pid);
+	toy_close(&self->a);
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, shutdown(b, SHUT_RD));
-	close(b);
+	ASSERT_EQ(0, shutdown(self->b, SHUT_RD));
+	toy_close(&self->b);
 	EXPECT_EQ(128 + SIGPIPE, wait_child(pid));
 }
 
