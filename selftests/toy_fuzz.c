@@ -498,6 +498,19 @@ static long do_netns(struct worker *w)
 	return 0;
 }
 
+/* The operations that are one call: of (worker, descriptor), of the worker. */
+static long (*const fd_ops[OP_NR])(struct worker *w, int fd) = {
+	[OP_ACCEPT] = do_accept, [OP_SEND] = do_send, [OP_RECV] = do_recv,
+	[OP_MMSG] = do_mmsg, [OP_RW] = do_rw, [OP_GETSOCKOPT] = do_getsockopt,
+	[OP_SETSOCKOPT] = do_setsockopt, [OP_IOCTL] = do_ioctl,
+	[OP_NAME] = do_name, [OP_SPLICE] = do_splice,
+};
+
+static long (*const w_ops[OP_NR])(struct worker *w) = {
+	[OP_POLL] = do_poll, [OP_EPOLL] = do_epoll, [OP_PROC] = do_proc,
+	[OP_FLOW] = do_flow,
+};
+
 static long run_one(struct worker *w, int op, bool in_child)
 {
 	int fd = slot_get(w), sv[2], type;
@@ -542,26 +555,11 @@ static long run_one(struct worker *w, int op, bool in_child)
 		}
 		break;
 	}
-	case OP_ACCEPT:
-		ret = do_accept(w, fd);
-		break;
-	case OP_SEND:
-		ret = do_send(w, fd);
-		break;
 	case OP_SENDMSG:
 		ret = do_sendmsg(w, fd, false);
 		break;
-	case OP_RECV:
-		ret = do_recv(w, fd);
-		break;
 	case OP_RECVMSG:
 		ret = do_sendmsg(w, fd, true);
-		break;
-	case OP_MMSG:
-		ret = do_mmsg(w, fd);
-		break;
-	case OP_RW:
-		ret = do_rw(w, fd);
 		break;
 	case OP_SHUTDOWN:
 		ret = shutdown(fd, chance(w, 95) ? (int)rn(w, 3) : (int)rnd(w));
@@ -578,24 +576,6 @@ static long run_one(struct worker *w, int op, bool in_child)
 		ret = old >= 0 ? close(old) : 0;
 		break;
 	}
-	case OP_POLL:
-		ret = do_poll(w);
-		break;
-	case OP_EPOLL:
-		ret = do_epoll(w);
-		break;
-	case OP_GETSOCKOPT:
-		ret = do_getsockopt(w, fd);
-		break;
-	case OP_SETSOCKOPT:
-		ret = do_setsockopt(w, fd);
-		break;
-	case OP_IOCTL:
-		ret = do_ioctl(w, fd);
-		break;
-	case OP_NAME:
-		ret = do_name(w, fd);
-		break;
 	case OP_FCNTL:
 		ret = do_fcntl(fd);
 		break;
@@ -604,23 +584,20 @@ static long run_one(struct worker *w, int op, bool in_child)
 		if (ret >= 0)
 			slot_put(w, (int)ret);
 		break;
-	case OP_PROC:
-		ret = do_proc(w);
-		break;
 	case OP_FORK:
 		ret = in_child ? -1 : do_fork(w, false);
 		break;
 	case OP_NETNS:
 		ret = in_child ? -1 : do_netns(w);
 		break;
-	case OP_FLOW:
-		ret = do_flow(w);
-		break;
-	case OP_SPLICE:
-		ret = do_splice(w, fd);
-		break;
 	case OP_CALM:
 		ret = do_calm(w, in_child);
+		break;
+	default:
+		if (fd_ops[op])
+			ret = fd_ops[op](w, fd);
+		else if (w_ops[op])
+			ret = w_ops[op](w);
 		break;
 	}
 	__atomic_fetch_add(&shm->ops, 1, __ATOMIC_RELAXED);

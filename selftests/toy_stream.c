@@ -18,6 +18,17 @@
 
 TOY_SELFTEST_INIT(false)
 
+/* Two STREAM sockets: 0, or -1 with neither open. */
+static int two_sockets(int *a, int *b)
+{
+	*a = toy_socket(SOCK_STREAM);
+	*b = toy_socket(SOCK_STREAM);
+	if (*a >= 0 && *b >= 0)
+		return 0;
+	toy_close_pair(a, b);
+	return -1;
+}
+
 /* ---- bind ------------------------------------------------------------ */
 
 TEST(bind_port0_picks_ephemeral)
@@ -130,10 +141,9 @@ TEST(bind_twice_einval)
 
 TEST(bind_addrinuse_then_free_after_close)
 {
-	int a = toy_socket(SOCK_STREAM), b = toy_socket(SOCK_STREAM);
+	int a, b;
 
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
+	ASSERT_EQ(0, two_sockets(&a, &b));
 	ASSERT_EQ(0, toy_bind(a, 5007));
 	EXPECT_ERRNO(EADDRINUSE, toy_bind(b, 5007));
 	/* a listener holds it too */
@@ -376,10 +386,9 @@ TEST(connect_nobody_bound_econnrefused)
 
 TEST(connect_bound_not_listening_econnrefused)
 {
-	int s = toy_socket(SOCK_STREAM), c = toy_socket(SOCK_STREAM);
+	int s, c;
 
-	ASSERT_LE(0, s);
-	ASSERT_LE(0, c);
+	ASSERT_EQ(0, two_sockets(&s, &c));
 	ASSERT_EQ(0, toy_bind(s, 5011));
 	EXPECT_ERRNO(ECONNREFUSED, toy_connect(c, 5011));
 	close(s);
