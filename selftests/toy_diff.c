@@ -740,6 +740,14 @@ static void do_step(struct world *w, const struct step *st, char *out)
 		ret = listen(fd, st->n);
 		break;
 	case OP_ACCEPT:
+		/*
+		 * TCP queues a connection when the client's ACK is processed,
+		 * which under load can be after connect() returned: give it a
+		 * bounded moment, as the other worlds queue it at connect().
+		 */
+		if (fam == AF_INET && w->type == SOCK_STREAM)
+			poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 500);
+		errno = 0;
 		ret = v[0] = accept(fd, NULL, NULL);
 		break;
 	case OP_SEND:
