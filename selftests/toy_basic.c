@@ -15,11 +15,7 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
-{
-	toy_selftest_init(false);
-}
+TOY_SELFTEST_INIT(false)
 
 #define MODNAME "af_toy"
 
@@ -261,6 +257,34 @@ FIXTURE_TEARDOWN(module)
 		TH_LOG("af_toy could not be reloaded");
 }
 
+/* Load af_toy again with its defaults: the family is back. */
+static void reload_default(struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, load_module(""));
+	EXPECT_TRUE(toy_family_available());
+}
+
+/*
+ * With af_toy unloaded: loading it with params fails with -err, leaves it
+ * unloaded and logs a line naming af_toy (and what, if given).
+ */
+static void expect_load_refused(struct __test_metadata *_metadata,
+				const char *params, int err, const char *what)
+{
+	char log[16384] = "";
+	int kfd = toy_kmsg_open(false), ret;
+
+	ret = load_module(params);
+	EXPECT_EQ(-err, ret) TH_LOG("%s: %s", params, strerror(-ret));
+	EXPECT_FALSE(module_loaded());
+	if (kfd >= 0) {
+		toy_kmsg_collect(kfd, log, sizeof(log), NULL);
+		EXPECT_TRUE(line_has_both(log, "af_toy", what ? what : ""))
+			TH_LOG("%s: dmesg:\n%s", params, log);
+		close(kfd);
+	}
+}
+
 TEST_F(module, refcnt_tracks_sockets)
 {
 	long r0, r1, r2;
@@ -276,8 +300,7 @@ TEST_F(module, refcnt_tracks_sockets)
 	}
 	r1 = toy_module_refcnt();
 	EXPECT_LE(r0 + 3, r1) TH_LOG("refcnt %ld -> %ld with 3 sockets", r0, r1);
-	for (i = 0; i < 3; i++)
-		close(fds[i]);
+	toy_close_fds(fds, 3);
 	for (i = 0; i < TOY_WAIT_TRIES; i++) {
 		r2 = toy_module_refcnt();
 		if (r2 == r0)
@@ -339,35 +362,22 @@ TEST_F(module, rmmod_refused_with_connected_pair)
 	EXPECT_TRUE(errno == EBUSY || errno == EAGAIN);
 	close(b);
 	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
-	ASSERT_EQ(0, load_module(""));
-	EXPECT_TRUE(toy_family_available());
+	reload_default(_metadata);
 }
 
 TEST_F(module, insmod_family_taken_fails)
 {
-	char log[16384] = "";
-	int kfd, ret;
+	int ret;
 
 	NEED_MODULE_FILE();
 	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
-	kfd = toy_kmsg_open(false);
-
-	ret = load_module("family=2");	/* AF_INET */
-	EXPECT_EQ(-EEXIST, ret) TH_LOG("finit_module(family=2): %s", strerror(-ret));
-	EXPECT_FALSE(module_loaded());
-	if (kfd >= 0) {
-		toy_kmsg_collect(kfd, log, sizeof(log), NULL);
-		EXPECT_TRUE(line_has_both(log, "af_toy", "family 2"))
-			TH_LOG("dmesg:\n%s", log);
-		close(kfd);
-	}
+	expect_load_refused(_metadata, "family=2", EEXIST, "family 2"); /* AF_INET */
 	/* AF_INET is untouched */
 	ret = socket(AF_INET, SOCK_DGRAM, 0);
 	EXPECT_LE(0, ret);
 	close(ret);
 
-	ASSERT_EQ(0, load_module(""));
-	EXPECT_TRUE(toy_family_available());
+	reload_default(_metadata);
 }
 
 TEST_F(module, insmod_family_out_of_range_fails)
@@ -375,26 +385,12 @@ TEST_F(module, insmod_family_out_of_range_fails)
 	static const char *const bad[] = { "family=999", "family=0",
 					   "family=-1" };
 	unsigned int i;
-	int ret;
 
 	NEED_MODULE_FILE();
 	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
-	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		char log[16384] = "";
-		int kfd = toy_kmsg_open(false);
-
-		ret = load_module(bad[i]);
-		EXPECT_EQ(-EINVAL, ret) TH_LOG("%s: %s", bad[i], strerror(-ret));
-		EXPECT_FALSE(module_loaded());
-		if (kfd >= 0) {
-			toy_kmsg_collect(kfd, log, sizeof(log), NULL);
-			EXPECT_TRUE(strstr(log, "af_toy") != NULL)
-				TH_LOG("%s: no af_toy line in dmesg:\n%s", bad[i], log);
-			close(kfd);
-		}
-	}
-	ASSERT_EQ(0, load_module(""));
-	EXPECT_TRUE(toy_family_available());
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		expect_load_refused(_metadata, bad[i], EINVAL, NULL);
+	reload_default(_metadata);
 }
 
 TEST_F(module, insmod_other_family_then_default)
@@ -420,8 +416,7 @@ TEST_F(module, insmod_other_family_then_default)
 	}
 	EXPECT_ERRNO(EAFNOSUPPORT, socket(AF_TOY, SOCK_STREAM, 0));
 	ASSERT_EQ(0, toy_module_unload(MODNAME, TOY_WAIT_TRIES));
-	ASSERT_EQ(0, load_module(""));
-	EXPECT_TRUE(toy_family_available());
+	reload_default(_metadata);
 }
 
 TEST_F(module, load_unload_logs_pr_info)

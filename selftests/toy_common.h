@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -124,28 +125,40 @@ static inline int toy_connect(int fd, uint32_t port)
 	return connect(fd, (struct sockaddr *)&a, sizeof(a));
 }
 
-/* Local port of fd (getsockname), or -1. */
-static inline long toy_port(int fd)
+/* The port of getsockname() or getpeername() (get) of fd, or -1. */
+static inline long toy_name_port(int fd, int (*get)(int, struct sockaddr *,
+						     socklen_t *))
 {
 	struct sockaddr_toy a;
 	socklen_t len = sizeof(a);
 
 	memset(&a, 0, sizeof(a));
-	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+	if (get(fd, (struct sockaddr *)&a, &len) < 0)
 		return -1;
 	return a.stoy_port;
+}
+
+/* getsockname() of fd into *a (0xff-filled first): its length, or -1. */
+static inline int toy_sockname(int fd, struct sockaddr_toy *a)
+{
+	socklen_t len = sizeof(*a);
+
+	memset(a, 0xff, sizeof(*a));
+	if (getsockname(fd, (struct sockaddr *)a, &len) < 0)
+		return -1;
+	return (int)len;
+}
+
+/* Local port of fd (getsockname), or -1. */
+static inline long toy_port(int fd)
+{
+	return toy_name_port(fd, getsockname);
 }
 
 /* Peer port of fd (getpeername), or -1. */
 static inline long toy_peer_port(int fd)
 {
-	struct sockaddr_toy a;
-	socklen_t len = sizeof(a);
-
-	memset(&a, 0, sizeof(a));
-	if (getpeername(fd, (struct sockaddr *)&a, &len) < 0)
-		return -1;
-	return a.stoy_port;
+	return toy_name_port(fd, getpeername);
 }
 
 /*
@@ -210,6 +223,104 @@ static inline int toy_listener(int type, uint32_t *port)
 	return toy_listener_port(type, 0, 16, port);
 }
 
+/* close() each of the n fds that is open (>= 0). */
+static inline void toy_close_fds(const int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* toy_close_all(fd, ...): toy_close_fds() of the fds listed. */
+#define toy_close_all(...)						\
+	toy_close_fds((const int[]){ __VA_ARGS__ },			\
+		      sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
+
+/* Close *fd if open and mark it closed (-1). */
+static inline void toy_close(int *fd)
+{
+	toy_close_all(*fd);
+	*fd = -1;
+}
+
+/* Close *a and *b (those open) and mark them closed (-1). */
+static inline void toy_close_pair(int *a, int *b)
+{
+	toy_close(a);
+	toy_close(b);
+}
+
+/*
+ * A STREAM listener (of backlog) whose queue toy_fill_backlog() filled:
+ * the n (at least one, at most max) pending connects in fds.  Returns the
+ * listener, or -1.
+ */
+static inline int toy_full_listener(int backlog, uint32_t *port, int *fds,
+				    int max, int *n)
+{
+	int l = toy_listener_backlog(SOCK_STREAM, backlog, port);
+
+	if (l < 0)
+		return -1;
+	*n = toy_fill_backlog(*port, fds, max);
+	if (*n > 0)
+		return l;
+	*n = 0;
+	close(l);
+	return -1;
+}
+
+/*
+ * A connect() that may block (a full backlog) in a thread of its own:
+ * toy_connect_start() starts it; after pthread_join(thread) ret and err
+ * are what connect() returned and its errno.
+ */
+struct toy_blocked_connect {
+	pthread_t thread;
+	int fd;
+	uint32_t port;
+	int ret, err;
+};
+
+static inline void *toy_connect_thread(void *arg)
+{
+	struct toy_blocked_connect *bc = arg;
+
+	bc->ret = toy_connect(bc->fd, bc->port);
+	bc->err = errno;
+	return NULL;
+}
+
+static inline int toy_connect_start(struct toy_blocked_connect *bc)
+{
+	return pthread_create(&bc->thread, NULL, toy_connect_thread, bc);
+}
+
+/*
+ * A listener of type (its port in *port) and a socket *c connected to it,
+ * not yet accepted: *l.  Returns 0, or -1 with nothing left open.
+ */
+static inline int toy_listen_connect(int type, int *l, int *c, uint32_t *port)
+{
+	int saved;
+
+	*l = toy_listener(type, port);
+	if (*l < 0)
+		return -1;
+	*c = toy_socket(type);
+	if (*c >= 0 && toy_connect(*c, *port) == 0)
+		return 0;
+	saved = errno;
+	if (*c >= 0)
+		close(*c);
+	close(*l);
+	*l = *c = -1;
+	errno = saved;
+	return -1;
+}
+
 /*
  * A connected pair made the real way: listener, connect, accept.
  * *a = the connecting (client) side, *b = the accepted (server) side.
@@ -218,32 +329,72 @@ static inline int toy_listener(int type, uint32_t *port)
 static inline int toy_connect_pair(int type, int *a, int *b)
 {
 	uint32_t port;
-	int l, c, s, saved;
+	int l, saved;
 
-	l = toy_listener(type, &port);
-	if (l < 0)
+	if (toy_listen_connect(type, &l, a, &port) < 0)
 		return -1;
-	c = toy_socket(type);
-	if (c < 0)
-		goto fail_l;
-	if (toy_connect(c, port) < 0)
-		goto fail_c;
-	s = accept(l, NULL, NULL);
-	if (s < 0)
-		goto fail_c;
-	close(l);
-	*a = c;
-	*b = s;
-	return 0;
-fail_c:
-	saved = errno;
-	close(c);
-	errno = saved;
-fail_l:
+	*b = accept(l, NULL, NULL);
 	saved = errno;
 	close(l);
+	if (*b >= 0)
+		return 0;
+	close(*a);
+	*a = -1;
 	errno = saved;
 	return -1;
+}
+
+/*
+ * recvmsg() into one buffer: the length read; msg_flags into *msg_flags
+ * and, if from is given, the sender's port (~0 without a valid address).
+ */
+static inline ssize_t toy_recvmsg(int fd, void *buf, size_t len, int flags,
+				  int *msg_flags, uint32_t *from)
+{
+	struct sockaddr_toy a;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	if (from) {
+		memset(&a, 0xee, sizeof(a));
+		msg.msg_name = &a;
+		msg.msg_namelen = sizeof(a);
+	}
+	n = recvmsg(fd, &msg, flags);
+	if (msg_flags)
+		*msg_flags = msg.msg_flags;
+	if (from) {
+		if (n >= 0 && msg.msg_namelen == sizeof(a) &&
+		    a.stoy_family == AF_TOY && a.stoy_reserved == 0)
+			*from = a.stoy_port;
+		else
+			*from = ~0u;
+	}
+	return n;
+}
+
+/*
+ * TOY_PAIR_FIXTURE(name, type), at file scope after kselftest_harness.h:
+ * a fixture whose self->a (connecting side) and self->b (accepted side)
+ * are a toy_connect_pair() of type, closed at teardown unless a test
+ * marked them closed (-1).
+ */
+#define TOY_PAIR_FIXTURE(name, type)					\
+FIXTURE(name)								\
+{									\
+	int a, b;							\
+};									\
+									\
+FIXTURE_SETUP(name)							\
+{									\
+	self->a = self->b = -1;						\
+	ASSERT_EQ(0, toy_connect_pair(type, &self->a, &self->b));	\
+}									\
+									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	toy_close_all(self->a, self->b);				\
 }
 
 /* Load /af_toy.ko (finit_module) if the family is not registered. */
@@ -272,6 +423,13 @@ static inline void toy_selftest_init(bool ignore_sigpipe)
 			strerror(errno));
 }
 
+/* At file scope: toy_selftest_init(ignore_sigpipe) in a constructor. */
+#define TOY_SELFTEST_INIT(ignore_sigpipe)				\
+static void __attribute__((constructor)) toy_selftest_setup(void)	\
+{									\
+	toy_selftest_init(ignore_sigpipe);				\
+}
+
 static inline int toy_getsockopt_int(int fd, int level, int opt)
 {
 	int val = -1;
@@ -280,6 +438,11 @@ static inline int toy_getsockopt_int(int fd, int level, int opt)
 	if (getsockopt(fd, level, opt, &val, &len) < 0)
 		return -1;
 	return val;
+}
+
+static inline int toy_setsockopt_int(int fd, int level, int opt, int val)
+{
+	return setsockopt(fd, level, opt, &val, sizeof(val));
 }
 
 static inline int toy_set_nonblock(int fd, bool on)
@@ -599,6 +762,16 @@ static inline pid_t toy_fork(void)
 }
 
 /*
+ * In a TEST() body: if (TOY_FORK(pid)) { child...; _exit(0); } is
+ * toy_fork() into pid, ASSERTed to have worked; true in the child.
+ */
+#define TOY_FORK(pid) ({						\
+	(pid) = toy_fork();						\
+	ASSERT_LE(0, (pid));						\
+	(pid) == 0;							\
+})
+
+/*
  * Wait for pid; returns its exit status (0..255), 128 + signal if it was
  * killed, or -1 if waitpid failed.
  */
@@ -847,5 +1020,22 @@ static inline int toy_trace_events(char *why, size_t len)
 	}
 	return 0;
 }
+
+/*
+ * In a TEST() body: root and a kernel with tracefs are the environment
+ * (else skip); the toy events are af_toy's own: missing, the test fails.
+ */
+#define TOY_NEED_TRACE() do {						\
+	char _why[256];							\
+	int _r;								\
+									\
+	if (geteuid() != 0)						\
+		SKIP(return, "needs root for tracefs");			\
+	ASSERT_EQ(0, toy_ensure_module());				\
+	_r = toy_trace_events(_why, sizeof(_why));			\
+	if (_r > 0)							\
+		SKIP(return, "%s", _why);				\
+	ASSERT_EQ(0, _r) TH_LOG("%s", _why);				\
+} while (0)
 
 #endif /* TOY_COMMON_H */

@@ -3,10 +3,11 @@
  * af_toy selftests: SOCK_DGRAM.
  *
  * bind, sendto/recvfrom and sendmsg/recvmsg with the sender's address,
- * boundaries, MSG_TRUNC both ways, zero-length datagrams, autobind,
+ * boundaries, zero-length datagrams, autobind,
  * connect as default destination and receive filter, AF_UNSPEC, errors,
  * flow control (EAGAIN / blocking), concurrent senders with per-sender
- * order and no loss, poll and /proc/net/toy.
+ * order and no loss, poll and /proc/net/toy.  Truncation, recv(MSG_TRUNC)
+ * and MSG_PEEK of every type: toy_recv.c.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -52,30 +53,16 @@ static ssize_t dg_recvfrom(int fd, void *buf, size_t len, int flags,
 	return n;
 }
 
-/* recvmsg() into one buffer; returns length, msg_flags and sender port. */
-static ssize_t dg_recvmsg(int fd, void *buf, size_t len, int flags,
-			  int *msg_flags, uint32_t *from)
+/* The next datagram on fd (read into buf) is the string want, from port. */
+static void recv_expect(struct __test_metadata *_metadata, int fd, char *buf,
+			size_t len, const char *want, uint32_t port)
 {
-	struct sockaddr_toy a;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_name = &a, .msg_namelen = sizeof(a),
-		.msg_iov = &iov, .msg_iovlen = 1,
-	};
-	ssize_t n;
+	uint32_t from = 0;
+	ssize_t n = (ssize_t)strlen(want);
 
-	memset(&a, 0xee, sizeof(a));
-	n = recvmsg(fd, &msg, flags);
-	if (msg_flags)
-		*msg_flags = msg.msg_flags;
-	if (from) {
-		if (n >= 0 && msg.msg_namelen == sizeof(a) &&
-		    a.stoy_family == AF_TOY && a.stoy_reserved == 0)
-			*from = a.stoy_port;
-		else
-			*from = ~0u;
-	}
-	return n;
+	ASSERT_EQ(n, dg_recvfrom(fd, buf, len, 0, &from));
+	EXPECT_EQ(0, memcmp(buf, want, n));
+	EXPECT_EQ(port, from);
 }
 
 static int dg_connect_unspec(int fd)
@@ -153,12 +140,7 @@ FIXTURE_SETUP(dg)
 
 FIXTURE_TEARDOWN(dg)
 {
-	if (self->a >= 0)
-		close(self->a);
-	if (self->b >= 0)
-		close(self->b);
-	if (self->c >= 0)
-		close(self->c);
+	toy_close_all(self->a, self->b, self->c);
 }
 
 /* A read that faults leaves the datagram queued, first, for the next. */
@@ -174,9 +156,7 @@ TEST_F(dg, efault_recv_leaves_datagram)
 	ASSERT_EQ(2, dg_sendto(self->c, "yo", 2, 0, self->pb));
 	EXPECT_ERRNO(EFAULT, recv(self->b, bad, sizeof(buf), 0));
 	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(5, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "hello", 5));
-	EXPECT_EQ(self->pa, from);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "hello", self->pa);
 	ASSERT_EQ(2, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ(self->pc, from);
 	munmap(bad, 4096);
@@ -233,9 +213,7 @@ TEST_F(dg, sendto_recvfrom_sender_address)
 
 	/* reply to the address received */
 	ASSERT_EQ(3, dg_sendto(self->b, "hey", 3, 0, from));
-	ASSERT_EQ(3, dg_recvfrom(self->a, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "hey", 3));
-	EXPECT_EQ(self->pb, from);
+	recv_expect(_metadata, self->a, buf, sizeof(buf), "hey", self->pb);
 
 	/* NULL address is fine too */
 	ASSERT_EQ(2, dg_sendto(self->c, "ok", 2, 0, self->pb));
@@ -291,52 +269,12 @@ TEST_F(dg, message_boundaries)
 	ASSERT_EQ(5, dg_sendto(self->c, "defgh", 5, 0, self->pb));
 	ASSERT_EQ(1, dg_sendto(self->a, "i", 1, 0, self->pb));
 
-	ASSERT_EQ(3, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "abc", 3));
-	EXPECT_EQ(self->pa, from);
-	ASSERT_EQ(5, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "defgh", 5));
-	EXPECT_EQ(self->pc, from);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "abc", self->pa);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "defgh", self->pc);
 	ASSERT_EQ(1, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ('i', buf[0]);
 	EXPECT_EQ(self->pa, from);
 	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-}
-
-TEST_F(dg, truncation_sets_msg_trunc_and_discards_rest)
-{
-	char buf[16];
-	int fl = 0;
-	uint32_t from = 0;
-
-	ASSERT_EQ(10, dg_sendto(self->a, "0123456789", 10, 0, self->pb));
-	ASSERT_EQ(3, dg_sendto(self->a, "xyz", 3, 0, self->pb));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(4, dg_recvmsg(self->b, buf, 4, 0, &fl, &from));
-	EXPECT_EQ(0, memcmp(buf, "0123", 4));
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	EXPECT_EQ(self->pa, from);
-
-	ASSERT_EQ(3, dg_recvmsg(self->b, buf, sizeof(buf), 0, &fl, &from));
-	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
-	EXPECT_EQ(0, fl & MSG_TRUNC);
-	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-}
-
-TEST_F(dg, recv_flag_msg_trunc_returns_real_length)
-{
-	char buf[16];
-	int fl = 0;
-
-	ASSERT_EQ(10, dg_sendto(self->a, "0123456789", 10, 0, self->pb));
-	ASSERT_EQ(2, dg_sendto(self->a, "ab", 2, 0, self->pb));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(10, dg_recvmsg(self->b, buf, 4, MSG_TRUNC, &fl, NULL));
-	EXPECT_EQ(0, memcmp(buf, "0123", 4));
-	EXPECT_EQ(0, buf[4]);
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	ASSERT_EQ(2, recv(self->b, buf, sizeof(buf), MSG_TRUNC));
-	EXPECT_EQ(0, memcmp(buf, "ab", 2));
 }
 
 TEST_F(dg, zero_length_datagrams)
@@ -350,8 +288,8 @@ TEST_F(dg, zero_length_datagrams)
 	ASSERT_EQ(0, dg_sendto(self->c, NULL, 0, 0, self->pb));
 	EXPECT_EQ(POLLIN, toy_poll(self->b, POLLIN, 0));
 
-	ASSERT_EQ(0, dg_recvmsg(self->b, buf, sizeof(buf), MSG_DONTWAIT, &fl,
-				&from));
+	ASSERT_EQ(0, toy_recvmsg(self->b, buf, sizeof(buf), MSG_DONTWAIT, &fl,
+				 &from));
 	EXPECT_EQ(self->pa, from);
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	ASSERT_EQ(0, dg_recvfrom(self->b, buf, sizeof(buf), MSG_DONTWAIT,
@@ -360,20 +298,6 @@ TEST_F(dg, zero_length_datagrams)
 
 	/* both consumed */
 	EXPECT_EQ(0, toy_poll(self->b, POLLIN, 0));
-	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
-}
-
-TEST_F(dg, peek_keeps_datagram)
-{
-	char buf[16];
-	uint32_t from = 0;
-
-	ASSERT_EQ(4, dg_sendto(self->a, "peek", 4, 0, self->pb));
-	ASSERT_EQ(4, dg_recvfrom(self->b, buf, sizeof(buf), MSG_PEEK, &from));
-	EXPECT_EQ(self->pa, from);
-	ASSERT_EQ(4, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "peek", 4));
-	EXPECT_EQ(self->pa, from);
 	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
@@ -422,18 +346,13 @@ TEST_F(dg, unbound_sender_autobinds_and_gets_reply)
 TEST_F(dg, connect_sets_default_destination)
 {
 	char buf[16];
-	uint32_t from = 0;
 
 	ASSERT_EQ(0, toy_connect(self->a, self->pb));
 	EXPECT_EQ(self->pb, toy_peer_port(self->a));
 	ASSERT_EQ(4, send(self->a, "conn", 4, 0));
 	ASSERT_EQ(5, write(self->a, "write", 5));
-	ASSERT_EQ(4, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "conn", 4));
-	EXPECT_EQ(self->pa, from);
-	ASSERT_EQ(5, dg_recvfrom(self->b, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "write", 5));
-	EXPECT_EQ(self->pa, from);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "conn", self->pa);
+	recv_expect(_metadata, self->b, buf, sizeof(buf), "write", self->pa);
 
 	/* the connected peer's datagrams are received (read() works) */
 	ASSERT_EQ(3, dg_sendto(self->b, "rep", 3, 0, self->pa));
@@ -459,7 +378,6 @@ TEST_F(dg, connect_unbound_socket_autobinds)
 TEST_F(dg, connect_filters_other_senders)
 {
 	char buf[16];
-	uint32_t from = 0;
 	ssize_t n;
 
 	ASSERT_EQ(0, toy_connect(self->a, self->pb));
@@ -470,9 +388,7 @@ TEST_F(dg, connect_filters_other_senders)
 	EXPECT_EQ(0, toy_poll(self->a, POLLIN, 0));
 
 	ASSERT_EQ(4, dg_sendto(self->b, "peer", 4, 0, self->pa));
-	ASSERT_EQ(4, dg_recvfrom(self->a, buf, sizeof(buf), 0, &from));
-	EXPECT_EQ(0, memcmp(buf, "peer", 4));
-	EXPECT_EQ(self->pb, from);
+	recv_expect(_metadata, self->a, buf, sizeof(buf), "peer", self->pb);
 	EXPECT_ERRNO(EAGAIN, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
 
 	/* not even after dissolving: it was never queued */
@@ -685,8 +601,7 @@ TEST_F(dg, blocking_sender_waits_until_receiver_reads)
 	EXPECT_EQ(sizeof(m), sent);
 	EXPECT_EQ(0, wait_child(pid));
 	EXPECT_ERRNO(EAGAIN, recv(self->b, &m, sizeof(m), MSG_DONTWAIT));
-	close(res[0]);
-	close(res[1]);
+	toy_close_fds(res, 2);
 }
 
 TEST_F(dg, queued_datagrams_survive_sender_close)
@@ -806,8 +721,7 @@ TEST_F_TIMEOUT(dg, concurrent_sender_processes, 120)
 		EXPECT_EQ(0, wait_child(pids[i]));
 		close(fds[i]);
 	}
-	close(go[0]);
-	close(go[1]);
+	toy_close_fds(go, 2);
 }
 
 struct dg_thread_arg {
@@ -963,8 +877,7 @@ TEST_F(dg, poll_wakes_on_datagram_and_on_room)
 	EXPECT_TRUE(woken) TH_LOG("poll() timed out: the reads did not wake it");
 	EXPECT_EQ(POLLOUT, revents & POLLOUT);
 	EXPECT_EQ(0, wait_child(pid));
-	close(go[0]);
-	close(go[1]);
+	toy_close_fds(go, 2);
 }
 
 TEST_F(dg, blocking_recv_woken_by_datagram)

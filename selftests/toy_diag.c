@@ -43,13 +43,9 @@ struct ents {
 	int max, n;
 };
 
-/* A dump callback: the first max messages into out[]. */
-static int diag_store(const struct toy_diag_msg *r, void *arg)
+/* The first max sockets into out[], every one counted. */
+static void ents_add(struct ents *e, const struct toy_diag_msg *r)
 {
-	struct ents *e = arg;
-
-	if (r->tdiag_family != AF_TOY)
-		return -EBADMSG;
 	if (e->n < e->max) {
 		e->out[e->n].ino = r->tdiag_ino;
 		e->out[e->n].type = r->tdiag_type;
@@ -61,6 +57,14 @@ static int diag_store(const struct toy_diag_msg *r, void *arg)
 		e->out[e->n].uid = r->tdiag_uid;
 	}
 	e->n++;
+}
+
+/* A dump callback (netlink or /proc): the first max messages into out[]. */
+static int diag_store(const struct toy_diag_msg *r, void *arg)
+{
+	if (r->tdiag_family != AF_TOY)
+		return -EBADMSG;
+	ents_add(arg, r);
 	return 0;
 }
 
@@ -90,32 +94,11 @@ static int diag_dump(uint32_t states, uint16_t types, uint32_t ino,
 			    out, max);
 }
 
-/* A /proc/net/toy walker: the first max entries into out[]. */
-static int proc_store(const struct toy_proc_entry *p, const char *line,
-		      void *arg)
-{
-	struct ents *e = arg;
-
-	(void)line;
-	if (e->n < e->max) {
-		e->out[e->n].ino = p->ino;
-		e->out[e->n].type = toy_type_num(p->type);
-		e->out[e->n].state = toy_state_num(p->state);
-		e->out[e->n].port = p->lport;
-		e->out[e->n].peer = p->pport;
-		e->out[e->n].rq = p->rq;
-		e->out[e->n].sq = p->sq;
-		e->out[e->n].uid = p->uid;
-	}
-	e->n++;
-	return 0;
-}
-
 static int proc_dump(struct ent *out, int max)
 {
 	struct ents e = { out, max, 0 };
 
-	return toy_proc_foreach(proc_store, &e) < 0 ? -errno : e.n;
+	return toy_proc_foreach_diag(diag_store, &e) < 0 ? -errno : e.n;
 }
 
 static int ent_cmp(const void *a, const void *b)
@@ -376,8 +359,7 @@ TEST(many_sockets_multipart_dump)
 	for (i = 0; i < N && n_nl <= MAX_ENTRIES; i++)
 		found += ent_find(nl, n_nl, toy_ino(fds[i])) != NULL;
 	EXPECT_EQ(N, found);
-	for (i = 0; i < N; i++)
-		close(fds[i]);
+	toy_close_fds(fds, N);
 }
 
 /* A socket closed is gone from both views. */
@@ -412,9 +394,7 @@ TEST(netns_isolation)
 	ASSERT_EQ(0, pipe(to_child));
 	ASSERT_EQ(0, pipe(to_parent));
 
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int a, b, n, m;
 		unsigned long child_ino;
 		char c;
@@ -465,9 +445,7 @@ TEST(uid_reported)
 	NEED_DIAG();
 	ASSERT_EQ(0, toy_ensure_module());
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		unsigned long ino;
 		int fd;
 

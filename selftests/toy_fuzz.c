@@ -347,110 +347,7 @@ static void new_fd(struct worker *w, int fd)
 
 #include "toy_fuzz_ops.h"
 
-/* ---- fault injection ------------------------------------------------------ */
-
-#define FAILSLAB "/sys/kernel/debug/failslab/"
-#define FAILPAGE "/sys/kernel/debug/fail_page_alloc/"
-#define FAIL_TIMES 100000000L
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
-static long read_long(const char *path)
-{
-	char buf[64];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return strtol(buf, NULL, 10);
-}
-
-static int fault_write(const char *dir, const char *file, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s%s", dir, file);
-	return write_str(path, val);
-}
-
-/*
- * Restrict injection to allocations with af_toy code on the stack (needs
- * CONFIG_FAULT_INJECTION_STACKTRACE_FILTER): the module's address range
- * from /proc/modules.  Returns true if the filter is set.
- */
-static bool fault_filter_module(const char *dir)
-{
-	unsigned long size, addr;
-	char buf[32];
-	bool ok;
-
-	if (getenv("TOY_FUZZ_FAILSLAB_ALL") || !module_range(&addr, &size))
-		return false;
-	snprintf(buf, sizeof(buf), "0x%lx", addr);
-	ok = !fault_write(dir, "require-start", buf);
-	snprintf(buf, sizeof(buf), "0x%lx", addr + size);
-	ok = ok && !fault_write(dir, "require-end", buf);
-	return ok && !fault_write(dir, "stacktrace-depth", "32");
-}
-
-/* failslab or fail_page_alloc (page): for the tasks with make-it-fail only */
-static bool fault_arm(const char *dir, long pct, bool page, bool *filtered)
-{
-	char v[32], t[32];
-
-	if (pct <= 0 || access(dir, W_OK))
-		return false;
-	*filtered = fault_filter_module(dir);
-	snprintf(v, sizeof(v), "%ld", pct);
-	snprintf(t, sizeof(t), "%ld", FAIL_TIMES);
-	/* never a user page: a page fault of ours would call the OOM killer */
-	if (page && (fault_write(dir, "ignore-gfp-highmem", "Y") ||
-		     fault_write(dir, "min-order", "0")))
-		return false;
-	return !fault_write(dir, "task-filter", "Y") &&
-	       !fault_write(dir, "ignore-gfp-wait", "N") &&
-	       !fault_write(dir, "verbose", "0") &&
-	       !fault_write(dir, "interval", "1") &&
-	       !fault_write(dir, "space", "0") &&
-	       !fault_write(dir, "times", t) &&
-	       !fault_write(dir, "probability", v);
-}
-
-static long fault_disarm(const char *dir)
-{
-	char path[128];
-	long left;
-
-	snprintf(path, sizeof(path), "%stimes", dir);
-	left = read_long(path);
-	fault_write(dir, "probability", "0");
-	fault_write(dir, "times", "1");
-	fault_write(dir, "require-start", "0");
-	fault_write(dir, "require-end", "0");
-	return left < 0 ? -1 : FAIL_TIMES - left;
-}
-
-/* This task's make-it-fail (no-op when nothing is armed). */
-static void set_make_it_fail(bool on)
-{
-	if (inject_armed)
-		write_str("/proc/thread-self/make-it-fail", on ? "1" : "0");
-}
+#include "toy_fuzz_fault.h"
 
 static void child_failed(struct worker *w, pid_t pid, int st, const char *what)
 {
@@ -502,8 +399,7 @@ static long do_splice(struct worker *w, int fd)
 		else
 			ret = sendfile(fd, p[0], NULL, len);
 	}
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 	return ret;
 }
 
@@ -602,6 +498,19 @@ static long do_netns(struct worker *w)
 	return 0;
 }
 
+/* The operations that are one call: of (worker, descriptor), of the worker. */
+static long (*const fd_ops[OP_NR])(struct worker *w, int fd) = {
+	[OP_ACCEPT] = do_accept, [OP_SEND] = do_send, [OP_RECV] = do_recv,
+	[OP_MMSG] = do_mmsg, [OP_RW] = do_rw, [OP_GETSOCKOPT] = do_getsockopt,
+	[OP_SETSOCKOPT] = do_setsockopt, [OP_IOCTL] = do_ioctl,
+	[OP_NAME] = do_name, [OP_SPLICE] = do_splice,
+};
+
+static long (*const w_ops[OP_NR])(struct worker *w) = {
+	[OP_POLL] = do_poll, [OP_EPOLL] = do_epoll, [OP_PROC] = do_proc,
+	[OP_FLOW] = do_flow,
+};
+
 static long run_one(struct worker *w, int op, bool in_child)
 {
 	int fd = slot_get(w), sv[2], type;
@@ -646,26 +555,11 @@ static long run_one(struct worker *w, int op, bool in_child)
 		}
 		break;
 	}
-	case OP_ACCEPT:
-		ret = do_accept(w, fd);
-		break;
-	case OP_SEND:
-		ret = do_send(w, fd);
-		break;
 	case OP_SENDMSG:
 		ret = do_sendmsg(w, fd, false);
 		break;
-	case OP_RECV:
-		ret = do_recv(w, fd);
-		break;
 	case OP_RECVMSG:
 		ret = do_sendmsg(w, fd, true);
-		break;
-	case OP_MMSG:
-		ret = do_mmsg(w, fd);
-		break;
-	case OP_RW:
-		ret = do_rw(w, fd);
 		break;
 	case OP_SHUTDOWN:
 		ret = shutdown(fd, chance(w, 95) ? (int)rn(w, 3) : (int)rnd(w));
@@ -682,24 +576,6 @@ static long run_one(struct worker *w, int op, bool in_child)
 		ret = old >= 0 ? close(old) : 0;
 		break;
 	}
-	case OP_POLL:
-		ret = do_poll(w);
-		break;
-	case OP_EPOLL:
-		ret = do_epoll(w);
-		break;
-	case OP_GETSOCKOPT:
-		ret = do_getsockopt(w, fd);
-		break;
-	case OP_SETSOCKOPT:
-		ret = do_setsockopt(w, fd);
-		break;
-	case OP_IOCTL:
-		ret = do_ioctl(w, fd);
-		break;
-	case OP_NAME:
-		ret = do_name(w, fd);
-		break;
 	case OP_FCNTL:
 		ret = do_fcntl(fd);
 		break;
@@ -708,23 +584,20 @@ static long run_one(struct worker *w, int op, bool in_child)
 		if (ret >= 0)
 			slot_put(w, (int)ret);
 		break;
-	case OP_PROC:
-		ret = do_proc(w);
-		break;
 	case OP_FORK:
 		ret = in_child ? -1 : do_fork(w, false);
 		break;
 	case OP_NETNS:
 		ret = in_child ? -1 : do_netns(w);
 		break;
-	case OP_FLOW:
-		ret = do_flow(w);
-		break;
-	case OP_SPLICE:
-		ret = do_splice(w, fd);
-		break;
 	case OP_CALM:
 		ret = do_calm(w, in_child);
+		break;
+	default:
+		if (fd_ops[op])
+			ret = fd_ops[op](w, fd);
+		else if (w_ops[op])
+			ret = w_ops[op](w);
 		break;
 	}
 	__atomic_fetch_add(&shm->ops, 1, __ATOMIC_RELAXED);
@@ -734,189 +607,7 @@ static long run_one(struct worker *w, int op, bool in_child)
 	return ret;
 }
 
-/* Run one program; keep it in the corpus if it reached new af_toy PCs. */
-static void exec_prog(struct worker *w, struct prog *p)
-{
-	char enc[PROG_MAX * 80];
-	int i, last = -1;
-
-	if (verbose) {
-		prog_fmt(p, enc, sizeof(enc));
-		fprintf(stderr, "# p%d t%d program: %s\n", w->proc, w->id, enc);
-	}
-	for (i = 0; i < p->n; i++) {
-		long fresh;
-
-		if (__atomic_load_n(&shm->stop, __ATOMIC_RELAXED) || now() > deadline)
-			break;
-		w->cur = &p->ops[i];
-		w->draw = 0;
-		shm->calm_fresh[w->proc][w->id] = 0;
-		cover_reset(w);
-		run_one(w, p->ops[i].op, false);
-		p->ops[i].ndraw = (uint8_t)(w->draw > 255 ? 255 : w->draw);
-		fresh = cover_collect(w) + shm->calm_fresh[w->proc][w->id];
-		if (fresh)
-			last = i;
-		w->nops++;
-	}
-	w->cur = NULL;
-	locals_release(w);
-	__atomic_fetch_add(&shm->execs, 1, __ATOMIC_RELAXED);
-	if (last >= 0 && cov.on) {
-		p->n = last + 1;	/* what follows added nothing */
-		corpus_add(p);
-		if (w->replaying)
-			__atomic_fetch_add(&corpus->seeds_kept, 1, __ATOMIC_RELAXED);
-	}
-}
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct prog p;
-
-	w->tid = (pid_t)syscall(SYS_gettid);
-	if (cov.on) {
-		set_make_it_fail(false);
-		w->cover_words = COVER_WORDS;
-		w->kcov_fd = kcov_open(&w->cover, w->cover_words);
-		set_make_it_fail(true);
-	}
-	while (w->nops < w->budget && !__atomic_load_n(&shm->stop, __ATOMIC_RELAXED) &&
-	       now() <= deadline) {
-		prog_next(w, &p);
-		exec_prog(w, &p);
-	}
-	reap_kids(w, true);
-	if (w->cover)
-		kcov_close(w->kcov_fd, w->cover, w->cover_words);
-	w->cover = NULL;
-	w->done = 1;
-	return NULL;
-}
-
-static void on_usr1(int sig)
-{
-	(void)sig;
-}
-
-/* Print where a thread that did not finish sits in the kernel. */
-static void dump_task(pid_t pid, pid_t tid)
-{
-	char path[128], buf[4096];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", pid, tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0) {
-		buf[n] = 0;
-		fprintf(stderr, "# stuck task %d/%d kernel stack:\n%s", pid, tid, buf);
-	}
-}
-
-/* One worker process: nthreads threads + a signal thread (this one). */
-static int proc_main(int proc, uint64_t seed, long budget)
-{
-	struct sigaction sa;
-	void *region;
-	int i, j, stuck = 0;
-	uint64_t sig_rng;
-	double hard;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_usr1;	/* no SA_RESTART: blocking calls get EINTR */
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	/*
-	 * Random fcntl(O_ASYNC)/ioctl(FIOASYNC, FIOSETOWN) calls legitimately
-	 * arm SIGIO, whose default action would kill the worker.
-	 */
-	signal(SIGIO, SIG_IGN);
-	region = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (region == MAP_FAILED)
-		return 2;
-	valid_page = region;
-	guard = valid_page + 4096;
-	mprotect(guard, 4096, PROT_NONE);
-	for (i = 0; i < NSLOTS; i++)
-		slots[i] = -1;
-	init_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	/* the calm ops' network namespace: nobody else binds or connects there */
-	set_make_it_fail(false);
-	if (init_netns >= 0 && unshare(CLONE_NEWNET) == 0) {
-		calm_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		setns(init_netns, CLONE_NEWNET);
-	}
-	set_make_it_fail(true);
-
-	for (i = 0; i < nthreads; i++) {
-		struct worker *w = &workers[i];
-		uint64_t s = seed ^ ((uint64_t)proc << 32) ^ (uint64_t)(i + 1) * 0x1000193;
-
-		memset(w, 0, sizeof(*w));
-		w->rng = splitmix(&s);
-		w->proc = proc;
-		w->id = i;
-		w->budget = budget / nthreads;
-		w->kcov_fd = -1;
-		for (j = 0; j < NLOCAL; j++)
-			w->local[j] = -1;
-		w->buf = malloc(BUFSZ);
-		if (!w->buf)
-			return 2;
-		memset(w->buf, 'a' + i, BUFSZ);
-	}
-	for (i = 0; i < nthreads; i++) {
-		int tries = 0;
-
-		/* failslab may fail the clone: retry a while */
-		while (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) &&
-		       ++tries < 1000)
-			usleep(1000);
-		if (tries >= 1000)
-			workers[i].done = 2;
-	}
-	/* signal thread: interrupt blocked calls now and then (not calm ops) */
-	hard = deadline + 60;
-	sig_rng = seed ^ 0x51e7a1;
-	for (;;) {
-		int alive = 0;
-
-		for (i = 0; i < nthreads; i++) {
-			if (workers[i].done)
-				continue;
-			alive++;
-			if (workers[i].tid && !workers[i].calm &&
-			    (now() > deadline || splitmix(&sig_rng) % 4 == 0))
-				pthread_kill(workers[i].thread, SIGUSR1);
-		}
-		if (!alive || now() > hard)
-			break;
-		usleep(now() > deadline ? 2000 : 20000);
-	}
-	for (i = 0; i < nthreads; i++) {
-		if (workers[i].done == 1) {
-			pthread_join(workers[i].thread, NULL);
-		} else if (workers[i].done == 0) {
-			fprintf(stderr, "# process %d thread %d did not finish\n", proc, i);
-			dump_task(getpid(), workers[i].tid);
-			stuck++;
-		}
-	}
-	if (stuck)
-		return 3;
-	for (i = 0; i < NSLOTS; i++)
-		if (slots[i] >= 0)
-			close(slots[i]);
-	return 0;
-}
+#include "toy_fuzz_proc.h"
 
 /* ---- the test -------------------------------------------------------------- */
 

@@ -100,6 +100,40 @@ static void calm_fail(struct calm *c, bool lost, const char *fmt, ...)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* poll() of one fd with the calm timeout; it ran during [*t0, *t1]. */
+static int calm_poll(struct pollfd *p, double *t0, double *t1)
+{
+	int n;
+
+	*t0 = now();
+	n = poll(p, 1, CALM_TIMEO * 1000);
+	*t1 = now();
+	return n;
+}
+
+/* What the other side of a calm op has done so far, read under mu. */
+struct calm_seen {
+	uint64_t sent, drained;
+	long events;
+	double t_sent, t_drain, t_shut, t_event;
+};
+
+static struct calm_seen calm_look(struct calm *c)
+{
+	struct calm_seen s;
+
+	pthread_mutex_lock(&c->mu);
+	s.sent = c->sent;
+	s.drained = c->drained;
+	s.events = c->events;
+	s.t_sent = c->t_sent;
+	s.t_drain = c->t_drain;
+	s.t_shut = c->t_shut;
+	s.t_event = c->t_event;
+	pthread_mutex_unlock(&c->mu);
+	return s;
+}
+
 /* A call [t0, t1] that slept through its timeout although cond held since tc? */
 static bool calm_lost(struct calm *c, double t0, double t1, bool cond, double tc,
 		      const char *call, const char *what)
@@ -155,11 +189,22 @@ static void iov_split(uint64_t *r, struct iovec *iov, int *n, char *buf, size_t 
 	}
 }
 
+/* A msghdr m of iov[] (at most 4) over buf, split at random. */
+static void calm_msghdr(uint64_t *r, struct msghdr *m, struct iovec *iov,
+			char *buf, size_t len)
+{
+	int n;
+
+	memset(m, 0, sizeof(*m));
+	iov_split(r, iov, &n, buf, len);
+	m->msg_iov = iov;
+	m->msg_iovlen = (size_t)n;
+}
+
 static ssize_t calm_write(uint64_t *r, int fd, char *buf, size_t len)
 {
 	struct iovec iov[4];
 	struct msghdr m;
-	int n;
 
 	switch (splitmix(r) % 3) {
 	case 0:
@@ -167,10 +212,7 @@ static ssize_t calm_write(uint64_t *r, int fd, char *buf, size_t len)
 	case 1:
 		return write(fd, buf, len);
 	default:
-		memset(&m, 0, sizeof(m));
-		iov_split(r, iov, &n, buf, len);
-		m.msg_iov = iov;
-		m.msg_iovlen = (size_t)n;
+		calm_msghdr(r, &m, iov, buf, len);
 		return sendmsg(fd, &m, 0);
 	}
 }
@@ -192,10 +234,7 @@ static ssize_t calm_read(uint64_t *r, int fd, char *buf, size_t len, int flags, 
 		iov_split(r, iov, &n, buf, len);
 		return readv(fd, iov, n);
 	default:
-		memset(&m, 0, sizeof(m));
-		iov_split(r, iov, &n, buf, len);
-		m.msg_iov = iov;
-		m.msg_iovlen = (size_t)n;
+		calm_msghdr(r, &m, iov, buf, len);
 		ret = recvmsg(fd, &m, 0);
 		*mflags = m.msg_flags;
 		return ret;
@@ -223,10 +262,11 @@ static void *calm_reader(void *arg)
 	if (!buf || !want || !peek)
 		goto out;
 	for (;;) {
-		uint64_t before, sent;
+		struct calm_seen w;
+		uint64_t before;
 		size_t len = c->type == SOCK_STREAM ? calm_chunk(&r, cap) : cap;
 		int waitall = 0, mflags, v = -1;
-		double t0, t1, t_sent, t_shut;
+		double t0, t1;
 		ssize_t n, pn = -1;
 		struct pollfd p = { .fd = c->b, .events = POLLIN };
 
@@ -240,17 +280,11 @@ static void *calm_reader(void *arg)
 		if (c->type == SOCK_STREAM && splitmix(&r) % 6 == 0)
 			waitall = MSG_WAITALL;
 		if (splitmix(&r) % 5 == 0) {
-			t0 = now();
-			n = poll(&p, 1, CALM_TIMEO * 1000);
-			t1 = now();
-			pthread_mutex_lock(&c->mu);
-			sent = c->sent;
-			t_sent = c->t_sent;
-			t_shut = c->t_shut;
-			pthread_mutex_unlock(&c->mu);
-			if (n == 0 && (calm_lost(c, t0, t1, sent > before, t_sent, "poll(POLLIN)",
+			n = calm_poll(&p, &t0, &t1);
+			w = calm_look(c);
+			if (n == 0 && (calm_lost(c, t0, t1, w.sent > before, w.t_sent, "poll(POLLIN)",
 						 "data was queued") ||
-				       calm_lost(c, t0, t1, true, t_shut, "poll(POLLIN)",
+				       calm_lost(c, t0, t1, true, w.t_shut, "poll(POLLIN)",
 						 "the writer shut down")))
 				break;
 		}
@@ -259,14 +293,10 @@ static void *calm_reader(void *arg)
 		t0 = now();
 		n = calm_read(&r, c->b, buf, len, waitall, &mflags);
 		t1 = now();
-		pthread_mutex_lock(&c->mu);
-		sent = c->sent;
-		t_sent = c->t_sent;
-		t_shut = c->t_shut;
-		pthread_mutex_unlock(&c->mu);
-		if (calm_lost(c, t0, t1, sent >= before + (waitall ? len : 1), t_sent,
+		w = calm_look(c);
+		if (calm_lost(c, t0, t1, w.sent >= before + (waitall ? len : 1), w.t_sent,
 			      waitall ? "recv(MSG_WAITALL)" : "recv", "the bytes were queued") ||
-		    calm_lost(c, t0, t1, true, t_shut, "recv", "the writer shut down"))
+		    calm_lost(c, t0, t1, true, w.t_shut, "recv", "the writer shut down"))
 			break;
 		if (n < 0) {
 			if (errno != EAGAIN)
@@ -387,9 +417,9 @@ static int calm_xfer(struct calm *c, uint64_t r)
 	if (calm_pair(c, &r))
 		return 2;
 	if (splitmix(&r) % 3 == 0)
-		v = bufs[splitmix(&r) % 4], setsockopt(c->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+		v = bufs[splitmix(&r) % 4], toy_setsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF, v);
 	if (splitmix(&r) % 3 == 0)
-		v = bufs[splitmix(&r) % 4], setsockopt(c->b, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+		v = bufs[splitmix(&r) % 4], toy_setsockopt_int(c->b, SOL_SOCKET, SO_RCVBUF, v);
 	c->maxrec = (size_t)toy_getsockopt_int(c->a, SOL_SOCKET, SO_SNDBUF);
 	v = toy_getsockopt_int(c->b, SOL_SOCKET, SO_RCVBUF);
 	if ((size_t)v < c->maxrec)
@@ -441,14 +471,11 @@ static int calm_xfer(struct calm *c, uint64_t r)
 			rec_fill(c, buf, len, seq, seq + 1 == total);
 		}
 		if (splitmix(&r) % 5 == 0) {
-			t0 = now();
-			n = poll(&p, 1, CALM_TIMEO * 1000);
-			t1 = now();
-			pthread_mutex_lock(&c->mu);
-			drained = c->drained;
-			t_drain = c->t_drain;
-			pthread_mutex_unlock(&c->mu);
-			if (n == 0 && calm_lost(c, t0, t1, drained == sent, t_drain, "poll(POLLOUT)",
+			struct calm_seen rd;
+
+			n = calm_poll(&p, &t0, &t1);
+			rd = calm_look(c);
+			if (n == 0 && calm_lost(c, t0, t1, rd.drained == sent, rd.t_drain, "poll(POLLOUT)",
 						"the reader had emptied the queue"))
 				break;
 		}
@@ -554,19 +581,15 @@ static int calm_accept(struct calm *c, uint64_t r)
 		return 2;
 	for (i = 0; i < c->nconn && !c->stop; i++) {
 		struct pollfd p = { .fd = c->l, .events = POLLIN };
-		double t0, t1, te;
-		long ev;
+		struct calm_seen cn;
+		double t0, t1;
 		int s;
 
 		if (splitmix(&r) % 4 == 0) {
-			t0 = now();
-			s = poll(&p, 1, CALM_TIMEO * 1000);
-			t1 = now();
-			pthread_mutex_lock(&c->mu);
-			ev = c->events;
-			te = c->t_event;
-			pthread_mutex_unlock(&c->mu);
-			if (s == 0 && calm_lost(c, t0, t1, ev > i, te, "poll(POLLIN) on a listener",
+			s = calm_poll(&p, &t0, &t1);
+			cn = calm_look(c);
+			if (s == 0 && calm_lost(c, t0, t1, cn.events > i, cn.t_event,
+						"poll(POLLIN) on a listener",
 						c->kind == C_ACCEPT_SHUT ? "it was shut down" :
 						"a connection was queued"))
 				break;
@@ -574,11 +597,8 @@ static int calm_accept(struct calm *c, uint64_t r)
 		t0 = now();
 		s = accept4(c->l, NULL, NULL, SOCK_CLOEXEC);
 		t1 = now();
-		pthread_mutex_lock(&c->mu);
-		ev = c->events;
-		te = c->t_event;
-		pthread_mutex_unlock(&c->mu);
-		if (calm_lost(c, t0, t1, ev > i, te, "accept",
+		cn = calm_look(c);
+		if (calm_lost(c, t0, t1, cn.events > i, cn.t_event, "accept",
 			      c->kind == C_ACCEPT_SHUT ? "its listener was shut down" :
 			      "a connection was queued"))
 			break;

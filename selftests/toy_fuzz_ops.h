@@ -367,6 +367,15 @@ static int rand_opt(struct worker *w)
 	return (int)rn(w, 100);
 }
 
+/* Each one time in four: the buffer or the length pointer made bad. */
+static void bad_ptrs(struct worker *w, void **vp, void **lp)
+{
+	if (chance(w, 4))
+		*vp = bad_ptr(w);
+	if (chance(w, 4))
+		*lp = bad_ptr(w);
+}
+
 static long do_getsockopt(struct worker *w, int fd)
 {
 	char val[256];
@@ -376,10 +385,7 @@ static long do_getsockopt(struct worker *w, int fd)
 
 	if (len > sizeof(val))
 		len = sizeof(val);
-	if (chance(w, 4))
-		vp = bad_ptr(w);
-	if (chance(w, 4))
-		lp = bad_ptr(w);
+	bad_ptrs(w, &vp, &lp);
 	ret = getsockopt(fd, rand_level(w), rand_opt(w), vp, lp);
 	if (ret == 0 && vp == val && len > sizeof(val))
 		return -2;	/* kernel reported more than it may have written */
@@ -470,10 +476,7 @@ static long do_name(struct worker *w, int fd)
 
 	if (len > sizeof(u))
 		len = sizeof(u);
-	if (chance(w, 4))
-		ap = bad_ptr(w);
-	if (chance(w, 4))
-		lp = bad_ptr(w);
+	bad_ptrs(w, &ap, &lp);
 	if (chance(w, 50))
 		return getsockname(fd, ap, lp);
 	return getpeername(fd, ap, lp);

@@ -15,47 +15,19 @@
 
 #include "kselftest_harness.h"
 
-/* A connect() blocked on a full backlog, in a thread. */
-struct blocked_connect {
-	pthread_t thread;
-	int fd;
-	uint32_t port;
-	int ret, err;
-};
-
-static void *connect_thread(void *arg)
-{
-	struct blocked_connect *bc = arg;
-
-	bc->ret = toy_connect(bc->fd, bc->port);
-	bc->err = errno;
-	return NULL;
-}
-
-/* A listener with backlog 0, already full; returns it, fills @q. */
-static int full_listener(uint32_t *port, int *q, int qmax, int *nq)
-{
-	int l = toy_listener_backlog(SOCK_STREAM, 0, port);
-
-	if (l < 0)
-		return -1;
-	*nq = toy_fill_backlog(*port, q, qmax);
-	return *nq < 0 ? -1 : l;
-}
-
 TEST(second_connect_while_one_waits_ealready)
 {
-	struct blocked_connect bc = { .ret = 1 };
-	int l, q[8], nq, i;
+	struct toy_blocked_connect bc = { .ret = 1 };
+	int l, q[8], nq;
 	uint32_t port;
 
 	ASSERT_EQ(0, toy_ensure_module());
-	l = full_listener(&port, q, 8, &nq);
+	l = toy_full_listener(0, &port, q, 8, &nq);
 	ASSERT_LE(0, l);
 	bc.fd = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, bc.fd);
 	bc.port = port;
-	ASSERT_EQ(0, pthread_create(&bc.thread, NULL, connect_thread, &bc));
+	ASSERT_EQ(0, toy_connect_start(&bc));
 	ASSERT_EQ(0, wait_proc_state(bc.fd, "SYN_SENT"));
 
 	EXPECT_ERRNO(EALREADY, toy_connect(bc.fd, port));
@@ -65,8 +37,7 @@ TEST(second_connect_while_one_waits_ealready)
 	EXPECT_EQ(-1, bc.ret);
 	EXPECT_EQ(ECONNRESET, bc.err);
 	close(bc.fd);
-	for (i = 0; i < nq; i++)
-		close(q[i]);
+	toy_close_fds(q, nq);
 	close(l);
 }
 
@@ -133,7 +104,7 @@ static int full_receiver(int s, uint32_t *port)
 	char buf[512] = { 0 };
 
 	if (r < 0 || toy_bind(r, 0) ||
-	    setsockopt(r, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)))
+	    toy_setsockopt_int(r, SOL_SOCKET, SO_RCVBUF, v))
 		return -1;
 	*port = toy_port(r);
 	if (toy_connect(s, *port))
@@ -238,8 +209,7 @@ TEST(one_off_page_is_charged_whole)
 	TH_LOG("a 2048-byte write with the ring in flight charged %ld bytes",
 	       after - before);
 	EXPECT_LE(4096, after - before);
-	close(sv[0]);
-	close(sv[1]);
+	toy_close_fds(sv, 2);
 }
 
 TEST(fault_into_a_one_off_page_keeps_the_stream)
@@ -254,8 +224,7 @@ TEST(fault_into_a_one_off_page_keeps_the_stream)
 	ASSERT_EQ(RING_FILL, read_all(sv[1], got, RING_FILL));
 	EXPECT_EQ(0, memcmp(buf, got, RING_FILL));
 	EXPECT_ERRNO(EAGAIN, recv(sv[1], got, 1, MSG_DONTWAIT));
-	close(sv[0]);
-	close(sv[1]);
+	toy_close_fds(sv, 2);
 }
 
 #define FPA "/sys/kernel/debug/fail_page_alloc/"
@@ -400,10 +369,8 @@ TEST(records_need_no_high_order_page)
 	TH_LOG("high-order allocations refused: %ld", fpa_injected());
 	EXPECT_LT(0, fpa_injected());
 	EXPECT_EQ(0, no_high_order_pages(false));
-	close(sp[0]);
-	close(sp[1]);
-	close(dg[0]);
-	close(dg[1]);
+	toy_close_fds(sp, 2);
+	toy_close_fds(dg, 2);
 }
 
 #define FSL "/sys/kernel/debug/failslab/"

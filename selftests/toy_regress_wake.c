@@ -41,8 +41,7 @@ REGRESS(d02_dgram_pair_end_woken_when_other_receiver_drains)
 	while (n < 100000 && send(p[0], buf, SMALL, MSG_DONTWAIT) == SMALL)
 		n++;
 	ASSERT_EQ(EAGAIN, errno);
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 	ASSERT_LT(20, n);
 
 	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, sv));
@@ -74,8 +73,7 @@ REGRESS(d02_dgram_pair_end_woken_when_other_receiver_drains)
 		;
 	EXPECT_EQ(k, i);
 	close(c);
-	close(sv[0]);
-	close(sv[1]);
+	toy_close_fds(sv, 2);
 }
 
 /* ---- 5. poll() of a connected DGRAM socket sees the receiver's room ---- */

@@ -212,9 +212,7 @@ TEST_F_TIMEOUT(stress, unprivileged_cannot_reach_other_netns, 120)
 	ASSERT_LE(0, d);
 	ASSERT_EQ(0, toy_bind(d, 0));
 	dport = (uint32_t)toy_port(d);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int c, u, i;
 		char line[512];
 		FILE *f;
@@ -259,9 +257,7 @@ TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
 	/* the module's memory accounting: missing is a failure, not a skip */
 	ASSERT_LE(0, before) TH_LOG("no mem_charged line in /proc/net/toy_stat");
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, us));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		static char buf[65536];
 		int sv[2], d1, d2, big = INT32_MAX, rb = 0, sb = 0;
 		socklen_t len = sizeof(int);
@@ -275,8 +271,8 @@ TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
 
 			CHILD_CHECK(socketpair(AF_TOY, type, 0, sv) == 0);
 			/* asking for huge buffers is capped by the sysctls */
-			setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-			setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+			toy_setsockopt_int(sv[0], SOL_SOCKET, SO_SNDBUF, big);
+			toy_setsockopt_int(sv[1], SOL_SOCKET, SO_RCVBUF, big);
 			CHILD_CHECK(getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sb, &len) == 0);
 			CHILD_CHECK(getsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &rb, &len) == 0);
 			CHILD_CHECK(sb < INT32_MAX / 2 && rb < INT32_MAX / 2);
@@ -313,8 +309,7 @@ TEST_F_TIMEOUT(stress, unprivileged_memory_bounded, 300)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
-	close(us[0]);
-	close(us[1]);
+	toy_close_fds(us, 2);
 	EXPECT_EQ(self->base, wait_proc_count(self->base));
 }
 

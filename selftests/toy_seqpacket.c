@@ -3,29 +3,15 @@
  * af_toy selftests: SOCK_SEQPACKET.
  *
  * Connection life cycle and /proc/net/toy states with type SEQPACKET,
- * record boundaries, truncation (MSG_TRUNC in msg_flags, rest discarded),
- * recv(MSG_TRUNC) returning the real length, zero-length records, EMSGSIZE,
- * per-type port spaces, EOF after close and poll.
+ * record boundaries, zero-length records, EMSGSIZE, per-type port spaces,
+ * EOF after close and poll.  Truncation, recv(MSG_TRUNC) and MSG_PEEK of
+ * every type: toy_recv.c.
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
 #include "toy_common.h"
 
 #include "kselftest_harness.h"
-
-/* recvmsg() into one buffer; returns the length, stores msg_flags. */
-static ssize_t recv_flags(int fd, void *buf, size_t len, int flags,
-			  int *msg_flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	n = recvmsg(fd, &msg, flags);
-	if (msg_flags)
-		*msg_flags = msg.msg_flags;
-	return n;
-}
 
 FIXTURE(sp)
 {
@@ -51,12 +37,7 @@ FIXTURE_SETUP(sp)
 
 FIXTURE_TEARDOWN(sp)
 {
-	if (self->s >= 0)
-		close(self->s);
-	if (self->c >= 0)
-		close(self->c);
-	if (self->l >= 0)
-		close(self->l);
+	toy_close_all(self->s, self->c, self->l);
 }
 
 /* ---- life cycle ------------------------------------------------------ */
@@ -258,10 +239,10 @@ TEST_F(sp, record_boundaries)
 	ASSERT_EQ(1, send(self->c, "i", 1, 0));
 
 	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(3, recv_flags(self->s, buf, sizeof(buf), 0, &fl));
+	ASSERT_EQ(3, toy_recvmsg(self->s, buf, sizeof(buf), 0, &fl, NULL));
 	EXPECT_EQ(0, memcmp(buf, "abc", 3));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
-	ASSERT_EQ(5, recv_flags(self->s, buf, sizeof(buf), 0, &fl));
+	ASSERT_EQ(5, toy_recvmsg(self->s, buf, sizeof(buf), 0, &fl, NULL));
 	EXPECT_EQ(0, memcmp(buf, "defgh", 5));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	ASSERT_EQ(1, recv(self->s, buf, sizeof(buf), MSG_WAITALL));
@@ -299,8 +280,8 @@ TEST_F(sp, many_records_varying_sizes)
 
 				toy_pattern(out, l, j);
 				ASSERT_EQ((ssize_t)l,
-					  recv_flags(self->s, in, sizeof(in),
-						     0, &fl));
+					  toy_recvmsg(self->s, in, sizeof(in),
+						      0, &fl, NULL));
 				ASSERT_EQ(0, memcmp(in, out, l));
 				ASSERT_EQ(0, fl & MSG_TRUNC);
 			}
@@ -338,77 +319,6 @@ TEST_F(sp, sendmsg_iovecs_form_one_record)
 	EXPECT_EQ('#', b[0]);
 }
 
-TEST_F(sp, truncation_sets_msg_trunc_and_discards_rest)
-{
-	char buf[16];
-	int fl = 0;
-
-	ASSERT_EQ(10, send(self->c, "0123456789", 10, 0));
-	ASSERT_EQ(3, send(self->c, "abc", 3, 0));
-
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(4, recv_flags(self->s, buf, 4, 0, &fl));
-	EXPECT_EQ(0, memcmp(buf, "0123", 4));
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-
-	/* the rest of the first record is gone: the next read is "abc" */
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(3, recv_flags(self->s, buf, sizeof(buf), 0, &fl));
-	EXPECT_EQ(0, memcmp(buf, "abc", 3));
-	EXPECT_EQ(0, fl & MSG_TRUNC);
-	EXPECT_ERRNO(EAGAIN, recv(self->s, buf, sizeof(buf), MSG_DONTWAIT));
-}
-
-TEST_F(sp, truncation_to_zero_bytes)
-{
-	char buf[4];
-	int fl = 0;
-
-	ASSERT_EQ(5, send(self->c, "hello", 5, 0));
-	ASSERT_EQ(2, send(self->c, "hi", 2, 0));
-	ASSERT_EQ(0, recv_flags(self->s, buf, 0, 0, &fl));
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	ASSERT_EQ(2, recv(self->s, buf, sizeof(buf), 0));
-	EXPECT_EQ(0, memcmp(buf, "hi", 2));
-}
-
-TEST_F(sp, recv_flag_msg_trunc_returns_real_length)
-{
-	char buf[16];
-	int fl = 0;
-
-	ASSERT_EQ(10, send(self->c, "0123456789", 10, 0));
-	ASSERT_EQ(6, send(self->c, "ABCDEF", 6, 0));
-
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(10, recv_flags(self->s, buf, 4, MSG_TRUNC, &fl));
-	EXPECT_EQ(0, memcmp(buf, "0123", 4));
-	EXPECT_EQ(0, buf[4]);	/* only 4 bytes were copied */
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-
-	/* a record that fits: the real length is returned too */
-	ASSERT_EQ(6, recv(self->s, buf, sizeof(buf), MSG_TRUNC));
-	EXPECT_EQ(0, memcmp(buf, "ABCDEF", 6));
-}
-
-TEST_F(sp, peek_keeps_the_record)
-{
-	char buf[16];
-	int fl = 0;
-
-	ASSERT_EQ(6, send(self->c, "peekme", 6, 0));
-	ASSERT_EQ(2, send(self->c, "no", 2, 0));
-	ASSERT_EQ(6, recv(self->s, buf, sizeof(buf), MSG_PEEK));
-	EXPECT_EQ(0, memcmp(buf, "peekme", 6));
-	/* a truncated peek does not discard anything either */
-	ASSERT_EQ(3, recv_flags(self->s, buf, 3, MSG_PEEK, &fl));
-	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
-	ASSERT_EQ(6, recv(self->s, buf, sizeof(buf), 0));
-	EXPECT_EQ(0, memcmp(buf, "peekme", 6));
-	ASSERT_EQ(2, recv(self->s, buf, sizeof(buf), 0));
-	EXPECT_EQ(0, memcmp(buf, "no", 2));
-}
-
 TEST_F(sp, zero_length_records_delivered)
 {
 	char buf[16];
@@ -420,7 +330,7 @@ TEST_F(sp, zero_length_records_delivered)
 	ASSERT_EQ(0, send(self->c, "", 0, 0));
 	/* the empty record makes the socket readable */
 	EXPECT_EQ(POLLIN, toy_poll(self->s, POLLIN, 0) & POLLIN);
-	ASSERT_EQ(0, recv_flags(self->s, buf, sizeof(buf), MSG_DONTWAIT, &fl));
+	ASSERT_EQ(0, toy_recvmsg(self->s, buf, sizeof(buf), MSG_DONTWAIT, &fl, NULL));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 
 	/* consumed, and it was not EOF: not readable, later records arrive */
@@ -462,7 +372,7 @@ TEST_F(sp, large_record_in_one_recv)
 	ASSERT_EQ((ssize_t)len, send(self->c, out, len, 0))
 		TH_LOG("send: %s", strerror(errno));
 	ASSERT_EQ(1, send(self->c, "z", 1, 0));
-	ASSERT_EQ((ssize_t)len, recv_flags(self->s, in, len + 100, 0, &fl));
+	ASSERT_EQ((ssize_t)len, toy_recvmsg(self->s, in, len + 100, 0, &fl, NULL));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	EXPECT_EQ(0, memcmp(in, out, len));
 	ASSERT_EQ(1, recv(self->s, in, len, 0));
@@ -471,18 +381,25 @@ TEST_F(sp, large_record_in_one_recv)
 	free(in);
 }
 
+/* A zeroed buffer of SO_SNDBUF of fd times mul plus add bytes (*len). */
+static char *sndbuf_multiple(int fd, size_t mul, size_t add, size_t *len)
+{
+	int sndbuf = toy_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF);
+
+	if (sndbuf <= 0)
+		return NULL;
+	*len = (size_t)sndbuf * mul + add;
+	return calloc(1, *len);
+}
+
 TEST_F(sp, emsgsize_record_larger_than_sndbuf)
 {
-	int val = 4096, sndbuf;
+	int val = 4096;
 	size_t big;
 	char *buf;
 
-	ASSERT_EQ(0, setsockopt(self->c, SOL_SOCKET, SO_SNDBUF, &val,
-				sizeof(val)));
-	sndbuf = toy_getsockopt_int(self->c, SOL_SOCKET, SO_SNDBUF);
-	ASSERT_LT(0, sndbuf);
-	big = (size_t)sndbuf * 4 + 1;
-	buf = calloc(1, big);
+	ASSERT_EQ(0, toy_setsockopt_int(self->c, SOL_SOCKET, SO_SNDBUF, val));
+	buf = sndbuf_multiple(self->c, 4, 1, &big);
 	ASSERT_NE(NULL, buf);
 
 	/* MSG_DONTWAIT: a module that wrongly waits would report EAGAIN */
@@ -498,13 +415,9 @@ TEST_F(sp, emsgsize_record_larger_than_sndbuf)
 
 TEST_F(sp, emsgsize_default_sndbuf)
 {
-	int sndbuf = toy_getsockopt_int(self->c, SOL_SOCKET, SO_SNDBUF);
 	size_t big;
-	char *buf;
+	char *buf = sndbuf_multiple(self->c, 2, 4096, &big);
 
-	ASSERT_LT(0, sndbuf);
-	big = (size_t)sndbuf * 2 + 4096;
-	buf = calloc(1, big);
 	ASSERT_NE(NULL, buf);
 	EXPECT_ERRNO(EMSGSIZE, send(self->c, buf, big,
 				    MSG_DONTWAIT | MSG_NOSIGNAL));
@@ -521,9 +434,7 @@ TEST_F(sp, records_survive_flow_control)
 	pid_t pid;
 	int i;
 
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		close(self->s);
 		for (i = 0; i < nrec; i++) {
 			size_t len = 4 + (i * 7919) % 8000;
@@ -542,8 +453,8 @@ TEST_F(sp, records_survive_flow_control)
 
 		toy_pattern(out, len, i);
 		memcpy(out, &i, sizeof(i));
-		ASSERT_EQ((ssize_t)len, recv_flags(self->s, in, sizeof(in), 0,
-						   &fl)) TH_LOG("record %d", i);
+		ASSERT_EQ((ssize_t)len, toy_recvmsg(self->s, in, sizeof(in), 0,
+						    &fl, NULL)) TH_LOG("record %d", i);
 		memcpy(&seq, in, sizeof(seq));
 		ASSERT_EQ(i, seq);
 		ASSERT_EQ(0, memcmp(in, out, len));
@@ -582,9 +493,7 @@ TEST_F(sp, blocking_recv_woken_by_close)
 	char buf[8];
 
 	ASSERT_EQ(0, pipe(p));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		CHILD_CHECK(sync_wait(p[0]) == 0);
 		/*
 		 * Close only once the parent provably sleeps in recv(): else
@@ -602,8 +511,7 @@ TEST_F(sp, blocking_recv_woken_by_close)
 	ASSERT_EQ(0, sync_post(p[1]));
 	EXPECT_EQ(0, recv(self->s, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, wait_child(pid));
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 }
 
 TEST_F(sp, poll_states)
@@ -660,9 +568,7 @@ TEST_F(sp, poll_wakes_blocked_reader)
 
 	ASSERT_EQ(0, pipe(p));
 	EXPECT_EQ(0, toy_poll(self->s, POLLIN, 0));	/* nothing to read yet */
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		CHILD_CHECK(sync_wait(p[0]) == 0);
 		/* send only once the parent provably sleeps in poll() */
 		CHILD_CHECK(wait_in_syscall(getppid(), SYS_ppoll) == 0);
@@ -676,8 +582,7 @@ TEST_F(sp, poll_wakes_blocked_reader)
 	EXPECT_EQ(POLLIN, revents & POLLIN);
 	ASSERT_EQ(4, recv(self->s, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, wait_child(pid));
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 }
 
 /* ---- port spaces --------------------------------------------------------- */
@@ -787,10 +692,10 @@ TEST(port_space_both_types_listen_on_same_port)
 
 	/* data goes where it belongs: records on the SEQPACKET pair */
 	ASSERT_EQ(2, send(csp, "ab", 2, 0));
-	ASSERT_EQ(1, recv_flags(ssp, buf, 1, 0, &fl));
+	ASSERT_EQ(1, toy_recvmsg(ssp, buf, 1, 0, &fl, NULL));
 	EXPECT_EQ(MSG_TRUNC, fl & MSG_TRUNC);
 	ASSERT_EQ(2, send(cst, "cd", 2, 0));
-	ASSERT_EQ(1, recv_flags(sst, buf, 1, 0, &fl));
+	ASSERT_EQ(1, toy_recvmsg(sst, buf, 1, 0, &fl, NULL));
 	EXPECT_EQ(0, fl & MSG_TRUNC);
 	ASSERT_EQ(1, recv(sst, buf, 1, 0));	/* stream: the rest stays */
 	EXPECT_EQ('d', buf[0]);

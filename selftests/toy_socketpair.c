@@ -63,10 +63,7 @@ FIXTURE_SETUP(pair)
 
 FIXTURE_TEARDOWN(pair)
 {
-	if (self->sv[0] >= 0)
-		close(self->sv[0]);
-	if (self->sv[1] >= 0)
-		close(self->sv[1]);
+	toy_close_all(self->sv[0], self->sv[1]);
 }
 
 TEST_F(pair, socket_options)
@@ -312,8 +309,7 @@ TEST_F(pair, closed_pair_vanishes_from_proc)
 	ASSERT_NE(0, i0);
 	ASSERT_EQ(0, proc_net_toy_line(i0, buf));
 	ASSERT_EQ(0, proc_net_toy_line(i1, buf));
-	close(self->sv[0]);
-	close(self->sv[1]);
+	toy_close_fds(self->sv, 2);
 	self->sv[0] = self->sv[1] = -1;
 	EXPECT_EQ(0, wait_ino_gone(i0));
 	EXPECT_EQ(0, wait_ino_gone(i1));
@@ -329,9 +325,7 @@ TEST_F(pair, across_fork_bulk_transfer)
 	int res[2];
 
 	ASSERT_EQ(0, pipe(res));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		size_t off;
 
 		close(self->sv[1]);
@@ -366,8 +360,7 @@ TEST_F(pair, across_fork_bulk_transfer)
 	EXPECT_EQ(0, wait_child(pid));
 	if (variant->connection)
 		EXPECT_EQ(0, recv(self->sv[1], buf, sizeof(buf), 0));
-	close(res[0]);
-	close(res[1]);
+	toy_close_fds(res, 2);
 }
 
 TEST_F(pair, poll)
@@ -405,8 +398,7 @@ TEST(socketpair_flags_nonblock_cloexec)
 	EXPECT_EQ(O_NONBLOCK, fl & O_NONBLOCK);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(sv[1], F_GETFD) & FD_CLOEXEC);
 	EXPECT_ERRNO(EAGAIN, recv(sv[0], &c, 1, 0));
-	close(sv[0]);
-	close(sv[1]);
+	toy_close_fds(sv, 2);
 }
 
 TEST(many_pairs_independent)

@@ -174,11 +174,7 @@ TEST(connection_lifecycle)
 
 	ASSERT_EQ(0, fresh_netns());
 	ASSERT_EQ(0, read_stats(&a));
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(5, send(c, "hello", 5, 0));
@@ -241,11 +237,7 @@ TEST(reset_and_epipe)
 	int l, c, s;
 
 	ASSERT_EQ(0, fresh_netns());
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	close(l);

@@ -16,24 +16,30 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
+TOY_SELFTEST_INIT(false)
+
+/* Two STREAM sockets: 0, or -1 with neither open. */
+static int two_sockets(int *a, int *b)
 {
-	toy_selftest_init(false);
+	*a = toy_socket(SOCK_STREAM);
+	*b = toy_socket(SOCK_STREAM);
+	if (*a >= 0 && *b >= 0)
+		return 0;
+	toy_close_pair(a, b);
+	return -1;
 }
 
 /* ---- bind ------------------------------------------------------------ */
 
 TEST(bind_port0_picks_ephemeral)
 {
+	int fd = toy_socket(SOCK_STREAM), len;
 	struct sockaddr_toy a;
-	socklen_t len = sizeof(a);
-	int fd = toy_socket(SOCK_STREAM);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, toy_bind(fd, 0));
-	memset(&a, 0xff, sizeof(a));
-	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&a, &len));
+	len = toy_sockname(fd, &a);
+	ASSERT_LE(0, len);
 	EXPECT_EQ(sizeof(struct sockaddr_toy), len);
 	EXPECT_EQ(AF_TOY, a.stoy_family);
 	EXPECT_EQ(0, a.stoy_reserved);
@@ -135,10 +141,9 @@ TEST(bind_twice_einval)
 
 TEST(bind_addrinuse_then_free_after_close)
 {
-	int a = toy_socket(SOCK_STREAM), b = toy_socket(SOCK_STREAM);
+	int a, b;
 
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
+	ASSERT_EQ(0, two_sockets(&a, &b));
 	ASSERT_EQ(0, toy_bind(a, 5007));
 	EXPECT_ERRNO(EADDRINUSE, toy_bind(b, 5007));
 	/* a listener holds it too */
@@ -184,8 +189,7 @@ TEST(bind_ephemeral_ports_distinct)
 		for (j = 0; j < i; j++)
 			ASSERT_NE(ports[j], ports[i]);
 	}
-	for (i = 0; i < N; i++)
-		close(fds[i]);
+	toy_close_fds(fds, N);
 }
 
 TEST(bind_ephemeral_skips_taken_port)
@@ -226,9 +230,7 @@ TEST(bind_low_port_unprivileged_eacces)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to drop privileges");
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int a, b, c;
 
 		CHILD_CHECK(setgid(65534) == 0);
@@ -307,10 +309,8 @@ TEST(listen_backlog_clamped_to_somaxconn)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root for unshare(CLONE_NEWNET)");
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fds[64], l1, l2, n_small, n_big, i;
+	if (TOY_FORK(pid)) {
+		int fds[64], l1, l2, n_small, n_big;
 		uint32_t p1, p2;
 		FILE *f;
 
@@ -325,8 +325,7 @@ TEST(listen_backlog_clamped_to_somaxconn)
 		CHILD_CHECK(l1 >= 0);
 		n_small = toy_fill_backlog(p1, fds, 64);
 		CHILD_CHECK(n_small >= 3 && n_small <= 4);
-		for (i = 0; i < n_small; i++)
-			close(fds[i]);
+		toy_close_fds(fds, n_small);
 
 		l2 = toy_listener_backlog(SOCK_STREAM, 1000, &p2);
 		CHILD_CHECK(l2 >= 0);
@@ -360,8 +359,7 @@ TEST(listen_backlog_limits_pending)
 	EXPECT_EQ(0, toy_fill_backlog(port, fds + n, 1));
 	close(i);
 	close(k);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	toy_close_fds(fds, n);
 	close(l);
 }
 
@@ -388,10 +386,9 @@ TEST(connect_nobody_bound_econnrefused)
 
 TEST(connect_bound_not_listening_econnrefused)
 {
-	int s = toy_socket(SOCK_STREAM), c = toy_socket(SOCK_STREAM);
+	int s, c;
 
-	ASSERT_LE(0, s);
-	ASSERT_LE(0, c);
+	ASSERT_EQ(0, two_sockets(&s, &c));
 	ASSERT_EQ(0, toy_bind(s, 5011));
 	EXPECT_ERRNO(ECONNREFUSED, toy_connect(c, 5011));
 	close(s);
@@ -423,11 +420,7 @@ TEST(connect_autobinds_and_names)
 	uint32_t port;
 	long cport;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	cport = toy_port(c);
 	EXPECT_LE(TOY_EPHEMERAL_LO, cport);
 	EXPECT_GE(TOY_EPHEMERAL_HI, cport);
@@ -472,11 +465,7 @@ TEST(connect_twice_eisconn)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	EXPECT_ERRNO(EISCONN, toy_connect(c, port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
@@ -538,11 +527,7 @@ TEST(connect_self_listener_port_from_same_process)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(5, write(c, "hello", 5));
@@ -604,13 +589,9 @@ TEST(accept4_flags)
 	int l, c, s, s2, c2;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	c2 = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
 	ASSERT_LE(0, c2);
-	ASSERT_EQ(0, toy_connect(c, port));
 	ASSERT_EQ(0, toy_connect(c2, port));
 
 	s = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -642,11 +623,7 @@ TEST(accept_short_addrlen_truncates)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	memset(&pa, 0, sizeof(pa));
 	s = accept(l, (struct sockaddr *)&pa, &plen);
 	ASSERT_LE(0, s);
@@ -679,8 +656,7 @@ TEST(accept_fifo_order)
 		EXPECT_EQ(toy_port(c[i]), toy_peer_port(s));
 		close(s);
 	}
-	for (i = 0; i < N; i++)
-		close(c[i]);
+	toy_close_fds(c, N);
 	close(l);
 }
 
@@ -690,11 +666,7 @@ TEST(data_sent_before_accept)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	/* connect() returned: the connection exists before accept() */
 	ASSERT_EQ(5, write(c, "early", 5));
 	s = accept(l, NULL, NULL);
@@ -713,11 +685,7 @@ TEST(client_closed_before_accept)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	ASSERT_EQ(3, write(c, "bye", 3));
 	close(c);
 	/* still accepted, with its data and then EOF (as TCP) */

@@ -10,11 +10,7 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): ignore SIGPIPE and load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
-{
-	toy_selftest_init(true);
-}
+TOY_SELFTEST_INIT(true)
 
 #define BULK_BYTES (64ULL << 20)
 #define MAX_CHUNK 65536
@@ -77,23 +73,7 @@ static uint64_t bulk_read(int fd, uint64_t seed, uint64_t *count, int *err)
 	return h;
 }
 
-FIXTURE(bulk) {
-	int a, b;
-};
-
-FIXTURE_SETUP(bulk)
-{
-	self->a = self->b = -1;
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &self->a, &self->b));
-}
-
-FIXTURE_TEARDOWN(bulk)
-{
-	if (self->a >= 0)
-		close(self->a);
-	if (self->b >= 0)
-		close(self->b);
-}
+TOY_PAIR_FIXTURE(bulk, SOCK_STREAM)
 
 TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)
 {
@@ -103,9 +83,7 @@ TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)
 	int err;
 
 	ASSERT_EQ(0, pipe(p));
-	writer = toy_fork();
-	ASSERT_LE(0, writer);
-	if (writer == 0) {
+	if (TOY_FORK(writer)) {
 		alarm(230);
 		close(self->b);
 		hw = bulk_write(self->a, BULK_BYTES, 0x1234567ULL, &err);
@@ -114,9 +92,7 @@ TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)
 		close(self->a);		/* FIN: the reader sees EOF */
 		_exit(0);
 	}
-	reader = toy_fork();
-	ASSERT_LE(0, reader);
-	if (reader == 0) {
+	if (TOY_FORK(reader)) {
 		alarm(230);
 		close(self->a);
 		hr = bulk_read(self->b, 0xabcdefULL, &count, &err);
@@ -125,9 +101,7 @@ TEST_F_TIMEOUT(bulk, transfer_64mib_checksummed, 240)
 		CHILD_CHECK(write(p[1], &hr, sizeof(hr)) == sizeof(hr));
 		_exit(0);
 	}
-	close(self->a);
-	close(self->b);
-	self->a = self->b = -1;
+	toy_close_pair(&self->a, &self->b);
 	EXPECT_EQ(0, wait_child(writer));
 	EXPECT_EQ(0, wait_child(reader));
 	ASSERT_EQ(sizeof(hw), read(p[0], &hw, sizeof(hw)));
@@ -168,21 +142,15 @@ TEST_F_TIMEOUT(bulk, transfer_both_directions_at_once, 240)
 
 	ASSERT_EQ(0, pipe(pa_pipe));
 	ASSERT_EQ(0, pipe(pb_pipe));
-	pa = toy_fork();
-	ASSERT_LE(0, pa);
-	if (pa == 0) {
+	if (TOY_FORK(pa)) {
 		close(self->b);
 		duplex_side(self->a, BYTES, 1, pa_pipe[1]);
 	}
-	pb = toy_fork();
-	ASSERT_LE(0, pb);
-	if (pb == 0) {
+	if (TOY_FORK(pb)) {
 		close(self->a);
 		duplex_side(self->b, BYTES, 2, pb_pipe[1]);
 	}
-	close(self->a);
-	close(self->b);
-	self->a = self->b = -1;
+	toy_close_pair(&self->a, &self->b);
 	EXPECT_EQ(0, wait_child(pa));
 	EXPECT_EQ(0, wait_child(pb));
 	ASSERT_EQ(sizeof(got_a), read(pa_pipe[0], &got_a, sizeof(got_a)));

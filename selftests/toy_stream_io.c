@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * AF_TOY SOCK_STREAM data path: read/write/readv/writev/
- * sendmsg/recvmsg, MSG_PEEK/WAITALL/DONTWAIT/NOSIGNAL, EPIPE/SIGPIPE,
+ * sendmsg/recvmsg, MSG_WAITALL/DONTWAIT/NOSIGNAL, EPIPE/SIGPIPE,
  * RST/ECONNRESET, EFAULT without losing or duplicating data, flow control
- * by SO_SNDBUF, memory bounds, poll/select/epoll.
+ * by SO_SNDBUF, memory bounds, poll/select/epoll.  Short reads, MSG_TRUNC
+ * and MSG_PEEK next to the record types: toy_recv.c.
  */
 #include "toy_common.h"
 
@@ -12,30 +13,9 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): ignore SIGPIPE and load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
-{
-	toy_selftest_init(true);
-}
+TOY_SELFTEST_INIT(true)
 
-FIXTURE(pair) {
-	int a;		/* client side */
-	int b;		/* accepted side */
-};
-
-FIXTURE_SETUP(pair)
-{
-	self->a = self->b = -1;
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &self->a, &self->b));
-}
-
-FIXTURE_TEARDOWN(pair)
-{
-	if (self->a >= 0)
-		close(self->a);
-	if (self->b >= 0)
-		close(self->b);
-}
+TOY_PAIR_FIXTURE(pair, SOCK_STREAM)
 
 static volatile sig_atomic_t got_sigpipe;
 
@@ -161,25 +141,6 @@ TEST_F(pair, data_then_eof_after_peer_close)
 
 /* ---- flags --------------------------------------------------------------- */
 
-TEST_F(pair, msg_peek)
-{
-	char buf[32];
-
-	ASSERT_EQ(6, write(self->a, "abcdef", 6));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(3, recv(self->b, buf, 3, MSG_PEEK));
-	EXPECT_EQ(0, memcmp(buf, "abc", 3));
-	memset(buf, 0, sizeof(buf));
-	ASSERT_EQ(6, recv(self->b, buf, sizeof(buf), MSG_PEEK));
-	EXPECT_EQ(0, memcmp(buf, "abcdef", 6));
-	ASSERT_EQ(2, read(self->b, buf, 2));
-	EXPECT_EQ(0, memcmp(buf, "ab", 2));
-	ASSERT_EQ(4, recv(self->b, buf, sizeof(buf), MSG_PEEK));
-	EXPECT_EQ(0, memcmp(buf, "cdef", 4));
-	ASSERT_EQ(4, read(self->b, buf, sizeof(buf)));
-	EXPECT_EQ(0, memcmp(buf, "cdef", 4));
-}
-
 TEST_F(pair, msg_dontwait)
 {
 	char buf[8];
@@ -198,9 +159,7 @@ TEST_F(pair, msg_waitall_across_writes)
 	pid_t pid;
 
 	toy_pattern(want, sizeof(want), 7);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int i;
 
 		/* three writes, each once the reader is asleep in recv */
@@ -304,9 +263,7 @@ TEST_F(pair, sigpipe_kills_by_default)
 	pid_t pid;
 
 	ASSERT_EQ(0, shutdown(self->a, SHUT_WR));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		signal(SIGPIPE, SIG_DFL);
 		(void)!write(self->a, "x", 1);
 		_exit(0);	/* not reached */
@@ -531,7 +488,7 @@ TEST_F(pair, sndbuf_nonblock_eagain_and_short_count)
 	ssize_t total, got = 0;
 	static char buf[1 << 16];
 
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(self->a, SOL_SOCKET, SO_SNDBUF, v));
 	/* one write much larger than the buffer: short count, not EAGAIN */
 	total = fill_nonblock(self->a, 1 << 20, &short_seen, &h1);
 	ASSERT_LT(0, total) TH_LOG("fill returned %zd", total);
@@ -558,6 +515,14 @@ TEST_F(pair, sndbuf_nonblock_eagain_and_short_count)
 	EXPECT_EQ(1, send(self->a, "x", 1, MSG_DONTWAIT));
 }
 
+/* SO_SNDBUF of a set to sndbuf, then fill_nonblock(): what it queued. */
+static ssize_t fill_with_sndbuf(int a, int sndbuf)
+{
+	if (toy_setsockopt_int(a, SOL_SOCKET, SO_SNDBUF, sndbuf))
+		return -1;
+	return fill_nonblock(a, 4096, NULL, NULL);
+}
+
 TEST_F(pair, sndbuf_bounds_queued_bytes)
 {
 	int small = 4096, big = 262144;
@@ -565,12 +530,10 @@ TEST_F(pair, sndbuf_bounds_queued_bytes)
 	int a2, b2;
 
 	/* bigger SO_SNDBUF: more can be queued; memory is charged */
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)));
-	t_small = fill_nonblock(self->a, 4096, NULL, NULL);
+	t_small = fill_with_sndbuf(self->a, small);
 	ASSERT_LT(0, t_small);
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a2, &b2));
-	ASSERT_EQ(0, setsockopt(a2, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
-	t_big = fill_nonblock(a2, 4096, NULL, NULL);
+	t_big = fill_with_sndbuf(a2, big);
 	ASSERT_LT(0, t_big);
 	EXPECT_LT(t_small, t_big);
 	/* never more than the two buffers together */
@@ -578,8 +541,7 @@ TEST_F(pair, sndbuf_bounds_queued_bytes)
 		  toy_getsockopt_int(self->b, SOL_SOCKET, SO_RCVBUF), t_small);
 	EXPECT_GE(toy_getsockopt_int(a2, SOL_SOCKET, SO_SNDBUF) +
 		  toy_getsockopt_int(b2, SOL_SOCKET, SO_RCVBUF), t_big);
-	close(a2);
-	close(b2);
+	toy_close_all(a2, b2);
 }
 
 TEST_F(pair, rcvbuf_bounds_queued_bytes)
@@ -590,20 +552,17 @@ TEST_F(pair, rcvbuf_bounds_queued_bytes)
 	int a2, b2;
 
 	/* the receiver's SO_RCVBUF limits what a sender can queue to it */
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
-	t_default = fill_nonblock(self->a, 4096, NULL, NULL);
+	t_default = fill_with_sndbuf(self->a, big);
 	ASSERT_LT(0, t_default);
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a2, &b2));
-	ASSERT_EQ(0, setsockopt(a2, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)));
-	ASSERT_EQ(0, setsockopt(b2, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
-	t_small = fill_nonblock(a2, 4096, NULL, NULL);
+	ASSERT_EQ(0, toy_setsockopt_int(b2, SOL_SOCKET, SO_RCVBUF, small));
+	t_small = fill_with_sndbuf(a2, big);
 	ASSERT_LT(0, t_small);
 	EXPECT_LT(t_small, t_default);
 	EXPECT_GE(toy_getsockopt_int(b2, SOL_SOCKET, SO_RCVBUF), t_small);
 	ASSERT_EQ(0, proc_entry(b2, &e));
 	EXPECT_EQ((unsigned long)t_small, e.rq);
-	close(a2);
-	close(b2);
+	toy_close_all(a2, b2);
 }
 
 TEST_F(pair, rcvlowat_read_waits_for_enough)
@@ -612,10 +571,8 @@ TEST_F(pair, rcvlowat_read_waits_for_enough)
 	int v = 10;
 	pid_t pid;
 
-	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	ASSERT_EQ(0, toy_setsockopt_int(self->b, SOL_SOCKET, SO_RCVLOWAT, v));
+	if (TOY_FORK(pid)) {
 		CHILD_CHECK(wait_proc_sleeping(getppid()) == 0);
 		CHILD_CHECK(write(self->a, "12345", 5) == 5);
 		usleep(1000);
@@ -639,11 +596,9 @@ TEST_F(pair, sndbuf_blocking_writer_waits_for_reader)
 	static char buf[1 << 16];
 	size_t got = 0;
 
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(self->a, SOL_SOCKET, SO_SNDBUF, v));
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		static char wb[TOTAL];
 
 		toy_pattern(wb, TOTAL, 0);
@@ -673,7 +628,7 @@ TEST_F(pair, sndtimeo_full_buffer)
 	int v = 4096;
 	static char buf[1 << 20];
 
-	ASSERT_EQ(0, setsockopt(self->a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(self->a, SOL_SOCKET, SO_SNDBUF, v));
 	ASSERT_LT(0, fill_nonblock(self->a, 4096, NULL, NULL));
 	ASSERT_EQ(0, toy_set_timeo(self->a, SO_SNDTIMEO, 50000));
 	EXPECT_ERRNO(EAGAIN, write(self->a, buf, sizeof(buf)));
@@ -848,9 +803,7 @@ TEST_F(pair, epoll_wakes_blocked_waiter)
 {
 	pid_t pid;
 
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		struct epoll_event ev = { .events = EPOLLIN }, out;
 		int ep = epoll_create1(0);
 		char buf[8];

@@ -13,11 +13,7 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): ignore SIGPIPE and load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
-{
-	toy_selftest_init(true);
-}
+TOY_SELFTEST_INIT(true)
 
 static volatile sig_atomic_t got_signal;
 
@@ -25,6 +21,14 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	got_signal++;
+}
+
+/* SIGUSR1 to pid once it sleeps in the kernel: 0 or -1. */
+static int interrupt_sleeper(pid_t pid)
+{
+	if (wait_proc_sleeping(pid))
+		return -1;
+	return kill(pid, SIGUSR1);
 }
 
 /* ---- concurrent connects ----------------------------------------------- */
@@ -41,9 +45,7 @@ TEST(concurrent_connects_beyond_backlog)
 	ASSERT_LE(0, l);
 
 	for (i = 0; i < N; i++) {
-		pids[i] = toy_fork();
-		ASSERT_LE(0, pids[i]);
-		if (pids[i] == 0) {
+		if (TOY_FORK(pids[i])) {
 			uint32_t id = i, ack = 0;
 			int c = toy_socket(SOCK_STREAM);
 
@@ -109,9 +111,7 @@ TEST(threaded_server_many_clients)
 	l = toy_listener_backlog(SOCK_STREAM, N, &port);
 	ASSERT_LE(0, l);
 	for (i = 0; i < N; i++) {
-		pids[i] = toy_fork();
-		ASSERT_LE(0, pids[i]);
-		if (pids[i] == 0) {
+		if (TOY_FORK(pids[i])) {
 			int c = toy_socket(SOCK_STREAM), r;
 
 			CHILD_CHECK(c >= 0);
@@ -133,9 +133,7 @@ TEST(threaded_server_many_clients)
 		pid_t srv;
 
 		ASSERT_LE(0, s);
-		srv = toy_fork();
-		ASSERT_LE(0, srv);
-		if (srv == 0) {
+		if (TOY_FORK(srv)) {
 			uint32_t v;
 
 			while (read_all(s, &v, sizeof(v)) == sizeof(v)) {
@@ -165,9 +163,7 @@ TEST(accept_blocks_until_connect)
 	l = toy_listener(SOCK_STREAM, &port);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		struct sockaddr_toy a;
 		socklen_t len = sizeof(a);
 		uint32_t cport;
@@ -198,144 +194,141 @@ TEST(accept_blocks_until_connect)
 	close(l);
 }
 
-TEST(blocked_reader_gets_eof_on_peer_close)
+TOY_PAIR_FIXTURE(pair, SOCK_STREAM)
+
+TEST_F(pair, blocked_reader_gets_eof_on_peer_close)
 {
-	int a, b;
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char buf[16];
 
-		close(a);
-		CHILD_CHECK(read(b, buf, sizeof(buf)) == 3);
-		CHILD_CHECK(read(b, buf, sizeof(buf)) == 0);	/* blocks */
+		toy_close(&self->a);
+		CHILD_CHECK(read(self->b, buf, sizeof(buf)) == 3);
+		CHILD_CHECK(read(self->b, buf, sizeof(buf)) == 0);	/* blocks */
 		_exit(0);
 	}
-	close(b);
-	ASSERT_EQ(3, write(a, "abc", 3));
+	toy_close(&self->b);
+	ASSERT_EQ(3, write(self->a, "abc", 3));
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	close(a);
+	toy_close(&self->a);
 	EXPECT_EQ(0, wait_child(pid));
 }
 
-TEST(blocked_reader_gets_eof_on_peer_shutdown)
+TEST_F(pair, blocked_reader_gets_eof_on_peer_shutdown)
 {
-	int a, b;
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char buf[16];
 
-		CHILD_CHECK(read(b, buf, sizeof(buf)) == 0);	/* blocks */
+		CHILD_CHECK(read(self->b, buf, sizeof(buf)) == 0);	/* blocks */
 		/* the half-closed peer still reads */
-		CHILD_CHECK(write(b, "back", 4) == 4);
+		CHILD_CHECK(write(self->b, "back", 4) == 4);
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, shutdown(a, SHUT_WR));
+	ASSERT_EQ(0, shutdown(self->a, SHUT_WR));
 	EXPECT_EQ(0, wait_child(pid));
 	{
 		char buf[8];
 
-		EXPECT_EQ(4, read_all(a, buf, 4));
+		EXPECT_EQ(4, read_all(self->a, buf, 4));
 		EXPECT_EQ(0, memcmp(buf, "back", 4));
 	}
-	close(a);
-	close(b);
 }
 
-TEST(blocked_reader_gets_econnreset)
+TEST_F(pair, blocked_reader_gets_econnreset)
 {
-	int a, b;
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 	/* a has unread data, so its close is a reset */
-	ASSERT_EQ(4, write(b, "junk", 4));
-	ASSERT_EQ(0, wait_proc_rq(a, 4));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	ASSERT_EQ(4, write(self->b, "junk", 4));
+	ASSERT_EQ(0, wait_proc_rq(self->a, 4));
+	if (TOY_FORK(pid)) {
 		char buf[16];
 
-		close(a);
+		toy_close(&self->a);
+		/* blocks */
+		CHILD_CHECK_ERRNO(ECONNRESET, read(self->b, buf, sizeof(buf)));
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_proc_sleeping(pid));
+	toy_close(&self->a);
+	EXPECT_EQ(0, wait_child(pid));
+}
+
+/* The writer of blocked_writer_gets_epipe_on_peer_close (a child). */
+static void epipe_writer(int a, int b)
+{
+	static char buf[1 << 20];
+	ssize_t n;
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	close(b);
+	n = write(a, buf, sizeof(buf));		/* blocks when full */
+	/* either a short count or the error; then the error */
+	CHILD_CHECK(n == -1 || (n > 0 && n < (ssize_t)sizeof(buf)));
+	if (n == -1)
+		CHILD_CHECK(errno == EPIPE || errno == ECONNRESET);
+	for (i = 0; i < 2; i++) {
 		errno = 0;
-		CHILD_CHECK(read(b, buf, sizeof(buf)) == -1);	/* blocks */
+		n = write(a, buf, 1);
+		CHILD_CHECK(n == -1);
+		if (errno == EPIPE)
+			break;
 		CHILD_CHECK(errno == ECONNRESET);
-		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	close(a);
-	EXPECT_EQ(0, wait_child(pid));
-	close(b);
+	CHILD_CHECK(errno == EPIPE);
+	_exit(0);
 }
 
-TEST(blocked_writer_gets_epipe_on_peer_close)
+/* The writer of blocked_writer_sigpipe (a child): SIGPIPE ends it. */
+static void sigpipe_writer(int a, int b)
 {
-	int a, b, v = 4096;
+	static char buf[1 << 20];
+
+	signal(SIGPIPE, SIG_DFL);
+	close(b);
+	for (;;)
+		(void)!write(a, buf, sizeof(buf));
+	_exit(0);
+}
+
+/* With a 4 KiB send buffer on a: a child running writer(a, b), or -1. */
+static pid_t blocked_writer(int a, int b, void (*writer)(int a, int b))
+{
 	pid_t pid;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	if (toy_setsockopt_int(a, SOL_SOCKET, SO_SNDBUF, 4096))
+		return -1;
 	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		static char buf[1 << 20];
-		ssize_t n;
-		int i;
+	if (pid == 0)
+		writer(a, b);
+	return pid;
+}
 
-		signal(SIGPIPE, SIG_IGN);
-		close(b);
-		n = write(a, buf, sizeof(buf));		/* blocks when full */
-		/* either a short count or the error; then the error */
-		CHILD_CHECK(n == -1 || (n > 0 && n < (ssize_t)sizeof(buf)));
-		if (n == -1)
-			CHILD_CHECK(errno == EPIPE || errno == ECONNRESET);
-		for (i = 0; i < 2; i++) {
-			errno = 0;
-			n = write(a, buf, 1);
-			CHILD_CHECK(n == -1);
-			if (errno == EPIPE)
-				break;
-			CHILD_CHECK(errno == ECONNRESET);
-		}
-		CHILD_CHECK(errno == EPIPE);
-		_exit(0);
-	}
+TEST_F(pair, blocked_writer_gets_epipe_on_peer_close)
+{
+	pid_t pid = blocked_writer(self->a, self->b, epipe_writer);
+
+	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	close(a);
-	close(b);	/* peer closes (with unread data) while the writer waits */
+	toy_close(&self->a);
+	toy_close(&self->b);	/* peer closes (with unread data) while the writer waits */
 	EXPECT_EQ(0, wait_child(pid));
 }
 
-TEST(blocked_writer_sigpipe)
+TEST_F(pair, blocked_writer_sigpipe)
 {
-	int a, b, v = 4096;
-	pid_t pid;
+	pid_t pid = blocked_writer(self->a, self->b, sigpipe_writer);
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
-	pid = toy_fork();
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		static char buf[1 << 20];
-
-		signal(SIGPIPE, SIG_DFL);
-		close(b);
-		for (;;)
-			(void)!write(a, buf, sizeof(buf));
-		_exit(0);
-	}
-	close(a);
+	toy_close(&self->a);
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, shutdown(b, SHUT_RD));
-	close(b);
+	ASSERT_EQ(0, shutdown(self->b, SHUT_RD));
+	toy_close(&self->b);
 	EXPECT_EQ(128 + SIGPIPE, wait_child(pid));
 }
 
@@ -349,18 +342,13 @@ TEST(signal_during_accept_eintr)
 
 	l = toy_listener(SOCK_STREAM, &port);
 	ASSERT_LE(0, l);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, 0) == 0);
-		errno = 0;
-		CHILD_CHECK(accept(l, NULL, NULL) == -1);
-		CHILD_CHECK(errno == EINTR);
+		CHILD_CHECK_ERRNO(EINTR, accept(l, NULL, NULL));
 		CHILD_CHECK(got_signal == 1);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, interrupt_sleeper(pid));
 	EXPECT_EQ(0, wait_child(pid));
 	/* the listener is unaffected */
 	EXPECT_STREQ("LISTEN", proc_state(l));
@@ -373,12 +361,10 @@ TEST(signal_during_accept_sa_restart)
 	uint32_t port;
 	pid_t pid;
 
+	ASSERT_EQ(0, pipe(p));
 	l = toy_listener(SOCK_STREAM, &port);
 	ASSERT_LE(0, l);
-	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int s;
 
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, SA_RESTART) == 0);
@@ -388,8 +374,7 @@ TEST(signal_during_accept_sa_restart)
 		CHILD_CHECK(write(s, "R", 1) == 1);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, interrupt_sleeper(pid));
 	/* still (again) asleep in accept after the handler ran */
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
 	{
@@ -413,22 +398,17 @@ TEST(signal_during_recv_eintr)
 
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char c;
 
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, 0) == 0);
-		errno = 0;
-		CHILD_CHECK(read(b, &c, 1) == -1);
-		CHILD_CHECK(errno == EINTR);
+		CHILD_CHECK_ERRNO(EINTR, read(b, &c, 1));
 		CHILD_CHECK(sync_post(p[1]) == 0);
 		/* nothing was lost: the data sent afterwards arrives */
 		CHILD_CHECK(read(b, &c, 1) == 1 && c == 'D');
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, interrupt_sleeper(pid));
 	ASSERT_EQ(0, sync_wait(p[0]));
 	ASSERT_EQ(1, write(a, "D", 1));
 	EXPECT_EQ(0, wait_child(pid));
@@ -436,122 +416,104 @@ TEST(signal_during_recv_eintr)
 	close(b);
 }
 
-TEST(signal_during_connect_eintr)
+/* A listener of backlog 1 whose queue is full (fds: the n connections). */
+FIXTURE(full)
 {
-	int l, fds[64], n, i;
+	int l, fds[64], n;
 	uint32_t port;
+};
+
+FIXTURE_SETUP(full)
+{
+	self->n = 0;
+	self->l = toy_full_listener(1, &self->port, self->fds, 64, &self->n);
+	ASSERT_LE(0, self->l);
+}
+
+FIXTURE_TEARDOWN(full)
+{
+	toy_close_fds(self->fds, self->n);
+	toy_close_all(self->l);
+}
+
+TEST_F(full, signal_during_connect_eintr)
+{
 	pid_t pid;
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
-	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int c = toy_socket(SOCK_STREAM);
+	if (TOY_FORK(pid)) {
+		int c;
 
-		CHILD_CHECK(c >= 0);
 		CHILD_CHECK(toy_sigaction(SIGUSR1, on_signal, 0) == 0);
-		errno = 0;
-		CHILD_CHECK(toy_connect(c, port) == -1);	/* waits for room */
-		CHILD_CHECK(errno == EINTR);
+		c = toy_socket(SOCK_STREAM);
+		CHILD_CHECK(c >= 0);
+		/* waits for room */
+		CHILD_CHECK_ERRNO(EINTR, toy_connect(c, self->port));
 		CHILD_CHECK(got_signal == 1);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_proc_sleeping(pid));
-	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, interrupt_sleeper(pid));
 	EXPECT_EQ(0, wait_child(pid));
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	close(l);
 }
 
 /* ---- full backlog ----------------------------------------------------------- */
 
-TEST(blocking_connect_waits_for_accept)
+TEST_F(full, blocking_connect_waits_for_accept)
 {
-	int l, fds[64], n, i, s;
-	uint32_t port;
+	int i, s;
 	pid_t pid;
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
-	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		int c = toy_socket(SOCK_STREAM);
 
 		CHILD_CHECK(c >= 0);
-		CHILD_CHECK(toy_connect(c, port) == 0);	/* waits for room */
+		CHILD_CHECK(toy_connect(c, self->port) == 0);	/* waits */
 		CHILD_CHECK(write(c, "late", 4) == 4);
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_proc_sleeping(pid));
 	/* the waiting client is not connected yet */
-	for (i = 0; i <= n; i++) {
+	for (i = 0; i <= self->n; i++) {
 		char buf[8];
 
-		s = accept(l, NULL, NULL);
+		s = accept(self->l, NULL, NULL);
 		ASSERT_LE(0, s);
-		if (i == n) {
+		if (i == self->n) {
 			ASSERT_EQ(4, read_all(s, buf, 4));
 			EXPECT_EQ(0, memcmp(buf, "late", 4));
 		}
 		close(s);
 	}
 	EXPECT_EQ(0, wait_child(pid));
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	close(l);
 }
 
-TEST(nonblocking_connect_full_backlog_eagain)
+TEST_F(full, nonblocking_connect_full_backlog_eagain)
 {
-	int l, fds[64], n, i, c;
-	uint32_t port;
+	int i, c;
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
-	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
-	ASSERT_GE(2, n);
+	ASSERT_GE(2, self->n);
 	c = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ASSERT_LE(0, c);
-	EXPECT_ERRNO(EAGAIN, toy_connect(c, port));
+	EXPECT_ERRNO(EAGAIN, toy_connect(c, self->port));
 	/* the failed socket is left unconnected and may retry */
 	EXPECT_STREQ("CLOSED", proc_state(c));
-	i = accept(l, NULL, NULL);
+	i = accept(self->l, NULL, NULL);
 	ASSERT_LE(0, i);
 	close(i);
-	EXPECT_EQ(0, toy_connect(c, port));
+	EXPECT_EQ(0, toy_connect(c, self->port));
 	EXPECT_STREQ("ESTABLISHED", proc_state(c));
 	close(c);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	close(l);
 }
 
-TEST(sndtimeo_connect_full_backlog_eagain)
+TEST_F(full, sndtimeo_connect_full_backlog_eagain)
 {
-	int l, fds[64], n, i, c;
-	uint32_t port;
+	int c;
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
-	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
 	c = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, toy_set_timeo(c, SO_SNDTIMEO, 50000));
-	EXPECT_ERRNO(EAGAIN, toy_connect(c, port));
+	EXPECT_ERRNO(EAGAIN, toy_connect(c, self->port));
 	EXPECT_STREQ("CLOSED", proc_state(c));
 	close(c);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	close(l);
 }
 
 TEST(listener_closed_while_connect_waits)
@@ -561,14 +523,10 @@ TEST(listener_closed_while_connect_waits)
 	uint32_t port;
 	pid_t pids[W];
 
-	l = toy_listener_backlog(SOCK_STREAM, 1, &port);
+	l = toy_full_listener(1, &port, fds, 64, &n);
 	ASSERT_LE(0, l);
-	n = toy_fill_backlog(port, fds, 64);
-	ASSERT_LT(0, n);
 	for (i = 0; i < W; i++) {
-		pids[i] = toy_fork();
-		ASSERT_LE(0, pids[i]);
-		if (pids[i] == 0) {
+		if (TOY_FORK(pids[i])) {
 			int c = toy_socket(SOCK_STREAM);
 
 			close(l);
@@ -614,9 +572,7 @@ TEST(peercred_across_processes_and_users)
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change uid");
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		struct ucred cr;
 		socklen_t len = sizeof(cr);
 		struct toy_proc_entry e;
@@ -663,9 +619,7 @@ TEST(unprivileged_client_server)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to change uid");
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char buf[8];
 		int a, b;
 
@@ -692,9 +646,7 @@ TEST(netns_ports_are_per_netns)
 	l = toy_listener_port(SOCK_STREAM, 7000, 4, &port);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, pipe(p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		struct toy_proc_entry e;
 		int c, l2, c2, s2;
 		uint32_t port2;
@@ -755,9 +707,7 @@ TEST(netns_destroyed_with_live_sockets)
 
 		ASSERT_EQ(0, pipe(up));
 		ASSERT_EQ(0, pipe(go));
-		pid = toy_fork();
-		ASSERT_LE(0, pid);
-		if (pid == 0) {
+		if (TOY_FORK(pid)) {
 			int l, c1, c2, a, b, fds[4], n;
 			uint32_t port;
 
@@ -795,10 +745,8 @@ TEST(netns_destroyed_with_live_sockets)
 			TH_LOG("refcnt %ld with %d sockets, %ld before", during, nsock, r0);
 		ASSERT_EQ(0, sync_post(go[1]));
 		EXPECT_EQ(0, wait_child(pid));
-		close(up[0]);
-		close(up[1]);
-		close(go[0]);
-		close(go[1]);
+		toy_close_fds(up, 2);
+		toy_close_fds(go, 2);
 	}
 	/* every socket of the dead namespaces is freed (bounded wait) */
 	for (k = 0; k < TOY_WAIT_TRIES; k++) {
@@ -831,9 +779,7 @@ TEST(netns_socket_outlives_its_namespace_process)
 	if (geteuid() != 0)
 		SKIP(return, "needs root for unshare(CLONE_NEWNET)");
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, p));
-	pid = toy_fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
+	if (TOY_FORK(pid)) {
 		char cbuf[CMSG_SPACE(2 * sizeof(int))];
 		struct msghdr m = { 0 };
 		struct iovec iov = { "f", 1 };
@@ -875,8 +821,7 @@ TEST(netns_socket_outlives_its_namespace_process)
 		EXPECT_EQ(0, read(sv[1], buf, 5));
 		close(sv[1]);
 	}
-	close(p[0]);
-	close(p[1]);
+	toy_close_fds(p, 2);
 }
 
 TEST_HARNESS_MAIN

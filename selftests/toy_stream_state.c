@@ -13,23 +13,18 @@
 
 #include "kselftest_harness.h"
 
-/* Before main(): load the module if the runner did not. */
-static void __attribute__((constructor)) setup(void)
-{
-	toy_selftest_init(false);
-}
+TOY_SELFTEST_INIT(false)
 
 /* ---- names and options ------------------------------------------------ */
 
 TEST(getsockname_unbound_port0)
 {
+	int fd = toy_socket(SOCK_STREAM), len;
 	struct sockaddr_toy a;
-	socklen_t len = sizeof(a);
-	int fd = toy_socket(SOCK_STREAM);
 
 	ASSERT_LE(0, fd);
-	memset(&a, 0xff, sizeof(a));
-	ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&a, &len));
+	len = toy_sockname(fd, &a);
+	ASSERT_LE(0, len);
 	EXPECT_EQ(sizeof(a), len);
 	EXPECT_EQ(AF_TOY, a.stoy_family);
 	EXPECT_EQ(0U, a.stoy_port);
@@ -115,17 +110,17 @@ TEST(sockopt_generic_buffers)
 
 	ASSERT_LE(0, fd);
 	v = 65536;
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(fd, SOL_SOCKET, SO_SNDBUF, v));
 	/* the kernel's sock_setsockopt doubles the value */
 	EXPECT_EQ(2 * 65536, toy_getsockopt_int(fd, SOL_SOCKET, SO_SNDBUF));
 	v = 32768;
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, v));
 	EXPECT_EQ(2 * 32768, toy_getsockopt_int(fd, SOL_SOCKET, SO_RCVBUF));
 	v = 1;
 	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)));
 	EXPECT_EQ(1, toy_getsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE));
 	v = 0x1000;
-	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)));
+	ASSERT_EQ(0, toy_setsockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT, v));
 	EXPECT_EQ(0x1000, toy_getsockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT));
 	{
 		struct timeval tv = { .tv_sec = 3, .tv_usec = 500000 }, got;
@@ -166,16 +161,25 @@ TEST(socketpair_stream)
 
 /* ---- shutdown ---------------------------------------------------------- */
 
-TEST(shutdown_bad_how_einval)
-{
-	int a, b;
+TOY_PAIR_FIXTURE(conn, SOCK_STREAM)
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	EXPECT_ERRNO(EINVAL, shutdown(a, 3));
-	EXPECT_ERRNO(EINVAL, shutdown(a, -1));
-	EXPECT_STREQ("ESTABLISHED", proc_state(a));
-	close(a);
-	close(b);
+/* Close a connected pair: EXPECT both its lines to leave /proc/net/toy. */
+static void close_expect_gone(struct __test_metadata *_metadata, int *a,
+			      int *b)
+{
+	uint32_t pa = toy_port(*a), pb = toy_port(*b);
+
+	toy_close_pair(a, b);
+	EXPECT_EQ(0, wait_proc_gone("STREAM", pa, pb));
+	EXPECT_EQ(0, wait_proc_gone("STREAM", pb, pa));
+}
+
+TEST_F(conn, shutdown_bad_how_einval)
+{
+
+	EXPECT_ERRNO(EINVAL, shutdown(self->a, 3));
+	EXPECT_ERRNO(EINVAL, shutdown(self->a, -1));
+	EXPECT_STREQ("ESTABLISHED", proc_state(self->a));
 }
 
 TEST(shutdown_unconnected_enotconn)
@@ -191,98 +195,79 @@ TEST(shutdown_unconnected_enotconn)
 	close(fd);
 }
 
-TEST(shutdown_wr_half_close_states)
+TEST_F(conn, shutdown_wr_half_close_states)
 {
 	struct toy_proc_entry e;
 	char buf[32];
-	int a, b;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	ASSERT_EQ(4, write(a, "data", 4));
-	ASSERT_EQ(0, shutdown(a, SHUT_WR));
-	EXPECT_EQ(0, wait_proc_state(a, "FIN_WAIT2")) TH_LOG("a: %s", proc_state(a));
-	EXPECT_EQ(0, wait_proc_state(b, "CLOSE_WAIT")) TH_LOG("b: %s", proc_state(b));
+	ASSERT_EQ(4, write(self->a, "data", 4));
+	ASSERT_EQ(0, shutdown(self->a, SHUT_WR));
+	EXPECT_EQ(0, wait_proc_state(self->a, "FIN_WAIT2"))
+		TH_LOG("a: %s", proc_state(self->a));
+	EXPECT_EQ(0, wait_proc_state(self->b, "CLOSE_WAIT"))
+		TH_LOG("b: %s", proc_state(self->b));
 	/* queued data first, then EOF, twice */
-	ASSERT_EQ(4, read(b, buf, sizeof(buf)));
+	ASSERT_EQ(4, read(self->b, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "data", 4));
-	EXPECT_EQ(0, read(b, buf, sizeof(buf)));
-	EXPECT_EQ(0, read(b, buf, sizeof(buf)));
+	EXPECT_EQ(0, read(self->b, buf, sizeof(buf)));
+	EXPECT_EQ(0, read(self->b, buf, sizeof(buf)));
 	/* the passive side can still write back */
-	ASSERT_EQ(5, write(b, "reply", 5));
-	ASSERT_EQ(5, read(a, buf, sizeof(buf)));
+	ASSERT_EQ(5, write(self->b, "reply", 5));
+	ASSERT_EQ(5, read(self->a, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "reply", 5));
 	/* ports stay in the lines */
-	ASSERT_EQ(0, proc_entry(b, &e));
-	EXPECT_EQ((unsigned long)toy_port(a), e.pport);
+	ASSERT_EQ(0, proc_entry(self->b, &e));
+	EXPECT_EQ((unsigned long)toy_port(self->a), e.pport);
 	/* passive close: LAST_ACK -> CLOSED, the active side gets EOF */
-	close(b);
-	EXPECT_EQ(0, read(a, buf, sizeof(buf)));
-	EXPECT_EQ(0, wait_proc_state(a, "CLOSED")) TH_LOG("a: %s", proc_state(a));
-	close(a);
+	close(self->b);
+	self->b = -1;
+	EXPECT_EQ(0, read(self->a, buf, sizeof(buf)));
+	EXPECT_EQ(0, wait_proc_state(self->a, "CLOSED"))
+		TH_LOG("a: %s", proc_state(self->a));
 }
 
-TEST(shutdown_rd_read_returns_0)
+TEST_F(conn, shutdown_rd_read_returns_0)
 {
 	char buf[8];
-	int a, b;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	ASSERT_EQ(0, shutdown(b, SHUT_RD));
-	EXPECT_EQ(0, read(b, buf, sizeof(buf)));
+	ASSERT_EQ(0, shutdown(self->b, SHUT_RD));
+	EXPECT_EQ(0, read(self->b, buf, sizeof(buf)));
 	/* b can still send */
-	ASSERT_EQ(2, write(b, "ok", 2));
-	ASSERT_EQ(2, read(a, buf, sizeof(buf)));
+	ASSERT_EQ(2, write(self->b, "ok", 2));
+	ASSERT_EQ(2, read(self->a, buf, sizeof(buf)));
 	/* a writing to a peer that shut down reading: EPIPE */
-	EXPECT_ERRNO(EPIPE, send(a, "x", 1, MSG_NOSIGNAL));
-	close(a);
-	close(b);
+	EXPECT_ERRNO(EPIPE, send(self->a, "x", 1, MSG_NOSIGNAL));
 }
 
-TEST(shutdown_rdwr_both_directions)
+TEST_F(conn, shutdown_rdwr_both_directions)
 {
 	char buf[8];
-	int a, b;
 
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	ASSERT_EQ(0, shutdown(a, SHUT_RDWR));
-	EXPECT_EQ(0, read(a, buf, sizeof(buf)));
-	EXPECT_ERRNO(EPIPE, send(a, "x", 1, MSG_NOSIGNAL));
-	EXPECT_EQ(0, read(b, buf, sizeof(buf)));
-	EXPECT_EQ(0, wait_proc_state(a, "FIN_WAIT2"));
-	EXPECT_EQ(0, wait_proc_state(b, "CLOSE_WAIT"));
+	ASSERT_EQ(0, shutdown(self->a, SHUT_RDWR));
+	EXPECT_EQ(0, read(self->a, buf, sizeof(buf)));
+	EXPECT_ERRNO(EPIPE, send(self->a, "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(0, read(self->b, buf, sizeof(buf)));
+	EXPECT_EQ(0, wait_proc_state(self->a, "FIN_WAIT2"));
+	EXPECT_EQ(0, wait_proc_state(self->b, "CLOSE_WAIT"));
 	/* repeating a shutdown is harmless */
-	EXPECT_EQ(0, shutdown(a, SHUT_WR));
-	close(a);
-	close(b);
+	EXPECT_EQ(0, shutdown(self->a, SHUT_WR));
 }
 
-TEST(shutdown_both_sides_closed_states)
+TEST_F(conn, shutdown_both_sides_closed_states)
 {
-	int a, b;
-
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	ASSERT_EQ(0, shutdown(a, SHUT_WR));
-	EXPECT_EQ(0, wait_proc_state(a, "FIN_WAIT2"));
-	ASSERT_EQ(0, shutdown(b, SHUT_WR));
+	ASSERT_EQ(0, shutdown(self->a, SHUT_WR));
+	EXPECT_EQ(0, wait_proc_state(self->a, "FIN_WAIT2"));
+	ASSERT_EQ(0, shutdown(self->b, SHUT_WR));
 	/* b: CLOSE_WAIT -> LAST_ACK -> CLOSED; a: FIN_WAIT2 -> CLOSED */
-	EXPECT_EQ(0, wait_proc_state(b, "CLOSED")) TH_LOG("b: %s", proc_state(b));
-	EXPECT_EQ(0, wait_proc_state(a, "CLOSED")) TH_LOG("a: %s", proc_state(a));
-	close(a);
-	close(b);
+	EXPECT_EQ(0, wait_proc_state(self->b, "CLOSED"))
+		TH_LOG("b: %s", proc_state(self->b));
+	EXPECT_EQ(0, wait_proc_state(self->a, "CLOSED"))
+		TH_LOG("a: %s", proc_state(self->a));
 }
 
-TEST(simultaneous_close_no_hang)
+TEST_F(conn, simultaneous_close_no_hang)
 {
-	int a, b;
-	uint32_t pa, pb;
-
-	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
-	pa = toy_port(a);
-	pb = toy_port(b);
-	close(a);
-	close(b);
-	EXPECT_EQ(0, wait_proc_gone("STREAM", pa, pb));
-	EXPECT_EQ(0, wait_proc_gone("STREAM", pb, pa));
+	close_expect_gone(_metadata, &self->a, &self->b);
 }
 
 /* ---- /proc/net/toy ----------------------------------------------------- */
@@ -293,11 +278,7 @@ TEST(proc_established_lines)
 	int l, c, s;
 	uint32_t port;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, proc_entry(l, &el));
@@ -326,11 +307,7 @@ TEST(proc_unaccepted_child_inode0)
 	uint32_t port;
 	long cport;
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	cport = toy_port(c);
 	ASSERT_EQ(0, proc_find("STREAM", port, cport, &e));
 	EXPECT_EQ(0UL, e.ino);
@@ -381,48 +358,42 @@ TEST(proc_recvq_sendq_count_unread)
 TEST(proc_closed_sockets_vanish)
 {
 	int a, b, n0;
-	uint32_t pa, pb;
 
 	n0 = proc_count();
 	ASSERT_LE(0, n0);
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &a, &b));
 	EXPECT_EQ(n0 + 2, proc_count());
-	pa = toy_port(a);
-	pb = toy_port(b);
-	close(a);
-	close(b);
-	EXPECT_EQ(0, wait_proc_gone("STREAM", pa, pb));
-	EXPECT_EQ(0, wait_proc_gone("STREAM", pb, pa));
+	close_expect_gone(_metadata, &a, &b);
 	EXPECT_EQ(n0, proc_count());
+}
+
+/* A listener on port 5020 (*l) and a socket from port 5021 connected to it. */
+static int connect_5021_to_5020(struct __test_metadata *_metadata, int *l)
+{
+	uint32_t port;
+	int a;
+
+	*l = toy_listener_port(SOCK_STREAM, 5020, 4, &port);
+	ASSERT_LE(0, *l);
+	a = toy_socket(SOCK_STREAM);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, toy_bind(a, 5021));
+	ASSERT_EQ(0, toy_connect(a, 5020));
+	return a;
 }
 
 TEST(ports_reusable_after_close)
 {
 	int l, a, b;
-	uint32_t port, cport;
 
-	l = toy_listener_port(SOCK_STREAM, 5020, 4, &port);
-	ASSERT_LE(0, l);
-	a = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, a);
-	ASSERT_EQ(0, toy_bind(a, 5021));
-	ASSERT_EQ(0, toy_connect(a, 5020));
+	a = connect_5021_to_5020(_metadata, &l);
 	b = accept(l, NULL, NULL);
 	ASSERT_LE(0, b);
-	cport = toy_port(a);
-	EXPECT_EQ(5021U, cport);
-	close(a);
-	close(b);
-	close(l);
+	EXPECT_EQ(5021, toy_port(a));
+	toy_close_all(a, b, l);
 	/* no TIME_WAIT: both ports are free again at once */
-	l = toy_listener_port(SOCK_STREAM, 5020, 4, &port);
-	EXPECT_LE(0, l);
-	a = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, a);
-	EXPECT_EQ(0, toy_bind(a, 5021));
-	EXPECT_EQ(0, toy_connect(a, 5020));
-	close(a);
-	close(l);
+	a = connect_5021_to_5020(_metadata, &l);
+	toy_close_all(a, l);
 }
 
 /* ---- the flow narrated by dynamic debug --------------------------------- */
@@ -535,11 +506,7 @@ TEST(dmesg_narrates_state_flow)
 		TH_LOG("%s lists no af_toy call site with +p", ddebug_control);
 	lseek(kfd, 0, SEEK_END);
 
-	l = toy_listener(SOCK_STREAM, &port);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, port));
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &port));
 	s = accept(l, NULL, NULL);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(2, write(c, "hi", 2));

@@ -113,8 +113,7 @@ static void *churn_sockets(void *arg)
 		}
 		if (socketpair(AF_TOY, SOCK_DGRAM, 0, sv) == 0) {
 			send(sv[0], "x", 1, MSG_DONTWAIT);
-			close(sv[0]);
-			close(sv[1]);
+			toy_close_fds(sv, 2);
 		}
 	}
 	return NULL;
@@ -202,8 +201,7 @@ TEST_F_TIMEOUT(stress, ten_thousand_sockets, 900)
 		EXPECT_EQ(1, send(fds[i], "z", 1, MSG_DONTWAIT));
 		EXPECT_EQ(1, recv(fds[i + 1], &c, 1, MSG_DONTWAIT));
 	}
-	for (i = 0; i < n; i++)
-		close(fds[i]);
+	toy_close_fds(fds, n);
 	close(l);
 	free(fds);
 	EXPECT_EQ(self->base, wait_proc_count(self->base));
@@ -332,9 +330,7 @@ TEST_F_TIMEOUT(stress, netns_destroyed_with_live_connections, 300)
 		ssize_t n;
 
 		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, us));
-		pid = toy_fork();
-		ASSERT_LE(0, pid);
-		if (pid == 0) {
+		if (TOY_FORK(pid)) {
 			close(us[0]);
 			netns_child(us[1]);
 		}
@@ -450,31 +446,14 @@ TEST_F_TIMEOUT(stress, connects_beyond_backlog_many_threads, 600)
  * it sleeps: another thread's shutdown()/bind()/listen() on that socket
  * would sleep uninterruptibly (D state, hung-task warnings) for as long as
  * the connect waits.  TCP releases the lock while it waits.
- */
-struct blocked_connect {
-	int fd;
-	uint32_t port;
-	int ret, err;
-};
-
-static void *connect_blocked(void *arg)
-{
-	struct blocked_connect *b = arg;
-
-	b->ret = toy_connect(b->fd, b->port);
-	b->err = errno;
-	return NULL;
-}
-
-/*
+ *
  * shutdown() aborts a connect() blocked on a full backlog (as TCP does):
  * connect() has no timeout here, so only the abort can end it.
  */
 TEST_F_TIMEOUT(stress, shutdown_while_connect_blocked, 120)
 {
-	struct blocked_connect b = { 0 };
+	struct toy_blocked_connect b = { 0 };
 	int l, fill[8], nfill = 0, i;
-	pthread_t th;
 
 	l = toy_listener_backlog(SOCK_STREAM, 1, &b.port);
 	ASSERT_LE(0, l);
@@ -489,16 +468,15 @@ TEST_F_TIMEOUT(stress, shutdown_while_connect_blocked, 120)
 	}
 	b.fd = toy_socket(SOCK_STREAM);
 	ASSERT_LE(0, b.fd);
-	ASSERT_EQ(0, pthread_create(&th, NULL, connect_blocked, &b));
+	ASSERT_EQ(0, toy_connect_start(&b));
 	ASSERT_EQ(0, wait_proc_state(b.fd, "SYN_SENT"));
 	EXPECT_EQ(0, shutdown(b.fd, SHUT_RDWR));
-	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, pthread_join(b.thread, NULL));
 	EXPECT_EQ(-1, b.ret);
 	EXPECT_EQ(ECONNRESET, b.err);
 	EXPECT_STREQ("CLOSED", proc_state(b.fd));
 	close(b.fd);
-	for (i = 0; i < nfill; i++)
-		close(fill[i]);
+	toy_close_fds(fill, nfill);
 	close(l);
 }
 

@@ -60,8 +60,7 @@ static char *run(char *const argv[], int *status)
 	if (pid == 0) {
 		dup2(p[1], 1);
 		dup2(p[1], 2);
-		close(p[0]);
-		close(p[1]);
+		toy_close_fds(p, 2);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -229,19 +228,29 @@ static int svg_well_formed(const char *x, char *why, size_t len)
 #define NEED_TOYFLOW()							\
 	const char *tf = toyflow_path();				\
 	do {								\
-		char _why[256];						\
-		int _r;							\
-									\
-		if (geteuid() != 0)					\
-			SKIP(return, "needs root (tracefs)");		\
-		ASSERT_EQ(0, toy_ensure_module());			\
-		_r = toy_trace_events(_why, sizeof(_why));		\
-		if (_r > 0)						\
-			SKIP(return, "%s", _why);			\
-		ASSERT_EQ(0, _r) TH_LOG("%s", _why);			\
+		TOY_NEED_TRACE();					\
 		if (!tf)						\
 			SKIP(return, "toyflow not installed");		\
 	} while (0)
+
+/*
+ * toyflow (tf) run with argv[1...], asserted to exit 0: its output (to be
+ * freed), and its arrows (see arrows()) in got.
+ */
+static char *run_scenario(struct __test_metadata *_metadata, const char *tf,
+			  char **argv, char *got, size_t len)
+{
+	char *out;
+	int st;
+
+	argv[0] = (char *)tf;
+	out = run(argv, &st);
+	ASSERT_NE(NULL, out);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
+	arrows(out, got, len);
+	return out;
+}
 
 /* The default run: the echo demo. */
 TEST(demo)
@@ -314,15 +323,9 @@ TEST(half_close)
 	char got[2048];
 	char *out;
 	long p;
-	int st;
 	NEED_TOYFLOW();
 
-	argv[0] = (char *)tf;
-	out = run(argv, &st);
-	ASSERT_NE(NULL, out);
-	ASSERT_TRUE(WIFEXITED(st));
-	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
-	arrows(out, got, sizeof(got));
+	out = run_scenario(_metadata, tf, argv, got, sizeof(got));
 	EXPECT_STREQ("C>S SYN, S>C SYN-ACK, C>S ACK, C>S DATA len=4, "
 		     "C>S FIN, S>C ACK, S>C DATA len=4, S>C FIN, C>S ACK", got)
 		fprintf(stderr, "%s", out);
@@ -348,15 +351,9 @@ TEST(reset)
 			 "--scenario", "reset", NULL };
 	char got[2048];
 	char *out;
-	int st;
 	NEED_TOYFLOW();
 
-	argv[0] = (char *)tf;
-	out = run(argv, &st);
-	ASSERT_NE(NULL, out);
-	ASSERT_TRUE(WIFEXITED(st));
-	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
-	arrows(out, got, sizeof(got));
+	out = run_scenario(_metadata, tf, argv, got, sizeof(got));
 	/*
 	 * Up to the RST.  (What the reset client's own close() draws after
 	 * it is the module's business: see toy_trace's rst tests.)
@@ -378,15 +375,9 @@ TEST(two_clients)
 	char *argv[] = { NULL, "--", self_path, "--scenario", "twoclients", NULL };
 	char got[2048];
 	char *out;
-	int st;
 	NEED_TOYFLOW();
 
-	argv[0] = (char *)tf;
-	out = run(argv, &st);
-	ASSERT_NE(NULL, out);
-	ASSERT_TRUE(WIFEXITED(st));
-	ASSERT_EQ(0, WEXITSTATUS(st)) TH_LOG("%s", out);
-	arrows(out, got, sizeof(got));
+	out = run_scenario(_metadata, tf, argv, got, sizeof(got));
 	EXPECT_STREQ("C>S SYN, S>C SYN-ACK, C>S ACK, C>S FIN, S>C ACK, S>C FIN, C>S ACK, "
 		     "C>S SYN, S>C SYN-ACK, C>S ACK, C>S FIN, S>C ACK, S>C FIN, C>S ACK",
 		     got) fprintf(stderr, "%s", out);

@@ -8,6 +8,8 @@
  */
 #include "toy_common.h"
 
+#include <ctype.h>
+
 #include "kselftest_harness.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -27,23 +29,6 @@ static int tfs_write(const char *file, const char *val)
 	close(fd);
 	return rc;
 }
-
-/*
- * Root and a kernel with tracefs are the environment (else skip); the toy
- * events are af_toy's own: when they are missing the test fails.
- */
-#define NEED_TRACE() do {						\
-	char _why[256];							\
-	int _r;								\
-									\
-	if (geteuid() != 0)						\
-		SKIP(return, "needs root for tracefs");			\
-	ASSERT_EQ(0, toy_ensure_module());				\
-	_r = toy_trace_events(_why, sizeof(_why));			\
-	if (_r > 0)							\
-		SKIP(return, "%s", _why);				\
-	ASSERT_EQ(0, _r) TH_LOG("%s", _why);				\
-} while (0)
 
 /* Clears the buffer and enables the toy events. */
 static int trace_begin(void)
@@ -121,14 +106,21 @@ static int count_exact(char **lines, int n, const char *s)
 	return c;
 }
 
-static void dump(struct __test_metadata *_metadata, char **lines, int n,
-		 char want[][160], int missing)
+/*
+ * Where want[0..k) are in lines[] in this order: -1, else the first one
+ * missing (logged, with the whole trace).
+ */
+static int in_order(struct __test_metadata *_metadata, char **lines, int n,
+		    char want[][160], int k)
 {
-	int i;
+	int i, miss = find_in_order(lines, n, want, k);
 
-	TH_LOG("missing (in order): %s", want[missing]);
-	for (i = 0; i < n; i++)
-		fprintf(stderr, "#   trace[%d] %s\n", i, lines[i]);
+	if (miss >= 0) {
+		TH_LOG("missing (in order): %s", want[miss]);
+		for (i = 0; i < n; i++)
+			fprintf(stderr, "#   trace[%d] %s\n", i, lines[i]);
+	}
+	return miss;
 }
 
 /*
@@ -151,7 +143,7 @@ FIXTURE_SETUP(conn)
 	int l, c, a;
 
 	self->n = 0;
-	NEED_TRACE();
+	TOY_NEED_TRACE();
 	ASSERT_EQ(0, trace_begin());
 
 	l = toy_socket(SOCK_STREAM);
@@ -194,83 +186,85 @@ FIXTURE_TEARDOWN(conn)
 }
 
 /* Every state change of the three sockets, in order. */
+/*
+ * The toy_state line of who going from -> to: 'l' the listener, 'c' the
+ * client, 'a' the accepted socket, 'n' the child before accept() (inode
+ * 0); upper case: its peer port is not known yet (0).
+ */
+static void state_line(char *out, FIXTURE_DATA(conn) *self, char who,
+		       const char *from, const char *to)
+{
+	bool c = tolower(who) == 'c';
+	unsigned long ino = c ? self->c_ino : tolower(who) == 'l' ? self->l_ino :
+			    tolower(who) == 'a' ? self->a_ino : 0;
+	uint32_t peer = c ? self->lport : tolower(who) == 'l' ? 0 : self->cport;
+
+	snprintf(out, 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u %s -> %s",
+		 ino, c ? self->cport : self->lport, isupper(who) ? 0 : peer,
+		 from, to);
+}
+
+/* Every state change of the three sockets, in order. */
 TEST_F(conn, states)
 {
+	/* client and the server's child interleave as the handshake goes */
+	static const struct {
+		char who;
+		const char *from, *to;
+	} changes[] = {
+		{ 'L', "CLOSED", "LISTEN" }, { 'C', "CLOSED", "SYN_SENT" },
+		{ 'n', "CLOSED", "SYN_RECV" }, { 'c', "SYN_SENT", "ESTABLISHED" },
+		{ 'n', "SYN_RECV", "ESTABLISHED" },
+		/* shutdown(c, SHUT_WR) */
+		{ 'c', "ESTABLISHED", "FIN_WAIT1" },
+		{ 'a', "ESTABLISHED", "CLOSE_WAIT" }, { 'c', "FIN_WAIT1", "FIN_WAIT2" },
+		/* close(a), close(l) */
+		{ 'a', "CLOSE_WAIT", "LAST_ACK" }, { 'c', "FIN_WAIT2", "CLOSED" },
+		{ 'a', "LAST_ACK", "CLOSED" }, { 'L', "LISTEN", "CLOSED" },
+	};
 	char w[16][160];
-	int k = 0, miss;
+	int k;
 
-	/* listener */
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=0 CLOSED -> LISTEN",
-		 self->l_ino, self->lport);
-	/* client and the server's child, interleaved as the handshake goes */
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=0 CLOSED -> SYN_SENT",
-		 self->c_ino, self->cport);
-	/* the child may or may not know its peer's port yet: both are fine */
-	snprintf(w[k], 160, "toy_state: ino=0 type=STREAM lport=%u pport=%u CLOSED -> SYN_RECV",
-		 self->lport, self->cport);
-	if (!count_exact(self->lines, self->n, w[k]))
-		snprintf(w[k], 160, "toy_state: ino=0 type=STREAM lport=%u pport=0 CLOSED -> SYN_RECV",
-			 self->lport);
-	k++;
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u SYN_SENT -> ESTABLISHED",
-		 self->c_ino, self->cport, self->lport);
-	snprintf(w[k++], 160, "toy_state: ino=0 type=STREAM lport=%u pport=%u SYN_RECV -> ESTABLISHED",
-		 self->lport, self->cport);
-	/* shutdown(c, SHUT_WR) */
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u ESTABLISHED -> FIN_WAIT1",
-		 self->c_ino, self->cport, self->lport);
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u ESTABLISHED -> CLOSE_WAIT",
-		 self->a_ino, self->lport, self->cport);
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u FIN_WAIT1 -> FIN_WAIT2",
-		 self->c_ino, self->cport, self->lport);
-	/* close(a) */
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u CLOSE_WAIT -> LAST_ACK",
-		 self->a_ino, self->lport, self->cport);
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u FIN_WAIT2 -> CLOSED",
-		 self->c_ino, self->cport, self->lport);
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u LAST_ACK -> CLOSED",
-		 self->a_ino, self->lport, self->cport);
-	/* close(l) */
-	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=0 LISTEN -> CLOSED",
-		 self->l_ino, self->lport);
-
-	miss = find_in_order(self->lines, self->n, w, k);
-	if (miss >= 0)
-		dump(_metadata, self->lines, self->n, w, miss);
-	ASSERT_EQ(-1, miss);
+	for (k = 0; k < (int)ARRAY_SIZE(changes); k++) {
+		state_line(w[k], self, changes[k].who, changes[k].from,
+			   changes[k].to);
+		/* the child may or may not know its peer's port yet */
+		if (!strcmp(changes[k].to, "SYN_RECV") &&
+		    !count_exact(self->lines, self->n, w[k]))
+			state_line(w[k], self, 'N', changes[k].from,
+				   changes[k].to);
+	}
+	ASSERT_EQ(-1, in_order(_metadata, self->lines, self->n, w, k));
 }
 
 /* The segments: handshake, DATA with lengths, FIN/ACK pairs. */
 TEST_F(conn, segments)
 {
+	/* who sent it: c, the accepted a, or the child before accept (n) */
+	static const struct {
+		const char *seg;
+		char from;
+		int len;
+	} segs[] = {
+		{ "SYN", 'c', 0 }, { "SYN-ACK", 'n', 0 }, { "ACK", 'c', 0 },
+		{ "DATA", 'c', 5 }, { "DATA", 'a', 2 },
+		/* shutdown(c, SHUT_WR): FIN from c, ACK from a */
+		{ "FIN", 'c', 0 }, { "ACK", 'a', 0 },
+		/* close(a): FIN from a, ACK from c */
+		{ "FIN", 'a', 0 }, { "ACK", 'c', 0 },
+	};
 	char w[16][160];
-	int k = 0, miss;
+	int k;
 
-	snprintf(w[k++], 160, "toy_segment: SYN sport=%u dport=%u len=0 ino=%lu",
-		 self->cport, self->lport, self->c_ino);
-	snprintf(w[k++], 160, "toy_segment: SYN-ACK sport=%u dport=%u len=0 ino=0",
-		 self->lport, self->cport);
-	snprintf(w[k++], 160, "toy_segment: ACK sport=%u dport=%u len=0 ino=%lu",
-		 self->cport, self->lport, self->c_ino);
-	snprintf(w[k++], 160, "toy_segment: DATA sport=%u dport=%u len=5 ino=%lu",
-		 self->cport, self->lport, self->c_ino);
-	snprintf(w[k++], 160, "toy_segment: DATA sport=%u dport=%u len=2 ino=%lu",
-		 self->lport, self->cport, self->a_ino);
-	/* shutdown(c, SHUT_WR): FIN from c, ACK from a */
-	snprintf(w[k++], 160, "toy_segment: FIN sport=%u dport=%u len=0 ino=%lu",
-		 self->cport, self->lport, self->c_ino);
-	snprintf(w[k++], 160, "toy_segment: ACK sport=%u dport=%u len=0 ino=%lu",
-		 self->lport, self->cport, self->a_ino);
-	/* close(a): FIN from a, ACK from c */
-	snprintf(w[k++], 160, "toy_segment: FIN sport=%u dport=%u len=0 ino=%lu",
-		 self->lport, self->cport, self->a_ino);
-	snprintf(w[k++], 160, "toy_segment: ACK sport=%u dport=%u len=0 ino=%lu",
-		 self->cport, self->lport, self->c_ino);
+	for (k = 0; k < (int)ARRAY_SIZE(segs); k++) {
+		bool c = segs[k].from == 'c';
 
-	miss = find_in_order(self->lines, self->n, w, k);
-	if (miss >= 0)
-		dump(_metadata, self->lines, self->n, w, miss);
-	ASSERT_EQ(-1, miss);
+		snprintf(w[k], 160, "toy_segment: %s sport=%u dport=%u len=%d ino=%lu",
+			 segs[k].seg, c ? self->cport : self->lport,
+			 c ? self->lport : self->cport, segs[k].len,
+			 c ? self->c_ino : segs[k].from == 'a' ? self->a_ino : 0);
+	}
+	ASSERT_EQ(-1, in_order(_metadata, self->lines, self->n, w, k));
 
 	/* exactly one of each handshake segment, no RST */
 	EXPECT_EQ(1, count_exact(self->lines, self->n, w[0]));
@@ -288,7 +282,7 @@ TEST_F(conn, segments)
 TEST_F(conn, calls)
 {
 	char w[40][160];
-	int k = 0, miss;
+	int k = 0;
 	uint32_t lp = self->lport, cp = self->cport;
 
 	snprintf(w[k++], 160, "toy_call_exit: socket ino=%lu type=STREAM port=0 pport=0 ret=0", self->l_ino);
@@ -320,10 +314,7 @@ TEST_F(conn, calls)
 	snprintf(w[k++], 160, "toy_call_enter: release ino=%lu type=STREAM port=%u pport=0 ret=0", self->l_ino, lp);
 	snprintf(w[k++], 160, "toy_call_exit: release ino=%lu type=- port=0 pport=0 ret=0", self->l_ino);
 
-	miss = find_in_order(self->lines, self->n, w, k);
-	if (miss >= 0)
-		dump(_metadata, self->lines, self->n, w, miss);
-	ASSERT_EQ(-1, miss);
+	ASSERT_EQ(-1, in_order(_metadata, self->lines, self->n, w, k));
 }
 
 /* Every enter has its exit right behind it or later, per call kind. */
@@ -360,15 +351,11 @@ TEST(rst_on_unread_close)
 	char *lines[MAX_LINES], w[4][160], buf[8];
 	unsigned long c_ino, a_ino;
 	uint32_t lport, cport;
-	int l, c, a, n, k = 0, miss;
+	int l, c, a, n, k = 0;
 	ssize_t r;
 
-	NEED_TRACE();
-	l = toy_listener(SOCK_STREAM, &lport);
-	ASSERT_LE(0, l);
-	c = toy_socket(SOCK_STREAM);
-	ASSERT_LE(0, c);
-	ASSERT_EQ(0, toy_connect(c, lport));
+	TOY_NEED_TRACE();
+	ASSERT_EQ(0, toy_listen_connect(SOCK_STREAM, &l, &c, &lport));
 	a = accept(l, NULL, NULL);
 	ASSERT_LE(0, a);
 	cport = toy_port(c);
@@ -390,10 +377,7 @@ TEST(rst_on_unread_close)
 	snprintf(w[k++], 160, "toy_segment: RST sport=%u dport=%u len=0 ino=%lu", lport, cport, a_ino);
 	snprintf(w[k++], 160, "toy_state: ino=%lu type=STREAM lport=%u pport=%u ESTABLISHED -> CLOSED", c_ino, cport, lport);
 	snprintf(w[k++], 160, "toy_call_exit: recvmsg ino=%lu type=STREAM port=%u pport=%u ret=-104", c_ino, cport, lport);
-	miss = find_in_order(lines, n, w, k);
-	if (miss >= 0)
-		dump(_metadata, lines, n, w, miss);
-	EXPECT_EQ(-1, miss);
+	EXPECT_EQ(-1, in_order(_metadata, lines, n, w, k));
 	/* an RST, never a FIN, from the closer */
 	{
 		char fin[160];
@@ -410,9 +394,9 @@ TEST(connect_refused)
 	char *lines[MAX_LINES], w[4][160];
 	unsigned long ino;
 	uint32_t port;
-	int fd, l, n, k = 0, miss, i, exits = 0;
+	int fd, l, n, k = 0, i, exits = 0;
 
-	NEED_TRACE();
+	TOY_NEED_TRACE();
 	/* a port that was just free: bind a listener, note it, close it */
 	l = toy_listener(SOCK_STREAM, &port);
 	ASSERT_LE(0, l);
@@ -428,10 +412,7 @@ TEST(connect_refused)
 
 	snprintf(w[k++], 160, "toy_call_enter: connect ino=%lu type=STREAM port=0 pport=0 ret=0", ino);
 	snprintf(w[k++], 160, "toy_segment: SYN sport=%ld dport=%u len=0 ino=%lu", toy_port(fd), port, ino);
-	miss = find_in_order(lines, n, w, k);
-	if (miss >= 0)
-		dump(_metadata, lines, n, w, miss);
-	EXPECT_EQ(-1, miss);
+	EXPECT_EQ(-1, in_order(_metadata, lines, n, w, k));
 	for (i = 0; i < n; i++) {
 		char pre[80];
 
@@ -460,7 +441,7 @@ TEST(event_formats)
 	};
 	unsigned int i;
 
-	NEED_TRACE();
+	TOY_NEED_TRACE();
 	for (i = 0; i < ARRAY_SIZE(fmt); i++) {
 		char path[256], buf[8192];
 		ssize_t len;

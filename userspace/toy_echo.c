@@ -129,15 +129,23 @@ static void serve_client(int conn)
 	fflush(stdout);
 }
 
+/* A STREAM socket, narrated as who's ("server", "client"); dies on failure. */
+static int echo_socket(const char *who)
+{
+	int fd = socket(AF_TOY, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		die("socket");
+	printf("%s: socket() = %d\n", who, fd);
+	return fd;
+}
+
 static int server(unsigned int port, int once)
 {
 	struct sockaddr_toy addr = toy_addr(port);
 	int lfd;
 
-	lfd = socket(AF_TOY, SOCK_STREAM, 0);
-	if (lfd < 0)
-		die("socket");
-	printf("server: socket() = %d\n", lfd);
+	lfd = echo_socket("server");
 
 	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die("bind");
@@ -180,10 +188,7 @@ static int client(unsigned int port, int nmsg, char **msgs)
 	const char *show = getenv("TOY_ECHO_SHOW_PROC");
 	int fd, i;
 
-	fd = socket(AF_TOY, SOCK_STREAM, 0);
-	if (fd < 0)
-		die("socket");
-	printf("client: socket() = %d\n", fd);
+	fd = echo_socket("client");
 
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die("connect");

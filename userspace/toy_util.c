@@ -229,6 +229,39 @@ int toy_proc_foreach(toy_proc_fn *fn, void *arg)
 
 /* ---- sock_diag (af_toy_diag.ko) ------------------------------------- */
 
+struct proc_diag {
+	toy_diag_fn *fn;
+	void *arg;
+};
+
+static int proc_diag_entry(const struct toy_proc_entry *p, const char *line,
+			   void *arg)
+{
+	int type = toy_type_num(p->type), state = toy_state_num(p->state);
+	struct proc_diag *pd = arg;
+	struct toy_diag_msg m = {
+		.tdiag_family = AF_TOY,
+		.tdiag_type = type < 0 ? 0xff : type,
+		.tdiag_state = state < 0 ? 0 : state,
+		.tdiag_ino = p->ino,
+		.tdiag_port = p->lport,
+		.tdiag_peer_port = p->pport,
+		.tdiag_rqueue = p->rq,
+		.tdiag_wqueue = p->sq,
+		.tdiag_uid = p->uid,
+	};
+
+	(void)line;
+	return pd->fn(&m, pd->arg);
+}
+
+int toy_proc_foreach_diag(toy_diag_fn *fn, void *arg)
+{
+	struct proc_diag pd = { fn, arg };
+
+	return toy_proc_foreach(proc_diag_entry, &pd);
+}
+
 /*
  * The messages of one recv()ed buffer: 1 at NLMSG_DONE, 0 for more to
  * come, -errno to stop; *n counts the toy_diag_msgs.

@@ -88,6 +88,11 @@ typedef int toy_diag_fn(const struct toy_diag_msg *m, void *arg);
  */
 int toy_diag_request(uint16_t flags, const struct toy_diag_req *req,
 		     size_t reqlen, toy_diag_fn *fn, void *arg);
+/*
+ * toy_proc_foreach() with fn of a sock_diag dump: each AF_TOY_PROC entry
+ * as a reply message (an unknown type as 0xff, an unknown state as 0).
+ */
+int toy_proc_foreach_diag(toy_diag_fn *fn, void *arg);
 
 /* ---- the kernel log ------------------------------------------------- */
 

@@ -42,12 +42,6 @@
 
 #include "toy_util.h"
 
-struct entry {
-	unsigned int type, state;
-	unsigned long ino;
-	unsigned int port, peer, rq, sq, uid;
-};
-
 /* A state name, or "CLOSE" (as ss(8) spells CLOSED). */
 static int parse_state(const char *s)
 {
@@ -60,13 +54,15 @@ static unsigned int want_types;		/* 0 = all */
 static unsigned long want_ino;
 static int family = AF_TOY;
 
-static int matches(const struct entry *e)
+/* A socket either source reports, in the netlink reply's form. */
+static int matches(const struct toy_diag_msg *e)
 {
-	if (e->state >= 32 || !(want_states & (1U << e->state)))
+	if (e->tdiag_state >= 32 || !(want_states & (1U << e->tdiag_state)))
 		return 0;
-	if (want_types && (e->type >= 16 || !(want_types & (1U << e->type))))
+	if (want_types && (e->tdiag_type >= 16 ||
+			   !(want_types & (1U << e->tdiag_type))))
 		return 0;
-	if (want_ino && e->ino != want_ino)
+	if (want_ino && e->tdiag_ino != want_ino)
 		return 0;
 	return 1;
 }
@@ -77,11 +73,12 @@ static void print_header(void)
 	       "Recv-Q", "Send-Q", "Local", "Peer", "Inode", "Uid");
 }
 
-static void print_entry(const struct entry *e)
+static void print_entry(const struct toy_diag_msg *e)
 {
-	printf("%-9s %-11s %-6u %-6u %-6u %-6u %-8lu %u\n", toy_type_name(e->type),
-	       toy_state_name(e->state), e->rq, e->sq, e->port, e->peer, e->ino,
-	       e->uid);
+	printf("%-9s %-11s %-6u %-6u %-6u %-6u %-8lu %u\n",
+	       toy_type_name(e->tdiag_type), toy_state_name(e->tdiag_state),
+	       e->tdiag_rqueue, e->tdiag_wqueue, e->tdiag_port,
+	       e->tdiag_peer_port, (unsigned long)e->tdiag_ino, e->tdiag_uid);
 }
 
 /* The sockets printed so far, with the header line before the first. */
@@ -89,7 +86,7 @@ struct listing {
 	int header, n;
 };
 
-static void list_entry(struct listing *l, const struct entry *e)
+static void list_entry(struct listing *l, const struct toy_diag_msg *e)
 {
 	if (!matches(e))
 		return;
@@ -101,19 +98,16 @@ static void list_entry(struct listing *l, const struct entry *e)
 
 static int list_diag_msg(const struct toy_diag_msg *r, void *arg)
 {
-	struct entry e = {
-		.type = r->tdiag_type,
-		.state = r->tdiag_state,
-		.ino = r->tdiag_ino,
-		.port = r->tdiag_port,
-		.peer = r->tdiag_peer_port,
-		.rq = r->tdiag_rqueue,
-		.sq = r->tdiag_wqueue,
-		.uid = r->tdiag_uid,
-	};
-
-	list_entry(arg, &e);
+	list_entry(arg, r);
 	return 0;
+}
+
+/* The end of a listing: the header even if no socket matched; the count. */
+static int list_end(const struct listing *l)
+{
+	if (l->header && !l->n)
+		print_header();
+	return l->n;
 }
 
 /*
@@ -135,43 +129,19 @@ static int list_netlink(int header)
 			       list_diag_msg, &l);
 	if (ret < 0)
 		return ret;
-	if (header && !l.n)
-		print_header();
-	return l.n;
-}
-
-static int list_proc_entry(const struct toy_proc_entry *p, const char *line,
-			   void *arg)
-{
-	int state = toy_state_num(p->state);
-	struct entry e = {
-		.type = toy_type_num(p->type),
-		.state = state < 0 ? 0 : state,
-		.ino = p->ino,
-		.port = p->lport,
-		.peer = p->pport,
-		.rq = p->rq,
-		.sq = p->sq,
-		.uid = p->uid,
-	};
-
-	(void)line;
-	list_entry(arg, &e);
-	return 0;
+	return list_end(&l);
 }
 
 static int list_proc(int header)
 {
 	struct listing l = { header, 0 };
 
-	if (toy_proc_foreach(list_proc_entry, &l) < 0) {
+	if (toy_proc_foreach_diag(list_diag_msg, &l) < 0) {
 		fprintf(stderr, "toyss: %s: %s (is af_toy loaded?)\n",
 			AF_TOY_PROC, strerror(errno));
 		return -1;
 	}
-	if (header && !l.n)
-		print_header();
-	return l.n;
+	return list_end(&l);
 }
 
 static void usage(int status)

@@ -221,6 +221,7 @@ static void mark_waits(void)
 void build_rows(void)
 {
 	static struct uset seen;
+	const struct ev *e;
 	unsigned int cp;
 	int i, nconn;
 
@@ -229,11 +230,8 @@ void build_rows(void)
 		if (cp)
 			uset_add(&client_ports, cp);
 	}
-	for (i = 0; i < nev; i++) {
-		const struct ev *e = &evs[i];
-
-		if (!strcmp(e->type, "DGRAM"))
-			continue;
+	for_each_conn_ev(e) {
+		i = (int)(e - evs);
 		/* a new client port: a new connection */
 		cp = conn_port(i);
 		if (cp && !uset_has(&seen, cp)) {

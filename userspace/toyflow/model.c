@@ -84,13 +84,9 @@ static unsigned int client_port_of(const struct ev *e)
 /* The server: whoever listens (port from listen exit or LISTEN state). */
 static void find_server(void)
 {
-	int i;
+	struct ev *e;
 
-	for (i = 0; i < nev; i++) {
-		struct ev *e = &evs[i];
-
-		if (!strcmp(e->type, "DGRAM"))
-			continue;
+	for_each_conn_ev(e) {
 		if (e->kind == EV_STATE && !strcmp(e->to, "LISTEN") && e->port) {
 			uset_add(&server_ports, e->port);
 			uset_add(&listener_inos, e->ino);
@@ -152,13 +148,10 @@ static int guess_side(const struct ev *e)
 /* Sides from ports, then inodes, then pids. */
 static void assign_sides(void)
 {
+	struct ev *e;
 	int i;
 
-	for (i = 0; i < nev; i++) {
-		struct ev *e = &evs[i];
-
-		if (!strcmp(e->type, "DGRAM"))
-			continue;
+	for_each_conn_ev(e) {
 		e->side = side_by_port(e->port);
 		if (e->side != SIDE_NONE && e->kind != EV_SEG)
 			learn_ino_side(e->ino, e->side);

@@ -47,6 +47,10 @@ struct ev {
 
 extern struct ev *evs;		/* the toy events, in trace order */
 extern int nev;
+/* for_each_conn_ev(e): every event of evs[] but DGRAM's (no connection). */
+#define for_each_conn_ev(e)						\
+	for ((e) = evs; (e) < evs + nev; (e)++)				\
+		if (!strcmp((e)->type, "DGRAM")) {} else
 extern int lost_lines;		/* "LOST ... EVENTS" lines seen */
 extern bool have_sleeps;	/* sched_switch events were recorded */
 

@@ -167,6 +167,15 @@ pid_t spawn(int pfd[2])
 	return pid;
 }
 
+pid_t spawn_peer(int pfd[2], int sv[2])
+{
+	pid_t pid = spawn(pfd);
+
+	close(pid ? pfd[1] : pfd[0]);
+	close(pid ? sv[1] : sv[0]);
+	return pid;
+}
+
 void child_report(int wfd, const struct report *r)
 {
 	if (write(wfd, r, sizeof(*r)) != sizeof(*r))

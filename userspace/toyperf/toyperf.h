@@ -76,6 +76,8 @@ void set_rcvtimeo(int fd, double sec);
 void pin_cpu(int cpu);			/* cpu < 0: no change */
 /* fork() with a pipe for the child's report (pfd[1]); dies on failure. */
 pid_t spawn(int pfd[2]);
+/* spawn() of the peer of the pair sv: the child keeps sv[1] and pfd[1]. */
+pid_t spawn_peer(int pfd[2], int sv[2]);
 void child_report(int wfd, const struct report *r) __attribute__((noreturn));
 /* Read the child's report, reap it (context switches: cell_csw): 0 or -1. */
 int collect(pid_t pid, int rfd, struct report *r);

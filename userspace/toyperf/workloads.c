@@ -80,14 +80,10 @@ static double bench_stream(int fam, size_t size)
 
 	if (conn_pair(fam, SOCK_STREAM, sv) < 0)
 		return -1;
-	pid = spawn(pfd);
+	pid = spawn_peer(pfd, sv);
 	if (!pid) {
-		close(pfd[0]);
-		close(sv[0]);
 		drain_stream(sv[1], pfd[1]);
 	}
-	close(pfd[1]);
-	close(sv[1]);
 	t0 = now();
 	cell_ops = write_until(sv[0], size, t0 + run_time) / size;
 	shutdown(sv[0], SHUT_WR);
@@ -244,14 +240,10 @@ static double bench_msgs(int fam, int type, size_t size, double *loss)
 	*loss = -1;
 	if (msgs_pair(fam, type, sv) < 0)
 		return -1;
-	pid = spawn(pfd);
+	pid = spawn_peer(pfd, sv);
 	if (!pid) {
-		close(pfd[0]);
-		close(sv[0]);
 		msgs_receiver(sv[1], size, pfd[1]);
 	}
-	close(pfd[1]);
-	close(sv[1]);
 	buf = buffer(size);
 	t0 = now();
 	sent = msgs_send(fam, type, sv[0], buf, size, t0 + run_time);
@@ -282,18 +274,14 @@ static double bench_pingpong(int fam)
 
 	if (conn_pair(fam, SOCK_STREAM, sv) < 0)
 		return -1;
-	pid = spawn(pfd);
+	pid = spawn_peer(pfd, sv);
 	if (!pid) {
 		struct report rr = { 0 };
 
-		close(pfd[0]);
-		close(sv[0]);
 		while (read(sv[1], &c, 1) == 1 && write(sv[1], &c, 1) == 1)
 			rr.count++;
 		child_report(pfd[1], &rr);
 	}
-	close(pfd[1]);
-	close(sv[1]);
 	t0 = now();
 	deadline = t0 + run_time;
 	do {
