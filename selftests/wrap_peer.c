@@ -261,6 +261,31 @@ static void tcp(int fam)
 	CHECK(waitpid(pid, &v, 0) == pid && WIFEXITED(v) && WEXITSTATUS(v) == 0);
 	CHECK(read(c, in, 1) == 0);
 	CHECK(close(c) == 0 && close(ls) == 0);
+
+	/* the port is free again at once (no TIME_WAIT); SO_REUSEPORT kept */
+	ls = socket(fam, SOCK_STREAM, 0);
+	CHECK(ls >= 0);
+	v = 1;
+	CHECK(setsockopt(ls, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) == 0);
+	l = loop_addr(fam, &ss, port, 0);
+	CHECK(bind(ls, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_port(ls, 0) == port);
+	CHECK(opt_int(ls, SOL_SOCKET, SO_REUSEPORT) == 1);
+	CHECK(close(ls) == 0);
+
+	/* listen() without bind(): the wildcard and an ephemeral port */
+	ls = socket(fam, SOCK_STREAM, 0);
+	CHECK(ls >= 0 && listen(ls, 4) == 0);
+	CHECK(raw_domain(ls) == AF_TOY_NR);
+	CHECK(name_of(ls, 0, &ss, &l) == 0 && is_addr(&ss, l, fam, 1));
+	port = addr_port(&ss);
+	CHECK(port >= 32768 && raw_port(ls, 0) == port);
+	c = socket(fam, SOCK_STREAM, 0);
+	l = loop_addr(fam, &ss, port, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ss, l) == 0);
+	a = accept(ls, NULL, NULL);
+	CHECK(a >= 0 && write(c, "q", 1) == 1 && read(a, in, 1) == 1 && in[0] == 'q');
+	CHECK(close(a) == 0 && close(c) == 0 && close(ls) == 0);
 }
 
 /* ------------------------------------------------------------------ UDP */

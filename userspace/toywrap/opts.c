@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Socket options of a moved socket.  SOL_SOCKET options are AF_TOY's own
- * (the kernel's generic code handles them for every family); TCP, UDP,
- * IPv4 and IPv6 options have no meaning there: a setsockopt() is checked
- * as the kernel checks an int option, remembered, and a later getsockopt()
- * returns what was set, else Linux's default for a loopback socket.
+ * (the kernel's generic code handles them for every family) but
+ * SO_REUSEPORT, which the kernel refuses outside IPv4/IPv6; it and the
+ * TCP, UDP, IPv4 and IPv6 options have no meaning there: a setsockopt() is
+ * checked as the kernel checks an int option, remembered, and a later
+ * getsockopt() returns what was set, else Linux's default for a loopback
+ * socket.
  * Options set before the move are replayed onto the AF_TOY socket.  Works
  * on a copy of the fd's entry (the caller stores it back).
  */
@@ -22,6 +24,7 @@ struct tw_default {
 };
 
 static const struct tw_default tw_defaults[] = {
+	{ SOL_SOCKET, SO_REUSEPORT, 0 },
 	{ IPPROTO_TCP, TCP_NODELAY, 0 },
 	{ IPPROTO_TCP, TCP_MAXSEG, 65483 },	/* loopback's MSS */
 	{ IPPROTO_TCP, TCP_CORK, 0 },
@@ -51,11 +54,12 @@ static const struct tw_default tw_defaults[] = {
 	{ IPPROTO_IPV6, IPV6_MTU, 65536 },
 };
 
-/* The levels whose options only the real stack would understand. */
-static bool tw_ip_level(int level)
+/* The options only the real stack would understand. */
+static bool tw_emulated(int level, int name)
 {
 	return level == IPPROTO_TCP || level == IPPROTO_UDP ||
-	       level == IPPROTO_IP || level == IPPROTO_IPV6;
+	       level == IPPROTO_IP || level == IPPROTO_IPV6 ||
+	       (level == SOL_SOCKET && name == SO_REUSEPORT);
 }
 
 void tw_opt_record(struct tw_sock *s, int level, int name, const void *val,
@@ -85,7 +89,7 @@ void tw_opt_record(struct tw_sock *s, int level, int name, const void *val,
 int tw_opt_set(int fd, struct tw_sock *s, int level, int name,
 	       const void *val, socklen_t len)
 {
-	if (!tw_ip_level(level))
+	if (!tw_emulated(level, name))
 		return tw_real.setsockopt(fd, level, name, val, len);
 	if (name == TCP_CONGESTION && level == IPPROTO_TCP) {
 		if (!len || len > TW_OPT_MAX_LEN) {
@@ -154,7 +158,7 @@ int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 		}
 		return tw_int_out(name == SO_DOMAIN ? s->family : s->protocol, val, len);
 	}
-	if (!tw_ip_level(level))
+	if (!tw_emulated(level, name))
 		return tw_real.getsockopt(fd, level, name, val, len);
 	if (!len || !val) {
 		errno = EFAULT;
@@ -189,7 +193,7 @@ void tw_opt_replay(int fd, const struct tw_sock *s)
 	int i;
 
 	for (i = 0; i < s->nopts; i++)
-		if (s->opts[i].level == SOL_SOCKET)
+		if (s->opts[i].level == SOL_SOCKET && !tw_emulated(SOL_SOCKET, s->opts[i].name))
 			tw_real.setsockopt(fd, SOL_SOCKET, s->opts[i].name,
 					   s->opts[i].val, s->opts[i].len);
 }
