@@ -369,8 +369,14 @@ static void tw_accepted(int lfd, const struct tw_sock *ls, int fd,
 	tw_put(fd, &s);
 	n = tw_addr_make(&ss, s.family, NULL, true, t->stoy_port);
 	tw_addr_out(&ss, n, addr, addrlen);
-	if (tw_verbose)
-		tw_log("fd %d: accepted on fd %d from AF_TOY port %u", fd, lfd, t->stoy_port);
+	if (tw_verbose) {
+		char a[80];
+
+		tw_log("fd %d: %s%s %s accepted on fd %d (AF_TOY %s port %u)", fd,
+		       tw_kind(&s), s.family == AF_INET6 ? "v6" : "",
+		       tw_addr_str((struct sockaddr *)&ss, a, sizeof(a)), lfd,
+		       s.type == SOCK_STREAM ? "STREAM" : "DGRAM", t->stoy_port);
+	}
 }
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
@@ -635,6 +641,7 @@ __attribute__((constructor)) static void tw_init(void)
 	const char *v = getenv("TOYWRAP_VERBOSE");
 
 	tw_resolve();
+	tw_fdtab_init();
 	tw_verbose = v && *v && strcmp(v, "0");
 	tw_adopt_inherited();
 }

@@ -3,7 +3,9 @@
  * The per-fd table of libtoywrap: entry i describes fd i.  One mutex guards
  * the whole table (the entries are copied in and out under it); it is
  * never held across a system call, so it only orders short memory copies.
- * After fork() the child has its own copy of the table, as of its own fds.
+ * After fork() the child has its own copy of the table, as of its own fds;
+ * fork() takes the lock first (pthread_atfork()), so that the child never
+ * starts with it held by a thread it does not have.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -61,6 +63,21 @@ void tw_put(int fd, const struct tw_sock *s)
 			*tw_tab[fd] = *s;
 	}
 	pthread_mutex_unlock(&tw_lock);
+}
+
+static void tw_fork_prepare(void)
+{
+	pthread_mutex_lock(&tw_lock);
+}
+
+static void tw_fork_done(void)
+{
+	pthread_mutex_unlock(&tw_lock);
+}
+
+void tw_fdtab_init(void)
+{
+	pthread_atfork(tw_fork_prepare, tw_fork_done, tw_fork_done);
 }
 
 void tw_drop(int fd)

@@ -7,7 +7,9 @@
  * entry in or out under it and never sleeps while holding it, so a blocking
  * accept() or recvmsg() in one thread never stalls another.  Two threads
  * racing on one fd (a close against a connect) race as they would without
- * the library: the kernel decides, the table follows the winner.
+ * the library: the kernel decides, the table follows the winner.  The
+ * wrappers are not async-signal-safe (a close() in a signal handler that
+ * interrupted a wrapper of the same thread would wait for itself).
  */
 #ifndef TOYWRAP_H
 #define TOYWRAP_H
@@ -82,6 +84,7 @@ bool tw_get(int fd, struct tw_sock *out);
 void tw_put(int fd, const struct tw_sock *s);
 void tw_drop(int fd);
 void tw_copy(int from, int to);
+void tw_fdtab_init(void);
 
 /* addr.c: which addresses move, and the translation both ways. */
 bool tw_addr_local(const struct sockaddr *a, socklen_t len, int family);
