@@ -40,7 +40,7 @@ T0=$(date +%s)
 SAY_T0=$T0
 mkdir -p "$LOGS"
 
-apt_install_missing qemu-system-x86 busybox-static cpio kmod xz-utils zstd gcc make \
+apt_install_missing qemu-system-x86 busybox-static cpio kmod xz-utils gcc make \
 	libc6-dev liburing-dev python3 curl socat iperf3
 
 say "building selftests and userspace"
