@@ -273,6 +273,16 @@ static void tcp(int fam)
 	CHECK(opt_int(ls, SOL_SOCKET, SO_REUSEPORT) == 1);
 	CHECK(close(ls) == 0);
 
+	/* TCP Fast Open's sendto(): connects, then sends */
+	ls = tcp_listener(fam, &port);
+	c = socket(fam, SOCK_STREAM, 0);
+	l = loop_addr(fam, &ss, port, 0);
+	CHECK(c >= 0 && sendto(c, "tfo", 3, MSG_FASTOPEN, (struct sockaddr *)&ss, l) == 3);
+	CHECK(raw_domain(c) == AF_TOY_NR && raw_port(c, 1) == port);
+	a = accept(ls, NULL, NULL);
+	CHECK(a >= 0 && read(a, in, 3) == 3 && !memcmp(in, "tfo", 3));
+	CHECK(close(a) == 0 && close(c) == 0 && close(ls) == 0);
+
 	/* listen() without bind(): the wildcard and an ephemeral port */
 	ls = socket(fam, SOCK_STREAM, 0);
 	CHECK(ls >= 0 && listen(ls, 4) == 0);

@@ -484,28 +484,32 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 /* --------------------------------------------------------------- data */
 
 /*
- * The AF_TOY destination for a send with an address: 1 with *t set, 0 if
- * fd is no moved socket (send as it is), -1 with errno set.
+ * The AF_TOY destination for a send with an address: 1 with *t set (or
+ * *drop: send without the address), 0 if fd is no moved socket (send as it
+ * is), -1 with errno set.  TCP ignores the address of a send on a
+ * connection, but MSG_FASTOPEN's, which connects first: so does this.
  */
 static int tw_dest(int fd, const struct sockaddr *addr, socklen_t len,
-		   struct sockaddr_toy *t, bool *drop)
+		   struct sockaddr_toy *t, bool *drop, int *flags)
 {
 	struct tw_sock s;
 
 	*drop = false;
 	if (!addr || !tw_lookup(fd, &s))
 		return 0;
-	if (s.moved && s.type == SOCK_STREAM) {
-		/* TCP ignores the address of a send on a connection */
+	if (s.type == SOCK_STREAM) {
+		if (!s.moved && !tw_decide(fd, &s, addr, len, "sendto"))
+			return 0;
+		if (*flags & MSG_FASTOPEN) {
+			if (connect(fd, addr, len) < 0 && errno != EISCONN)
+				return -1;
+			*flags &= ~MSG_FASTOPEN;
+		}
 		*drop = true;
 		return 1;
 	}
 	if (!tw_decide(fd, &s, addr, len, "sendto"))
 		return s.moved ? tw_fail(ENETUNREACH) : 0;
-	if (s.type == SOCK_STREAM) {
-		*drop = true;
-		return 1;
-	}
 	tw_addr_toy(t, tw_addr_port(addr));
 	return 1;
 }
@@ -518,7 +522,7 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	int r;
 
 	tw_resolve();
-	r = tw_dest(fd, addr, len, &t, &drop);
+	r = tw_dest(fd, addr, len, &t, &drop, &flags);
 	if (r < 0)
 		return -1;
 	if (r == 0)
@@ -538,7 +542,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	tw_resolve();
 	if (!msg)
 		return tw_real.sendmsg(fd, msg, flags);
-	r = tw_dest(fd, msg->msg_name, msg->msg_namelen, &t, &drop);
+	r = tw_dest(fd, msg->msg_name, msg->msg_namelen, &t, &drop, &flags);
 	if (r < 0)
 		return -1;
 	if (r == 0)
