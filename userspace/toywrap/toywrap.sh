@@ -40,6 +40,11 @@ for l in "${TOYWRAP_LIB:-}" "$here/libtoywrap.so" "$here/../lib/toywrap/libtoywr
 done
 [ -n "$lib" ] || { echo "toywrap: libtoywrap.so not found next to $0 or in $here/../lib/toywrap" >&2; exit 2; }
 case "$lib" in /*) ;; *) lib=$(pwd)/$lib ;; esac
+# LD_PRELOAD splits its list at blanks and colons
+case "$lib" in *[[:space:]:]*)
+	echo "toywrap: $lib: LD_PRELOAD cannot carry a path with blanks or colons" >&2
+	exit 2 ;;
+esac
 
 if [ "$verbose" = 1 ]; then TOYWRAP_VERBOSE=1; export TOYWRAP_VERBOSE; fi
 LD_PRELOAD=$lib${LD_PRELOAD:+ $LD_PRELOAD}
