@@ -361,6 +361,42 @@ static void udp(int fam)
 	errno = 0;
 	CHECK(name_of(u2, 1, &ss, &l) < 0 && errno == ENOTCONN);
 
+	/* the batched calls translate each message's address */
+	{
+		struct mmsghdr mm[2];
+		struct iovec iv[2];
+		struct sockaddr_storage to, from[2];
+		char b[2][8];
+		int i;
+
+		l = loop_addr(fam, &to, port1, 0);
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < 2; i++) {
+			iv[i].iov_base = i ? "mm-two" : "mm-one";
+			iv[i].iov_len = 6;
+			mm[i].msg_hdr.msg_iov = &iv[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &to;
+			mm[i].msg_hdr.msg_namelen = l;
+		}
+		CHECK(sendmmsg(u2, mm, 2, 0) == 2 && mm[0].msg_len == 6 && mm[1].msg_len == 6);
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < 2; i++) {
+			iv[i].iov_base = b[i];
+			iv[i].iov_len = sizeof(b[i]);
+			mm[i].msg_hdr.msg_iov = &iv[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		CHECK(recvmmsg(u1, mm, 2, 0, NULL) == 2);
+		for (i = 0; i < 2; i++) {
+			CHECK(mm[i].msg_len == 6 && !memcmp(b[i], i ? "mm-two" : "mm-one", 6));
+			CHECK(is_addr(&from[i], mm[i].msg_hdr.msg_namelen, fam, 0) &&
+			      addr_port(&from[i]) == port2);
+		}
+	}
+
 	/* a moved socket cannot reach another host */
 	if (fam == AF_INET) {
 		inet_pton(AF_INET, "192.0.2.1", &far.sin_addr);

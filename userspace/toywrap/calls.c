@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include "toywrap.h"
 
@@ -62,6 +63,8 @@ static void tw_resolve_once(void)
 	tw_real.sendmsg = tw_sym("sendmsg");
 	tw_real.recvfrom = tw_sym("recvfrom");
 	tw_real.recvmsg = tw_sym("recvmsg");
+	tw_real.sendmmsg = tw_sym("sendmmsg");
+	tw_real.recvmmsg = tw_sym("recvmmsg");
 	tw_real.close = tw_sym("close");
 	tw_real.dup = tw_sym("dup");
 	tw_real.dup2 = tw_sym("dup2");
@@ -606,6 +609,103 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	msg->msg_controllen = m.msg_controllen;
 	msg->msg_flags = m.msg_flags;
 	tw_source(&s, &t, m.msg_namelen, msg->msg_name, &msg->msg_namelen);
+	return r;
+}
+
+/*
+ * The batched calls: each message's address as in sendmsg()/recvmsg(), on
+ * copies of the headers (the kernel takes at most UIO_MAXIOV of them).  A
+ * send stops before the first message whose address cannot be reached:
+ * the ones before it go, as the kernel stops at a failing message.
+ */
+int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	struct sockaddr_toy *t;
+	struct mmsghdr *m;
+	struct tw_sock s;
+	unsigned int n, i;
+	int r = 0, f, e = 0;
+	bool drop;
+
+	tw_resolve();
+	if (!vec || !vlen || !tw_get(fd, &s))
+		return tw_real.sendmmsg(fd, vec, vlen, flags);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	m = malloc(vlen * sizeof(*m));
+	t = malloc(vlen * sizeof(*t));
+	if (!m || !t) {
+		free(m);
+		free(t);
+		return tw_fail(ENOMEM);
+	}
+	for (n = 0; n < vlen; n++) {
+		m[n] = vec[n];
+		f = flags;
+		r = tw_dest(fd, vec[n].msg_hdr.msg_name, vec[n].msg_hdr.msg_namelen, &t[n],
+			    &drop, &f);
+		if (r < 0) {
+			e = errno;
+			break;
+		}
+		if (r > 0) {
+			m[n].msg_hdr.msg_name = drop ? NULL : &t[n];
+			m[n].msg_hdr.msg_namelen = drop ? 0 : sizeof(t[n]);
+		}
+	}
+	if (n) {
+		r = tw_real.sendmmsg(fd, m, n, flags);
+		for (i = 0; r > 0 && i < (unsigned int)r; i++)
+			vec[i].msg_len = m[i].msg_len;
+	} else {
+		r = -1;
+	}
+	free(m);
+	free(t);
+	if (r < 0 && e)
+		errno = e;
+	return r;
+}
+
+int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+	     struct timespec *tmo)
+{
+	struct sockaddr_toy *t;
+	struct mmsghdr *m;
+	struct tw_sock s;
+	unsigned int i;
+	int r;
+
+	tw_resolve();
+	if (!vec || !vlen || !tw_lookup(fd, &s) || !s.moved)
+		return tw_real.recvmmsg(fd, vec, vlen, flags, tmo);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	m = malloc(vlen * sizeof(*m));
+	t = calloc(vlen, sizeof(*t));
+	if (!m || !t) {
+		free(m);
+		free(t);
+		return tw_fail(ENOMEM);
+	}
+	for (i = 0; i < vlen; i++) {
+		m[i] = vec[i];
+		if (vec[i].msg_hdr.msg_name) {
+			m[i].msg_hdr.msg_name = &t[i];
+			m[i].msg_hdr.msg_namelen = sizeof(t[i]);
+		}
+	}
+	r = tw_real.recvmmsg(fd, m, vlen, flags, tmo);
+	for (i = 0; r > 0 && i < (unsigned int)r; i++) {
+		vec[i].msg_len = m[i].msg_len;
+		vec[i].msg_hdr.msg_flags = m[i].msg_hdr.msg_flags;
+		vec[i].msg_hdr.msg_controllen = m[i].msg_hdr.msg_controllen;
+		if (vec[i].msg_hdr.msg_name)
+			tw_source(&s, &t[i], m[i].msg_hdr.msg_namelen, vec[i].msg_hdr.msg_name,
+				  &vec[i].msg_hdr.msg_namelen);
+	}
+	free(m);
+	free(t);
 	return r;
 }
 

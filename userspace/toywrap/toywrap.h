@@ -15,6 +15,7 @@
 #define TOYWRAP_H
 
 #include <stdbool.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -68,6 +69,8 @@ struct tw_real {
 	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *,
 			    socklen_t *);
 	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
 	int (*close)(int);
 	int (*dup)(int);
 	int (*dup2)(int, int);

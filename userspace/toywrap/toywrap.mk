@@ -10,7 +10,7 @@
 TOYWRAP_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 TOYWRAP_SRCS := $(sort $(wildcard $(TOYWRAP_DIR)/*.c))
 TOYWRAP_HDRS := $(wildcard $(TOYWRAP_DIR)/*.h) $(TOYWRAP_DIR)/../../module/uapi/linux/toy.h
-TOYWRAP_CFLAGS := -shared -fPIC -O2 -g -Wall -Wextra -pthread -Wl,-z,defs \
+TOYWRAP_CFLAGS := -D_GNU_SOURCE -shared -fPIC -O2 -g -Wall -Wextra -pthread -Wl,-z,defs \
 	-I$(abspath $(TOYWRAP_DIR)/../../module/uapi)
 
 %/libtoywrap.so: $(TOYWRAP_SRCS) $(TOYWRAP_HDRS)
