@@ -135,17 +135,17 @@ TEST_F(wrap, tcp6)
 	check_counters(_metadata, self, 2 * 256 * 1024);
 }
 
-/* sendto/recvfrom/recvmsg/recvmmsg sources, connect, AF_UNSPEC, ENETUNREACH */
+/* sendto/recvfrom/recvmsg/recvmmsg sources, connect, AF_UNSPEC, epoll, ENETUNREACH */
 TEST_F(wrap, udp4)
 {
 	ASSERT_EQ(0, run_peer("udp4"));
-	check_counters(_metadata, self, 4 + 5 + 1 + 2 * 6);
+	check_counters(_metadata, self, 4 + 5 + 1 + 2 * 6 + 2 + 4);
 }
 
 TEST_F(wrap, udp6)
 {
 	ASSERT_EQ(0, run_peer("udp6"));
-	check_counters(_metadata, self, 4 + 5 + 1 + 2 * 6);
+	check_counters(_metadata, self, 4 + 5 + 1 + 2 * 6 + 2 + 4);
 }
 
 /* another host's address stays on the real stack (ENETUNREACH here) */

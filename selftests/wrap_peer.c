@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -395,6 +396,27 @@ static void udp(int fam)
 			CHECK(is_addr(&from[i], mm[i].msg_hdr.msg_namelen, fam, 0) &&
 			      addr_port(&from[i]) == port2);
 		}
+	}
+
+	/* in an epoll set before its first sendto(): still there after the move */
+	{
+		struct epoll_event ev = { .events = EPOLLIN }, got;
+		int ep = epoll_create1(0), u3 = socket(fam, SOCK_DGRAM, 0);
+
+		CHECK(ep >= 0 && u3 >= 0);
+		ev.data.fd = u3;
+		CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, u3, &ev) == 0);
+		l = loop_addr(fam, &ss, port1, 0);
+		CHECK(sendto(u3, "ep", 2, 0, (struct sockaddr *)&ss, l) == 2);
+		CHECK(raw_domain(u3) == AF_TOY_NR);
+		sl = sizeof(src);
+		CHECK(recvfrom(u1, buf, sizeof(buf), 0, (struct sockaddr *)&src, &sl) == 2);
+		CHECK(sendto(u1, "back", 4, 0, (struct sockaddr *)&src, sl) == 4);
+		CHECK(epoll_wait(ep, &got, 1, 10000) == 1);
+		CHECK(got.data.fd == u3 && (got.events & EPOLLIN));
+		CHECK(recv(u3, buf, sizeof(buf), 0) == 4 && !memcmp(buf, "back", 4));
+		close(u3);
+		close(ep);
 	}
 
 	/* a moved socket cannot reach another host */

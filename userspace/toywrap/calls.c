@@ -13,6 +13,8 @@
  * the original fd number (keeping FD_CLOEXEC), which closes the original:
  * from then on the fd is an AF_TOY socket, so read/write/poll/epoll/select
  * need no wrapper.  The calls that show or take addresses translate them.
+ * Closing the original takes it out of the epoll sets it was in; the move
+ * adds the AF_TOY socket to them (epoll_ctl() on candidates is recorded).
  *
  * Out of reach: statically linked programs, raw system calls, io_uring
  * socket operations, and the C library's calls to itself (its resolver).
@@ -70,6 +72,7 @@ static void tw_resolve_once(void)
 	tw_real.dup2 = tw_sym("dup2");
 	tw_real.dup3 = tw_sym("dup3");
 	tw_real.fcntl = tw_sym("fcntl");
+	tw_real.epoll_ctl = tw_sym("epoll_ctl");
 	tw_real.fcntl64 = dlsym(RTLD_NEXT, "fcntl64");
 	if (!tw_real.fcntl64)
 		tw_real.fcntl64 = tw_real.fcntl;
@@ -153,6 +156,9 @@ static bool tw_move(int fd, struct tw_sock *s, const char *why,
 		return false;
 	}
 	tw_real.close(nfd);
+	for (int i = 0; i < s->neps; i++)
+		tw_real.epoll_ctl(s->eps[i].epfd, EPOLL_CTL_ADD, fd, &s->eps[i].ev);
+	s->neps = 0;
 	s->moved = true;
 	tw_put(fd, s);
 	if (tw_verbose)
@@ -284,6 +290,30 @@ int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	r = tw_fcntl(tw_real.fcntl64, fd, cmd, ap);
 	va_end(ap);
+	return r;
+}
+
+/* The epoll sets of a candidate, for the move (tw_move()). */
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct tw_sock s;
+	int r, i;
+
+	tw_resolve();
+	r = tw_real.epoll_ctl(epfd, op, fd, ev);
+	if (r < 0 || !tw_get(fd, &s) || s.moved)
+		return r;
+	for (i = 0; i < s.neps && s.eps[i].epfd != epfd; i++)
+		;
+	if (op == EPOLL_CTL_DEL && i < s.neps) {
+		s.eps[i] = s.eps[--s.neps];
+	} else if (op != EPOLL_CTL_DEL && ev) {
+		if (i == s.neps && s.neps < TW_MAX_EPOLL)
+			s.neps++;
+		if (i < s.neps)
+			s.eps[i] = (struct tw_ep){ .epfd = epfd, .ev = *ev };
+	}
+	tw_put(fd, &s);
 	return r;
 }
 

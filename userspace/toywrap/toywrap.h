@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -24,6 +25,7 @@
 
 #define TW_MAX_OPTS	24
 #define TW_OPT_MAX_LEN	64
+#define TW_MAX_EPOLL	4
 
 /* A setsockopt() the program made, replayed or answered later. */
 struct tw_opt {
@@ -31,6 +33,12 @@ struct tw_opt {
 	int name;
 	socklen_t len;
 	unsigned char val[TW_OPT_MAX_LEN];
+};
+
+/* An epoll set a candidate is in: the move puts the new socket there too. */
+struct tw_ep {
+	int epfd;
+	struct epoll_event ev;
 };
 
 /*
@@ -49,6 +57,8 @@ struct tw_sock {
 	struct sockaddr_storage peer;
 	int nopts;
 	struct tw_opt opts[TW_MAX_OPTS];
+	int neps;			/* candidates only */
+	struct tw_ep eps[TW_MAX_EPOLL];
 };
 
 /* The C library's functions the wrappers call through (calls.c). */
@@ -77,6 +87,7 @@ struct tw_real {
 	int (*dup3)(int, int, int);
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
 };
 
 extern struct tw_real tw_real;
