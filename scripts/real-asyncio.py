@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # real-asyncio.py - an asyncio echo server on 127.0.0.1 and N concurrent
-# clients (default 200), each sending LINES lines and checking every echo.
+# clients (default 200), each sending LINES lines and checking every echo;
+# then a UDP echo endpoint and a client endpoint with no address of its own
+# (asyncio watches its socket before the first sendto() gives it one).
 # Prints "asyncio: N clients, B bytes echoed" and exits 0 when every byte
-# came back, 1 otherwise.  Plain TCP: scripts/real-guest.sh runs it under
-# toywrap.
+# came back, 1 otherwise.  Plain TCP/UDP: scripts/real-guest.sh runs it
+# under toywrap.
 
 import asyncio
 import socket
@@ -45,11 +47,47 @@ async def client(port, n):
     return moved
 
 
+class UdpEcho(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        assert addr[0] == "127.0.0.1", addr
+        self.transport.sendto(data, addr)
+
+
+class UdpClient(asyncio.DatagramProtocol):
+    def __init__(self):
+        self.got = asyncio.get_running_loop().create_future()
+
+    def datagram_received(self, data, addr):
+        if not self.got.done():
+            self.got.set_result((data, addr))
+
+
+async def udp():
+    loop = asyncio.get_running_loop()
+    server, _ = await loop.create_datagram_endpoint(
+        UdpEcho, local_addr=("127.0.0.1", 0))
+    port = server.get_extra_info("sockname")[1]
+    client, proto = await loop.create_datagram_endpoint(
+        UdpClient, family=socket.AF_INET)
+    msg = b"asyncio udp datagram"
+    client.sendto(msg, ("127.0.0.1", port))
+    data, addr = await asyncio.wait_for(proto.got, 30)
+    if data != msg or addr != ("127.0.0.1", port):
+        raise RuntimeError(f"udp: sent {msg!r}, got {data!r} from {addr}")
+    client.close()
+    server.close()
+    return len(msg)
+
+
 async def main():
     server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=256)
     port = server.sockets[0].getsockname()[1]
     async with server:
         moved = await asyncio.gather(*(client(port, n) for n in range(CLIENTS)))
+    moved.append(await udp())
     print(f"asyncio: {CLIENTS} clients, {sum(moved)} bytes echoed")
 
 

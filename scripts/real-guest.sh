@@ -12,7 +12,9 @@
 #   socat-udp socat UDP4-RECVFROM,fork answering a socat UDP4-SENDTO
 #   iperf3    iperf3 -s / -c 127.0.0.1 for IPERF_SECS (default 3) s, then
 #             the same on real TCP loopback; both figures printed
-#   asyncio   a Python asyncio echo server with 200 concurrent clients
+#   asyncio   a Python asyncio echo server with 200 concurrent clients, then
+#             an asyncio UDP exchange (a client endpoint watched before its
+#             first sendto() moves it)
 #   toy_uring, toy_epoll_et   the static selftests using AF_TOY directly
 #             (io_uring; epoll edge-triggered), from /selftests
 # Prints TAP and "# Totals: pass:N fail:N" of the program tests; the
