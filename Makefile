@@ -24,6 +24,7 @@ CACHE := $(CACHE_HOME)/af_toy
 BUILD := $(CURDIR)/build
 HARNESS_DIR := $(CACHE)/kselftest/tools/testing/selftests
 
+#: ROOTFS=host          make shell: the guest on the host's root file system (read-only, tmpfs overlay)
 # make shell / make run default to the newest stock (non-RT) series
 VM_KERNEL := $(if $(KERNEL),$(KERNEL),$(lastword $(filter-out %-rt,$(KERNELS))))
 
@@ -80,9 +81,9 @@ check-runner: ## VM runner self-test (a planted WARN must fail the run)
 # every .ko built from Kbuild goes to / in the guest
 VM_MODULES = $$(for k in $$kos; do printf -- '--module %s ' "$$k"; done)
 
-shell: selftests userspace ## interactive VM shell with the modules and tools (KERNEL=)
+shell: selftests userspace ## interactive VM shell with the modules and tools (KERNEL=, ROOTFS=host)
 	@kos=$$(scripts/build-module.sh --kernel $(VM_KERNEL)) && \
-	scripts/vm --kernel $(VM_KERNEL) $(VM_MODULES) \
+	scripts/vm --kernel $(VM_KERNEL) $(VM_MODULES) $(if $(ROOTFS),--rootfs $(ROOTFS)) \
 		--add $(BUILD)/selftests:/selftests --add $(BUILD)/userspace:/usr/bin \
 		--add scripts/demo-guest.sh:/bin/demo-guest \
 		--console-log $(BUILD)/logs/console-shell.log --shell

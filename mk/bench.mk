@@ -14,15 +14,20 @@
 #   make bench BENCH_ARGS=--profile    also sample the kernel (profile in .txt)
 #   make bench BENCH_ARGS="--only idlemem,bindlat"   only the two figures
 #                                      (idle memory per socketpair, bind latency)
+#   make bench BENCH_IPERF=10          also iperf3 for 10 s over AF_TOY
+#                                      (toywrap) and over TCP loopback: the VM
+#                                      then runs on the host's root file system
 
 #: BENCH_ARGS=           toyperf options for make bench (--quick, --only LIST, --rounds N, --profile)
 #: BENCH_TIMEOUT=1500    seconds per bench VM
+#: BENCH_IPERF=0         make bench: seconds of iperf3 over toywrap and over TCP (0: none)
 BENCH_ARGS ?=
 BENCH_TIMEOUT ?= 1500
+BENCH_IPERF ?= 0
 # (tsc=reliable for TCG guests: scripts/vm sets it, for every VM)
 
 .PHONY: bench
 
-bench: userspace ## toyperf over AF_TOY, AF_UNIX and TCP/UDP in one VM per stock kernel (BENCH_ARGS=)
-	@BENCH_ARGS="$(BENCH_ARGS)" BENCH_TIMEOUT=$(BENCH_TIMEOUT) \
+bench: userspace ## toyperf over AF_TOY, AF_UNIX and TCP/UDP in one VM per stock kernel (BENCH_ARGS=, BENCH_IPERF=)
+	@BENCH_ARGS="$(BENCH_ARGS)" BENCH_TIMEOUT=$(BENCH_TIMEOUT) BENCH_IPERF=$(BENCH_IPERF) \
 		scripts/bench.sh $(filter-out %-rt,$(KERNELS))

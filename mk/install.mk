@@ -10,6 +10,8 @@
 #                          UAPI headers -> $(DESTDIR)/usr/include/linux/
 #                            toy.h, toy_diag.h
 #                          userspace tools -> $(DESTDIR)$(PREFIX)/bin
+#                          toywrap's preload library -> $(DESTDIR)$(PREFIX)/
+#                            lib/toywrap/libtoywrap.so
 #                          man pages man/*.<n> -> $(DESTDIR)$(PREFIX)/share/
 #                            man/man<n> (uncompressed)
 #                        PREFIX defaults to /usr/local, DESTDIR to empty.
@@ -76,7 +78,10 @@ install-tools: userspace ## userspace tools into $(PREFIX)/bin
 	[ -n "$$tools" ] || { echo "install: no userspace tools in $(BUILD)/userspace" >&2; exit 1; }; \
 	echo "install: tools -> $(DESTDIR)$(PREFIX)/bin:" $$(for t in $$tools; do basename $$t; done); \
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin; \
-	$(INSTALL) -m 755 $$tools $(DESTDIR)$(PREFIX)/bin/
+	$(INSTALL) -m 755 $$tools $(DESTDIR)$(PREFIX)/bin/; \
+	echo "install: libtoywrap.so -> $(DESTDIR)$(PREFIX)/lib/toywrap"; \
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/lib/toywrap; \
+	$(INSTALL) -m 644 $(BUILD)/userspace/libtoywrap.so $(DESTDIR)$(PREFIX)/lib/toywrap/
 
 install-man: ## man pages into $(PREFIX)/share/man/man<n>
 	@set -e; [ -n "$(MAN_PAGES)" ] || { echo "install: no man pages in man/" >&2; exit 1; }; \
@@ -98,6 +103,8 @@ uninstall: ## remove what install put there (same variables)
 			grep -v 'could not open modules\.' >&2 || true; fi; \
 	rm -f $(DESTDIR)/usr/include/linux/toy.h $(DESTDIR)/usr/include/linux/toy_diag.h; \
 	for t in $(USERSPACE_TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done; \
+	rm -f $(DESTDIR)$(PREFIX)/lib/toywrap/libtoywrap.so; \
+	rmdir $(DESTDIR)$(PREFIX)/lib/toywrap 2>/dev/null || true; \
 	for p in $(notdir $(MAN_PAGES)); do rm -f $(MANDIR)/man$${p##*.}/$$p; done; \
 	echo "uninstall: done ($$rel)"
 

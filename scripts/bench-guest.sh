@@ -11,6 +11,9 @@
 # Usage: bench-guest [toyperf options...]
 #   BENCH_PROFILE=1 in the environment (or --profile among the options) also
 #   samples the kernel while the AF_TOY and AF_UNIX cells run.
+#   BENCH_IPERF=N (seconds) then runs iperf3 over AF_TOY (toywrap) and over
+#   TCP loopback (real-guest iperf3, on the host's root file system) and
+#   prints its line after the table.
 
 set -eu
 
@@ -57,6 +60,14 @@ for pin in $placements; do
 	fi
 	first=
 done
+if [ "${BENCH_IPERF:-0}" != 0 ]; then
+	if out=$(IPERF_SECS=$BENCH_IPERF real-guest iperf3 2>&1); then
+		printf '%s\n' "$out" | sed -n 's/^# \(iperf3 -t .*\)/\1/p'
+	else
+		printf '%s\n' "$out" >&2
+		echo "bench-guest: iperf3 failed" >&2
+	fi
+fi
 for pin in $placements; do
 	json=/tmp/toyperf-$pin.json
 	echo "@@JSON@@ $(sed -n 's/^ *"pin": "\([a-z]*\)".*/\1/p' "$json")"

@@ -8,8 +8,11 @@
 # build/bench/<release>.txt (the tables) and <release>-pinned.json and
 # -unpinned.json (toyperf --json), prints a summary of all kernels' tables
 # and draws the AF_TOY/AF_UNIX ratios into build/bench/ratios.svg
-# (scripts/bench-chart.sh).  The userspace tools must be
-# built already (make userspace).
+# (scripts/bench-chart.sh).  The userspace tools must be built already
+# (make userspace).  BENCH_IPERF=N (seconds, default 0: off) adds iperf3
+# over AF_TOY (toywrap) and over TCP loopback (scripts/real-guest.sh
+# iperf3) after the tables; the VM then boots on the host's root file
+# system (scripts/vm --rootfs host), where iperf3 is.
 #
 # Usage: scripts/bench.sh [--args "TOYPERF OPTIONS"] [--timeout SEC] [SERIES...]
 #   SERIES          kernels (default: the non-RT ones of $KERNELS, else 6.1 6.12)
@@ -36,19 +39,21 @@ usage() {
 }
 
 bench_kernel() { # series
-	local s=$1 rel ko rc=0 con
+	local s=$1 rel ko rc=0 con extra=()
 	rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
 	echo "bench: $rel: building af_toy.ko"
 	ko=$("$SCRIPT_DIR/build-module.sh" --kernel "$s" | grep '/af_toy\.ko$' | head -n1)
 	[ -n "$ko" ] || die "$rel: build-module.sh printed no af_toy.ko"
 	echo "bench: $rel: booting one VM (TCG: several minutes)"
 	con=$LOGS/console-bench-$rel.log
+	[ "$IPERF" = 0 ] || extra=(--rootfs host
+		--add "$SCRIPT_DIR/real-guest.sh:/usr/local/bin/real-guest")
 	"$SCRIPT_DIR/vm" --kernel "$s" --smp 2 --tcg-thread multi --load "$ko" \
 		--add "$BUILD/userspace:/usr/bin" \
-		--add "$SCRIPT_DIR/bench-guest.sh:/bin/bench-guest" \
+		--add "$SCRIPT_DIR/bench-guest.sh:/bin/bench-guest" "${extra[@]}" \
 		--timeout "$TIMEOUT" --console-log "$con" \
 		--output "$BENCH_DIR/$rel.raw" \
-		--exec "/bin/bench-guest $ARGS" || rc=$?
+		--exec "BENCH_IPERF=$IPERF /bin/bench-guest $ARGS" || rc=$?
 	touch "$BENCH_DIR/$rel.raw"
 	split_raw "$rel"
 	if [ "$rc" != 0 ]; then echo "bench: $rel: VM exit status $rc (see $con)"; fi
@@ -81,6 +86,8 @@ main() {
 	local series=() s rel
 	ARGS=${BENCH_ARGS:-}
 	TIMEOUT=${BENCH_TIMEOUT:-1500}
+	IPERF=${BENCH_IPERF:-0}
+	[ "$IPERF" = 0 ] || apt_install_missing iperf3 python3
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--args) ARGS=${2?}; shift ;;

@@ -53,7 +53,7 @@ fi
 # ------------------------------------------------------------ host packages
 host_deps() {
 	apt_install_missing qemu-system-x86 busybox-static cpio linux-headers-amd64 \
-		"linux-source-${AF_TOY_SOURCE_SERIES:-6.12}" gcc make libc6-dev
+		"linux-source-${AF_TOY_SOURCE_SERIES:-6.12}" gcc make libc6-dev liburing-dev
 }
 
 # ------------------------------------------------------- runner self-test

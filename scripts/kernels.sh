@@ -25,6 +25,9 @@
 #   scripts/kernels.sh --print-kdir S       print the kbuild dir (fetching)
 #   scripts/kernels.sh --print-vmlinuz S    print the vmlinuz path (fetching)
 #   scripts/kernels.sh --print-harness      print the kselftest harness dir
+#                                           (and install what the selftests
+#                                           build with: gcc, make, libc6-dev,
+#                                           liburing-dev for toy_uring)
 #   scripts/kernels.sh --print-checkpatch   print the checkpatch dir
 # Progress goes to stderr, machine-readable answers to stdout.
 
@@ -241,6 +244,7 @@ main() {
 		return ;;
 	harness)
 		fetch_source_bits
+		apt_install_missing gcc make libc6-dev liburing-dev
 		echo "$CACHE/kselftest/tools/testing/selftests"
 		return ;;
 	checkpatch)

@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * wrap_peer: an ordinary IPv4/IPv6 TCP/UDP program (no AF_TOY in its
+ * calls), dynamically linked, that toy_wrap runs under libtoywrap.  Each
+ * scenario checks what the program sees (TCP/UDP addresses, option values,
+ * errnos, bytes) and, through raw system calls the preload cannot see,
+ * that the socket underneath is AF_TOY (or stayed AF_INET).  Prints the
+ * first failed check and exits 1; exit 0 means every check held.
+ *
+ *   wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec [FD]
+ *
+ * exec re-executes the loader in $WRAP_LOADER with $WRAP_LIBDIR and
+ * $WRAP_LIB (as toy_wrap started this program) on a listening socket.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define AF_TOY_NR 25
+#define BULK (256 * 1024)
+
+static const char *scenario;
+
+#define CHECK(c) do {							\
+	if (!(c)) {							\
+		fprintf(stderr, "wrap_peer %s: %s:%d: %s failed (errno %d %s)\n", \
+			scenario, __FILE__, __LINE__, #c, errno, strerror(errno)); \
+		exit(1);						\
+	}								\
+} while (0)
+
+/* The family the kernel sees, past the preload. */
+static int raw_domain(int fd)
+{
+	int d = -1;
+	socklen_t l = sizeof(d);
+
+	if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, &d, &l) < 0)
+		return -1;
+	return d;
+}
+
+/* The AF_TOY port the kernel sees (struct sockaddr_toy: u16, u16, u32). */
+static long raw_port(int fd, int peer)
+{
+	struct { unsigned short fam, res; unsigned int port; } t;
+	socklen_t l = sizeof(t);
+
+	if (syscall(peer ? SYS_getpeername : SYS_getsockname, fd, &t, &l) < 0 ||
+	    t.fam != AF_TOY_NR)
+		return -1;
+	return t.port;
+}
+
+static int opt_int(int fd, int level, int name)
+{
+	int v = -1;
+	socklen_t l = sizeof(v);
+
+	if (getsockopt(fd, level, name, &v, &l) < 0 || l != sizeof(v))
+		return -1000;
+	return v;
+}
+
+static socklen_t loop_addr(int fam, struct sockaddr_storage *ss, int port, int any)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = fam;
+	if (fam == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_addr.s_addr = htonl(any ? INADDR_ANY : INADDR_LOOPBACK);
+		a->sin_port = htons(port);
+		return sizeof(*a);
+	}
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	a6->sin6_addr = any ? in6addr_any : in6addr_loopback;
+	a6->sin6_port = htons(port);
+	return sizeof(*a6);
+}
+
+static int addr_port(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? ntohs(((struct sockaddr_in *)ss)->sin_port) :
+	       ntohs(((struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* ss is fam's loopback (any: the wildcard) address. */
+static int is_addr(const struct sockaddr_storage *ss, socklen_t l, int fam, int any)
+{
+	if (ss->ss_family != fam)
+		return 0;
+	if (fam == AF_INET)
+		return l == sizeof(struct sockaddr_in) &&
+		       ((struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(any ? INADDR_ANY : INADDR_LOOPBACK);
+	return l == sizeof(struct sockaddr_in6) &&
+	       !memcmp(&((struct sockaddr_in6 *)ss)->sin6_addr,
+		       any ? &in6addr_any : &in6addr_loopback, sizeof(struct in6_addr));
+}
+
+static int name_of(int fd, int peer, struct sockaddr_storage *ss, socklen_t *l)
+{
+	*l = sizeof(*ss);
+	memset(ss, 0, sizeof(*ss));
+	return peer ? getpeername(fd, (struct sockaddr *)ss, l) :
+		      getsockname(fd, (struct sockaddr *)ss, l);
+}
+
+static void fill(unsigned char *b, size_t n, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (unsigned char)(i * 31 + seed + (i >> 8));
+}
+
+static void xfer(int fd, void *buf, size_t n, int out)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = out ? write(fd, (char *)buf + done, n - done) :
+			  read(fd, (char *)buf + done, n - done);
+		CHECK(r > 0);
+		done += r;
+	}
+}
+
+/* ------------------------------------------------------------------ TCP */
+
+static int tcp_listener(int fam, int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t l;
+	int fd, one = 1;
+
+	fd = socket(fam, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0);
+	CHECK(raw_domain(fd) == fam);
+	CHECK(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0);
+	CHECK(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0);
+	if (fam == AF_INET6)
+		CHECK(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+	l = loop_addr(fam, &ss, 0, 0);
+	CHECK(bind(fd, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_domain(fd) == AF_TOY_NR);
+	CHECK(name_of(fd, 0, &ss, &l) == 0);
+	CHECK(is_addr(&ss, l, fam, 0));
+	*port = addr_port(&ss);
+	CHECK(*port > 0 && raw_port(fd, 0) == *port);
+	CHECK(listen(fd, 16) == 0);
+	return fd;
+}
+
+static void tcp(int fam)
+{
+	static unsigned char out[BULK], in[BULK];
+	struct sockaddr_storage ss, ps;
+	struct pollfd p;
+	socklen_t l, pl;
+	int ls, c, a, port, cport, v;
+	pid_t pid;
+
+	ls = tcp_listener(fam, &port);
+	/* what the program asked for, what it sees */
+	CHECK(opt_int(ls, SOL_SOCKET, SO_DOMAIN) == fam);
+	CHECK(opt_int(ls, SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP);
+	CHECK(opt_int(ls, SOL_SOCKET, SO_TYPE) == SOCK_STREAM);
+	CHECK(opt_int(ls, SOL_SOCKET, SO_ACCEPTCONN) == 1);
+	CHECK(opt_int(ls, SOL_SOCKET, SO_REUSEADDR) == 1);
+	CHECK(opt_int(ls, IPPROTO_TCP, TCP_NODELAY) == 1);
+	if (fam == AF_INET6)
+		CHECK(opt_int(ls, IPPROTO_IPV6, IPV6_V6ONLY) == 1);
+	CHECK(fcntl(ls, F_GETFD) == FD_CLOEXEC);
+
+	/* a non-blocking client without bind(): ephemeral port */
+	c = socket(fam, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
+	CHECK(c >= 0);
+	l = loop_addr(fam, &ss, port, 0);
+	if (connect(c, (struct sockaddr *)&ss, l) < 0)
+		CHECK(errno == EINPROGRESS);
+	CHECK(raw_domain(c) == AF_TOY_NR);
+	CHECK(fcntl(c, F_GETFL) & O_NONBLOCK);
+	CHECK(fcntl(c, F_GETFD) == 0);
+	p.fd = c;
+	p.events = POLLOUT;
+	CHECK(poll(&p, 1, 10000) == 1 && (p.revents & POLLOUT));
+	CHECK(opt_int(c, SOL_SOCKET, SO_ERROR) == 0);
+	CHECK(name_of(c, 0, &ss, &l) == 0 && is_addr(&ss, l, fam, 0));
+	cport = addr_port(&ss);
+	CHECK(cport >= 32768 && cport == raw_port(c, 0));
+	CHECK(name_of(c, 1, &ss, &l) == 0 && is_addr(&ss, l, fam, 0));
+	CHECK(addr_port(&ss) == port);
+
+	pl = sizeof(ps);
+	a = accept4(ls, (struct sockaddr *)&ps, &pl, SOCK_CLOEXEC);
+	CHECK(a >= 0);
+	CHECK(is_addr(&ps, pl, fam, 0) && addr_port(&ps) == cport);
+	CHECK(fcntl(a, F_GETFD) == FD_CLOEXEC);
+	CHECK(opt_int(a, SOL_SOCKET, SO_DOMAIN) == fam);
+	CHECK(name_of(a, 0, &ss, &l) == 0 && is_addr(&ss, l, fam, 0) &&
+	      addr_port(&ss) == port);
+	CHECK(name_of(a, 1, &ss, &l) == 0 && addr_port(&ss) == cport);
+
+	/* options with no AF_TOY meaning: checked, remembered, answered */
+	v = 30;
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)) == 0);
+	CHECK(opt_int(c, IPPROTO_TCP, TCP_KEEPIDLE) == 30);
+	CHECK(opt_int(c, IPPROTO_TCP, TCP_KEEPINTVL) == 75);
+	CHECK(opt_int(c, IPPROTO_TCP, TCP_NODELAY) == 0);
+	v = 0x10;
+	CHECK(setsockopt(c, fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+			 fam == AF_INET ? IP_TOS : IPV6_TCLASS, &v, sizeof(v)) == 0);
+	CHECK(opt_int(c, fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		      fam == AF_INET ? IP_TOS : IPV6_TCLASS) == 0x10);
+	errno = 0;
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, 1) < 0 && errno == EINVAL);
+	errno = 0;
+	CHECK(opt_int(c, IPPROTO_TCP, 9999) == -1000 && errno == ENOPROTOOPT);
+	{
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+
+		CHECK(getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0);
+		CHECK(ti.tcpi_state == TCP_ESTABLISHED);
+	}
+
+	/* bytes both ways; the echo runs in a child (fork keeps the table) */
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		static unsigned char buf[BULK];
+
+		close(c);
+		CHECK(name_of(a, 1, &ss, &l) == 0 && addr_port(&ss) == cport);
+		xfer(a, buf, BULK, 0);
+		xfer(a, buf, BULK, 1);
+		_exit(0);
+	}
+	close(a);
+	fcntl(c, F_SETFL, 0);
+	fill(out, BULK, fam);
+	xfer(c, out, BULK, 1);
+	xfer(c, in, BULK, 0);
+	CHECK(!memcmp(in, out, BULK));
+	CHECK(waitpid(pid, &v, 0) == pid && WIFEXITED(v) && WEXITSTATUS(v) == 0);
+	CHECK(read(c, in, 1) == 0);
+	CHECK(close(c) == 0 && close(ls) == 0);
+
+	/* the port is free again at once (no TIME_WAIT); SO_REUSEPORT kept */
+	ls = socket(fam, SOCK_STREAM, 0);
+	CHECK(ls >= 0);
+	v = 1;
+	CHECK(setsockopt(ls, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) == 0);
+	l = loop_addr(fam, &ss, port, 0);
+	CHECK(bind(ls, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_port(ls, 0) == port);
+	CHECK(opt_int(ls, SOL_SOCKET, SO_REUSEPORT) == 1);
+	CHECK(close(ls) == 0);
+
+	/* TCP Fast Open's sendto(): connects, then sends */
+	ls = tcp_listener(fam, &port);
+	c = socket(fam, SOCK_STREAM, 0);
+	l = loop_addr(fam, &ss, port, 0);
+	CHECK(c >= 0 && sendto(c, "tfo", 3, MSG_FASTOPEN, (struct sockaddr *)&ss, l) == 3);
+	CHECK(raw_domain(c) == AF_TOY_NR && raw_port(c, 1) == port);
+	a = accept(ls, NULL, NULL);
+	CHECK(a >= 0 && read(a, in, 3) == 3 && !memcmp(in, "tfo", 3));
+	CHECK(close(a) == 0 && close(c) == 0 && close(ls) == 0);
+
+	/* listen() without bind(): the wildcard and an ephemeral port */
+	ls = socket(fam, SOCK_STREAM, 0);
+	CHECK(ls >= 0 && listen(ls, 4) == 0);
+	CHECK(raw_domain(ls) == AF_TOY_NR);
+	CHECK(name_of(ls, 0, &ss, &l) == 0 && is_addr(&ss, l, fam, 1));
+	port = addr_port(&ss);
+	CHECK(port >= 32768 && raw_port(ls, 0) == port);
+	c = socket(fam, SOCK_STREAM, 0);
+	l = loop_addr(fam, &ss, port, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ss, l) == 0);
+	a = accept(ls, NULL, NULL);
+	CHECK(a >= 0 && write(c, "q", 1) == 1 && read(a, in, 1) == 1 && in[0] == 'q');
+	CHECK(close(a) == 0 && close(c) == 0 && close(ls) == 0);
+}
+
+/* ------------------------------------------------------------------ UDP */
+
+static void udp(int fam)
+{
+	struct sockaddr_storage ss, src, p1;
+	struct sockaddr_in far = { .sin_family = AF_INET, .sin_port = htons(9) };
+	socklen_t l, sl, l1;
+	struct msghdr m;
+	struct iovec iov;
+	char buf[64];
+	int u1, u2, port1, port2;
+
+	u1 = socket(fam, SOCK_DGRAM, 0);
+	CHECK(u1 >= 0);
+	l = loop_addr(fam, &ss, 0, 1);
+	CHECK(bind(u1, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_domain(u1) == AF_TOY_NR);
+	CHECK(opt_int(u1, SOL_SOCKET, SO_PROTOCOL) == IPPROTO_UDP);
+	CHECK(opt_int(u1, SOL_SOCKET, SO_TYPE) == SOCK_DGRAM);
+	CHECK(name_of(u1, 0, &p1, &l1) == 0 && is_addr(&p1, l1, fam, 1));
+	port1 = addr_port(&p1);
+	CHECK(port1 > 0 && raw_port(u1, 0) == port1);
+
+	/* unbound: moves on its first sendto() and gets an ephemeral port */
+	u2 = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	CHECK(u2 >= 0 && raw_domain(u2) == fam);
+	l = loop_addr(fam, &ss, port1, 0);
+	CHECK(sendto(u2, "ping", 4, 0, (struct sockaddr *)&ss, l) == 4);
+	CHECK(raw_domain(u2) == AF_TOY_NR);
+	CHECK(fcntl(u2, F_GETFD) == FD_CLOEXEC);
+	CHECK(name_of(u2, 0, &ss, &l) == 0);
+	port2 = addr_port(&ss);
+	CHECK(port2 >= 32768 && raw_port(u2, 0) == port2);
+
+	sl = sizeof(src);
+	CHECK(recvfrom(u1, buf, sizeof(buf), 0, (struct sockaddr *)&src, &sl) == 4);
+	CHECK(!memcmp(buf, "ping", 4));
+	CHECK(is_addr(&src, sl, fam, 0) && addr_port(&src) == port2);
+
+	CHECK(sendto(u1, "pong!", 5, 0, (struct sockaddr *)&src, sl) == 5);
+	memset(&m, 0, sizeof(m));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_name = &src;
+	m.msg_namelen = sizeof(src);
+	CHECK(recvmsg(u2, &m, 0) == 5 && !memcmp(buf, "pong!", 5));
+	CHECK(is_addr(&src, m.msg_namelen, fam, 0) && addr_port(&src) == port1);
+
+	/* connected: send()/recv(), getpeername(); AF_UNSPEC dissolves it */
+	l = loop_addr(fam, &ss, port1, 0);
+	CHECK(connect(u2, (struct sockaddr *)&ss, l) == 0);
+	CHECK(name_of(u2, 1, &ss, &l) == 0 && is_addr(&ss, l, fam, 0) &&
+	      addr_port(&ss) == port1);
+	CHECK(send(u2, "x", 1, 0) == 1);
+	CHECK(recv(u1, buf, sizeof(buf), 0) == 1 && buf[0] == 'x');
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNSPEC;
+	CHECK(connect(u2, (struct sockaddr *)&ss, sizeof(ss)) == 0);
+	errno = 0;
+	CHECK(name_of(u2, 1, &ss, &l) < 0 && errno == ENOTCONN);
+
+	/* the batched calls translate each message's address */
+	{
+		struct mmsghdr mm[2];
+		struct iovec iv[2];
+		struct sockaddr_storage to, from[2];
+		char b[2][8];
+		int i;
+
+		l = loop_addr(fam, &to, port1, 0);
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < 2; i++) {
+			iv[i].iov_base = i ? "mm-two" : "mm-one";
+			iv[i].iov_len = 6;
+			mm[i].msg_hdr.msg_iov = &iv[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &to;
+			mm[i].msg_hdr.msg_namelen = l;
+		}
+		CHECK(sendmmsg(u2, mm, 2, 0) == 2 && mm[0].msg_len == 6 && mm[1].msg_len == 6);
+		memset(mm, 0, sizeof(mm));
+		for (i = 0; i < 2; i++) {
+			iv[i].iov_base = b[i];
+			iv[i].iov_len = sizeof(b[i]);
+			mm[i].msg_hdr.msg_iov = &iv[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			mm[i].msg_hdr.msg_name = &from[i];
+			mm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		CHECK(recvmmsg(u1, mm, 2, 0, NULL) == 2);
+		for (i = 0; i < 2; i++) {
+			CHECK(mm[i].msg_len == 6 && !memcmp(b[i], i ? "mm-two" : "mm-one", 6));
+			CHECK(is_addr(&from[i], mm[i].msg_hdr.msg_namelen, fam, 0) &&
+			      addr_port(&from[i]) == port2);
+		}
+	}
+
+	/* in an epoll set before its first sendto(): still there after the move */
+	{
+		struct epoll_event ev = { .events = EPOLLIN }, got;
+		int ep = epoll_create1(0), u3 = socket(fam, SOCK_DGRAM, 0);
+
+		CHECK(ep >= 0 && u3 >= 0);
+		ev.data.fd = u3;
+		CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, u3, &ev) == 0);
+		l = loop_addr(fam, &ss, port1, 0);
+		CHECK(sendto(u3, "ep", 2, 0, (struct sockaddr *)&ss, l) == 2);
+		CHECK(raw_domain(u3) == AF_TOY_NR);
+		sl = sizeof(src);
+		CHECK(recvfrom(u1, buf, sizeof(buf), 0, (struct sockaddr *)&src, &sl) == 2);
+		CHECK(sendto(u1, "back", 4, 0, (struct sockaddr *)&src, sl) == 4);
+		CHECK(epoll_wait(ep, &got, 1, 10000) == 1);
+		CHECK(got.data.fd == u3 && (got.events & EPOLLIN));
+		CHECK(recv(u3, buf, sizeof(buf), 0) == 4 && !memcmp(buf, "back", 4));
+		close(u3);
+		close(ep);
+	}
+
+	/* a moved socket cannot reach another host */
+	if (fam == AF_INET) {
+		inet_pton(AF_INET, "192.0.2.1", &far.sin_addr);
+		errno = 0;
+		CHECK(sendto(u1, "y", 1, 0, (struct sockaddr *)&far, sizeof(far)) < 0 &&
+		      errno == ENETUNREACH);
+	}
+	CHECK(close(u1) == 0 && close(u2) == 0);
+}
+
+/* ------------------------------------------------------- non-loopback */
+
+static void real(void)
+{
+	struct sockaddr_in far = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int t, u, x;
+
+	inet_pton(AF_INET, "192.0.2.1", &far.sin_addr);
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(t >= 0);
+	errno = 0;
+	CHECK(connect(t, (struct sockaddr *)&far, sizeof(far)) < 0 && errno == ENETUNREACH);
+	CHECK(raw_domain(t) == AF_INET);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK(u >= 0);
+	errno = 0;
+	CHECK(sendto(u, "z", 1, 0, (struct sockaddr *)&far, sizeof(far)) < 0 &&
+	      errno == ENETUNREACH);
+	CHECK(raw_domain(u) == AF_INET);
+	CHECK(opt_int(u, SOL_SOCKET, SO_DOMAIN) == AF_INET);
+	/* other families and types are left alone */
+	x = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(x >= 0 && raw_domain(x) == AF_UNIX);
+	close(x);
+	x = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	CHECK(x >= 0 && raw_domain(x) == AF_INET);
+	close(x);
+	/* dup()ed and closed fds follow */
+	x = dup(t);
+	CHECK(x >= 0 && opt_int(x, SOL_SOCKET, SO_DOMAIN) == AF_INET);
+	close(x);
+	close(t);
+	close(u);
+}
+
+/* ---------------------------------------------------------- threads */
+
+#define NTHREADS 8
+#define ROUNDS 40
+
+static void *thread_main(void *arg)
+{
+	struct sockaddr_storage ss;
+	int i, ls, c, a, port, fam = (long)arg % 2 ? AF_INET6 : AF_INET;
+	socklen_t l;
+	char b[8];
+
+	for (i = 0; i < ROUNDS; i++) {
+		ls = tcp_listener(fam, &port);
+		c = socket(fam, SOCK_STREAM, 0);
+		CHECK(c >= 0);
+		l = loop_addr(fam, &ss, port, 0);
+		CHECK(connect(c, (struct sockaddr *)&ss, l) == 0);
+		a = accept(ls, NULL, NULL);
+		CHECK(a >= 0);
+		CHECK(name_of(a, 1, &ss, &l) == 0 && is_addr(&ss, l, fam, 0) &&
+		      addr_port(&ss) == raw_port(c, 0));
+		CHECK(write(c, "abcd", 4) == 4 && read(a, b, 4) == 4 && !memcmp(b, "abcd", 4));
+		CHECK(close(a) == 0 && close(c) == 0 && close(ls) == 0);
+	}
+	return NULL;
+}
+
+static void threads(void)
+{
+	pthread_t t[NTHREADS];
+	long i;
+
+	for (i = 0; i < NTHREADS; i++)
+		CHECK(pthread_create(&t[i], NULL, thread_main, (void *)i) == 0);
+	for (i = 0; i < NTHREADS; i++)
+		CHECK(pthread_join(t[i], NULL) == 0);
+}
+
+/* ------------------------------------------------------------- exec */
+
+static void exec_parent(void)
+{
+	const char *ld = getenv("WRAP_LOADER"), *dir = getenv("WRAP_LIBDIR");
+	const char *lib = getenv("WRAP_LIB"), *self = getenv("WRAP_PEER");
+	struct sockaddr_storage ss;
+	char fdarg[16], b[8];
+	int ls, c, port, st;
+	socklen_t l;
+	pid_t pid;
+
+	CHECK(ld && dir && lib && self);
+	ls = tcp_listener(AF_INET, &port);
+	CHECK(fcntl(ls, F_SETFD, 0) == 0);
+	snprintf(fdarg, sizeof(fdarg), "%d", ls);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		execl(ld, ld, "--library-path", dir, "--preload", lib, self, "exec-child",
+		      fdarg, (char *)NULL);
+		_exit(127);
+	}
+	close(ls);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, port, 0);
+	CHECK(connect(c, (struct sockaddr *)&ss, l) == 0);
+	CHECK(read(c, b, 2) == 2 && !memcmp(b, "ok", 2));
+	close(c);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void exec_child(int ls)
+{
+	struct sockaddr_storage ss;
+	socklen_t l;
+	int a;
+
+	/* the table did not survive the exec: the socket did, still TCP */
+	CHECK(raw_domain(ls) == AF_TOY_NR);
+	CHECK(opt_int(ls, SOL_SOCKET, SO_DOMAIN) == AF_INET);
+	CHECK(opt_int(ls, SOL_SOCKET, SO_PROTOCOL) == IPPROTO_TCP);
+	CHECK(name_of(ls, 0, &ss, &l) == 0 && is_addr(&ss, l, AF_INET, 1) &&
+	      addr_port(&ss) == raw_port(ls, 0));
+	a = accept(ls, (struct sockaddr *)&ss, &l);
+	CHECK(a >= 0 && is_addr(&ss, l, AF_INET, 0));
+	CHECK(write(a, "ok", 2) == 2);
+	close(a);
+}
+
+int main(int argc, char **argv)
+{
+	scenario = argc > 1 ? argv[1] : "";
+	if (!strcmp(scenario, "tcp4"))
+		tcp(AF_INET);
+	else if (!strcmp(scenario, "tcp6"))
+		tcp(AF_INET6);
+	else if (!strcmp(scenario, "udp4"))
+		udp(AF_INET);
+	else if (!strcmp(scenario, "udp6"))
+		udp(AF_INET6);
+	else if (!strcmp(scenario, "real"))
+		real();
+	else if (!strcmp(scenario, "threads"))
+		threads();
+	else if (!strcmp(scenario, "exec"))
+		exec_parent();
+	else if (!strcmp(scenario, "exec-child") && argc > 2)
+		exec_child(atoi(argv[2]));
+	else {
+		fprintf(stderr, "usage: wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec\n");
+		return 2;
+	}
+	return 0;
+}

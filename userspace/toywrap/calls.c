@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The socket calls libtoywrap interposes (LD_PRELOAD: the program's calls
+ * into the C library land here first; dlsym(RTLD_NEXT) finds the C
+ * library's own).
+ *
+ * socket() of an IPv4/IPv6 TCP or UDP socket makes a candidate.  Its first
+ * bind(), connect(), listen() or sendto()/sendmsg() with an address decides:
+ * a loopback or wildcard address moves it to AF_TOY (STREAM for TCP, DGRAM
+ * for UDP, the port number unchanged), any other address leaves it to the
+ * real stack for good.  The move creates the AF_TOY socket with the
+ * original's O_NONBLOCK, replays its SOL_SOCKET options and dup3()s it onto
+ * the original fd number (keeping FD_CLOEXEC), which closes the original:
+ * from then on the fd is an AF_TOY socket, so read/write/poll/epoll/select
+ * need no wrapper.  The calls that show or take addresses translate them.
+ * Closing the original takes it out of the epoll sets it was in; the move
+ * adds the AF_TOY socket to them (epoll_ctl() on candidates is recorded).
+ *
+ * Out of reach: statically linked programs, raw system calls, io_uring
+ * socket operations, and the C library's calls to itself (its resolver).
+ * State: the fd table (fdtab.c, its own lock), tw_real (written once by
+ * tw_resolve() under pthread_once), tw_verbose (set in the constructor).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+
+#include "toywrap.h"
+
+struct tw_real tw_real;
+bool tw_verbose;
+static pthread_once_t tw_once = PTHREAD_ONCE_INIT;
+
+static void *tw_sym(const char *name)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+
+	if (!p) {
+		dprintf(2, "toywrap: %s not found in the C library: %s\n", name, dlerror());
+		abort();
+	}
+	return p;
+}
+
+static void tw_resolve_once(void)
+{
+	tw_real.socket = tw_sym("socket");
+	tw_real.bind = tw_sym("bind");
+	tw_real.listen = tw_sym("listen");
+	tw_real.connect = tw_sym("connect");
+	tw_real.accept = tw_sym("accept");
+	tw_real.accept4 = tw_sym("accept4");
+	tw_real.getsockname = tw_sym("getsockname");
+	tw_real.getpeername = tw_sym("getpeername");
+	tw_real.setsockopt = tw_sym("setsockopt");
+	tw_real.getsockopt = tw_sym("getsockopt");
+	tw_real.sendto = tw_sym("sendto");
+	tw_real.sendmsg = tw_sym("sendmsg");
+	tw_real.recvfrom = tw_sym("recvfrom");
+	tw_real.recvmsg = tw_sym("recvmsg");
+	tw_real.sendmmsg = tw_sym("sendmmsg");
+	tw_real.recvmmsg = tw_sym("recvmmsg");
+	tw_real.close = tw_sym("close");
+	tw_real.dup = tw_sym("dup");
+	tw_real.dup2 = tw_sym("dup2");
+	tw_real.dup3 = tw_sym("dup3");
+	tw_real.fcntl = tw_sym("fcntl");
+	tw_real.epoll_ctl = tw_sym("epoll_ctl");
+	tw_real.fcntl64 = dlsym(RTLD_NEXT, "fcntl64");
+	if (!tw_real.fcntl64)
+		tw_real.fcntl64 = tw_real.fcntl;
+}
+
+void tw_resolve(void)
+{
+	pthread_once(&tw_once, tw_resolve_once);
+}
+
+void tw_log(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "toywrap[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	dprintf(2, "%s\n", buf);
+}
+
+static const char *tw_kind(const struct tw_sock *s)
+{
+	return s->type == SOCK_STREAM ? "TCP" : "UDP";
+}
+
+/*
+ * fd's entry if it is (still) what the entry says: a candidate is an
+ * AF_INET/AF_INET6 socket, a moved one an AF_TOY socket.  An fd closed
+ * behind our back (by the C library itself, e.g. fclose()) and reused
+ * fails the check and loses its stale entry.
+ */
+static bool tw_lookup(int fd, struct tw_sock *s)
+{
+	int dom = -1;
+	socklen_t l = sizeof(dom);
+
+	if (!tw_get(fd, s))
+		return false;
+	if (tw_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0 &&
+	    dom == (s->moved ? AF_TOY : s->family))
+		return true;
+	tw_drop(fd);
+	return false;
+}
+
+/*
+ * Replaces candidate fd by an AF_TOY socket of the same kind; s is updated
+ * and stored.  False (errno set, fd untouched) if AF_TOY is unavailable.
+ */
+static bool tw_move(int fd, struct tw_sock *s, const char *why,
+		    const struct sockaddr *addr)
+{
+	static bool warned;
+	int fl, fdfl, nfd, type = s->type | SOCK_CLOEXEC;
+	char a[80];
+
+	fl = tw_real.fcntl(fd, F_GETFL);
+	fdfl = tw_real.fcntl(fd, F_GETFD);
+	if (fl < 0 || fdfl < 0)
+		return false;
+	if (fl & O_NONBLOCK)
+		type |= SOCK_NONBLOCK;
+	nfd = tw_real.socket(AF_TOY, type, 0);
+	if (nfd < 0) {
+		if (!warned) {
+			warned = true;
+			tw_log("AF_TOY sockets unavailable (%s): TCP/UDP stay on the real stack",
+			       strerror(errno));
+		}
+		return false;
+	}
+	tw_opt_replay(nfd, s);
+	if (tw_real.dup3(nfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		int e = errno;
+
+		tw_real.close(nfd);
+		errno = e;
+		return false;
+	}
+	tw_real.close(nfd);
+	for (int i = 0; i < s->neps; i++)
+		tw_real.epoll_ctl(s->eps[i].epfd, EPOLL_CTL_ADD, fd, &s->eps[i].ev);
+	s->neps = 0;
+	s->moved = true;
+	tw_put(fd, s);
+	if (tw_verbose)
+		tw_log("fd %d: %s%s %s -> AF_TOY %s port %u (%s)", fd, tw_kind(s),
+		       s->family == AF_INET6 ? "v6" : "",
+		       addr ? tw_addr_str(addr, a, sizeof(a)) : "*",
+		       s->type == SOCK_STREAM ? "STREAM" : "DGRAM",
+		       addr ? tw_addr_port(addr) : 0, why);
+	return true;
+}
+
+/*
+ * The decision for a socket about to use addr: true if fd is (now) AF_TOY
+ * and addr local.  A non-local address drops a candidate's entry (the
+ * socket stays real); a moved socket cannot reach it.
+ */
+static bool tw_decide(int fd, struct tw_sock *s, const struct sockaddr *addr,
+		      socklen_t len, const char *why)
+{
+	if (s->moved)
+		return tw_addr_local(addr, len, s->family);
+	if (!tw_addr_local(addr, len, s->family)) {
+		if (addr && addr->sa_family == s->family)
+			tw_drop(fd);
+		return false;
+	}
+	return tw_move(fd, s, why, addr);
+}
+
+static int tw_fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* ------------------------------------------------------------ creation */
+
+int socket(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), fd;
+	struct tw_sock s;
+
+	tw_resolve();
+	fd = tw_real.socket(domain, type, protocol);
+	if (fd < 0)
+		return fd;
+	tw_drop(fd);
+	if (domain != AF_INET && domain != AF_INET6)
+		return fd;
+	if (!(base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) &&
+	    !(base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)))
+		return fd;
+	memset(&s, 0, sizeof(s));
+	s.family = domain;
+	s.type = base;
+	s.protocol = base == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	tw_put(fd, &s);
+	return fd;
+}
+
+int close(int fd)
+{
+	tw_resolve();
+	tw_drop(fd);
+	return tw_real.close(fd);
+}
+
+int dup(int fd)
+{
+	int nfd;
+
+	tw_resolve();
+	nfd = tw_real.dup(fd);
+	if (nfd >= 0)
+		tw_copy(fd, nfd);
+	return nfd;
+}
+
+int dup2(int fd, int fd2)
+{
+	int r;
+
+	tw_resolve();
+	r = tw_real.dup2(fd, fd2);
+	if (r >= 0)
+		tw_copy(fd, r);
+	return r;
+}
+
+int dup3(int fd, int fd2, int flags)
+{
+	int r;
+
+	tw_resolve();
+	r = tw_real.dup3(fd, fd2, flags);
+	if (r >= 0)
+		tw_copy(fd, r);
+	return r;
+}
+
+static int tw_fcntl(int (*real)(int, int, ...), int fd, int cmd, va_list ap)
+{
+	void *arg = va_arg(ap, void *);
+	int r = real(fd, cmd, arg);
+
+	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		tw_copy(fd, r);
+	return r;
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	int r;
+
+	tw_resolve();
+	va_start(ap, cmd);
+	r = tw_fcntl(tw_real.fcntl, fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	int r;
+
+	tw_resolve();
+	va_start(ap, cmd);
+	r = tw_fcntl(tw_real.fcntl64, fd, cmd, ap);
+	va_end(ap);
+	return r;
+}
+
+/* The epoll sets of a candidate, for the move (tw_move()). */
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct tw_sock s;
+	int r, i;
+
+	tw_resolve();
+	r = tw_real.epoll_ctl(epfd, op, fd, ev);
+	if (r < 0 || !tw_get(fd, &s) || s.moved)
+		return r;
+	for (i = 0; i < s.neps && s.eps[i].epfd != epfd; i++)
+		;
+	if (op == EPOLL_CTL_DEL && i < s.neps) {
+		s.eps[i] = s.eps[--s.neps];
+	} else if (op != EPOLL_CTL_DEL && ev) {
+		if (i == s.neps && s.neps < TW_MAX_EPOLL)
+			s.neps++;
+		if (i < s.neps)
+			s.eps[i] = (struct tw_ep){ .epfd = epfd, .ev = *ev };
+	}
+	tw_put(fd, &s);
+	return r;
+}
+
+/* ------------------------------------------------- binding, connecting */
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_toy t;
+	struct tw_sock s;
+	int r;
+
+	tw_resolve();
+	if (!tw_lookup(fd, &s) || !tw_decide(fd, &s, addr, len, "bind"))
+		return tw_real.bind(fd, addr, len);
+	tw_addr_toy(&t, tw_addr_port(addr));
+	r = tw_real.bind(fd, (struct sockaddr *)&t, sizeof(t));
+	if (r == 0) {
+		s.local_set = true;
+		memcpy(&s.local, addr, len < sizeof(s.local) ? len : sizeof(s.local));
+		tw_put(fd, &s);
+	}
+	return r;
+}
+
+int listen(int fd, int backlog)
+{
+	struct sockaddr_storage any;
+	struct tw_sock s;
+
+	tw_resolve();
+	if (tw_lookup(fd, &s) && !s.moved && s.type == SOCK_STREAM) {
+		/* listen() without bind(): TCP binds the wildcard */
+		tw_addr_make(&any, s.family, NULL, false, 0);
+		tw_move(fd, &s, "listen", (struct sockaddr *)&any);
+	}
+	return tw_real.listen(fd, backlog);
+}
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_toy t;
+	struct tw_sock s;
+	int r;
+
+	tw_resolve();
+	if (!tw_lookup(fd, &s))
+		return tw_real.connect(fd, addr, len);
+	if (addr && len >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
+		if (!s.moved)
+			return tw_real.connect(fd, addr, len);
+		s.peer_set = false;
+		tw_put(fd, &s);
+		return tw_real.connect(fd, addr, len);
+	}
+	if (!tw_decide(fd, &s, addr, len, "connect")) {
+		if (s.moved)
+			return tw_fail(addr && addr->sa_family == s.family ?
+				       ENETUNREACH : EAFNOSUPPORT);
+		return tw_real.connect(fd, addr, len);
+	}
+	tw_addr_toy(&t, tw_addr_port(addr));
+	s.peer_set = true;
+	memcpy(&s.peer, addr, len < sizeof(s.peer) ? len : sizeof(s.peer));
+	tw_put(fd, &s);
+	r = tw_real.connect(fd, (struct sockaddr *)&t, sizeof(t));
+	return r;
+}
+
+static void tw_accepted(int lfd, const struct tw_sock *ls, int fd,
+			const struct sockaddr_toy *t, struct sockaddr *addr,
+			socklen_t *addrlen)
+{
+	struct sockaddr_storage ss;
+	struct tw_sock s;
+	socklen_t n;
+
+	memset(&s, 0, sizeof(s));
+	s.moved = true;
+	s.family = ls->family;
+	s.type = ls->type;
+	s.protocol = ls->protocol;
+	s.local_set = ls->local_set;
+	s.local = ls->local;
+	memcpy(s.opts, ls->opts, sizeof(s.opts));
+	s.nopts = ls->nopts;
+	tw_put(fd, &s);
+	n = tw_addr_make(&ss, s.family, NULL, true, t->stoy_port);
+	tw_addr_out(&ss, n, addr, addrlen);
+	if (tw_verbose) {
+		char a[80];
+
+		tw_log("fd %d: %s%s %s accepted on fd %d (AF_TOY %s port %u)", fd,
+		       tw_kind(&s), s.family == AF_INET6 ? "v6" : "",
+		       tw_addr_str((struct sockaddr *)&ss, a, sizeof(a)), lfd,
+		       s.type == SOCK_STREAM ? "STREAM" : "DGRAM", t->stoy_port);
+	}
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	struct sockaddr_toy t;
+	socklen_t tl = sizeof(t);
+	struct tw_sock s;
+	int nfd;
+
+	tw_resolve();
+	if (!tw_lookup(fd, &s) || !s.moved) {
+		nfd = tw_real.accept4(fd, addr, addrlen, flags);
+		tw_drop(nfd);
+		return nfd;
+	}
+	memset(&t, 0, sizeof(t));
+	nfd = tw_real.accept4(fd, (struct sockaddr *)&t, &tl, flags);
+	if (nfd >= 0)
+		tw_accepted(fd, &s, nfd, &t, addr, addrlen);
+	return nfd;
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	return accept4(fd, addr, addrlen, 0);
+}
+
+/* ------------------------------------------------------------- naming */
+
+int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_toy t, p;
+	socklen_t tl = sizeof(t), pl = sizeof(p), n;
+	struct tw_sock s;
+	bool connected;
+
+	tw_resolve();
+	if (!tw_lookup(fd, &s) || !s.moved)
+		return tw_real.getsockname(fd, addr, addrlen);
+	if (!addrlen)
+		return tw_fail(EFAULT);
+	if (tw_real.getsockname(fd, (struct sockaddr *)&t, &tl) < 0)
+		return -1;
+	connected = tw_real.getpeername(fd, (struct sockaddr *)&p, &pl) == 0;
+	n = tw_addr_make(&ss, s.family, s.local_set ? &s.local : NULL, connected,
+			 t.stoy_port);
+	tw_addr_out(&ss, n, addr, addrlen);
+	return 0;
+}
+
+int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_toy t;
+	socklen_t tl = sizeof(t), n;
+	struct tw_sock s;
+
+	tw_resolve();
+	if (!tw_lookup(fd, &s) || !s.moved)
+		return tw_real.getpeername(fd, addr, addrlen);
+	if (!addrlen)
+		return tw_fail(EFAULT);
+	if (tw_real.getpeername(fd, (struct sockaddr *)&t, &tl) < 0)
+		return -1;
+	n = tw_addr_make(&ss, s.family, s.peer_set ? &s.peer : NULL, true, t.stoy_port);
+	tw_addr_out(&ss, n, addr, addrlen);
+	return 0;
+}
+
+/* ------------------------------------------------------------ options */
+
+int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct tw_sock s;
+	int r;
+
+	tw_resolve();
+	if (!tw_lookup(fd, &s))
+		return tw_real.setsockopt(fd, level, name, val, len);
+	if (!s.moved) {
+		r = tw_real.setsockopt(fd, level, name, val, len);
+		if (r == 0) {
+			tw_opt_record(&s, level, name, val, len);
+			tw_put(fd, &s);
+		}
+		return r;
+	}
+	r = tw_opt_set(fd, &s, level, name, val, len);
+	if (r == 0)
+		tw_put(fd, &s);
+	return r;
+}
+
+int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct tw_sock s;
+
+	tw_resolve();
+	if (!tw_lookup(fd, &s) || !s.moved)
+		return tw_real.getsockopt(fd, level, name, val, len);
+	return tw_opt_get(fd, &s, level, name, val, len);
+}
+
+/* --------------------------------------------------------------- data */
+
+/*
+ * The AF_TOY destination for a send with an address: 1 with *t set (or
+ * *drop: send without the address), 0 if fd is no moved socket (send as it
+ * is), -1 with errno set.  TCP ignores the address of a send on a
+ * connection, but MSG_FASTOPEN's, which connects first: so does this.
+ */
+static int tw_dest(int fd, const struct sockaddr *addr, socklen_t len,
+		   struct sockaddr_toy *t, bool *drop, int *flags)
+{
+	struct tw_sock s;
+
+	*drop = false;
+	if (!addr || !tw_lookup(fd, &s))
+		return 0;
+	if (s.type == SOCK_STREAM) {
+		if (!s.moved && !tw_decide(fd, &s, addr, len, "sendto"))
+			return 0;
+		if (*flags & MSG_FASTOPEN) {
+			if (connect(fd, addr, len) < 0 && errno != EISCONN)
+				return -1;
+			*flags &= ~MSG_FASTOPEN;
+		}
+		*drop = true;
+		return 1;
+	}
+	if (!tw_decide(fd, &s, addr, len, "sendto"))
+		return s.moved ? tw_fail(ENETUNREACH) : 0;
+	tw_addr_toy(t, tw_addr_port(addr));
+	return 1;
+}
+
+ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+	       const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_toy t;
+	bool drop;
+	int r;
+
+	tw_resolve();
+	r = tw_dest(fd, addr, len, &t, &drop, &flags);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return tw_real.sendto(fd, buf, n, flags, addr, len);
+	if (drop)
+		return tw_real.sendto(fd, buf, n, flags, NULL, 0);
+	return tw_real.sendto(fd, buf, n, flags, (struct sockaddr *)&t, sizeof(t));
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct sockaddr_toy t;
+	struct msghdr m;
+	bool drop;
+	int r;
+
+	tw_resolve();
+	if (!msg)
+		return tw_real.sendmsg(fd, msg, flags);
+	r = tw_dest(fd, msg->msg_name, msg->msg_namelen, &t, &drop, &flags);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return tw_real.sendmsg(fd, msg, flags);
+	m = *msg;
+	m.msg_name = drop ? NULL : &t;
+	m.msg_namelen = drop ? 0 : sizeof(t);
+	return tw_real.sendmsg(fd, &m, flags);
+}
+
+/* A received AF_TOY source as the program's family sees it. */
+static void tw_source(const struct tw_sock *s, const struct sockaddr_toy *t,
+		      socklen_t tl, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t n;
+
+	if (!tl || t->stoy_family != AF_TOY) {
+		*addrlen = 0;
+		return;
+	}
+	n = tw_addr_make(&ss, s->family, NULL, true, t->stoy_port);
+	tw_addr_out(&ss, n, addr, addrlen);
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+		 socklen_t *addrlen)
+{
+	struct sockaddr_toy t;
+	socklen_t tl = sizeof(t);
+	struct tw_sock s;
+	ssize_t r;
+
+	tw_resolve();
+	if (!addr || !addrlen || !tw_lookup(fd, &s) || !s.moved)
+		return tw_real.recvfrom(fd, buf, n, flags, addr, addrlen);
+	memset(&t, 0, sizeof(t));
+	r = tw_real.recvfrom(fd, buf, n, flags, (struct sockaddr *)&t, &tl);
+	if (r >= 0)
+		tw_source(&s, &t, tl, addr, addrlen);
+	return r;
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct sockaddr_toy t;
+	struct msghdr m;
+	struct tw_sock s;
+	ssize_t r;
+
+	tw_resolve();
+	if (!msg || !msg->msg_name || !tw_lookup(fd, &s) || !s.moved)
+		return tw_real.recvmsg(fd, msg, flags);
+	memset(&t, 0, sizeof(t));
+	m = *msg;
+	m.msg_name = &t;
+	m.msg_namelen = sizeof(t);
+	r = tw_real.recvmsg(fd, &m, flags);
+	if (r < 0)
+		return r;
+	msg->msg_controllen = m.msg_controllen;
+	msg->msg_flags = m.msg_flags;
+	tw_source(&s, &t, m.msg_namelen, msg->msg_name, &msg->msg_namelen);
+	return r;
+}
+
+/*
+ * The batched calls: each message's address as in sendmsg()/recvmsg(), on
+ * copies of the headers (the kernel takes at most UIO_MAXIOV of them).  A
+ * send stops before the first message whose address cannot be reached:
+ * the ones before it go, as the kernel stops at a failing message.
+ */
+int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	struct sockaddr_toy *t;
+	struct mmsghdr *m;
+	struct tw_sock s;
+	unsigned int n, i;
+	int r = 0, f, e = 0;
+	bool drop;
+
+	tw_resolve();
+	if (!vec || !vlen || !tw_get(fd, &s))
+		return tw_real.sendmmsg(fd, vec, vlen, flags);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	m = malloc(vlen * sizeof(*m));
+	t = malloc(vlen * sizeof(*t));
+	if (!m || !t) {
+		free(m);
+		free(t);
+		return tw_fail(ENOMEM);
+	}
+	for (n = 0; n < vlen; n++) {
+		m[n] = vec[n];
+		f = flags;
+		r = tw_dest(fd, vec[n].msg_hdr.msg_name, vec[n].msg_hdr.msg_namelen, &t[n],
+			    &drop, &f);
+		if (r < 0) {
+			e = errno;
+			break;
+		}
+		if (r > 0) {
+			m[n].msg_hdr.msg_name = drop ? NULL : &t[n];
+			m[n].msg_hdr.msg_namelen = drop ? 0 : sizeof(t[n]);
+		}
+	}
+	if (n) {
+		r = tw_real.sendmmsg(fd, m, n, flags);
+		for (i = 0; r > 0 && i < (unsigned int)r; i++)
+			vec[i].msg_len = m[i].msg_len;
+	} else {
+		r = -1;
+	}
+	free(m);
+	free(t);
+	if (r < 0 && e)
+		errno = e;
+	return r;
+}
+
+int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+	     struct timespec *tmo)
+{
+	struct sockaddr_toy *t;
+	struct mmsghdr *m;
+	struct tw_sock s;
+	unsigned int i;
+	int r;
+
+	tw_resolve();
+	if (!vec || !vlen || !tw_lookup(fd, &s) || !s.moved)
+		return tw_real.recvmmsg(fd, vec, vlen, flags, tmo);
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	m = malloc(vlen * sizeof(*m));
+	t = calloc(vlen, sizeof(*t));
+	if (!m || !t) {
+		free(m);
+		free(t);
+		return tw_fail(ENOMEM);
+	}
+	for (i = 0; i < vlen; i++) {
+		m[i] = vec[i];
+		if (vec[i].msg_hdr.msg_name) {
+			m[i].msg_hdr.msg_name = &t[i];
+			m[i].msg_hdr.msg_namelen = sizeof(t[i]);
+		}
+	}
+	r = tw_real.recvmmsg(fd, m, vlen, flags, tmo);
+	for (i = 0; r > 0 && i < (unsigned int)r; i++) {
+		vec[i].msg_len = m[i].msg_len;
+		vec[i].msg_hdr.msg_flags = m[i].msg_hdr.msg_flags;
+		vec[i].msg_hdr.msg_controllen = m[i].msg_hdr.msg_controllen;
+		if (vec[i].msg_hdr.msg_name)
+			tw_source(&s, &t[i], m[i].msg_hdr.msg_namelen, vec[i].msg_hdr.msg_name,
+				  &vec[i].msg_hdr.msg_namelen);
+	}
+	free(m);
+	free(t);
+	return r;
+}
+
+/* ---------------------------------------------------------- start-up */
+
+/*
+ * Sockets a wrapped parent moved and handed over across execve(): the
+ * table did not survive the exec, the AF_TOY socket did.  Their IP family
+ * is not recorded anywhere the kernel keeps: IPv4 is assumed.
+ */
+static void tw_adopt_inherited(void)
+{
+	struct tw_sock s;
+	int fd, dom, type;
+	socklen_t l;
+
+	for (fd = 0; fd < 1024; fd++) {
+		l = sizeof(dom);
+		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0 ||
+		    dom != AF_TOY)
+			continue;
+		l = sizeof(type);
+		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 ||
+		    (type != SOCK_STREAM && type != SOCK_DGRAM))
+			continue;
+		memset(&s, 0, sizeof(s));
+		s.moved = true;
+		s.family = AF_INET;
+		s.type = type;
+		s.protocol = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+		tw_put(fd, &s);
+	}
+}
+
+__attribute__((constructor)) static void tw_init(void)
+{
+	const char *v = getenv("TOYWRAP_VERBOSE");
+
+	tw_resolve();
+	tw_fdtab_init();
+	tw_verbose = v && *v && strcmp(v, "0");
+	tw_adopt_inherited();
+}
