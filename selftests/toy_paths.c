@@ -278,11 +278,16 @@ static int module_range(unsigned long *start, unsigned long *end)
  */
 static int fault_target_af_toy(const char *dir, bool on)
 {
-	int fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
-	int err = fd < 0 || write(fd, on ? "1" : "0", 1) != 1;
+	int fd, err = 0;
 	unsigned long start = 0, end = ~0UL;
 	char v[32];
 
+	/* Disarmed first: the filters below then match every task. */
+	if (!on)
+		err |= fault_set(dir, "probability", "0") |
+		       fault_set(dir, "times", "0");
+	fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	err |= fd < 0 || write(fd, on ? "1" : "0", 1) != 1;
 	if (fd >= 0)
 		close(fd);
 	fd = open("/proc/sys/kernel/kptr_restrict", O_WRONLY | O_CLOEXEC);
@@ -324,8 +329,10 @@ static int no_high_order_pages(bool on)
 
 	err |= fault_set(FPA, "min-order", on ? "1" : "0");
 	err |= fault_set(FPA, "ignore-gfp-highmem", "0");
-	err |= fault_set(FPA, "times", on ? "1000000" : "0");
-	err |= fault_set(FPA, "probability", on ? "100" : "0");
+	if (on) {
+		err |= fault_set(FPA, "times", "1000000");
+		err |= fault_set(FPA, "probability", "100");
+	}
 	return err ? -1 : 0;
 }
 
@@ -392,9 +399,11 @@ static int index_growth_fails_halfway(bool on)
 	err |= node <= 0 || fault_set(FSL, "space", v);
 	err |= fault_set(FSL, "cache-filter", on ? "Y" : "N");
 	err |= fault_set(XA_NODES, "failslab", on ? "1" : "0");
-	snprintf(v, sizeof(v), "%d", on ? XA_FAIL_TIMES : 0);
-	err |= fault_set(FSL, "times", v);
-	err |= fault_set(FSL, "probability", on ? "100" : "0");
+	if (on) {
+		snprintf(v, sizeof(v), "%d", XA_FAIL_TIMES);
+		err |= fault_set(FSL, "times", v);
+		err |= fault_set(FSL, "probability", "100");
+	}
 	return err ? -1 : 0;
 }
 
