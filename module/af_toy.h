@@ -314,6 +314,8 @@ void toy_direct_hint(struct sock *to, size_t len);
 /* toy_queue.c: receive queues shared by all types */
 int toy_may_sleep(long timeo);
 int toy_wait_data(struct sock *sk, long *timeo);
+int toy_wait_data_or(struct sock *sk, long *timeo,
+		     bool (*done)(const void *arg), const void *arg);
 int toy_wake_reader(struct wait_queue_entry *wait, unsigned int mode,
 		    int sync, void *key);
 int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,

@@ -63,36 +63,18 @@ bool toy_direct_wanted(struct sock *sk, struct msghdr *msg, size_t len,
 }
 
 /* The state of an offer. */
-static int toy_direct_state(struct toy_direct *d)
+static int toy_direct_state(const struct toy_direct *d)
 {
 	/* Pairs with toy_direct_give(): who sees DONE sees d->filled. */
 	return smp_load_acquire(&d->state);
 }
 
-/* Sleeps until the offer is taken, data or an error arrives, or timeout. */
-static int toy_direct_sleep(struct sock *sk, struct toy_direct *d,
-			    long *timeo)
+/* Whether a writer took the offer (toy_wait_data_or()'s condition). */
+static bool toy_direct_taken(const void *arg)
 {
-	DEFINE_WAIT_FUNC(wait, toy_wake_reader);
-	struct toy_sock *tsk = toy_sk(sk);
-	int err;
+	const struct toy_direct *d = arg;
 
-	for (;;) {
-		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		if (toy_direct_state(d) != TOY_DIRECT_WAITING ||
-		    toy_readable(sk)) {
-			err = 0;
-			break;
-		}
-		err = toy_may_sleep(*timeo);
-		if (err)
-			break;
-		mutex_unlock(&tsk->rd_lock);
-		*timeo = schedule_timeout(*timeo);
-		mutex_lock(&tsk->rd_lock);
-	}
-	finish_wait(sk_sleep(sk), &wait);
-	return err;
+	return toy_direct_state(d) != TOY_DIRECT_WAITING;
 }
 
 /* Takes the offer back, or waits for the writer that claimed it. */
@@ -163,7 +145,7 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	/* A first buffer segment too small to be worth it: the usual way. */
 	while (got >= TOY_DIRECT_MIN && toy_direct_offer(sk, &d)) {
 		offered = true;
-		err = toy_direct_sleep(sk, &d, timeo);
+		err = toy_wait_data_or(sk, timeo, toy_direct_taken, &d);
 		toy_direct_withdraw(sk, &d);
 		/* A writer that copied nothing (a fault): offer again. */
 		if (d.filled || err || toy_readable(sk))

@@ -62,6 +62,16 @@ int toy_may_sleep(long timeo)
  */
 int toy_wait_data(struct sock *sk, long *timeo)
 {
+	return toy_wait_data_or(sk, timeo, NULL, NULL);
+}
+
+/*
+ * toy_wait_data() that also ends when @done(@arg) says so (a direct copy
+ * took the reader's buffer: toy_direct.c).
+ */
+int toy_wait_data_or(struct sock *sk, long *timeo,
+		     bool (*done)(const void *arg), const void *arg)
+{
 	DEFINE_WAIT_FUNC(wait, toy_wake_reader);
 	struct toy_sock *tsk = toy_sk(sk);
 	int err = 0;
@@ -71,7 +81,7 @@ int toy_wait_data(struct sock *sk, long *timeo)
 		return 0;	/* no need to queue ourselves */
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		if (toy_readable(sk))
+		if (toy_readable(sk) || (done && done(arg)))
 			break;
 		err = toy_may_sleep(*timeo);
 		if (err)

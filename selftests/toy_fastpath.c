@@ -154,21 +154,25 @@ TEST_F(fam, small_write_after_peer_shut_rd_epipe)
 struct flow {
 	int fd;
 	uint64_t seed;
+	size_t max;		/* writer: largest write */
 	size_t total, done;
 	int bad;		/* reader: first mismatching offset + 1 */
 };
 
-/* Writes @total bytes of pattern in small, varying writes. */
-static void *small_writer(void *arg)
+/*
+ * Writes @total bytes of pattern: pieces of 1..max bytes, random if
+ * f->seed is set, else max each.
+ */
+static void *pattern_writer(void *arg)
 {
+	static __thread char buf[64 * 1024];
 	struct flow *f = arg;
 	uint64_t rnd = f->seed;
-	char buf[300];
 	size_t n;
 	ssize_t w;
 
 	while (f->done < f->total) {
-		n = 1 + toy_rand(&rnd) % sizeof(buf);
+		n = f->seed ? 1 + toy_rand(&rnd) % f->max : f->max;
 		if (n > f->total - f->done)
 			n = f->total - f->done;
 		toy_pattern(buf, n, f->done);
@@ -216,12 +220,12 @@ static void *checking_reader(void *arg)
  */
 TEST_F_TIMEOUT(fam, concurrent_small_writes_exactly_once, 300)
 {
-	struct flow w = { .fd = self->sv[0], .seed = 11, .total = 1 << 20 };
+	struct flow w = { .fd = self->sv[0], .seed = 11, .max = 300, .total = 1 << 20 };
 	struct flow r = { .fd = self->sv[1], .seed = 11, .total = 1 << 20 };
 	pthread_t tw, tr;
 
 	ASSERT_EQ(0, pthread_create(&tr, NULL, checking_reader, &r));
-	ASSERT_EQ(0, pthread_create(&tw, NULL, small_writer, &w));
+	ASSERT_EQ(0, pthread_create(&tw, NULL, pattern_writer, &w));
 	pthread_join(tw, NULL);
 	pthread_join(tr, NULL);
 	EXPECT_EQ(w.total, w.done);
@@ -269,25 +273,6 @@ static long toy_counter(int family, const char *name)
 	return family == AF_TOY ? toy_stat_value(name) : 0;
 }
 
-/* Writes @total bytes of pattern in BIG writes. */
-static void *big_writer(void *arg)
-{
-	struct flow *f = arg;
-	static __thread char buf[BIG];
-	size_t n;
-	ssize_t w;
-
-	while (f->done < f->total) {
-		n = f->total - f->done < BIG ? f->total - f->done : BIG;
-		toy_pattern(buf, n, f->done);
-		w = write(f->fd, buf, n);
-		if (w <= 0)
-			break;
-		f->done += w;
-	}
-	return NULL;
-}
-
 static volatile sig_atomic_t signals;
 
 static void count_signal(int sig)
@@ -325,7 +310,7 @@ static void *big_reader(void *arg)
  */
 TEST_F_TIMEOUT(fam, big_writes_to_waiting_reader_exactly_once, 300)
 {
-	struct flow w = { .fd = self->sv[0], .total = 16 << 20 };
+	struct flow w = { .fd = self->sv[0], .max = BIG, .total = 16 << 20 };
 	struct flow r = { .fd = self->sv[1], .total = 16 << 20 };
 	long direct = toy_counter(variant->family, "bytes_direct");
 	pthread_t tw, tr;
@@ -333,7 +318,7 @@ TEST_F_TIMEOUT(fam, big_writes_to_waiting_reader_exactly_once, 300)
 
 	ASSERT_EQ(0, toy_sigaction(SIGUSR1, count_signal, 0));
 	ASSERT_EQ(0, pthread_create(&tr, NULL, big_reader, &r));
-	ASSERT_EQ(0, pthread_create(&tw, NULL, big_writer, &w));
+	ASSERT_EQ(0, pthread_create(&tw, NULL, pattern_writer, &w));
 	for (i = 0; i < 200 && r.done < r.total && !r.bad; i++) {
 		pthread_kill(tr, SIGUSR1);
 		usleep(2000);
