@@ -21,6 +21,8 @@
 
 #include <sys/utsname.h>
 
+#include <sys/mount.h>
+
 #include "kselftest_harness.h"
 
 #define OUT_MAX (256 * 1024)
@@ -494,6 +496,23 @@ static int check_steps(struct __test_metadata *_metadata, const char *tree,
 	return 0;
 }
 
+/* Whether the kernel has ftrace's function_graph tracer. */
+static bool has_graph_tracer(void)
+{
+	char buf[512] = "";
+	FILE *f;
+
+	if (access("/sys/kernel/tracing/available_tracers", R_OK))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	f = fopen("/sys/kernel/tracing/available_tracers", "re");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return strstr(buf, "function_graph");
+}
+
 TEST(kernel_path)
 {
 	char *argv[] = { NULL, "--kernel", "--", self_path, "--scenario",
@@ -512,6 +531,9 @@ TEST(kernel_path)
 	is61 = !strncmp(u.release, "6.1.", 4);
 	if (!is61 && strncmp(u.release, "6.12.", 5))
 		SKIP(return, "no function names known for %s", u.release);
+	/* the debug kernel of make check-debug is built without it */
+	if (!has_graph_tracer())
+		SKIP(return, "no function_graph tracer (CONFIG_FUNCTION_GRAPH_TRACER)");
 	argv[0] = (char *)tf;
 	out = run(argv, &st);
 	ASSERT_NE(NULL, out);
