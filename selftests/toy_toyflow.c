@@ -391,7 +391,7 @@ TEST(two_clients)
  * The kernel path (toyflow --kernel): the steps of each call, in the order
  * the kernel runs them, with the function that is the step on each kernel
  * series.  The one table of the names that differ between 6.1 and 6.12;
- * NULL: no step of its own there (6.12 inlines the fd lookup of listen()
+ * "": no step of its own there (6.12 inlines the fd lookup of listen()
  * into __sys_listen()).  Note accept(): do_accept() gives the new socket
  * its file before the family's accept() runs (on both series); the fd
  * comes last.  And close(): 6.1 releases the file on the way back to user
@@ -409,7 +409,7 @@ static const struct kstep {
 	{ "socket(", "file",		"sock_alloc_file",	"sock_alloc_file" },
 	{ "socket(", "fd",		"fd_install",		"fd_install" },
 	{ "listen(", "syscall",		"__x64_sys_listen",	"__x64_sys_listen" },
-	{ "listen(", "fd -> socket",	"sockfd_lookup_light",	NULL },
+	{ "listen(", "fd -> socket",	"sockfd_lookup_light",	"" },
 	{ "listen(", "af_toy listen",	"toy_listen",		"toy_listen" },
 	{ "accept(", "syscall",		"__x64_sys_accept",	"__x64_sys_accept" },
 	{ "accept(", "new socket and inode", "sock_alloc",	"sock_alloc" },
@@ -483,7 +483,7 @@ static int check_steps(struct __test_metadata *_metadata, const char *tree,
 	for (i = 0; i < ARRAY_SIZE(ksteps); i++) {
 		const char *fn = is61 ? ksteps[i].fn_61 : ksteps[i].fn_612;
 
-		if (strcmp(ksteps[i].call, call) || !fn)
+		if (strcmp(ksteps[i].call, call) || !*fn)
 			continue;
 		pos = step_pos(tree, fn);
 		EXPECT_LT(last, pos) TH_LOG("%s step '%s' (%s) missing or out "
@@ -605,6 +605,16 @@ TEST(kernel_path)
 
 #define SC(cond) CHILD_CHECK(cond)
 
+/* A STREAM client of listener l (on port) in *c, its accepted end in *s. */
+static void sc_connect(int l, uint32_t port, int *c, int *s)
+{
+	*c = toy_socket(SOCK_STREAM);
+	SC(*c >= 0);
+	SC(toy_connect(*c, port) == 0);
+	*s = accept(l, NULL, NULL);
+	SC(*s >= 0);
+}
+
 static int scenario_halfclose(void)
 {
 	uint32_t port;
@@ -647,11 +657,7 @@ static int scenario_reset(void)
 
 	l = toy_listener(SOCK_STREAM, &port);
 	SC(l >= 0);
-	c = toy_socket(SOCK_STREAM);
-	SC(c >= 0);
-	SC(toy_connect(c, port) == 0);
-	s = accept(l, NULL, NULL);
-	SC(s >= 0);
+	sc_connect(l, port, &c, &s);
 	SC(send(c, "abc", 3, 0) == 3);
 	close(s);			/* unread data: RST */
 	SC(recv(c, buf, sizeof(buf), 0) == -1 && errno == ECONNRESET);
@@ -668,11 +674,7 @@ static int scenario_twoclients(void)
 	l = toy_listener(SOCK_STREAM, &port);
 	SC(l >= 0);
 	for (i = 0; i < 2; i++) {
-		c = toy_socket(SOCK_STREAM);
-		SC(c >= 0);
-		SC(toy_connect(c, port) == 0);
-		s = accept(l, NULL, NULL);
-		SC(s >= 0);
+		sc_connect(l, port, &c, &s);
 		close(c);
 		close(s);
 	}
@@ -689,11 +691,7 @@ static int scenario_kpath(void)
 
 	l = toy_listener(SOCK_STREAM, &port);
 	SC(l >= 0);
-	c = toy_socket(SOCK_STREAM);
-	SC(c >= 0);
-	SC(toy_connect(c, port) == 0);
-	s = accept(l, NULL, NULL);
-	SC(s >= 0);
+	sc_connect(l, port, &c, &s);
 	SC(fstat(l, &lst) == 0 && fstat(s, &ast) == 0);
 	printf("kpath: socket fd=%d ino=%lu\n", l, (unsigned long)lst.st_ino);
 	printf("kpath: accept fd=%d ino=%lu\n", s, (unsigned long)ast.st_ino);

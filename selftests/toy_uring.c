@@ -84,6 +84,14 @@ static struct io_uring_sqe *sqe_for(struct io_uring *ring, __u64 data)
 	return sqe;
 }
 
+/* A recv of up to len bytes into buf on fd, submitted: 1 if it was. */
+static int submit_recv(struct io_uring *ring, __u64 data, int fd, char *buf,
+		       size_t len)
+{
+	io_uring_prep_recv(sqe_for(ring, data), fd, buf, len, 0);
+	return io_uring_submit(ring);
+}
+
 /* A connected pair made through io_uring: accept and connect in one submit. */
 static int uring_pair(struct __test_metadata *_metadata, struct io_uring *ring,
 		      int listener, uint32_t port, int *client, int *server)
@@ -237,9 +245,7 @@ TEST_F(uring, cancel_pending_recv)
 	__u64 data;
 
 	ASSERT_EQ(0, uring_pair(_metadata, &self->ring, self->listener, self->port, &c, &s));
-	sqe = sqe_for(&self->ring, 30);
-	io_uring_prep_recv(sqe, s, buf, sizeof(buf), 0);
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_recv(&self->ring, 30, s, buf, sizeof(buf)));
 	EXPECT_EQ(0, peek(&self->ring, &res, &data));
 	sqe = sqe_for(&self->ring, 31);
 	io_uring_prep_cancel64(sqe, 30, 0);
@@ -254,9 +260,7 @@ TEST_F(uring, cancel_pending_recv)
 	}
 	/* the cancelled recv took nothing: later data arrives whole */
 	ASSERT_EQ(5, write(c, "hello", 5));
-	sqe = sqe_for(&self->ring, 32);
-	io_uring_prep_recv(sqe, s, buf, sizeof(buf), 0);
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_recv(&self->ring, 32, s, buf, sizeof(buf)));
 	ASSERT_EQ(0, reap(&self->ring, &res, &data, NULL));
 	EXPECT_EQ(32, data);
 	ASSERT_EQ(5, res);
@@ -267,15 +271,12 @@ TEST_F(uring, cancel_pending_recv)
 
 TEST_F(uring, pending_recv_sees_eof)
 {
-	struct io_uring_sqe *sqe;
 	char buf[16];
 	int c, s, res;
 	__u64 data;
 
 	ASSERT_EQ(0, uring_pair(_metadata, &self->ring, self->listener, self->port, &c, &s));
-	sqe = sqe_for(&self->ring, 40);
-	io_uring_prep_recv(sqe, s, buf, sizeof(buf), 0);
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(1, submit_recv(&self->ring, 40, s, buf, sizeof(buf)));
 	EXPECT_EQ(0, peek(&self->ring, &res, &data));
 	ASSERT_EQ(0, close(c));
 	ASSERT_EQ(0, reap(&self->ring, &res, &data, NULL));

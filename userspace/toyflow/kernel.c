@@ -53,7 +53,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +121,6 @@ static const struct {
 
 #define KPROBE "toyflow/ino"
 
-static char avail_path[PATH_MAX];
 static char saved_tracer[32], saved_clock[32], saved_on[8];
 static const char *const opt_names[] = {
 	"funcgraph-proc", "funcgraph-cpu", "funcgraph-duration",
@@ -132,37 +130,6 @@ static const char *const opt_names[] = {
 static const char opt_want[] = { 1, 1, 1, 1, 1, 0, 0, 1, 1 };
 static int opt_saved[sizeof(opt_want)];
 static bool kprobe_made, toy_events;
-
-/*
- * Append to a tracefs file (tfs_write() truncates): 0 or -1.  The
- * filter files take one name per write(), returning a short count: the
- * rest is written again, as a shell's echo does.
- */
-static int tfs_append(const char *file, const char *val)
-{
-	char path[PATH_MAX];
-	size_t len = strlen(val);
-	ssize_t n;
-	int fd, rc = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
-	fd = open(path, O_WRONLY | O_APPEND);
-	if (fd < 0)
-		return -1;
-	while (len) {
-		n = write(fd, val, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = -1;
-			break;
-		}
-		val += n;
-		len -= n;
-	}
-	close(fd);
-	return rc;
-}
 
 bool in_list(const char *fn, const char *const *l, size_t n)
 {
@@ -189,54 +156,10 @@ const char *nr_name(long nr)
 	return NULL;
 }
 
-/* The first word of a tracefs file (bracketed one for trace_clock). */
-static void tfs_read_word(const char *file, char *buf, size_t len)
-{
-	char path[PATH_MAX], line[512], *b, *e;
-	FILE *f;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(line, sizeof(line), f)) {
-		b = strchr(line, '[');
-		b = b ? b + 1 : line;
-		e = b + strcspn(b, "] \n");
-		if ((size_t)(e - b) < len) {
-			memcpy(buf, b, e - b);
-			buf[e - b] = '\0';
-		}
-	}
-	fclose(f);
-}
-
-static int find_tracefs_graph(void)
-{
-	static const char *const dirs[] = { "/sys/kernel/tracing",
-					    "/sys/kernel/debug/tracing" };
-	char path[PATH_MAX];
-	unsigned int i;
-
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/current_tracer", dirs[i]);
-		if (access(path, W_OK) == 0) {
-			tracefs = dirs[i];
-			snprintf(avail_path, sizeof(avail_path),
-				 "%s/available_tracers", tracefs);
-			return 0;
-		}
-	}
-	fprintf(stderr, "toyflow: no writable current_tracer in "
-		"/sys/kernel/tracing (tracefs mounted? root?)\n");
-	return -1;
-}
-
 static bool has_graph_tracer(void)
 {
 	char buf[1024] = "";
-	FILE *f = fopen(avail_path, "r");
+	FILE *f = tfs_open("available_tracers", true);
 
 	if (f) {
 		if (!fgets(buf, sizeof(buf), f))
@@ -252,16 +175,12 @@ static bool has_graph_tracer(void)
  */
 static int set_filter(void)
 {
-	char path[PATH_MAX], line[256], *filter;
+	char line[256], *filter;
 	size_t len = 0, cap = 4096, i;
-	FILE *f;
+	FILE *f = tfs_open("available_filter_functions", false);
 
-	snprintf(path, sizeof(path), "%s/available_filter_functions", tracefs);
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "toyflow: %s: %s\n", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
 	filter = xrealloc(NULL, cap);
 	snprintf(filter, cap, " ");
 	len = 1;
@@ -365,7 +284,8 @@ static int kernel_setup(void)
 {
 	char path[PATH_MAX];
 
-	if (find_tracefs_graph())
+	if (tfs_find("current_tracer", "no writable current_tracer in "
+		     "/sys/kernel/tracing (tracefs mounted? root?)"))
 		return -1;
 	if (!has_graph_tracer()) {
 		fprintf(stderr, "toyflow: this kernel has no function_graph "

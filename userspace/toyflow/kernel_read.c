@@ -4,8 +4,6 @@
  * per system call of each traced task (see kernel.c for what is traced).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,12 +188,10 @@ static void parse_line(const char *line)
 /* function_graph cuts names to 7 characters: saved_cmdlines has 15. */
 static void full_comms(void)
 {
-	char path[PATH_MAX], comm[16];
-	FILE *f;
+	FILE *f = tfs_open("saved_cmdlines", true);
+	char comm[16];
 	int pid, i;
 
-	snprintf(path, sizeof(path), "%s/saved_cmdlines", tracefs);
-	f = fopen(path, "r");
 	if (!f)
 		return;
 	while (fscanf(f, "%d %15s", &pid, comm) == 2)
@@ -209,17 +205,13 @@ static void full_comms(void)
 
 int kernel_read(bool raw)
 {
-	char path[PATH_MAX], line[1024];
-	FILE *f;
+	FILE *f = tfs_open("trace", false);
+	char line[1024];
 
-	snprintf(path, sizeof(path), "%s/trace", tracefs);
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "toyflow: %s: %s\n", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
 	if (raw)
-		printf("\n== raw function_graph trace (%s)\n", path);
+		printf("\n== raw function_graph trace (%s/trace)\n", tracefs);
 	while (fgets(line, sizeof(line), f)) {
 		if (raw)
 			fputs(line, stdout);

@@ -2,7 +2,8 @@
 /*
  * toyflow: what its files share.  The pipeline, one file a stage:
  *
- *   tracefs.c  enable the toy tracepoints, read the trace back
+ *   tracefs.c  enable the toy tracepoints, read the trace back; the
+ *              tracefs file helpers
  *   run.c      run the traced command (default: the toy_echo demo)
  *   kernel.c   --kernel: the function_graph trees of the socket calls
  *   trace.c    trace lines -> events (evs[]), sleeps
@@ -117,8 +118,23 @@ int write_svg(const char *path, double t0);
 
 extern const char *tracefs;	/* where tracefs is, once found */
 
+/*
+ * Where tracefs is: the first of /sys/kernel/tracing and
+ * /sys/kernel/debug/tracing whose file probe is writable; 0, or -1 and
+ * "toyflow: <missing>" on stderr.
+ */
+int tfs_find(const char *probe, const char *missing);
 /* Write val to tracefs's file (truncating): 0 or -1 (said unless quiet). */
 int tfs_write(const char *file, const char *val, bool quiet);
+/* Append val to tracefs's file, all of it: 0 or -1 (errno). */
+int tfs_append(const char *file, const char *val);
+/* tracefs's file opened for reading, or NULL (said unless quiet). */
+FILE *tfs_open(const char *file, bool quiet);
+/*
+ * The first word of tracefs's file (the bracketed one, as trace_clock's
+ * choice) into buf; "" if it cannot be read or is too long.
+ */
+void tfs_read_word(const char *file, char *buf, size_t len);
 /* Clear the buffer and enable the toy events (and sched_switch): 0 or -1. */
 int tracing_start(void);
 /* Disable the events again. */

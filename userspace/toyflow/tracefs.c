@@ -2,7 +2,9 @@
 /*
  * toyflow: tracefs control.  Enables events/toy (and sched:sched_switch
  * into S or D, to see who slept in a call) with the global trace clock,
- * then puts back what it changed.
+ * then puts back what it changed.  And the file helpers --kernel
+ * (kernel.c, kernel_read.c) uses too: find, open, read a word, write,
+ * append.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,7 +37,70 @@ int tfs_write(const char *file, const char *val, bool quiet)
 	return rc;
 }
 
-static int find_tracefs(void)
+/*
+ * Append to a tracefs file (tfs_write() truncates): 0 or -1.  The
+ * filter files take one name per write(), returning a short count: the
+ * rest is written again, as a shell's echo does.
+ */
+int tfs_append(const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
+	fd = open(path, O_WRONLY | O_APPEND);
+	if (fd < 0)
+		return -1;
+	while (len) {
+		n = write(fd, val, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = -1;
+			break;
+		}
+		val += n;
+		len -= n;
+	}
+	close(fd);
+	return rc;
+}
+
+FILE *tfs_open(const char *file, bool quiet)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
+	f = fopen(path, "r");
+	if (!f && !quiet)
+		fprintf(stderr, "toyflow: %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+void tfs_read_word(const char *file, char *buf, size_t len)
+{
+	char line[512], *b, *e;
+	FILE *f = tfs_open(file, true);
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		b = strchr(line, '[');
+		b = b ? b + 1 : line;
+		e = b + strcspn(b, "] \n");
+		if ((size_t)(e - b) < len) {
+			memcpy(buf, b, e - b);
+			buf[e - b] = '\0';
+		}
+	}
+	fclose(f);
+}
+
+int tfs_find(const char *probe, const char *missing)
 {
 	static const char *const dirs[] = { "/sys/kernel/tracing",
 					    "/sys/kernel/debug/tracing" };
@@ -43,51 +108,23 @@ static int find_tracefs(void)
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/events/toy/enable", dirs[i]);
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], probe);
 		if (access(path, W_OK) == 0) {
 			tracefs = dirs[i];
 			return 0;
 		}
 	}
-	fprintf(stderr, "toyflow: no writable events/toy in "
-		"/sys/kernel/tracing (is af_toy loaded, tracefs mounted, "
-		"are you root?)\n");
+	fprintf(stderr, "toyflow: %s\n", missing);
 	return -1;
-}
-
-/* The clock in use: the bracketed one of trace_clock, for restoring. */
-static void save_clock(void)
-{
-	char path[PATH_MAX], buf[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/trace_clock", tracefs);
-	f = fopen(path, "r");
-	if (f && fgets(buf, sizeof(buf), f)) {
-		char *b = strchr(buf, '['), *e = b ? strchr(b, ']') : NULL;
-
-		if (b && e && e - b - 1 < (long)sizeof(saved_clock)) {
-			memcpy(saved_clock, b + 1, e - b - 1);
-			saved_clock[e - b - 1] = '\0';
-		}
-	}
-	if (f)
-		fclose(f);
 }
 
 /* Who slept inside a call: sched_switch away in state S or D. */
 static void sched_start(void)
 {
-	char path[PATH_MAX];
-	FILE *f;
+	char on[8];
 
-	snprintf(path, sizeof(path), "%s/events/sched/sched_switch/enable",
-		 tracefs);
-	f = fopen(path, "r");
-	if (f) {
-		sched_was_on = fgetc(f) == '1';
-		fclose(f);
-	}
+	tfs_read_word("events/sched/sched_switch/enable", on, sizeof(on));
+	sched_was_on = on[0] == '1';
 	if (!sched_was_on) {
 		tfs_write("events/sched/sched_switch/filter",
 			  "prev_state == 1 || prev_state == 2", true);
@@ -98,9 +135,12 @@ static void sched_start(void)
 
 int tracing_start(void)
 {
-	if (find_tracefs())
+	if (tfs_find("events/toy/enable", "no writable events/toy in "
+		     "/sys/kernel/tracing (is af_toy loaded, tracefs mounted, "
+		     "are you root?)"))
 		return -1;
-	save_clock();
+	/* the clock in use, for restoring */
+	tfs_read_word("trace_clock", saved_clock, sizeof(saved_clock));
 	tfs_write("events/toy/enable", "0", false);
 	/* a global clock keeps the two CPUs' events in order */
 	tfs_write("trace_clock", "global", true);
@@ -128,15 +168,10 @@ void tracing_restore(void)
 
 int tracing_read(bool raw)
 {
-	char path[PATH_MAX];
-	FILE *f;
+	FILE *f = tfs_open("trace", false);
 
-	snprintf(path, sizeof(path), "%s/trace", tracefs);
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "toyflow: %s: %s\n", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
 	read_trace(f, raw);
 	fclose(f);
 	return 0;

@@ -226,72 +226,53 @@ int close(int fd)
 	return tw_real.close(fd);
 }
 
+/* r: the result of a call that made fd's copy r (or failed). */
+static int tw_copied(int fd, int r)
+{
+	if (r >= 0)
+		tw_copy(fd, r);
+	return r;
+}
+
 int dup(int fd)
 {
-	int nfd;
-
 	tw_resolve();
-	nfd = tw_real.dup(fd);
-	if (nfd >= 0)
-		tw_copy(fd, nfd);
-	return nfd;
+	return tw_copied(fd, tw_real.dup(fd));
 }
 
 int dup2(int fd, int fd2)
 {
-	int r;
-
 	tw_resolve();
-	r = tw_real.dup2(fd, fd2);
-	if (r >= 0)
-		tw_copy(fd, r);
-	return r;
+	return tw_copied(fd, tw_real.dup2(fd, fd2));
 }
 
 int dup3(int fd, int fd2, int flags)
 {
-	int r;
-
 	tw_resolve();
-	r = tw_real.dup3(fd, fd2, flags);
-	if (r >= 0)
-		tw_copy(fd, r);
-	return r;
+	return tw_copied(fd, tw_real.dup3(fd, fd2, flags));
 }
 
-static int tw_fcntl(int (*real)(int, int, ...), int fd, int cmd, va_list ap)
-{
-	void *arg = va_arg(ap, void *);
-	int r = real(fd, cmd, arg);
-
-	if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		tw_copy(fd, r);
-	return r;
+/*
+ * fcntl() and fcntl64() (what fcntl() is with large file offsets on
+ * 32-bit): the third argument, if any, passed on as a pointer-sized one.
+ */
+#define TW_FCNTL(name)							\
+int name(int fd, int cmd, ...)						\
+{									\
+	va_list ap;							\
+	void *arg;							\
+	int r;								\
+									\
+	tw_resolve();							\
+	va_start(ap, cmd);						\
+	arg = va_arg(ap, void *);					\
+	va_end(ap);							\
+	r = tw_real.name(fd, cmd, arg);					\
+	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? tw_copied(fd, r) : r; \
 }
 
-int fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	int r;
-
-	tw_resolve();
-	va_start(ap, cmd);
-	r = tw_fcntl(tw_real.fcntl, fd, cmd, ap);
-	va_end(ap);
-	return r;
-}
-
-int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	int r;
-
-	tw_resolve();
-	va_start(ap, cmd);
-	r = tw_fcntl(tw_real.fcntl64, fd, cmd, ap);
-	va_end(ap);
-	return r;
-}
+TW_FCNTL(fcntl)
+TW_FCNTL(fcntl64)
 
 /* The epoll sets of a candidate, for the move (tw_move()). */
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
@@ -439,8 +420,11 @@ int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 /* ------------------------------------------------------------- naming */
 
-int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
+/* getsockname() (peer false) or getpeername() of fd. */
+static int tw_name(int fd, struct sockaddr *addr, socklen_t *addrlen, bool peer)
 {
+	int (*real)(int, struct sockaddr *, socklen_t *);
+	const struct sockaddr_storage *named;
 	struct sockaddr_storage ss;
 	struct sockaddr_toy t, p;
 	socklen_t tl = sizeof(t), pl = sizeof(p), n;
@@ -448,36 +432,33 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	bool connected;
 
 	tw_resolve();
+	real = peer ? tw_real.getpeername : tw_real.getsockname;
 	if (!tw_lookup(fd, &s) || !s.moved)
-		return tw_real.getsockname(fd, addr, addrlen);
+		return real(fd, addr, addrlen);
 	if (!addrlen)
 		return tw_fail(EFAULT);
-	if (tw_real.getsockname(fd, (struct sockaddr *)&t, &tl) < 0)
+	if (real(fd, (struct sockaddr *)&t, &tl) < 0)
 		return -1;
-	connected = tw_real.getpeername(fd, (struct sockaddr *)&p, &pl) == 0;
-	n = tw_addr_make(&ss, s.family, s.local_set ? &s.local : NULL, connected,
-			 t.stoy_port);
+	if (peer) {
+		connected = true;
+		named = s.peer_set ? &s.peer : NULL;
+	} else {
+		connected = tw_real.getpeername(fd, (struct sockaddr *)&p, &pl) == 0;
+		named = s.local_set ? &s.local : NULL;
+	}
+	n = tw_addr_make(&ss, s.family, named, connected, t.stoy_port);
 	tw_addr_out(&ss, n, addr, addrlen);
 	return 0;
 }
 
+int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	return tw_name(fd, addr, addrlen, false);
+}
+
 int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-	struct sockaddr_storage ss;
-	struct sockaddr_toy t;
-	socklen_t tl = sizeof(t), n;
-	struct tw_sock s;
-
-	tw_resolve();
-	if (!tw_lookup(fd, &s) || !s.moved)
-		return tw_real.getpeername(fd, addr, addrlen);
-	if (!addrlen)
-		return tw_fail(EFAULT);
-	if (tw_real.getpeername(fd, (struct sockaddr *)&t, &tl) < 0)
-		return -1;
-	n = tw_addr_make(&ss, s.family, s.peer_set ? &s.peer : NULL, true, t.stoy_port);
-	tw_addr_out(&ss, n, addr, addrlen);
-	return 0;
+	return tw_name(fd, addr, addrlen, true);
 }
 
 /* ------------------------------------------------------------ options */
@@ -643,6 +624,24 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 }
 
 /*
+ * The copies sendmmsg() and recvmmsg() hand on: *vlen (cut to UIO_MAXIOV)
+ * messages and as many zeroed AF_TOY addresses; false if out of memory.
+ */
+static bool tw_mmsg_alloc(unsigned int *vlen, struct mmsghdr **m,
+			  struct sockaddr_toy **t)
+{
+	if (*vlen > UIO_MAXIOV)
+		*vlen = UIO_MAXIOV;
+	*m = malloc(*vlen * sizeof(**m));
+	*t = calloc(*vlen, sizeof(**t));
+	if (*m && *t)
+		return true;
+	free(*m);
+	free(*t);
+	return false;
+}
+
+/*
  * The batched calls: each message's address as in sendmsg()/recvmsg(), on
  * copies of the headers (the kernel takes at most UIO_MAXIOV of them).  A
  * send stops before the first message whose address cannot be reached:
@@ -660,15 +659,8 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	tw_resolve();
 	if (!vec || !vlen || !tw_get(fd, &s))
 		return tw_real.sendmmsg(fd, vec, vlen, flags);
-	if (vlen > UIO_MAXIOV)
-		vlen = UIO_MAXIOV;
-	m = malloc(vlen * sizeof(*m));
-	t = malloc(vlen * sizeof(*t));
-	if (!m || !t) {
-		free(m);
-		free(t);
+	if (!tw_mmsg_alloc(&vlen, &m, &t))
 		return tw_fail(ENOMEM);
-	}
 	for (n = 0; n < vlen; n++) {
 		m[n] = vec[n];
 		f = flags;
@@ -709,15 +701,8 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	tw_resolve();
 	if (!vec || !vlen || !tw_lookup(fd, &s) || !s.moved)
 		return tw_real.recvmmsg(fd, vec, vlen, flags, tmo);
-	if (vlen > UIO_MAXIOV)
-		vlen = UIO_MAXIOV;
-	m = malloc(vlen * sizeof(*m));
-	t = calloc(vlen, sizeof(*t));
-	if (!m || !t) {
-		free(m);
-		free(t);
+	if (!tw_mmsg_alloc(&vlen, &m, &t))
 		return tw_fail(ENOMEM);
-	}
 	for (i = 0; i < vlen; i++) {
 		m[i] = vec[i];
 		if (vec[i].msg_hdr.msg_name) {

@@ -144,21 +144,11 @@ static int tw_tcp_info(int fd, void *val, socklen_t *len)
 int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 	       void *val, socklen_t *len)
 {
+	bool ours = level == SOL_SOCKET && (name == SO_DOMAIN || name == SO_PROTOCOL);
 	size_t i;
 	int n;
 
-	if (level == SOL_SOCKET && (name == SO_DOMAIN || name == SO_PROTOCOL)) {
-		if (!len || !val) {
-			errno = EFAULT;
-			return -1;
-		}
-		if ((int)*len < 0) {
-			errno = EINVAL;
-			return -1;
-		}
-		return tw_int_out(name == SO_DOMAIN ? s->family : s->protocol, val, len);
-	}
-	if (!tw_emulated(level, name))
+	if (!ours && !tw_emulated(level, name))
 		return tw_real.getsockopt(fd, level, name, val, len);
 	if (!len || !val) {
 		errno = EFAULT;
@@ -168,6 +158,8 @@ int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 		errno = EINVAL;
 		return -1;
 	}
+	if (ours)
+		return tw_int_out(name == SO_DOMAIN ? s->family : s->protocol, val, len);
 	for (i = 0; i < (size_t)s->nopts; i++) {
 		const struct tw_opt *o = &s->opts[i];
 
