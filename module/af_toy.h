@@ -46,6 +46,7 @@
 #define _AF_TOY_H
 
 #include <linux/atomic.h>
+#include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
@@ -177,6 +178,15 @@ struct toy_sock {
 	/* DGRAM poll(): hooked on a full receiver's backlog_wait */
 	struct wait_queue_entry peer_wake;
 	struct sock *wake_target;	/* that receiver, referenced */
+	/*
+	 * A capture's TCP numbering (toy_tap.c), advanced only while a
+	 * monitor is up: tap_seq is the next sequence number of our
+	 * segments, random at creation (the ISN); tap_ack the next one of
+	 * the peer's as its last segment left it, our ack number once the
+	 * peer is no longer linked (our last ACK after close()).
+	 */
+	atomic_t tap_seq;
+	u32 tap_ack;
 };
 
 /* Per-skb state, kept in skb->cb. */
@@ -292,6 +302,23 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 void toy_ring_free(struct sock *sk);
 void toy_ring_idle(struct sock *sk);
 void toy_ring_close(struct sock *sk);
+
+/* toy_tap.c: copies of the segments for monitor devices (af_toy_mon) */
+DECLARE_STATIC_KEY_FALSE(toy_tap_active);
+void __toy_tap_segment(struct sock *from, u32 to_port,
+		       enum toy_seg_kind kind, const struct sk_buff *data);
+
+/*
+ * A segment from @from to @to_port, @data its payload (DATA only): a
+ * patched-out jump unless a monitor device is up.
+ */
+static inline void toy_tap_segment(struct sock *from, u32 to_port,
+				   enum toy_seg_kind kind,
+				   const struct sk_buff *data)
+{
+	if (static_branch_unlikely(&toy_tap_active))
+		__toy_tap_segment(from, to_port, kind, data);
+}
 
 /* toy_proc.c */
 int toy_proc_init_net(struct net *net);

@@ -190,6 +190,7 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 	 * free the skb, so nothing below may touch it.
 	 */
 	toy_segment(skb->sk, tto->port, TOY_SEG_DATA, skb->len);
+	toy_tap_segment(skb->sk, tto->port, TOY_SEG_DATA, skb);
 	toy_queue_unlock(to);
 	to->sk_data_ready(to);
 	return 0;
