@@ -21,9 +21,6 @@
 #include <sched.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 
 #include "kselftest_harness.h"
 
@@ -45,99 +42,6 @@ static int mon_module(void)
 	if (toy_ensure_module())
 		return -1;
 	return toy_module_ensure("af_toy_mon", MON_KO, NULL, 0);
-}
-
-/* ------------------------------------------------------------ rtnetlink */
-
-struct nl_req {
-	struct nlmsghdr nh;
-	struct ifinfomsg ifi;
-	char attrs[256];
-};
-
-static struct rtattr *nl_attr(struct nl_req *r, int type, const void *data,
-			      int len)
-{
-	struct rtattr *rta = (void *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	return rta;
-}
-
-/* One request, its ack: 0 or -errno. */
-static int nl_talk(struct nl_req *r)
-{
-	char buf[4096];
-	struct nlmsghdr *nh = (void *)buf;
-	int fd, ret;
-	ssize_t n;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	r->nh.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	if (send(fd, r, r->nh.nlmsg_len, 0) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	n = recv(fd, buf, sizeof(buf), 0);
-	close(fd);
-	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) ||
-	    nh->nlmsg_type != NLMSG_ERROR)
-		return -EPROTO;
-	return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
-}
-
-/* ip link add NAME type KIND [up] */
-static int link_add(const char *name, const char *kind, bool up)
-{
-	struct nl_req r = {
-		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.nh.nlmsg_type = RTM_NEWLINK,
-		.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
-		.ifi.ifi_family = AF_UNSPEC,
-		.ifi.ifi_flags = up ? IFF_UP : 0,
-		.ifi.ifi_change = up ? IFF_UP : 0,
-	};
-	struct rtattr *li;
-
-	nl_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
-	li = nl_attr(&r, IFLA_LINKINFO, NULL, 0);
-	nl_attr(&r, IFLA_INFO_KIND, kind, strlen(kind));
-	li->rta_len = (char *)&r + r.nh.nlmsg_len - (char *)li;
-	return nl_talk(&r);
-}
-
-/* ip link set NAME up|down */
-static int link_set_up(const char *name, bool up)
-{
-	struct nl_req r = {
-		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.nh.nlmsg_type = RTM_NEWLINK,
-		.ifi.ifi_family = AF_UNSPEC,
-		.ifi.ifi_flags = up ? IFF_UP : 0,
-		.ifi.ifi_change = IFF_UP,
-	};
-
-	nl_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
-	return nl_talk(&r);
-}
-
-static int link_del(const char *name)
-{
-	struct nl_req r = {
-		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		.nh.nlmsg_type = RTM_DELLINK,
-		.ifi.ifi_family = AF_UNSPEC,
-	};
-
-	nl_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
-	return nl_talk(&r);
 }
 
 /* Whole packet records in a pcap file (tcpdump -w), -1 if unreadable. */
@@ -530,8 +434,8 @@ FIXTURE_SETUP(mon)
 	self->out = malloc(OUT_MAX);
 	ASSERT_NE(NULL, self->out);
 	NEED_TOOLS();
-	link_del("toymon0");
-	ASSERT_EQ(0, link_add("toymon0", "toymon", true));
+	toy_link_del("toymon0");
+	ASSERT_EQ(0, toy_link_add("toymon0", "toymon", true));
 	unlink(PCAP);
 	ASSERT_EQ(0, capture_start(&self->cap, "toymon0", PCAP));
 	self->capturing = true;
@@ -541,7 +445,7 @@ FIXTURE_TEARDOWN(mon)
 {
 	if (self->capturing)
 		capture_stop(&self->cap, self->out, OUT_MAX);
-	link_del("toymon0");
+	toy_link_del("toymon0");
 	unlink(PCAP);
 	free(self->out);
 }
@@ -807,7 +711,7 @@ TEST_F_TIMEOUT(mon, netns_isolation, 120)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		CHILD_CHECK(unshare(CLONE_NEWNET) == 0);
-		CHILD_CHECK(link_add("toymon0", "toymon", true) == 0);
+		CHILD_CHECK(toy_link_add("toymon0", "toymon", true) == 0);
 		CHILD_CHECK(capture_start(&cc, "toymon0", "/tmp/toy_mon_ns.pcap") == 0);
 		CHILD_CHECK(sync_post(c2p[1]) == 0);
 		CHILD_CHECK(talk(41002) == 0);
@@ -873,9 +777,9 @@ TEST(cap_net_admin)
 		int fd, n;
 
 		CHILD_CHECK(setgid(65534) == 0 && setuid(65534) == 0);
-		CHILD_CHECK(link_add("toymon9", "toymon", false) == -EPERM);
+		CHILD_CHECK(toy_link_add("toymon9", "toymon", false) == -EPERM);
 		CHILD_CHECK(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0);
-		CHILD_CHECK(link_add("toymon9", "toymon", true) == 0);
+		CHILD_CHECK(toy_link_add("toymon9", "toymon", true) == 0);
 		ll.sll_ifindex = if_nametoindex("toymon9");
 		CHILD_CHECK(ll.sll_ifindex > 0);
 		fd = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
@@ -889,7 +793,7 @@ TEST(cap_net_admin)
 		_exit(0);
 	}
 	EXPECT_EQ(0, wait_child(pid));
-	EXPECT_EQ(-ENODEV, link_del("toymon9"));
+	EXPECT_EQ(-ENODEV, toy_link_del("toymon9"));
 }
 
 /*
@@ -910,8 +814,8 @@ TEST(unload_while_capturing)
 	NEED_TOOLS();
 	big = malloc(OUT_MAX);
 	ASSERT_NE(NULL, big);
-	link_del("toymon1");
-	ASSERT_EQ(0, link_add("toymon1", "toymon", true));
+	toy_link_del("toymon1");
+	ASSERT_EQ(0, toy_link_add("toymon1", "toymon", true));
 	ASSERT_EQ(0, capture_start(&cc, "toymon1", PCAP));
 	ASSERT_EQ(0, toy_connect_pair(SOCK_STREAM, &c, &s));
 	port = toy_port(c);
@@ -943,15 +847,15 @@ TEST(unload_while_capturing)
 
 	/* right after: both load again; down, af_toy is free to go */
 	ASSERT_EQ(0, toy_module_load(MON_KO, ""));
-	ASSERT_EQ(0, link_add("toymon1", "toymon", false));
-	EXPECT_EQ(-EPROTONOSUPPORT, link_set_up("toymon1", true));
+	ASSERT_EQ(0, toy_link_add("toymon1", "toymon", false));
+	EXPECT_EQ(-EPROTONOSUPPORT, toy_link_set_up("toymon1", true));
 	ASSERT_EQ(0, toy_module_load(TOY_MODULE_PATH, ""));
-	ASSERT_EQ(0, link_set_up("toymon1", true));
+	ASSERT_EQ(0, toy_link_set_up("toymon1", true));
 	EXPECT_EQ(-1, toy_module_unload("af_toy", 1));
-	ASSERT_EQ(0, link_set_up("toymon1", false));
+	ASSERT_EQ(0, toy_link_set_up("toymon1", false));
 	ASSERT_EQ(0, toy_module_unload("af_toy", TOY_WAIT_TRIES));
 	ASSERT_EQ(0, toy_module_load(TOY_MODULE_PATH, ""));
-	EXPECT_EQ(0, link_del("toymon1"));
+	EXPECT_EQ(0, toy_link_del("toymon1"));
 	/* what was written until the device went reads back */
 	EXPECT_LE(3 + 50, capture_port(big, OUT_MAX, PCAP, port));
 	unlink(PCAP);
