@@ -246,17 +246,19 @@ static bool toy_tap_in_net(struct net *net)
 }
 
 /*
- * @len bytes of @data (possibly none) as packets like @p, split at
- * TOY_TAP_MSS; PSH only on the last one.
+ * @len bytes of @data (possibly none) as packets like @p: TCP split at
+ * TOY_TAP_MSS with PSH only on the last one, UDP (@len already cut to
+ * TOY_TAP_UDP_MAX) in one.
  */
 static void toy_tap_send(struct net *net, struct toy_tap_pkt *p,
 			 const struct sk_buff *data, u32 len)
 {
+	u32 mss = p->udp ? TOY_TAP_UDP_MAX : TOY_TAP_MSS;
 	u8 psh = p->flags & TCPHDR_PSH;
 	u32 off = 0;
 
 	do {
-		u32 n = min_t(u32, len - off, TOY_TAP_MSS);
+		u32 n = min_t(u32, len - off, mss);
 		struct sk_buff *skb;
 
 		p->flags &= ~TCPHDR_PSH;

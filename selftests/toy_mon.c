@@ -486,6 +486,8 @@ static void flag_sequence(const struct pkt *p, int n, char *buf, size_t len)
 #define BULK_PORT	7003
 #define DGRAM_A		40001
 #define DGRAM_B		(0x10000 + 40002)	/* shows as 40002 */
+#define DGRAM_BIG	40003
+#define UDP_MAX		(65535 - 20 - 8)
 #define BULK		(256 << 10)
 
 static const char hello[] = "hello", world[] = "world!";
@@ -516,7 +518,8 @@ static int pair_on(int type, uint32_t port, int *c, int *s)
  *  - SEQPACKET: one segment per record, PSH on its last packet, a record
  *    longer than an IPv4 packet split with consecutive numbers;
  *  - a bulk STREAM transfer, reassembled byte for byte, nothing missed;
- *  - DGRAM records as UDP datagrams, ports cut to their low 16 bits;
+ *  - DGRAM records as UDP datagrams, ports cut to their low 16 bits, a
+ *    record longer than a UDP datagram truncated;
  *  - tshark's expert information, every checksum verified: no error,
  *    no warning (malformed, bad checksum, previous segment not
  *    captured, ...).
@@ -530,7 +533,7 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 			 "-z", "expert",
 			 "-z", "follow,tcp,raw,0", "-z", "follow,tcp,raw,1",
 			 "-z", "follow,tcp,raw,2", "-z", "follow,udp,raw,0",
-			 NULL };
+			 "-z", "follow,udp,raw,1", NULL };
 	uint8_t *sent, *got, dgram[3000];
 	size_t total = 0, n, i;
 	int c, s, all, k, psh;
@@ -596,6 +599,13 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 	ASSERT_EQ(5, recv(s, got, BULK, 0));
 	ASSERT_EQ(sizeof(dgram), recv(c, got, BULK, 0));
 	close(c);
+	/* longer than a UDP datagram: truncated in the capture only */
+	ASSERT_LE(0, c = toy_socket(SOCK_DGRAM));
+	ASSERT_EQ(0, toy_bind(c, DGRAM_BIG));
+	to = toy_addr(DGRAM_B);
+	ASSERT_EQ(70000, sendto(c, sent, 70000, 0, (void *)&to, sizeof(to)));
+	ASSERT_EQ(70000, recv(s, got, BULK, 0));
+	close(c);
 	close(s);
 
 	mon_stop(_metadata, self);
@@ -644,6 +654,12 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 	EXPECT_EQ(sizeof(dgram), p[all + 1].len);
 	EXPECT_TRUE(p[all].cksum_ok && p[all + 1].cksum_ok);
 
+	k = only_port(memcpy(p + all, p, all * sizeof(*p)), all, DGRAM_BIG);
+	ASSERT_EQ(1, k);
+	EXPECT_TRUE(p[all].udp);
+	EXPECT_EQ(UDP_MAX, p[all].len);
+	EXPECT_TRUE(p[all].cksum_ok);
+
 	ASSERT_EQ(0, run(argv, self->out, OUT_MAX)) TH_LOG("%s", self->out);
 	EXPECT_EQ(NULL, strstr(self->out, "Errors ("))
 		TH_LOG("tshark -z expert:\n%s", self->out);
@@ -656,8 +672,33 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 	EXPECT_FOLLOW(self->out, "tcp", 1, sent, total, "", 0);
 	EXPECT_FOLLOW(self->out, "tcp", 2, sent, BULK, "", 0);
 	EXPECT_FOLLOW(self->out, "udp", 0, hello, 5, dgram, sizeof(dgram));
+	EXPECT_FOLLOW(self->out, "udp", 1, sent, UDP_MAX, "", 0);
 	free(sent);
 	free(got);
+}
+
+/*
+ * close() with unread data resets the connection, as TCP does: RST from
+ * the closing side at its next sequence number, nothing after it.
+ */
+TEST_F(mon, reset)
+{
+	struct pkt *p = self->pkts;
+	char seq[128], why[128], buf[8];
+	int c, s, n;
+
+	ASSERT_EQ(0, pair_on(SOCK_STREAM, 7004, &c, &s));
+	ASSERT_EQ(3, write(c, "abc", 3));
+	ASSERT_EQ(0, close(s));
+	EXPECT_ERRNO(ECONNRESET, read(c, buf, sizeof(buf)));
+	ASSERT_EQ(0, close(c));
+	mon_stop(_metadata, self);
+
+	n = mon_packets(_metadata, self);
+	n = only_port(p, n, 7004);
+	flag_sequence(p, n, seq, sizeof(seq));
+	EXPECT_STREQ("[S] [S.] [.] [P.] [R.]", seq);
+	EXPECT_EQ(0, check_continuity(p, n, why, sizeof(why))) TH_LOG("%s", why);
 }
 
 /* The packets of a capture file with TCP port @port (either side). */
