@@ -9,9 +9,10 @@
  * creates a device; both modules unload while a capture runs or right
  * after.
  *
- * Needs /af_toy_mon.ko (the runner loads it) and /usr/bin/tcpdump and
- * /usr/bin/tshark; each case skips when one is missing.  Leaves af_toy
- * and af_toy_mon loaded.
+ * Needs /af_toy_mon.ko (the runner loads it); the cases that capture
+ * need /usr/bin/tcpdump, /usr/bin/tshark and packet sockets, and skip
+ * without them (the debug kernel has no CONFIG_PACKET), the first case
+ * needs none of them.  Leaves af_toy and af_toy_mon loaded.
  */
 #include "toy_common.h"
 
@@ -34,8 +35,21 @@
 	if (access(TCPDUMP, X_OK) || access(TSHARK, X_OK))		\
 		SKIP(return, "no %s or %s in this VM (scripts/guest-tools.sh)", \
 		     TCPDUMP, TSHARK);					\
+	if (!packet_sockets())						\
+		SKIP(return, "no AF_PACKET in this kernel (CONFIG_PACKET)"); \
 	ASSERT_EQ(0, mon_module());					\
 } while (0)
+
+/* The debug kernel of `make check-debug` has no packet sockets. */
+static bool packet_sockets(void)
+{
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return errno != EAFNOSUPPORT;
+	close(fd);
+	return true;
+}
 
 static int mon_module(void)
 {
@@ -71,13 +85,13 @@ static long pcap_records(const char *file)
 }
 
 /*
- * The packets af_toy transmitted on the device (its rx counter), from
+ * What af_toy transmitted on the device (its rx counters), from
  * /proc/net/dev: that of the caller's netns, unlike /sys.
  */
-static long dev_packets(const char *dev)
+static long dev_counter(const char *dev, bool packets)
 {
 	char line[512], name[IFNAMSIZ + 2];
-	long v = -1, bytes;
+	long v = -1, bytes = -1;
 	FILE *f;
 
 	f = fopen("/proc/net/dev", "re");
@@ -90,10 +104,20 @@ static long dev_packets(const char *dev)
 		if (!strncmp(s, name, strlen(name)) &&
 		    sscanf(s + strlen(name), "%ld %ld", &bytes, &v) == 2)
 			break;
-		v = -1;
+		v = bytes = -1;
 	}
 	fclose(f);
-	return v;
+	return packets ? v : bytes;
+}
+
+static long dev_packets(const char *dev)
+{
+	return dev_counter(dev, true);
+}
+
+static long dev_bytes(const char *dev)
+{
+	return dev_counter(dev, false);
 }
 
 /* ------------------------------------------------------ running the tools */
@@ -510,6 +534,91 @@ static int pair_on(int type, uint32_t port, int *c, int *s)
 	return *s < 0 ? -1 : 0;
 }
 
+/* One STREAM connection to port, hello, close. */
+static int talk(uint32_t port)
+{
+	uint32_t bound;
+	char buf[8];
+	int l, c, s;
+
+	l = toy_listener_port(SOCK_STREAM, port, 4, &bound);
+	if (l < 0)
+		return -1;
+	c = toy_socket(SOCK_STREAM);
+	if (c < 0 || toy_connect(c, port))
+		return -1;
+	s = accept(l, NULL, NULL);
+	if (s < 0 || write(c, "hello", 5) != 5 || read(s, buf, 8) != 5)
+		return -1;
+	close(c);
+	close(s);
+	close(l);
+	return 0;
+}
+
+/*
+ * Without any capture the device still counts what af_toy transmits on
+ * it: the 9 packets of a STREAM connection that says hello and closes,
+ * with their IPv4 lengths (SYN, SYN-ACK with 8 bytes of options), a
+ * SEQPACKET record split in two packets, a DGRAM record cut to the
+ * largest UDP datagram.  Runs the whole tap path where packet sockets
+ * are missing too (under KASAN and lockdep in check-debug).
+ */
+TEST(device_counts_segments)
+{
+	struct sockaddr_toy to;
+	int c, s, i;
+	long before;
+	char buf[8];
+	uint8_t *big;
+
+	ASSERT_EQ(0, mon_module());
+	toy_link_del("toymon2");
+	ASSERT_EQ(0, toy_link_add("toymon2", "toymon", false));
+	EXPECT_EQ(0, dev_packets("toymon2"));
+	ASSERT_EQ(0, toy_link_set_up("toymon2", true));
+	before = dev_packets("toymon2");
+	ASSERT_EQ(0, pair_on(SOCK_STREAM, 7005, &c, &s));
+	ASSERT_EQ(5, write(c, hello, 5));
+	ASSERT_EQ(5, read(s, buf, sizeof(buf)));
+	ASSERT_EQ(6, write(s, world, 6));
+	ASSERT_EQ(6, read(c, buf, sizeof(buf)));
+	ASSERT_EQ(0, close(c));
+	ASSERT_EQ(0, close(s));
+	EXPECT_EQ(before + 9, dev_packets("toymon2"));
+	EXPECT_EQ(48 + 48 + 40 + 45 + 46 + 40 + 40 + 40 + 40, dev_bytes("toymon2"));
+
+	/* a 70000-byte record: 65495 + 4505 bytes; a 70000-byte datagram: cut */
+	big = calloc(1, 70000);
+	ASSERT_NE(NULL, big);
+	before = dev_bytes("toymon2");
+	ASSERT_EQ(0, pair_on(SOCK_SEQPACKET, 7005, &c, &s));
+	ASSERT_EQ(70000, write(c, big, 70000));
+	ASSERT_EQ(70000, read(s, big, 70000));
+	ASSERT_EQ(0, close(c));
+	ASSERT_EQ(0, close(s));
+	EXPECT_EQ(before + 48 + 48 + 40 + 65535 + 4545 + 4 * 40,
+		  dev_bytes("toymon2"));
+	before = dev_bytes("toymon2");
+	ASSERT_LE(0, c = toy_socket(SOCK_DGRAM));
+	ASSERT_LE(0, s = toy_socket(SOCK_DGRAM));
+	ASSERT_EQ(0, toy_bind(s, 7005));
+	to = toy_addr(7005);
+	ASSERT_EQ(70000, sendto(c, big, 70000, 0, (void *)&to, sizeof(to)));
+	ASSERT_EQ(70000, recv(s, big, 70000, 0));
+	EXPECT_EQ(before + 65535, dev_bytes("toymon2"));
+	close(c);
+	close(s);
+	free(big);
+	/* down: no tap, nothing counted */
+	ASSERT_EQ(0, toy_link_set_up("toymon2", false));
+	before = dev_packets("toymon2");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, talk(7006 + i));
+	EXPECT_EQ(before, dev_packets("toymon2"));
+	EXPECT_EQ(0, toy_link_del("toymon2"));
+}
+
 /*
  * Every kind of segment in one capture, checked by tcpdump and by one
  * tshark run (tshark starts slowly under emulation):
@@ -711,28 +820,6 @@ static int capture_port(char *out, size_t len, const char *file, int port)
 		return -1;
 	n = parse_tcpdump(out, p, ARRAY_SIZE(p));
 	return n < 0 ? n : only_port(p, n, port);
-}
-
-/* One STREAM connection to port, hello, close. */
-static int talk(uint32_t port)
-{
-	uint32_t bound;
-	char buf[8];
-	int l, c, s;
-
-	l = toy_listener_port(SOCK_STREAM, port, 4, &bound);
-	if (l < 0)
-		return -1;
-	c = toy_socket(SOCK_STREAM);
-	if (c < 0 || toy_connect(c, port))
-		return -1;
-	s = accept(l, NULL, NULL);
-	if (s < 0 || write(c, "hello", 5) != 5 || read(s, buf, 8) != 5)
-		return -1;
-	close(c);
-	close(s);
-	close(l);
-	return 0;
 }
 
 /*
