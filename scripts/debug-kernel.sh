@@ -156,7 +156,7 @@ EOF
 
 run_check() {
 	local repo build logs work ko kos modargs=() rc=0 out con pass fail t0 ops faults
-	local tools mm mrc=0 nmm=0 cov corpus corpus_args=() pfaults fcov
+	local mm mrc=0 nmm=0 cov corpus corpus_args=() pfaults fcov
 	repo=$(cd "$SCRIPT_DIR/.." && pwd)
 	build=$repo/build
 	logs=$build/logs
@@ -197,11 +197,9 @@ run_check() {
 	out=$logs/debug-$release.tap
 	con=$logs/console-debug-$release.log
 	rm -f "$out" "$con"
-	tools=$("$SCRIPT_DIR/guest-tools.sh") || die "cannot build the guest archive of tcpdump and tshark"
 	say "running the suite + fuzzer in the debug VM (KASAN, lockdep, kmemleak; slow under TCG)"
 	"$SCRIPT_DIR/vm" --kernel "$vmlinuz" "${modargs[@]}" --mem "${DEBUG_VM_MEM:-2G}" \
 		--add "$build/selftests:/selftests" --add "$build/userspace:/usr/bin" \
-		--cpio "$tools" \
 		--add "$work/settings:/selftests/settings" \
 		--add "$work/debug-guest:/bin/debug-guest" \
 		--add "$work/debug-check.conf:/etc/debug-check.conf" "${corpus_args[@]}" \
