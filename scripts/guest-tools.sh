@@ -7,7 +7,7 @@
 # the selftest toy_mon and `make run` capture AF_TOY traffic with them.
 # Installs the Debian packages tcpdump and tshark when missing.
 #
-# The archive (~170 MB: libwireshark alone is 110 MB) is built once per
+# The archive (~180 MB: libwireshark alone is 110 MB) is built once per
 # package versions and cached in ~/.cache/af_toy/vm/; uncompressed, the
 # guest kernel only copies it (decompressing it under TCG costs seconds
 # per boot).
@@ -38,8 +38,9 @@ plugins=$libdir/wireshark/plugins
 data=/usr/share/wireshark
 [ -d "$data" ] || die "$data missing (package libwireshark-data)"
 
-key=$(dpkg-query -W -f='${Version}' tcpdump tshark libwireshark-data libpcap0.8 2>/dev/null |
-	cksum | cut -d' ' -f1)
+# the packages' versions and this script: what the archive is made of
+key=$({ dpkg-query -W -f='${Version}' tcpdump tshark libwireshark-data libpcap0.8 2>/dev/null
+	cat "$0"; } | cksum | cut -d' ' -f1)
 out=$CACHE/vm/guest-tools-$key.cpio
 mkdir -p "$CACHE/vm"
 exec 9>"$out.lock"
