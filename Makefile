@@ -52,7 +52,7 @@ help: ## this list
 		print ""; print "Variables (make TARGET VAR=value):"; \
 		for (i = 1; i <= nv; i++) print "  " v[i] }' $(MAKEFILE_LIST)
 
-module: ## build the modules (af_toy.ko, af_toy_diag.ko) into build/<release>/
+module: ## build the modules (af_toy.ko, af_toy_diag.ko, af_toy_mon.ko) into build/<release>/
 	@kos=$$(scripts/build-module.sh $(if $(KDIR),--kdir $(KDIR),$(if $(KERNEL),--kernel $(KERNEL)))) && \
 		for k in $$kos; do echo "module: $$k"; done
 
@@ -85,14 +85,16 @@ shell: selftests userspace ## interactive VM shell with the modules and tools (K
 	@kos=$$(scripts/build-module.sh --kernel $(VM_KERNEL)) && \
 	scripts/vm --kernel $(VM_KERNEL) $(VM_MODULES) $(if $(ROOTFS),--rootfs $(ROOTFS)) \
 		--add $(BUILD)/selftests:/selftests --add $(BUILD)/userspace:/usr/bin \
-		--add scripts/demo-guest.sh:/bin/demo-guest \
+		--add scripts/demo-guest.sh:/bin/demo-guest --cpio "$$(scripts/guest-tools.sh)" \
 		--console-log $(BUILD)/logs/console-shell.log --shell
 
-run: userspace ## the demo: echo server/client over AF_TOY in a VM (KERNEL=)
+run: userspace ## the demo in a VM: echo over AF_TOY, toyflow, tcpdump; build/toy.pcap, build/toyflow.svg (KERNEL=)
 	@kos=$$(scripts/build-module.sh --kernel $(VM_KERNEL)) && \
-	scripts/vm --kernel $(VM_KERNEL) $(VM_MODULES) \
+	tools=$$(scripts/guest-tools.sh) && \
+	scripts/vm --kernel $(VM_KERNEL) $(VM_MODULES) --cpio "$$tools" \
 		--add $(BUILD)/userspace:/usr/bin --add scripts/demo-guest.sh:/bin/demo-guest \
-		--console-log $(BUILD)/logs/console-run.log --timeout 300 --exec /bin/demo-guest
+		--console-log $(BUILD)/logs/console-run.log --timeout 300 --exec /bin/demo-guest \
+		--fetch $(BUILD)
 
 lint: ## checkpatch, W=1, sparse, shellcheck, SPDX, README table, man pages
 	@scripts/lint.sh

@@ -4,7 +4,8 @@
 #
 #   make install         build for KERNEL=6.1|6.12, KDIR=<kbuild dir> or the
 #                        running kernel, then install:
-#                          af_toy.ko, af_toy_diag.ko -> $(DESTDIR)/lib/modules/
+#                          af_toy.ko, af_toy_diag.ko, af_toy_mon.ko ->
+#                            $(DESTDIR)/lib/modules/
 #                            <release>/extra (kbuild modules_install, so
 #                            compressed as the kernel's config says) + depmod
 #                          UAPI headers -> $(DESTDIR)/usr/include/linux/
@@ -23,7 +24,8 @@
 #   make check-autoload  per kernel of $(KERNELS): `make install` into a VM's
 #                        root, then a plain socket(AF_TOY) must load af_toy
 #                        through the net-pf-25 alias (no insmod), and a
-#                        sock_diag request must load af_toy_diag
+#                        sock_diag request must load af_toy_diag, and
+#                        `ip link add ... type toymon` af_toy_mon
 
 #: PREFIX=/usr/local     install prefix of the tools and man pages
 #: DESTDIR=              staging root of install/uninstall
@@ -97,7 +99,8 @@ uninstall: ## remove what install put there (same variables)
 	kdir=$(INSTALL_KDIR); \
 	rel=$$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$$kdir/include/generated/utsrelease.h" 2>/dev/null); \
 	[ -n "$$rel" ] || { echo "uninstall: cannot tell the kernel release of $$kdir" >&2; exit 1; }; \
-	rm -f $(DESTDIR)/lib/modules/$$rel/extra/af_toy.ko* $(DESTDIR)/lib/modules/$$rel/extra/af_toy_diag.ko*; \
+	rm -f $(DESTDIR)/lib/modules/$$rel/extra/af_toy.ko* $(DESTDIR)/lib/modules/$$rel/extra/af_toy_diag.ko* \
+		$(DESTDIR)/lib/modules/$$rel/extra/af_toy_mon.ko*; \
 	if command -v depmod >/dev/null 2>&1 && [ -d $(DESTDIR)/lib/modules/$$rel ]; then \
 		depmod $(if $(DESTDIR),-b $(DESTDIR)) -a "$$rel" 2>&1 | \
 			grep -v 'could not open modules\.' >&2 || true; fi; \

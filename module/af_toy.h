@@ -48,6 +48,7 @@
 #define _AF_TOY_H
 
 #include <linux/atomic.h>
+#include <linux/jump_label.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
@@ -201,6 +202,15 @@ struct toy_sock {
 	/* STREAM: the buffer our waiting reader offers (toy_direct.c) */
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
+	/*
+	 * A capture's TCP numbering (toy_tap.c), advanced only while a
+	 * monitor is up: tap_seq is the next sequence number of our
+	 * segments, random at creation (the ISN); tap_ack the next one of
+	 * the peer's as its last segment left it, our ack number once the
+	 * peer is no longer linked (our last ACK after close()).
+	 */
+	atomic_t tap_seq;
+	u32 tap_ack;
 };
 
 /* Per-skb state, kept in skb->cb. */
@@ -343,6 +353,51 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 void toy_ring_free(struct sock *sk);
 void toy_ring_idle(struct sock *sk);
 void toy_ring_close(struct sock *sk);
+
+/* toy_tap.c: copies of the segments for monitor devices (af_toy_mon) */
+DECLARE_STATIC_KEY_FALSE(toy_tap_active);
+
+/* A DATA segment's payload: @len bytes from @off of @skb, or of @pages. */
+struct toy_tap_data {
+	const struct sk_buff *skb;
+	struct page * const *pages;
+	size_t off;
+	u32 len;
+};
+
+void __toy_tap_segment(struct sock *from, u32 to_port,
+		       enum toy_seg_kind kind, const struct toy_tap_data *data);
+
+/*
+ * A segment from @from to @to_port, @data its payload (DATA only): a
+ * patched-out jump unless a monitor device is up.
+ */
+static inline void toy_tap_segment(struct sock *from, u32 to_port,
+				   enum toy_seg_kind kind,
+				   const struct toy_tap_data *data)
+{
+	if (static_branch_unlikely(&toy_tap_active))
+		__toy_tap_segment(from, to_port, kind, data);
+}
+
+/* A DATA segment whose payload is @len bytes of @skb from @off. */
+static inline void toy_tap_skb(struct sock *from, u32 to_port,
+			       const struct sk_buff *skb, u32 off, u32 len)
+{
+	struct toy_tap_data d = { .skb = skb, .off = off, .len = len };
+
+	toy_tap_segment(from, to_port, TOY_SEG_DATA, &d);
+}
+
+/* A DATA segment whose payload is @len bytes of @pages from @off. */
+static inline void toy_tap_pages(struct sock *from, u32 to_port,
+				 struct page * const *pages, size_t off,
+				 u32 len)
+{
+	struct toy_tap_data d = { .pages = pages, .off = off, .len = len };
+
+	toy_tap_segment(from, to_port, TOY_SEG_DATA, &d);
+}
 
 /* toy_proc.c */
 int toy_proc_init_net(struct net *net);

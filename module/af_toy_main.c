@@ -11,6 +11,7 @@
 
 #include <linux/cred.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <asm/ioctls.h>
 #include <linux/sockios.h>
 #include <net/netns/generic.h>
@@ -104,6 +105,7 @@ void toy_segment(struct sock *from, u32 to_port, enum toy_seg_kind kind,
 {
 	toy_stat_add(from, TOY_STAT_SEG_SYN + kind, 1);
 	trace_toy_segment(from, to_port, kind, len);
+	toy_tap_segment(from, to_port, kind, NULL);
 	if (len)
 		pr_debug("%s %u -> %u len %zu\n", toy_seg_names[kind],
 			 toy_sk(from)->port, to_port, len);
@@ -199,6 +201,8 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->wake_target = NULL;
 	tsk->direct = NULL;
 	tsk->big_writes = false;
+	atomic_set(&tsk->tap_seq, get_random_u32());
+	tsk->tap_ack = 0;
 	return sk;
 }
 

@@ -229,6 +229,8 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 		toy_stat_add(to, TOY_STAT_BYTES_SENT, n);
 		toy_stat_add(to, TOY_STAT_BYTES_DIRECT, n);
 		toy_segment(sk, tto->port, TOY_SEG_DATA, n);
+		/* The reader's pages hold the bytes until DONE. */
+		toy_tap_pages(sk, tto->port, d->pages, d->off, n);
 	}
 	d->filled = n;
 	/*

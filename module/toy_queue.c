@@ -195,6 +195,7 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 	 * free the skb, so nothing below may touch it.
 	 */
 	toy_segment(skb->sk, tto->port, TOY_SEG_DATA, skb->len);
+	toy_tap_skb(skb->sk, tto->port, skb, 0, skb->len);
 	toy_queue_unlock(to);
 	to->sk_data_ready(to);
 	return 0;
@@ -234,6 +235,7 @@ int toy_stream_append(struct sock *sk, struct sock *to, struct msghdr *msg,
 		toy_stat_add(to, TOY_STAT_BYTES_SENT, size);
 		toy_stat_add(to, TOY_STAT_BYTES_APPENDED, size);
 		toy_segment(sk, toy_sk(to)->port, TOY_SEG_DATA, size);
+		toy_tap_skb(sk, toy_sk(to)->port, tail, tail->len - size, size);
 		ret = size;
 	}
 	toy_queue_unlock(to);

@@ -9,7 +9,8 @@
 #      module, and run selftests/toy_autoload: socket(AF_TOY) must load
 #      af_toy via net-pf-25 (kernel request_module -> /sbin/modprobe, here
 #      busybox modprobe reading modules.dep/modules.alias), a sock_diag
-#      request must load af_toy_diag; then toyss lists a socket
+#      request must load af_toy_diag, a new toymon link af_toy_mon
+#      (rtnl-link-toymon); then toyss lists a socket
 # Prints the TAP and "autoload <release>: N passed, N failed", then
 # "autoload: N passed, N failed" over all kernels.  Exit status non-zero
 # on any failure, skip (nothing was proven), kernel splat or timeout.

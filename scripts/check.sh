@@ -4,7 +4,8 @@
 # check.sh - `make check`: from a fresh Debian 12 to a verdict.
 #   1. install missing host packages (apt-get, only what is missing)
 #   2. fetch the kernels of $KERNELS (default "6.1 6.12 6.12-rt") into the cache
-#   3. build the selftests and userspace tools (static)
+#   3. build the selftests and userspace tools (static), and the guest
+#      archive of tcpdump and tshark (scripts/guest-tools.sh, for toy_mon)
 #   4. VM runner self-test: a module that WARN_ONs must fail the run;
 #      manifest self-test (host only): doctored runs must not match
 #      selftests/MANIFEST
@@ -107,6 +108,8 @@ if [ -f userspace/Makefile ]; then
 		die "userspace build failed"
 fi
 mkdir -p "$BUILD/userspace"
+say "guest archive of tcpdump and tshark"
+TOOLS_CPIO=$("$SCRIPT_DIR/guest-tools.sh") || die "cannot build the guest archive of tcpdump and tshark"
 
 FAIL=0
 TOTAL_PASS=0
@@ -138,6 +141,7 @@ run_kernel() { # series; TAP to $LOGS/<rel>.tap (and stdout), vm messages to std
 	rm -f "$LOGS/$rel.tap" "$LOGS/console-$rel.log"
 	"$SCRIPT_DIR/vm" --kernel "$s" "${args[@]}" \
 		--add "$BUILD/selftests:/selftests" --add "$BUILD/userspace:/usr/bin" \
+		--cpio "$TOOLS_CPIO" \
 		--timeout "$VM_TIMEOUT" --console-log "$LOGS/console-$rel.log" \
 		--output "$LOGS/$rel.tap"
 }

@@ -90,7 +90,7 @@ for s in "${SERIES[@]}"; do
 			{ say "  dkms status: not 'installed'"; ok=0; }
 	fi
 	if [ "$ok" = 1 ]; then
-		for m in af_toy af_toy_diag; do
+		for m in af_toy af_toy_diag af_toy_mon; do
 			find "$root/lib/modules/$rel" -name "$m.ko*" | grep -q . ||
 				{ say "  $m.ko not installed under $root/lib/modules/$rel"; ok=0; }
 		done
@@ -100,6 +100,8 @@ for s in "${SERIES[@]}"; do
 		run "depmod" depmod -b "$root" -a "$rel" || ok=0
 		grep -q '^alias net-pf-25 af_toy$' "$root/lib/modules/$rel/modules.alias" ||
 			{ say "  modules.alias lacks 'alias net-pf-25 af_toy'"; ok=0; }
+		grep -q '^alias rtnl-link-toymon af_toy_mon$' "$root/lib/modules/$rel/modules.alias" ||
+			{ say "  modules.alias lacks 'alias rtnl-link-toymon af_toy_mon'"; ok=0; }
 	fi
 	if [ "$ok" = 1 ] && [ "$DKMS_VM" = 1 ]; then
 		out=$BUILD/logs/dkms-autoload-$rel.tap

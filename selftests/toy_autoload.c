@@ -4,7 +4,9 @@
  * depmod run (`make install`), a plain socket(AF_TOY, ...) loads af_toy
  * through its net-pf-25 alias (the kernel's request_module() runs
  * /proc/sys/kernel/modprobe), and a NETLINK_SOCK_DIAG request for AF_TOY
- * loads af_toy_diag through net-pf-16-proto-4-type-25.  No insmod.
+ * loads af_toy_diag through net-pf-16-proto-4-type-25, and `ip link add
+ * toymon0 type toymon` loads af_toy_mon through rtnl-link-toymon.  No
+ * insmod.
  *
  * Unloads af_toy_diag and af_toy first (when it can), and skips when the
  * modules are not installed for the running kernel (the normal suite VM
@@ -142,6 +144,16 @@ TEST(sock_diag_loads_af_toy_diag)
 	EXPECT_EQ(1, c.n);
 	EXPECT_TRUE(toy_module_loaded("af_toy_diag"));
 	close(sk);
+}
+
+TEST(link_add_loads_af_toy_mon)
+{
+	NEED_INSTALLED();
+	ASSERT_EQ(0, unload("af_toy_mon"));
+	ASSERT_FALSE(toy_module_loaded("af_toy_mon"));
+	ASSERT_EQ(0, toy_link_add("toymon0", "toymon", true));
+	EXPECT_TRUE(toy_module_loaded("af_toy_mon"));
+	EXPECT_EQ(0, toy_link_del("toymon0"));
 }
 
 TEST_HARNESS_MAIN

@@ -43,6 +43,10 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/toy.h>
 
 #include "toy_util.h"
@@ -1037,5 +1041,98 @@ static inline int toy_trace_events(char *why, size_t len)
 		SKIP(return, "%s", _why);				\
 	ASSERT_EQ(0, _r) TH_LOG("%s", _why);				\
 } while (0)
+
+/* ---- rtnetlink: links (toymon devices) ------------------------------ */
+
+struct toy_nl_req {
+	struct nlmsghdr nh;
+	struct ifinfomsg ifi;
+	char attrs[256];
+};
+
+static inline struct rtattr *toy_nl_attr(struct toy_nl_req *r, int type,
+					  const void *data, int len)
+{
+	struct rtattr *rta = (void *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+	return rta;
+}
+
+/* One request, its ack: 0 or -errno. */
+static inline int toy_nl_talk(struct toy_nl_req *r)
+{
+	char buf[4096];
+	struct nlmsghdr *nh = (void *)buf;
+	int fd, ret;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	r->nh.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (send(fd, r, r->nh.nlmsg_len, 0) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	n = recv(fd, buf, sizeof(buf), 0);
+	close(fd);
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) ||
+	    nh->nlmsg_type != NLMSG_ERROR)
+		return -EPROTO;
+	return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+}
+
+/* ip link add NAME type KIND [up] */
+static inline int toy_link_add(const char *name, const char *kind, bool up)
+{
+	struct toy_nl_req r = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.nh.nlmsg_type = RTM_NEWLINK,
+		.nh.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL,
+		.ifi.ifi_family = AF_UNSPEC,
+		.ifi.ifi_flags = up ? IFF_UP : 0,
+		.ifi.ifi_change = up ? IFF_UP : 0,
+	};
+	struct rtattr *li;
+
+	toy_nl_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	li = toy_nl_attr(&r, IFLA_LINKINFO, NULL, 0);
+	toy_nl_attr(&r, IFLA_INFO_KIND, kind, strlen(kind));
+	li->rta_len = (char *)&r + r.nh.nlmsg_len - (char *)li;
+	return toy_nl_talk(&r);
+}
+
+/* ip link set NAME up|down */
+static inline int toy_link_set_up(const char *name, bool up)
+{
+	struct toy_nl_req r = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.nh.nlmsg_type = RTM_NEWLINK,
+		.ifi.ifi_family = AF_UNSPEC,
+		.ifi.ifi_flags = up ? IFF_UP : 0,
+		.ifi.ifi_change = IFF_UP,
+	};
+
+	toy_nl_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	return toy_nl_talk(&r);
+}
+
+static inline int toy_link_del(const char *name)
+{
+	struct toy_nl_req r = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+		.nh.nlmsg_type = RTM_DELLINK,
+		.ifi.ifi_family = AF_UNSPEC,
+	};
+
+	toy_nl_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	return toy_nl_talk(&r);
+}
 
 #endif /* TOY_COMMON_H */
