@@ -508,6 +508,7 @@ static void flag_sequence(const struct pkt *p, int n, char *buf, size_t len)
 #define STREAM_PORT	7001
 #define SEQPACKET_PORT	7002
 #define BULK_PORT	7003
+#define APPEND_PORT	7004	/* small writes appended to a queued skb */
 #define DGRAM_A		40001
 #define DGRAM_B		(0x10000 + 40002)	/* shows as 40002 */
 #define DGRAM_BIG	40003
@@ -641,10 +642,12 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 			 "-o", "udp.check_checksum:TRUE",
 			 "-z", "expert",
 			 "-z", "follow,tcp,raw,0", "-z", "follow,tcp,raw,1",
-			 "-z", "follow,tcp,raw,2", "-z", "follow,udp,raw,0",
+			 "-z", "follow,tcp,raw,2", "-z", "follow,tcp,raw,3",
+			 "-z", "follow,udp,raw,0",
 			 "-z", "follow,udp,raw,1", NULL };
 	uint8_t *sent, *got, dgram[3000];
 	size_t total = 0, n, i;
+	long appended;
 	int c, s, all, k, psh;
 	struct sockaddr_toy to;
 	char seq[256], why[128];
@@ -717,6 +720,17 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 	close(c);
 	close(s);
 
+	/* small writes to a reader that is behind share one skb */
+	ASSERT_EQ(0, pair_on(SOCK_STREAM, APPEND_PORT, &c, &s));
+	appended = toy_stat_value("bytes_appended");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(3, write(c, "abc", 3));
+	ASSERT_EQ(9, read_all(s, got, 9));
+	appended = toy_stat_value("bytes_appended") - appended;
+	EXPECT_LT(0, appended);
+	close(c);
+	close(s);
+
 	mon_stop(_metadata, self);
 	all = mon_packets(_metadata, self);
 	ASSERT_LT(0, all) TH_LOG("tcpdump saw a bad IPv4 header checksum");
@@ -755,6 +769,14 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 	EXPECT_EQ(0, check_continuity(p + all, k, why, sizeof(why)))
 		TH_LOG("bulk: %s", why);
 
+	/* each appended write is a segment of its own in the capture */
+	k = only_port(memcpy(p + all, p, all * sizeof(*p)), all, APPEND_PORT);
+	for (i = 0, psh = 0; i < (size_t)k; i++)
+		psh += p[all + i].len == 3;
+	EXPECT_EQ(3, psh);
+	EXPECT_EQ(0, check_continuity(p + all, k, why, sizeof(why)))
+		TH_LOG("appended: %s", why);
+
 	k = only_port(memcpy(p + all, p, all * sizeof(*p)), all, DGRAM_A);
 	ASSERT_EQ(2, k);
 	EXPECT_TRUE(p[all].udp && p[all + 1].udp);
@@ -780,6 +802,7 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 	EXPECT_FOLLOW(self->out, "tcp", 0, hello, 5, world, 6);
 	EXPECT_FOLLOW(self->out, "tcp", 1, sent, total, "", 0);
 	EXPECT_FOLLOW(self->out, "tcp", 2, sent, BULK, "", 0);
+	EXPECT_FOLLOW(self->out, "tcp", 3, "abcabcabc", 9, "", 0);
 	EXPECT_FOLLOW(self->out, "udp", 0, hello, 5, dgram, sizeof(dgram));
 	EXPECT_FOLLOW(self->out, "udp", 1, sent, UDP_MAX, "", 0);
 	free(sent);
