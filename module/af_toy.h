@@ -163,6 +163,8 @@ struct toy_stats {
 #define TOY_DIRECT_PAGES	16
 #define TOY_DIRECT_MAX		(TOY_DIRECT_PAGES * PAGE_SIZE)
 #define TOY_DIRECT_MIN		(16 * 1024)
+/* How long a reader that just wrote waits for the answer before sleeping */
+#define TOY_SPIN_NS		(50 * NSEC_PER_USEC)
 /* Largest payload one ring skb carries (a stream write's chunk). */
 #define TOY_RING_MAX	(64 * 1024)
 struct toy_ring {
@@ -202,6 +204,7 @@ struct toy_sock {
 	/* STREAM: the buffer our waiting reader offers (toy_direct.c) */
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
+	u64 last_send;			/* local_clock() of our last write */
 	/*
 	 * A capture's TCP numbering (toy_tap.c), advanced only while a
 	 * monitor is up: tap_seq is the next sequence number of our

@@ -201,6 +201,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->wake_target = NULL;
 	tsk->direct = NULL;
 	tsk->big_writes = false;
+	tsk->last_send = 0;
 	atomic_set(&tsk->tap_seq, get_random_u32());
 	tsk->tap_ack = 0;
 	return sk;

@@ -21,6 +21,7 @@
  * hold rd_lock (toy_queue.c).  tsk->peer references the peer from connect
  * to release.
  */
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 
 #include "af_toy.h"
@@ -401,8 +402,11 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		sent += err;
 	} while (sent < len);
 
-	if (sent)
+	if (sent) {
+		/* A reply may follow soon: toy_spin_for_data() */
+		WRITE_ONCE(tsk->last_send, local_clock());
 		return sent;
+	}
 	toy_send_epipe(sk, err, msg->msg_flags);
 	return err;
 }

@@ -13,7 +13,9 @@
  * receiver's SO_RCVBUF).  Freeing the skb when it is read calls the sender's
  * sk_write_space(), which wakes a blocked writer.
  */
+#include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 
 #include "af_toy.h"
 
@@ -66,6 +68,30 @@ int toy_wait_data(struct sock *sk, long *timeo)
 }
 
 /*
+ * A reader that has just written (a request) waits for the answer a
+ * moment without sleeping, while nothing else wants this CPU: then the
+ * peer runs on another one, and going to sleep there and being woken by
+ * it costs more than the wait (as KVM's halt polling reasons).  Whether
+ * data, an error or end of file came (or @done(@arg)) within TOY_SPIN_NS.
+ */
+static bool toy_spin_for_data(struct sock *sk, bool (*done)(const void *arg),
+			      const void *arg)
+{
+	u64 start = local_clock();
+
+	if (start - READ_ONCE(toy_sk(sk)->last_send) > TOY_SPIN_NS)
+		return false;
+	while (!toy_readable(sk) && !(done && done(arg))) {
+		if (need_resched() || !single_task_running() ||
+		    signal_pending(current) ||
+		    local_clock() - start > TOY_SPIN_NS)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+/*
  * toy_wait_data() that also ends when @done(@arg) says so (a direct copy
  * took the reader's buffer: toy_direct.c).
  */
@@ -79,6 +105,9 @@ int toy_wait_data_or(struct sock *sk, long *timeo,
 	lockdep_assert_held(&tsk->rd_lock);
 	if (toy_readable(sk))
 		return 0;	/* no need to queue ourselves */
+	if (*timeo && sk->sk_type != SOCK_DGRAM &&
+	    toy_spin_for_data(sk, done, arg))
+		return 0;
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
 		if (toy_readable(sk) || (done && done(arg)))
