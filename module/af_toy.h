@@ -274,6 +274,7 @@ void toy_poll_nospace(struct socket *sock, struct sock *sk);
 
 /* toy_addr.c: the per-netns port table and socket list */
 int toy_port_bind(struct sock *sk, u32 port);
+int toy_port_autobind(struct sock *sk);
 void toy_port_unbind(struct sock *sk);
 struct sock *toy_port_lookup(struct net *net, int type, u32 port);
 int toy_sock_reserve(struct sock *sk);
@@ -383,24 +384,8 @@ static inline void toy_tap_segment(struct sock *from, u32 to_port,
 		__toy_tap_segment(from, to_port, kind, data);
 }
 
-/* A DATA segment whose payload is @len bytes of @skb from @off. */
-static inline void toy_tap_skb(struct sock *from, u32 to_port,
-			       const struct sk_buff *skb, u32 off, u32 len)
-{
-	struct toy_tap_data d = { .skb = skb, .off = off, .len = len };
-
-	toy_tap_segment(from, to_port, TOY_SEG_DATA, &d);
-}
-
-/* A DATA segment whose payload is @len bytes of @pages from @off. */
-static inline void toy_tap_pages(struct sock *from, u32 to_port,
-				 struct page * const *pages, size_t off,
-				 u32 len)
-{
-	struct toy_tap_data d = { .pages = pages, .off = off, .len = len };
-
-	toy_tap_segment(from, to_port, TOY_SEG_DATA, &d);
-}
+void toy_data_segment(struct sock *from, struct sock *to,
+		      const struct toy_tap_data *d);
 
 /* toy_proc.c */
 int toy_proc_init_net(struct net *net);

@@ -105,13 +105,29 @@ void toy_segment(struct sock *from, u32 to_port, enum toy_seg_kind kind,
 {
 	toy_stat_add(from, TOY_STAT_SEG_SYN + kind, 1);
 	trace_toy_segment(from, to_port, kind, len);
-	toy_tap_segment(from, to_port, kind, NULL);
+	/* DATA reaches the tap with its payload, from toy_data_segment(). */
+	if (kind != TOY_SEG_DATA)
+		toy_tap_segment(from, to_port, kind, NULL);
 	if (len)
 		pr_debug("%s %u -> %u len %zu\n", toy_seg_names[kind],
 			 toy_sk(from)->port, to_port, len);
 	else
 		pr_debug("%s %u -> %u\n", toy_seg_names[kind],
 			 toy_sk(from)->port, to_port);
+}
+
+/*
+ * @d->len bytes from @from reached @to (queued, appended or copied straight
+ * into its reader): counted, narrated, and tapped with their payload @d.
+ */
+void toy_data_segment(struct sock *from, struct sock *to,
+		      const struct toy_tap_data *d)
+{
+	u32 port = toy_sk(to)->port;
+
+	toy_stat_add(to, TOY_STAT_BYTES_SENT, d->len);
+	toy_segment(from, port, TOY_SEG_DATA, d->len);
+	toy_tap_segment(from, port, TOY_SEG_DATA, d);
 }
 
 /* Per-CPU, so that the data path of two CPUs shares no counter line. */

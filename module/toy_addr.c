@@ -162,6 +162,13 @@ int toy_port_bind(struct sock *sk, u32 port)
 	return toy_port_take(tn, sk, port);
 }
 
+/* Binds @sk to an ephemeral port unless it is bound; lock_sock() held. */
+int toy_port_autobind(struct sock *sk)
+{
+	sock_owned_by_me(sk);
+	return toy_sk(sk)->bound ? 0 : toy_port_bind(sk, 0);
+}
+
 void toy_port_unbind(struct sock *sk)
 {
 	struct toy_sock *tsk = toy_sk(sk);

@@ -43,11 +43,9 @@ int toy_listen(struct socket *sock, int backlog)
 		err = -EINVAL;
 		goto out;
 	}
-	if (!toy_sk(sk)->bound) {
-		err = toy_port_bind(sk, 0);
-		if (err)
-			goto out;
-	}
+	err = toy_port_autobind(sk);
+	if (err)
+		goto out;
 	old = sk->sk_max_ack_backlog;
 	WRITE_ONCE(sk->sk_max_ack_backlog, min(backlog, somaxconn));
 	if (sk->sk_state == TCP_LISTEN) {
@@ -303,11 +301,9 @@ int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 		err = -EISCONN;
 		goto out;
 	}
-	if (!toy_sk(sk)->bound) {
-		err = toy_port_bind(sk, 0);
-		if (err)
-			goto out;
-	}
+	err = toy_port_autobind(sk);
+	if (err)
+		goto out;
 	/* Allocated before the handshake so that it cannot fail halfway. */
 	child = toy_sk_alloc(sock_net(sk), NULL, sk->sk_type, GFP_KERNEL, 0);
 	if (!child) {

@@ -30,11 +30,10 @@ static void toy_dgram_rehook(struct sock *sk);
 /* Binds @sk to an ephemeral port if it is not bound yet. */
 static int toy_dgram_autobind(struct sock *sk)
 {
-	int err = 0;
+	int err;
 
 	lock_sock(sk);
-	if (!toy_sk(sk)->bound)
-		err = toy_port_bind(sk, 0);
+	err = toy_port_autobind(sk);
 	release_sock(sk);
 	return err;
 }

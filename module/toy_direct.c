@@ -226,11 +226,13 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 		return 0;
 	n = toy_direct_copy(d, &msg->msg_iter, size);
 	if (n) {
-		toy_stat_add(to, TOY_STAT_BYTES_SENT, n);
-		toy_stat_add(to, TOY_STAT_BYTES_DIRECT, n);
-		toy_segment(sk, tto->port, TOY_SEG_DATA, n);
 		/* The reader's pages hold the bytes until DONE. */
-		toy_tap_pages(sk, tto->port, d->pages, d->off, n);
+		struct toy_tap_data data = {
+			.pages = d->pages, .off = d->off, .len = n,
+		};
+
+		toy_stat_add(to, TOY_STAT_BYTES_DIRECT, n);
+		toy_data_segment(sk, to, &data);
 	}
 	d->filled = n;
 	/*
@@ -242,7 +244,7 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 	smp_mb();
 	wake_up_var(&d->state);
 	/*
-	 * A reader still asleep in toy_direct_sleep(): no key, so that
+	 * A reader still asleep in toy_wait_data_or(): no key, so that
 	 * pollers look again and find nothing new to read (no EPOLLIN, no
 	 * SIGIO for bytes that are already in a buffer).
 	 */

@@ -67,6 +67,13 @@ int toy_wait_data(struct sock *sk, long *timeo)
 	return toy_wait_data_or(sk, timeo, NULL, NULL);
 }
 
+/* Whether a reader's wait is over: something to read, or @done(@arg). */
+static bool toy_wait_over(struct sock *sk, bool (*done)(const void *arg),
+			  const void *arg)
+{
+	return toy_readable(sk) || (done && done(arg));
+}
+
 /*
  * A reader that has just written (a request) waits for the answer a
  * moment without sleeping, while nothing else wants this CPU: then the
@@ -81,7 +88,7 @@ static bool toy_spin_for_data(struct sock *sk, bool (*done)(const void *arg),
 
 	if (start - READ_ONCE(toy_sk(sk)->last_send) > TOY_SPIN_NS)
 		return false;
-	while (!toy_readable(sk) && !(done && done(arg))) {
+	while (!toy_wait_over(sk, done, arg)) {
 		if (need_resched() || !single_task_running() ||
 		    signal_pending(current) ||
 		    local_clock() - start > TOY_SPIN_NS)
@@ -110,7 +117,7 @@ int toy_wait_data_or(struct sock *sk, long *timeo,
 		return 0;
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		if (toy_readable(sk) || (done && done(arg)))
+		if (toy_wait_over(sk, done, arg))
 			break;
 		err = toy_may_sleep(*timeo);
 		if (err)
@@ -204,6 +211,7 @@ struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
  */
 int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 {
+	struct toy_tap_data data = { .skb = skb, .len = skb->len };
 	struct toy_sock *tto = toy_sk(to);
 
 	TOY_SKB_CB(skb)->src_port = src_port;
@@ -216,15 +224,13 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 	atomic_add(skb->truesize, &tto->rq_mem);
 	atomic_add(skb->len, &tto->rq_bytes);
 	toy_stat_add(to, TOY_STAT_MEM, skb->truesize);
-	toy_stat_add(to, TOY_STAT_BYTES_SENT, skb->len);
 	if (skb->sk)
 		atomic_add(skb->len, &toy_sk(skb->sk)->sq_bytes);
 	/*
 	 * Still under the lock: once it is dropped a reader may consume and
 	 * free the skb, so nothing below may touch it.
 	 */
-	toy_segment(skb->sk, tto->port, TOY_SEG_DATA, skb->len);
-	toy_tap_skb(skb->sk, tto->port, skb, 0, skb->len);
+	toy_data_segment(skb->sk, to, &data);
 	toy_queue_unlock(to);
 	to->sk_data_ready(to);
 	return 0;
@@ -258,13 +264,15 @@ int toy_stream_append(struct sock *sk, struct sock *to, struct msghdr *msg,
 		ret = -EPIPE;
 	} else if (tail && tail->sk == sk && !skb_is_nonlinear(tail) &&
 		   skb_tailroom(tail) >= size) {
+		struct toy_tap_data data = {
+			.skb = tail, .off = tail->len, .len = size,
+		};
+
 		skb_put_data(tail, buf, size);
 		atomic_add(size, &toy_sk(to)->rq_bytes);
 		atomic_add(size, &toy_sk(sk)->sq_bytes);
-		toy_stat_add(to, TOY_STAT_BYTES_SENT, size);
 		toy_stat_add(to, TOY_STAT_BYTES_APPENDED, size);
-		toy_segment(sk, toy_sk(to)->port, TOY_SEG_DATA, size);
-		toy_tap_skb(sk, toy_sk(to)->port, tail, tail->len - size, size);
+		toy_data_segment(sk, to, &data);
 		ret = size;
 	}
 	toy_queue_unlock(to);

@@ -24,9 +24,8 @@
 /*
  * Where @size bytes of user data go: a small payload into an skb's own
  * head (with room for the next ones if @append: a small stream write to a
- * reader that is behind), a medium one
- * into the ring, a large record into page fragments and a frag_list
- * (toy_alloc_skb()).
+ * reader that is behind), a medium one into the ring, a large record into
+ * page fragments and a frag_list (toy_alloc_skb()).
  */
 struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
 				   size_t size, bool append, int *err)

@@ -308,11 +308,6 @@ void __toy_tap_segment(struct sock *from, u32 to_port,
 	struct toy_sock *peer;
 	u32 len = data ? data->len : 0;
 
-	/* toy_segment() narrates DATA without its payload: the hook with it
-	 * follows.
-	 */
-	if (kind == TOY_SEG_DATA && !data)
-		return;
 	if (from->sk_type == SOCK_DGRAM) {
 		if (kind != TOY_SEG_DATA)
 			return;
