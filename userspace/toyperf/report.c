@@ -166,10 +166,9 @@ double dual_scaling(const struct results *res)
 	return res->value[d][F_TOY] / res->value[s][F_TOY];
 }
 
-/* The scaling line under the table; whether its goal is met. */
-static bool print_scaling(const struct results *res)
+/* The scaling line @q under the table; whether its goal is met. */
+static bool print_scaling(double q)
 {
-	double q = dual_scaling(res);
 	bool met = q >= DUAL_SCALING_GOAL;
 
 	printf("%-24s %-7s %10s %10s %10s %8.2fx  >= %.1fx: %s\n",
@@ -181,6 +180,7 @@ static bool print_scaling(const struct results *res)
 void print_results(const struct results *res)
 {
 	int goals = 0, met = 0;
+	double scaling;
 	bool has;
 	size_t w;
 
@@ -193,8 +193,9 @@ void print_results(const struct results *res)
 		met += print_result(res, w, &has);
 		goals += has;
 	}
-	if (dual_scaling(res) >= 0) {
-		met += print_scaling(res);
+	scaling = dual_scaling(res);
+	if (scaling >= 0) {
+		met += print_scaling(scaling);
 		goals++;
 	}
 	if (goals)
@@ -369,6 +370,7 @@ static void json_result(FILE *j, const struct results *res, size_t w)
 void write_json(const char *path, const char *kernel,
 		const struct results *res, const struct figures *fg)
 {
+	double scaling = dual_scaling(res);
 	FILE *j = fopen(path, "w");
 	bool first = true;
 	size_t w;
@@ -388,10 +390,10 @@ void write_json(const char *path, const char *kernel,
 		json_result(j, res, w);
 	}
 	fprintf(j, "\n  ],\n");
-	if (dual_scaling(res) >= 0)
+	if (scaling >= 0)
 		fprintf(j, "  \"dual_scaling\": {\"ratio\": %.3f, \"goal\": \">=%.1f\", \"met\": %s},\n",
-			dual_scaling(res), DUAL_SCALING_GOAL,
-			dual_scaling(res) >= DUAL_SCALING_GOAL ? "true" : "false");
+			scaling, DUAL_SCALING_GOAL,
+			scaling >= DUAL_SCALING_GOAL ? "true" : "false");
 	json_figures(j, fg);
 	fprintf(j, "\n}\n");
 	fclose(j);
