@@ -8,9 +8,10 @@
  *   spinlock (innermost; nothing is taken under it).  Buckets are chosen by
  *   a keyed hash with a per-netns random key, so user-chosen ports cannot
  *   be steered into one chain.
- * - toy_net->socks (an xarray, its own xa_lock) indexes every socket of the
- *   netns by tsk->id for /proc/net/toy and sock_diag; a walk resumes at an
- *   id, so its lock is held for one output chunk, never for a rescan.
+ * - toy_net->socks (lists by socket address, a spinlock each: toy_index.c)
+ *   index every socket of the netns for /proc/net/toy and sock_diag; a walk
+ *   holds one list's lock at a time and resumes at a cursor, so a lock is
+ *   held for one output chunk, never for a rescan.
  * - The "queue lock" of a toy socket is sk->sk_receive_queue.lock, taken
  *   with toy_queue_lock()/toy_queue_unlock().  It protects the receive queue, the
  *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
@@ -55,7 +56,6 @@
 #include <linux/skbuff.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>
@@ -66,6 +66,8 @@
 #define TOY_EPHEMERAL_LO	32768
 #define TOY_EPHEMERAL_HI	60999
 #define TOY_PORT_HASH_BITS	12
+/* Lists of the socket index per netns (toy_index.c) */
+#define TOY_INDEX_BITS		8
 
 extern int toy_family;
 extern struct workqueue_struct *toy_wq;
@@ -122,10 +124,16 @@ struct toy_port_bucket {
 	struct hlist_head head;
 };
 
+struct toy_index_list {
+	spinlock_t lock;		/* head, last_id, sockets' index_node */
+	struct list_head head;		/* sorted by tsk->id */
+	unsigned long last_id;
+};
+
 struct toy_net {
 	struct toy_port_bucket *ports;	/* 1 << TOY_PORT_HASH_BITS */
 	u32 hash_key;			/* random: ports cannot be steered */
-	struct xarray socks;		/* every socket, by tsk->id */
+	struct toy_index_list *socks;	/* every socket: 1 << TOY_INDEX_BITS */
 	struct toy_stats __percpu *stats;	/* summed by /proc */
 };
 
@@ -184,7 +192,8 @@ struct toy_sock {
 	u32 peer_port;
 	bool bound;			/* holds tsk->port in the port table */
 	struct hlist_node bind_node;
-	u32 id;				/* index in toy_net->socks, 0: none */
+	struct list_head index_node;	/* in toy_net->socks while listed */
+	unsigned long id;		/* order in that list */
 	bool listed;			/* visible in toy_net->socks */
 	struct toy_sock *peer;		/* set once, referenced */
 	struct list_head accept_q;	/* listener: established children */
@@ -205,6 +214,7 @@ struct toy_sock {
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
 	u64 last_send;			/* local_clock() of our last write */
+	u64 last_recv;			/* ... of our last read that got data */
 	/*
 	 * A capture's TCP numbering (toy_tap.c), advanced only while a
 	 * monitor is up: tap_seq is the next sequence number of our
@@ -272,18 +282,27 @@ bool toy_writable(struct sock *sk);
 void toy_write_space(struct sock *sk);
 void toy_poll_nospace(struct socket *sock, struct sock *sk);
 
-/* toy_addr.c: the per-netns port table and socket list */
+/* toy_addr.c: the per-netns port table */
 int toy_port_bind(struct sock *sk, u32 port);
 int toy_port_autobind(struct sock *sk);
 void toy_port_unbind(struct sock *sk);
 struct sock *toy_port_lookup(struct net *net, int type, u32 port);
-int toy_sock_reserve(struct sock *sk);
-void toy_sock_forget(struct sock *sk);
-void toy_sock_link(struct sock *sk);
-void toy_sock_unlink(struct sock *sk);
-struct toy_sock *toy_sock_find(struct toy_net *tn, unsigned long *id);
 int toy_net_init_table(struct toy_net *tn);
 void toy_net_exit_table(struct toy_net *tn);
+
+/* toy_index.c: the per-netns index of every socket, and walks over it */
+int toy_net_init_index(struct toy_net *tn);
+void toy_net_exit_index(struct toy_net *tn);
+void toy_sock_link(struct sock *sk);
+void toy_sock_unlink(struct sock *sk);
+void toy_index_lock(struct toy_net *tn, unsigned long cursor)
+	__acquires(toy_index);
+void toy_index_unlock(struct toy_net *tn, unsigned long cursor)
+	__releases(toy_index);
+void toy_index_resched(struct toy_net *tn, unsigned long cursor);
+unsigned long toy_index_after(struct toy_sock *tsk, unsigned long cursor);
+struct toy_sock *toy_sock_find(struct toy_net *tn, unsigned long *cursor)
+	__must_hold(toy_index);
 
 /* toy_connect.c: listen(), connect(), accept() and the handshake */
 int toy_listen(struct socket *sock, int backlog);

@@ -163,7 +163,6 @@ static void toy_sk_destruct(struct sock *sk)
 {
 	toy_purge_queue(sk);
 	toy_ring_free(sk);
-	toy_sock_forget(sk);	/* a child whose connect() failed */
 }
 
 /*
@@ -179,11 +178,6 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	sk = sk_alloc(net, toy_family, gfp, &toy_proto, kern);
 	if (!sk)
 		return NULL;
-	/* Now, while failing is simple: linking later must not fail. */
-	if (toy_sock_reserve(sk)) {
-		sk_free(sk);
-		return NULL;
-	}
 	sock_init_data(sock, sk);
 	sk->sk_type = type;
 	sk->sk_protocol = 0;
@@ -199,6 +193,8 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->bound = false;
 	INIT_HLIST_NODE(&tsk->bind_node);
 	tsk->listed = false;
+	INIT_LIST_HEAD(&tsk->index_node);
+	tsk->id = 0;
 	tsk->peer = NULL;
 	INIT_LIST_HEAD(&tsk->accept_q);
 	INIT_LIST_HEAD(&tsk->accept_node);
@@ -218,6 +214,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->direct = NULL;
 	tsk->big_writes = false;
 	tsk->last_send = 0;
+	tsk->last_recv = 0;
 	atomic_set(&tsk->tap_seq, get_random_u32());
 	tsk->tap_ack = 0;
 	return sk;
@@ -269,15 +266,20 @@ static int __net_init toy_net_init(struct net *net)
 	err = toy_net_init_table(tn);
 	if (err)
 		return err;
+	err = toy_net_init_index(tn);
+	if (err)
+		goto out_table;
 	tn->stats = alloc_percpu(struct toy_stats);
 	if (!tn->stats) {
 		err = -ENOMEM;
-		goto out_table;
+		goto out_index;
 	}
 	err = toy_proc_init_net(net);
 	if (!err)
 		return 0;
 	free_percpu(tn->stats);
+out_index:
+	toy_net_exit_index(tn);
 out_table:
 	toy_net_exit_table(tn);
 	return err;
@@ -291,6 +293,7 @@ static void __net_exit toy_net_exit(struct net *net)
 {
 	toy_proc_exit_net(net);
 	free_percpu(toy_net(net)->stats);
+	toy_net_exit_index(toy_net(net));
 	toy_net_exit_table(toy_net(net));
 }
 

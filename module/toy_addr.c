@@ -1,21 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * af_toy address table: which socket holds which port, per network
- * namespace and per socket type, and the index of every socket of a netns
- * that /proc/net/toy and sock_diag walk.
+ * namespace and per socket type.
  *
  * Locking: each port bucket has its own spinlock, held for one bucket's
  * chain only; a bucket is picked by a keyed hash whose key is random per
  * netns, so no user can build one long chain on purpose.  An ephemeral
  * search probes random ports and takes one bucket lock per candidate, so
  * its lock hold times do not grow with the number of bound sockets.
- * The socket index (toy_net->socks) is an xarray: ids are reserved when a
- * socket is allocated (may sleep), published by toy_sock_link() (cannot
- * fail, does not sleep) and erased by toy_sock_unlink().
  *
- * References: the table holds none.  A socket leaves both the port table
- * and the index in its release before its last reference can go, and
- * lookups take a reference under the bucket lock.
+ * References: the table holds none.  A socket leaves the port table in
+ * its release before its last reference can go, and lookups take a
+ * reference under the bucket lock.
  */
 #include <linux/capability.h>
 #include <linux/jhash.h>
@@ -39,31 +35,12 @@ int toy_net_init_table(struct toy_net *tn)
 		INIT_HLIST_HEAD(&tn->ports[i].head);
 	}
 	tn->hash_key = get_random_u32();
-	xa_init_flags(&tn->socks, XA_FLAGS_ALLOC1);
 	return 0;
 }
 
-/*
- * Is any id still reserved or linked?  Not xa_empty(): an allocation that
- * failed after the xarray grew a level leaves that empty level behind
- * until xa_destroy(), and under XA_FLAGS_ALLOC1 slot 0 holds a marker.
- */
-static bool toy_index_in_use(struct toy_net *tn)
-{
-	XA_STATE(xas, &tn->socks, 1);
-	void *entry;
-
-	rcu_read_lock();
-	entry = xas_find(&xas, ULONG_MAX);
-	rcu_read_unlock();
-	return entry;
-}
-
-/* Every socket has left in its release: both tables are empty. */
+/* Every socket has left in its release: the table is empty. */
 void toy_net_exit_table(struct toy_net *tn)
 {
-	WARN_ON_ONCE(toy_index_in_use(tn));
-	xa_destroy(&tn->socks);
 	kvfree(tn->ports);
 }
 
@@ -195,65 +172,4 @@ struct sock *toy_port_lookup(struct net *net, int type, u32 port)
 		sock_hold(sk);
 	spin_unlock(&b->lock);
 	return sk;
-}
-
-/* Reserves @sk's index slot; may sleep.  Undone by toy_sock_forget(). */
-int toy_sock_reserve(struct sock *sk)
-{
-	struct toy_net *tn = toy_net(sock_net(sk));
-	struct toy_sock *tsk = toy_sk(sk);
-
-	/*
-	 * A NULL entry reserves the id; walks skip it until it is linked.
-	 * The lowest free id keeps the tree dense: a socket made while a
-	 * walk is under way may land behind its cursor and be missed, as
-	 * with any other family's dump.
-	 */
-	return xa_alloc(&tn->socks, &tsk->id, NULL, xa_limit_32b,
-			GFP_KERNEL_ACCOUNT);
-}
-
-/* Frees the index slot of a socket that was never (or is no more) listed. */
-void toy_sock_forget(struct sock *sk)
-{
-	struct toy_sock *tsk = toy_sk(sk);
-
-	if (!tsk->id)
-		return;
-	xa_erase(&toy_net(sock_net(sk))->socks, tsk->id);
-	tsk->id = 0;
-}
-
-/* Makes @sk visible to /proc and sock_diag; never fails or sleeps. */
-void toy_sock_link(struct sock *sk)
-{
-	struct toy_net *tn = toy_net(sock_net(sk));
-	struct toy_sock *tsk = toy_sk(sk);
-
-	/* The reserved slot exists: storing into it allocates nothing. */
-	WARN_ON_ONCE(xa_is_err(xa_store(&tn->socks, tsk->id, tsk, GFP_ATOMIC)));
-	tsk->listed = true;
-	toy_stat_add(sk, TOY_STAT_SOCKETS_ALIVE, 1);
-	toy_stat_add(sk, TOY_STAT_SOCKETS_CREATED, 1);
-}
-
-void toy_sock_unlink(struct sock *sk)
-{
-	struct toy_sock *tsk = toy_sk(sk);
-
-	if (!tsk->listed)
-		return;
-	toy_sock_forget(sk);
-	tsk->listed = false;
-	toy_stat_add(sk, TOY_STAT_SOCKETS_ALIVE, -1);
-}
-
-/*
- * The first listed socket with an id >= *@id, or NULL; *@id is set to its
- * id.  The caller holds the index's xa_lock, which keeps it allocated.
- */
-struct toy_sock *toy_sock_find(struct toy_net *tn, unsigned long *id)
-{
-	lockdep_assert_held(&tn->socks.xa_lock);
-	return xa_find(&tn->socks, id, ULONG_MAX, XA_PRESENT);
 }

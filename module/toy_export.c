@@ -2,10 +2,10 @@
 /*
  * Symbols af_toy.ko exports to af_toy_diag.ko (see toy_export.h).
  *
- * Locking and references: the walk holds the netns's socket index lock
- * (toy_net->socks.xa_lock), which keeps every listed socket allocated (a
- * socket unlinks itself in release before its last reference can go),
- * exactly like /proc/net/toy, and resumes at a socket id.
+ * Locking and references: the walk holds the lock of one list of the
+ * netns's socket index at a time (toy_index.c), which keeps that list's
+ * sockets allocated (a socket unlinks itself in release before its last
+ * reference can go), exactly like /proc/net/toy, and resumes at a cursor.
  * Fields are read with READ_ONCE()/atomic_read(): each snapshot is
  * consistent per field, not a transaction.  The inode is read under
  * sk_callback_lock because an accept-queue child gains its struct socket
@@ -47,16 +47,17 @@ unsigned long toy_walk_socks(struct net *net, unsigned long cursor,
 	struct toy_sock *tsk;
 	unsigned int n = 0;
 
-	xa_lock(&tn->socks);
-	for (; (tsk = toy_sock_find(tn, &cursor)); cursor++) {
+	toy_index_lock(tn, cursor);
+	while ((tsk = toy_sock_find(tn, &cursor))) {
 		toy_snapshot(tsk, &info);
 		if (walk->fn(walk, &info))
 			break;
+		cursor = toy_index_after(tsk, cursor);
 		/* A filter may skip most sockets: no hold of O(all). */
 		if (!(++n % 64))
-			cond_resched_lock(&tn->socks.xa_lock);
+			toy_index_resched(tn, cursor);
 	}
-	xa_unlock(&tn->socks);
+	toy_index_unlock(tn, cursor);
 	return cursor;
 }
 EXPORT_SYMBOL_GPL(toy_walk_socks);

@@ -5,8 +5,8 @@
  * toy_sock: a walker gets a snapshot of each socket, so the companion
  * needs no knowledge of af_toy's locking.
  *
- * Locking and references: toy_walk_socks() holds the netns's socket
- * index lock (a spinlock) while it calls walk->fn, which must not sleep
+ * Locking and references: toy_walk_socks() holds a lock of the netns's
+ * socket index (a spinlock) while it calls walk->fn, which must not sleep
  * and must not call back into af_toy; between two sockets it may drop the
  * lock and reschedule, so it is called where sleeping is allowed.  The
  * snapshot is only valid during the call.  A module that calls these
@@ -44,7 +44,7 @@ struct toy_sock_walk {
 };
 
 /*
- * Call walk->fn for the sockets of @net, in creation order, starting at
+ * Call walk->fn for the sockets of @net, in index order, starting at
  * the socket cursor @cursor (0: the first).  Stops early when walk->fn
  * returns non-zero.  Returns the cursor of the first socket walk->fn did
  * not accept, where a later walk resumes without rescanning.

@@ -2,12 +2,12 @@
 /*
  * /proc/net/toy: one line per AF_TOY socket of the reader's netns.
  *
- * The walk holds the netns's socket index lock (toy_net->socks.xa_lock)
- * from start() to stop(), i.e. for one output chunk, which keeps every
- * listed socket allocated (a socket leaves the index in its release,
- * before its last reference can go).  A chunk resumes at the id where the
- * previous one stopped, so reading the file is linear in the number of
- * sockets; only a seek backwards recounts from the first.  Fields are
+ * The walk holds the lock of one list of the netns's socket index
+ * (toy_index.c) at a time from start() to stop(), i.e. for one output
+ * chunk, which keeps the sockets of that list allocated (a socket leaves
+ * the index in its release, before its last reference can go).  A chunk
+ * resumes at the cursor where the previous one stopped, so reading the
+ * file does not recount; only a seek backwards recounts from the first.  Fields are
  * read with READ_ONCE(): a line is a snapshot, not a transaction.  No
  * kernel pointers are shown; the inode is the number in the socket's
  * /proc/PID/fd link ("socket:[ino]"), 0 for a connection not yet accepted.
@@ -21,63 +21,70 @@
 struct toy_seq_iter {
 	struct seq_net_private p;	/* first: seq_file_net() needs it */
 	loff_t next_pos;		/* the line a start() may resume at */
-	unsigned long next_id;		/* where that line's socket was */
+	unsigned long cursor;		/* where that line's socket was; its
+					 * index list is locked from start()
+					 * to stop()
+					 */
 };
 
-/* The first socket at or after @id, which is line @pos; remembered. */
-static void *toy_seq_from(struct seq_file *seq, unsigned long id, loff_t pos)
+/* The first socket at or after @cursor, which is line @pos; remembered. */
+static void *toy_seq_from(struct seq_file *seq, unsigned long cursor,
+			  loff_t pos)
 {
 	struct toy_seq_iter *it = seq->private;
 	struct toy_sock *tsk;
 
-	tsk = toy_sock_find(toy_net(seq_file_net(seq)), &id);
+	tsk = toy_sock_find(toy_net(seq_file_net(seq)), &cursor);
 	it->next_pos = pos;
-	it->next_id = id;
+	it->cursor = cursor;
 	return tsk;
 }
 
 static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
-	__acquires(&tn->socks.xa_lock)
+	__acquires(toy_index)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 	struct toy_seq_iter *it = seq->private;
 	struct toy_sock *tsk;
-	unsigned long id = 0;
 	loff_t n;
 
-	xa_lock(&tn->socks);
+	if (*pos && *pos == it->next_pos) {
+		toy_index_lock(tn, it->cursor);
+		return toy_seq_from(seq, it->cursor, *pos);
+	}
+	it->cursor = 0;
+	toy_index_lock(tn, 0);
 	if (!*pos)
 		return SEQ_START_TOKEN;
-	if (*pos == it->next_pos)
-		return toy_seq_from(seq, it->next_id, *pos);
 	/* A seek: count the lines from the first socket. */
-	for (n = 1; (tsk = toy_sock_find(tn, &id)) && n < *pos; n++) {
-		id++;
+	for (n = 1; (tsk = toy_sock_find(tn, &it->cursor)) && n < *pos; n++) {
+		it->cursor = toy_index_after(tsk, it->cursor);
 		if (!(n % 64))
-			cond_resched_lock(&tn->socks.xa_lock);
+			toy_index_resched(tn, it->cursor);
 	}
-	return tsk ? toy_seq_from(seq, id, *pos) : NULL;
+	return tsk ? toy_seq_from(seq, it->cursor, *pos) : NULL;
 }
 
 static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
-	unsigned long id = 0;
+	struct toy_net *tn = toy_net(seq_file_net(seq));
+	struct toy_seq_iter *it = seq->private;
 
 	if (v != SEQ_START_TOKEN)
-		id = (unsigned long)((struct toy_sock *)v)->id + 1;
+		it->cursor = toy_index_after(v, it->cursor);
 	++*pos;
-	/* A long traverse() (a seek) must not hold the index lock for all. */
+	/* A long traverse() (a seek) must not hold an index lock for all. */
 	if (!(*pos % 64))
-		cond_resched_lock(&toy_net(seq_file_net(seq))->socks.xa_lock);
-	return toy_seq_from(seq, id, *pos);
+		toy_index_resched(tn, it->cursor);
+	return toy_seq_from(seq, it->cursor, *pos);
 }
 
 static void toy_seq_stop(struct seq_file *seq, void *v)
-	__releases(&tn->socks.xa_lock)
+	__releases(toy_index)
 {
-	struct toy_net *tn = toy_net(seq_file_net(seq));
+	struct toy_seq_iter *it = seq->private;
 
-	xa_unlock(&tn->socks);
+	toy_index_unlock(toy_net(seq_file_net(seq)), it->cursor);
 }
 
 static int toy_seq_show(struct seq_file *seq, void *v)

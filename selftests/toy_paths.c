@@ -388,7 +388,7 @@ TEST(records_need_no_high_order_page)
  * From now on, this task's allocations of xarray nodes from af_toy's code
  * fail, all but the first (@on).  A node is what an xarray grows by.
  */
-static int index_growth_fails_halfway(bool on)
+static int xa_nodes_fail(bool on)
 {
 	long node = read_long_file(XA_NODES "object_size");
 	int err = fault_target_af_toy(FSL, on);
@@ -408,13 +408,16 @@ static int index_growth_fails_halfway(bool on)
 }
 
 /*
- * The 64th socket of a netns makes the socket index grow a level; when
- * the level is added but the node below it cannot be, socket() fails
- * with ENOMEM and the xarray keeps the empty level.  Closing every
- * socket must leave the netns to go without a warning (the run fails on
- * any kernel WARNING; the netns exits with this test's process).
+ * The socket index used to be an xarray: the 64th socket of a netns made
+ * it grow a level, and when the level was added but the node below it
+ * could not be, socket() failed with ENOMEM, the xarray kept the empty
+ * level and the netns exit warned.  The index now allocates nothing
+ * (lists: toy_index.c): the same socket() succeeds without a single
+ * xarray node from af_toy, and the netns still goes without a warning
+ * (the run fails on any kernel WARNING; the netns exits with this test's
+ * process).
  */
-TEST(netns_exit_after_index_growth_failed_halfway)
+TEST(socket_index_allocates_nothing)
 {
 	int fds[63], fd, err, i;
 	long left;
@@ -423,18 +426,18 @@ TEST(netns_exit_after_index_growth_failed_halfway)
 	if (!have_fault_dir(FSL) || access(XA_NODES "failslab", W_OK))
 		SKIP(return, "no failslab with a cache filter (CONFIG_FAILSLAB, SLUB sysfs)");
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	/* ids 1..63: the index's first node is full */
+	/* the old index's first node full */
 	for (i = 0; i < (int)ARRAY_SIZE(fds); i++)
 		ASSERT_LE(0, fds[i] = socket(AF_TOY, SOCK_DGRAM, 0));
-	ASSERT_EQ(0, index_growth_fails_halfway(true));
+	ASSERT_EQ(0, xa_nodes_fail(true));
 	fd = socket(AF_TOY, SOCK_DGRAM, 0);
 	err = errno;
 	left = read_long_file(FSL "times");
-	ASSERT_EQ(0, index_growth_fails_halfway(false));
-	EXPECT_EQ(-1, fd);
-	EXPECT_EQ(ENOMEM, err);
-	/* the kernel really was refused: the test is not vacuous */
-	EXPECT_LT(left, XA_FAIL_TIMES);
+	ASSERT_EQ(0, xa_nodes_fail(false));
+	EXPECT_LE(0, fd)
+		TH_LOG("socket() with xarray nodes failing: %s", strerror(err));
+	/* af_toy asked for no xarray node at all */
+	EXPECT_EQ(XA_FAIL_TIMES, left);
 	if (fd >= 0)
 		close(fd);
 	for (i = 0; i < (int)ARRAY_SIZE(fds); i++)
