@@ -127,7 +127,7 @@ struct toy_port_bucket {
 struct toy_index_list {
 	spinlock_t lock;		/* head, last_id, sockets' index_node */
 	struct list_head head;		/* sorted by tsk->id */
-	unsigned long last_id;
+	u64 last_id;
 };
 
 struct toy_net {
@@ -193,7 +193,7 @@ struct toy_sock {
 	bool bound;			/* holds tsk->port in the port table */
 	struct hlist_node bind_node;
 	struct list_head index_node;	/* in toy_net->socks while listed */
-	unsigned long id;		/* order in that list */
+	u64 id;				/* order in that list */
 	bool listed;			/* visible in toy_net->socks */
 	struct toy_sock *peer;		/* set once, referenced */
 	struct list_head accept_q;	/* listener: established children */
@@ -214,7 +214,6 @@ struct toy_sock {
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
 	u64 last_send;			/* local_clock() of our last write */
-	u64 last_recv;			/* ... of our last read that got data */
 	/*
 	 * A capture's TCP numbering (toy_tap.c), advanced only while a
 	 * monitor is up: tap_seq is the next sequence number of our
@@ -295,13 +294,16 @@ int toy_net_init_index(struct toy_net *tn);
 void toy_net_exit_index(struct toy_net *tn);
 void toy_sock_link(struct sock *sk);
 void toy_sock_unlink(struct sock *sk);
-void toy_index_lock(struct toy_net *tn, unsigned long cursor)
+void toy_index_lock(struct toy_net *tn, u64 cursor)
 	__acquires(toy_index);
-void toy_index_unlock(struct toy_net *tn, unsigned long cursor)
+void toy_index_unlock(struct toy_net *tn, u64 cursor)
 	__releases(toy_index);
-void toy_index_resched(struct toy_net *tn, unsigned long cursor);
-unsigned long toy_index_after(struct toy_sock *tsk, unsigned long cursor);
-struct toy_sock *toy_sock_find(struct toy_net *tn, unsigned long *cursor)
+bool toy_index_resched(struct toy_net *tn, u64 cursor);
+u64 toy_index_after(struct toy_sock *tsk, u64 cursor);
+struct toy_sock *toy_sock_find(struct toy_net *tn, u64 *cursor)
+	__must_hold(toy_index);
+struct toy_sock *toy_sock_next(struct toy_net *tn, struct toy_sock *tsk,
+			       u64 *cursor)
 	__must_hold(toy_index);
 
 /* toy_connect.c: listen(), connect(), accept() and the handshake */

@@ -102,12 +102,17 @@ static int toy_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	};
 	typeof(toy_walk_socks) *walk;
 	typeof(toy_registered_family) *registered;
+	u64 cursor;
 
 	walk = symbol_get(toy_walk_socks);
 	registered = symbol_get(toy_registered_family);
-	/* args[0]: cursor of the next socket of the netns to report */
-	if (walk && registered && registered() == family)
-		cb->args[0] = walk(sock_net(skb->sk), cb->args[0], &ctx.walk);
+	/* args[0], args[1]: the cursor (u64) of the next socket to report */
+	if (walk && registered && registered() == family) {
+		cursor = (u64)(u32)cb->args[1] << 32 | (u32)cb->args[0];
+		cursor = walk(sock_net(skb->sk), cursor, &ctx.walk);
+		cb->args[0] = (u32)cursor;
+		cb->args[1] = cursor >> 32;
+	}
 	if (registered)
 		symbol_put(toy_registered_family);
 	if (walk)

@@ -161,6 +161,8 @@ static struct lock_class_key toy_queue_lock_key;
 
 static void toy_sk_destruct(struct sock *sk)
 {
+	/* Still in the index, a walker would find freed memory. */
+	WARN_ON_ONCE(toy_sk(sk)->listed);
 	toy_purge_queue(sk);
 	toy_ring_free(sk);
 }
@@ -214,7 +216,6 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->direct = NULL;
 	tsk->big_writes = false;
 	tsk->last_send = 0;
-	tsk->last_recv = 0;
 	atomic_set(&tsk->tap_seq, get_random_u32());
 	tsk->tap_ack = 0;
 	return sk;

@@ -49,7 +49,6 @@ struct toy_sock_walk {
  * returns non-zero.  Returns the cursor of the first socket walk->fn did
  * not accept, where a later walk resumes without rescanning.
  */
-unsigned long toy_walk_socks(struct net *net, unsigned long cursor,
-			     struct toy_sock_walk *walk);
+u64 toy_walk_socks(struct net *net, u64 cursor, struct toy_sock_walk *walk);
 
 #endif /* _TOY_EXPORT_H */

@@ -19,8 +19,9 @@
  * socket unlinks itself in release, before its last reference can go.
  * The index holds no reference.
  *
- * A cursor packs the list number in its low TOY_INDEX_BITS bits and the id
- * above them: ids of one list stay below 2^56 on 64-bit kernels.
+ * A cursor (u64 on every kernel) packs the list number in its low
+ * TOY_INDEX_BITS bits and the id above them: a list would need 2^56
+ * sockets before its ids ran out.
  */
 #include <linux/hash.h>
 #include <linux/slab.h>
@@ -30,7 +31,7 @@
 #define TOY_INDEX_LISTS		BIT(TOY_INDEX_BITS)
 #define TOY_INDEX_MASK		(TOY_INDEX_LISTS - 1)
 /* Past the last socket of the last list. */
-#define TOY_INDEX_END		ULONG_MAX
+#define TOY_INDEX_END		U64_MAX
 
 int toy_net_init_index(struct toy_net *tn)
 {
@@ -91,32 +92,36 @@ void toy_sock_unlink(struct sock *sk)
 	toy_stat_add(sk, TOY_STAT_SOCKETS_ALIVE, -1);
 }
 
-static spinlock_t *toy_index_lock_of(struct toy_net *tn, unsigned long cursor)
+static spinlock_t *toy_index_lock_of(struct toy_net *tn, u64 cursor)
 {
 	return &tn->socks[cursor & TOY_INDEX_MASK].lock;
 }
 
 /* Starts (or resumes) a walk at @cursor (0: the first socket). */
-void toy_index_lock(struct toy_net *tn, unsigned long cursor)
+void toy_index_lock(struct toy_net *tn, u64 cursor)
 	__acquires(toy_index)
 {
 	spin_lock(toy_index_lock_of(tn, cursor));
 }
 
-void toy_index_unlock(struct toy_net *tn, unsigned long cursor)
+void toy_index_unlock(struct toy_net *tn, u64 cursor)
 	__releases(toy_index)
 {
 	spin_unlock(toy_index_lock_of(tn, cursor));
 }
 
-/* Lets others at the walk's list for a moment; the cursor stays valid. */
-void toy_index_resched(struct toy_net *tn, unsigned long cursor)
+/*
+ * Lets others at the walk's list for a moment: whether it did, in which
+ * case the socket last found may be gone and the walk goes on from its
+ * cursor (toy_sock_find()), not from the socket (toy_sock_next()).
+ */
+bool toy_index_resched(struct toy_net *tn, u64 cursor)
 {
-	cond_resched_lock(toy_index_lock_of(tn, cursor));
+	return cond_resched_lock(toy_index_lock_of(tn, cursor));
 }
 
 /* The cursor just after @tsk, which was found at @cursor. */
-unsigned long toy_index_after(struct toy_sock *tsk, unsigned long cursor)
+u64 toy_index_after(struct toy_sock *tsk, u64 cursor)
 {
 	return (tsk->id + 1) << TOY_INDEX_BITS | (cursor & TOY_INDEX_MASK);
 }
@@ -126,13 +131,14 @@ unsigned long toy_index_after(struct toy_sock *tsk, unsigned long cursor)
  * becomes its cursor (TOY_INDEX_END at the end).  The caller holds the
  * lock of *@cursor's list (toy_index_lock()); moving on to a later list
  * moves the lock with it, so the caller holds the lock of the new *@cursor
- * on return.
+ * on return.  Scans the list from its head: a walk that kept the lock
+ * goes on with toy_sock_next() instead.
  */
-struct toy_sock *toy_sock_find(struct toy_net *tn, unsigned long *cursor)
+struct toy_sock *toy_sock_find(struct toy_net *tn, u64 *cursor)
 	__must_hold(toy_index)
 {
 	unsigned int i = *cursor & TOY_INDEX_MASK;
-	unsigned long id = *cursor >> TOY_INDEX_BITS;
+	u64 id = *cursor >> TOY_INDEX_BITS;
 	struct toy_sock *tsk;
 
 	for (;;) {
@@ -151,4 +157,23 @@ struct toy_sock *toy_sock_find(struct toy_net *tn, unsigned long *cursor)
 	}
 	*cursor = TOY_INDEX_END;
 	return NULL;
+}
+
+/*
+ * The socket after @tsk, found at *@cursor with the lock held since: one
+ * step, where toy_sock_find() would rescan the list.  Same contract.
+ */
+struct toy_sock *toy_sock_next(struct toy_net *tn, struct toy_sock *tsk,
+			       u64 *cursor)
+	__must_hold(toy_index)
+{
+	struct list_head *head = &tn->socks[*cursor & TOY_INDEX_MASK].head;
+
+	if (list_is_last(&tsk->index_node, head)) {
+		*cursor = toy_index_after(tsk, *cursor);
+		return toy_sock_find(tn, cursor);
+	}
+	tsk = list_next_entry(tsk, index_node);
+	*cursor = tsk->id << TOY_INDEX_BITS | (*cursor & TOY_INDEX_MASK);
+	return tsk;
 }

@@ -21,22 +21,22 @@
 struct toy_seq_iter {
 	struct seq_net_private p;	/* first: seq_file_net() needs it */
 	loff_t next_pos;		/* the line a start() may resume at */
-	unsigned long cursor;		/* where that line's socket was; its
-					 * index list is locked from start()
-					 * to stop()
+	u64 next;			/* where that line's socket was */
+	u64 held;			/* the cursor whose index list is
+					 * locked from start() to stop()
 					 */
 };
 
 /* The first socket at or after @cursor, which is line @pos; remembered. */
-static void *toy_seq_from(struct seq_file *seq, unsigned long cursor,
-			  loff_t pos)
+static void *toy_seq_from(struct seq_file *seq, u64 cursor, loff_t pos)
 {
 	struct toy_seq_iter *it = seq->private;
 	struct toy_sock *tsk;
 
 	tsk = toy_sock_find(toy_net(seq_file_net(seq)), &cursor);
+	it->held = cursor;
 	it->next_pos = pos;
-	it->cursor = cursor;
+	it->next = cursor;
 	return tsk;
 }
 
@@ -46,37 +46,47 @@ static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 	struct toy_seq_iter *it = seq->private;
 	struct toy_sock *tsk;
+	u64 cursor = 0;
 	loff_t n;
 
-	if (*pos && *pos == it->next_pos) {
-		toy_index_lock(tn, it->cursor);
-		return toy_seq_from(seq, it->cursor, *pos);
-	}
-	it->cursor = 0;
-	toy_index_lock(tn, 0);
+	if (*pos && *pos == it->next_pos)
+		cursor = it->next;
+	toy_index_lock(tn, cursor);
+	it->held = cursor;
+	if (cursor)
+		return toy_seq_from(seq, cursor, *pos);
 	if (!*pos)
 		return SEQ_START_TOKEN;
 	/* A seek: count the lines from the first socket. */
-	for (n = 1; (tsk = toy_sock_find(tn, &it->cursor)) && n < *pos; n++) {
-		it->cursor = toy_index_after(tsk, it->cursor);
+	for (n = 1; (tsk = toy_sock_find(tn, &cursor)) && n < *pos; n++) {
+		cursor = toy_index_after(tsk, cursor);
 		if (!(n % 64))
-			toy_index_resched(tn, it->cursor);
+			toy_index_resched(tn, cursor);
 	}
-	return tsk ? toy_seq_from(seq, it->cursor, *pos) : NULL;
+	it->held = cursor;
+	return tsk ? toy_seq_from(seq, cursor, *pos) : NULL;
 }
 
 static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 	struct toy_seq_iter *it = seq->private;
+	struct toy_sock *tsk;
+	u64 cursor = it->held, after;
 
-	if (v != SEQ_START_TOKEN)
-		it->cursor = toy_index_after(v, it->cursor);
 	++*pos;
+	if (v == SEQ_START_TOKEN)
+		return toy_seq_from(seq, cursor, *pos);
+	/* Now: once the lock was let go, @v may be gone. */
+	after = toy_index_after(v, cursor);
 	/* A long traverse() (a seek) must not hold an index lock for all. */
-	if (!(*pos % 64))
-		toy_index_resched(tn, it->cursor);
-	return toy_seq_from(seq, it->cursor, *pos);
+	if (!(*pos % 64) && toy_index_resched(tn, cursor))
+		return toy_seq_from(seq, after, *pos);
+	tsk = toy_sock_next(tn, v, &cursor);
+	it->held = cursor;
+	it->next_pos = *pos;
+	it->next = cursor;
+	return tsk;
 }
 
 static void toy_seq_stop(struct seq_file *seq, void *v)
@@ -84,7 +94,7 @@ static void toy_seq_stop(struct seq_file *seq, void *v)
 {
 	struct toy_seq_iter *it = seq->private;
 
-	toy_index_unlock(toy_net(seq_file_net(seq)), it->cursor);
+	toy_index_unlock(toy_net(seq_file_net(seq)), it->held);
 }
 
 static int toy_seq_show(struct seq_file *seq, void *v)

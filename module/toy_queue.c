@@ -76,20 +76,17 @@ static bool toy_wait_over(struct sock *sk, bool (*done)(const void *arg),
 
 /*
  * A reader that has just written (a request) waits for the answer a
- * moment without sleeping, and so does one that has just read (the writer
- * is still writing), while nothing else wants this CPU: then the peer
- * runs on another one, and going to sleep there and being woken by it
- * costs more than the wait (as KVM's halt polling reasons).  Whether
+ * moment without sleeping, while nothing else wants this CPU: then the
+ * peer runs on another one, and going to sleep there and being woken by
+ * it costs more than the wait (as KVM's halt polling reasons).  Whether
  * data, an error or end of file came (or @done(@arg)) within TOY_SPIN_NS.
  */
 static bool toy_spin_for_data(struct sock *sk, bool (*done)(const void *arg),
 			      const void *arg)
 {
-	struct toy_sock *tsk = toy_sk(sk);
 	u64 start = local_clock();
 
-	if (start - max(READ_ONCE(tsk->last_send),
-			READ_ONCE(tsk->last_recv)) > TOY_SPIN_NS)
+	if (start - READ_ONCE(toy_sk(sk)->last_send) > TOY_SPIN_NS)
 		return false;
 	while (!toy_wait_over(sk, done, arg)) {
 		if (need_resched() || !single_task_running() ||
@@ -115,7 +112,8 @@ int toy_wait_data_or(struct sock *sk, long *timeo,
 	lockdep_assert_held(&tsk->rd_lock);
 	if (toy_readable(sk))
 		return 0;	/* no need to queue ourselves */
-	if (*timeo && toy_spin_for_data(sk, done, arg))
+	if (*timeo && sk->sk_type != SOCK_DGRAM &&
+	    toy_spin_for_data(sk, done, arg))
 		return 0;
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
@@ -391,8 +389,6 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 		consume_skb(skb);
 	}
 	err = (flags & MSG_TRUNC) ? size : chunk;
-	/* More may follow soon: toy_spin_for_data() */
-	WRITE_ONCE(tsk->last_recv, local_clock());
 out:
 	mutex_unlock(&tsk->rd_lock);
 	return err;
@@ -515,8 +511,6 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 		}
 		toy_queue_unlock(sk);
 	}
-	if (copied)	/* more may follow soon: toy_spin_for_data() */
-		WRITE_ONCE(tsk->last_recv, local_clock());
 	mutex_unlock(&tsk->rd_lock);
 	return copied ? copied : err;
 }

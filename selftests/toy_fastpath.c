@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/time.h>
 #include <linux/sockios.h>
 
 #include "kselftest_harness.h"
@@ -486,92 +485,6 @@ TEST_F(fam, peek_timeout_and_shutdown_while_waiting)
 	EXPECT_EQ(0, r);
 	EXPECT_EQ(0, wait_child(pid));
 	close(pr);
-}
-
-/* ------------------------------------------- a reader that has just read */
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
-/* SIGALRM in @usec, with a handler and no SA_RESTART: a read gets EINTR. */
-static int alarm_in(long usec)
-{
-	struct itimerval it = { .it_value = { 0, usec } };
-	struct sigaction sa = { .sa_handler = on_alarm };
-
-	if (sigaction(SIGALRM, &sa, NULL))
-		return -1;
-	return setitimer(ITIMER_REAL, &it, NULL);
-}
-
-/*
- * A read that got data makes the next read wait a moment without sleeping
- * (toy_spin_for_data()).  That wait must end as a sleeping one would: on
- * the timeout (EAGAIN), a signal (EINTR), data (read once, in order) or
- * the peer's FIN (0), as on AF_UNIX.  @fds: a connected pair; @dgram: its
- * records are datagrams (no end of file).
- */
-static void wait_after_read(struct __test_metadata *_metadata, int fds[2],
-			    bool dgram)
-{
-	char c = 0;
-	pid_t pid;
-
-	ASSERT_EQ(1, write(fds[0], "a", 1));
-	ASSERT_EQ(1, read(fds[1], &c, 1));
-	ASSERT_EQ(0, toy_set_timeo(fds[1], SO_RCVTIMEO, 20000));
-	EXPECT_ERRNO(EAGAIN, read(fds[1], &c, 1));
-
-	ASSERT_EQ(1, write(fds[0], "b", 1));
-	ASSERT_EQ(1, read(fds[1], &c, 1));
-	EXPECT_EQ('b', c);
-	ASSERT_EQ(0, toy_set_timeo(fds[1], SO_RCVTIMEO, 0));
-	ASSERT_EQ(0, alarm_in(5000));
-	EXPECT_ERRNO(EINTR, read(fds[1], &c, 1));
-
-	/* data from another process while we wait: each byte once */
-	ASSERT_EQ(1, write(fds[0], "c", 1));
-	ASSERT_EQ(1, read(fds[1], &c, 1));
-	if (TOY_FORK(pid)) {
-		usleep(2000);
-		if (write(fds[0], "de", 2) != 2)
-			_exit(1);
-		if (!dgram) {
-			usleep(2000);
-			shutdown(fds[0], SHUT_WR);
-		}
-		_exit(0);
-	}
-	c = 0;
-	ASSERT_EQ(1, read(fds[1], &c, 1));
-	EXPECT_EQ('d', c);
-	if (!dgram) {
-		ASSERT_EQ(1, read(fds[1], &c, 1));
-		EXPECT_EQ('e', c);
-		/* and then the FIN ends the wait with end of file */
-		EXPECT_EQ(0, read(fds[1], &c, 1));
-	}
-	EXPECT_EQ(0, wait_child(pid));
-}
-
-TEST_F(fam, stream_reader_that_just_read_waits_like_a_sleeper)
-{
-	wait_after_read(_metadata, self->sv, false);
-}
-
-TEST(dgram_reader_that_just_read_waits_like_a_sleeper)
-{
-	static const int fams[] = { AF_TOY, AF_UNIX };
-	int i, sv[2];
-
-	ASSERT_EQ(0, toy_ensure_module());
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, socketpair(fams[i], SOCK_DGRAM, 0, sv));
-		wait_after_read(_metadata, sv, true);
-		toy_close_fds(sv, 2);
-	}
 }
 
 TEST_HARNESS_MAIN

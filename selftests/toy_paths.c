@@ -380,72 +380,74 @@ TEST(records_need_no_high_order_page)
 	toy_close_fds(dg, 2);
 }
 
-#define FSL "/sys/kernel/debug/failslab/"
-#define XA_NODES "/sys/kernel/slab/radix_tree_node/"
-#define XA_FAIL_TIMES 1000
+#define WALK_SOCKS 900
+#define WALK_READS 5
 
-/*
- * From now on, this task's allocations of xarray nodes from af_toy's code
- * fail, all but the first (@on).  A node is what an xarray grows by.
- */
-static int xa_nodes_fail(bool on)
+/* How often each of @ino[0..n) appears in one read of /proc/net/toy. */
+static int count_in_proc(const ino_t *ino, int n, int *seen)
 {
-	long node = read_long_file(XA_NODES "object_size");
-	int err = fault_target_af_toy(FSL, on);
-	char v[32];
+	char line[256];
+	unsigned long i;
+	FILE *f;
+	int k;
 
-	/* "space": injection starts once one node's size has been spent */
-	snprintf(v, sizeof(v), "%ld", on ? node + 1 : 0);
-	err |= node <= 0 || fault_set(FSL, "space", v);
-	err |= fault_set(FSL, "cache-filter", on ? "Y" : "N");
-	err |= fault_set(XA_NODES, "failslab", on ? "1" : "0");
-	if (on) {
-		snprintf(v, sizeof(v), "%d", XA_FAIL_TIMES);
-		err |= fault_set(FSL, "times", v);
-		err |= fault_set(FSL, "probability", "100");
+	memset(seen, 0, n * sizeof(*seen));
+	f = fopen("/proc/net/toy", "r");
+	if (!f)
+		return -1;
+	/* A small buffer: many reads, each resuming the kernel's walk. */
+	setvbuf(f, NULL, _IOFBF, 512);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lu", &i) != 1)
+			continue;
+		for (k = 0; k < n; k++)
+			if (ino[k] == i)
+				seen[k]++;
 	}
-	return err ? -1 : 0;
+	fclose(f);
+	return 0;
 }
 
 /*
- * The socket index used to be an xarray: the 64th socket of a netns made
- * it grow a level, and when the level was added but the node below it
- * could not be, socket() failed with ENOMEM, the xarray kept the empty
- * level and the netns exit warned.  The index now allocates nothing
- * (lists: toy_index.c): the same socket() succeeds without a single
- * xarray node from af_toy, and the netns still goes without a warning
- * (the run fails on any kernel WARNING; the netns exits with this test's
- * process).
+ * /proc/net/toy walks the socket index list by list, resuming where each
+ * output chunk stopped.  While another process creates and closes sockets
+ * all the time (they come and go in the same lists), every socket that
+ * stays open is listed exactly once, in every read.
  */
-TEST(socket_index_allocates_nothing)
+TEST(proc_walk_lists_each_socket_once_under_churn)
 {
-	int fds[63], fd, err, i;
-	long left;
+	static ino_t ino[WALK_SOCKS];
+	static int fds[WALK_SOCKS], seen[WALK_SOCKS];
+	struct stat st;
+	int i, r, bad;
+	pid_t pid;
 
 	ASSERT_EQ(0, toy_ensure_module());
-	if (!have_fault_dir(FSL) || access(XA_NODES "failslab", W_OK))
-		SKIP(return, "no failslab with a cache filter (CONFIG_FAILSLAB, SLUB sysfs)");
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	/* the old index's first node full */
-	for (i = 0; i < (int)ARRAY_SIZE(fds); i++)
+	for (i = 0; i < WALK_SOCKS; i++) {
 		ASSERT_LE(0, fds[i] = socket(AF_TOY, SOCK_DGRAM, 0));
-	ASSERT_EQ(0, xa_nodes_fail(true));
-	fd = socket(AF_TOY, SOCK_DGRAM, 0);
-	err = errno;
-	left = read_long_file(FSL "times");
-	ASSERT_EQ(0, xa_nodes_fail(false));
-	EXPECT_LE(0, fd)
-		TH_LOG("socket() with xarray nodes failing: %s", strerror(err));
-	/* af_toy asked for no xarray node at all */
-	EXPECT_EQ(XA_FAIL_TIMES, left);
-	if (fd >= 0)
-		close(fd);
-	for (i = 0; i < (int)ARRAY_SIZE(fds); i++)
-		EXPECT_EQ(0, close(fds[i]));
-	/* and the family still works in it */
-	fd = socket(AF_TOY, SOCK_DGRAM, 0);
-	EXPECT_LE(0, fd);
-	close(fd);
+		ASSERT_EQ(0, fstat(fds[i], &st));
+		ino[i] = st.st_ino;
+	}
+	if (TOY_FORK(pid)) {
+		for (;;) {
+			int fd = socket(AF_TOY, i++ % 2 ? SOCK_STREAM :
+					SOCK_DGRAM, 0);
+
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	for (r = 0; r < WALK_READS; r++) {
+		ASSERT_EQ(0, count_in_proc(ino, WALK_SOCKS, seen));
+		for (bad = 0, i = 0; i < WALK_SOCKS; i++)
+			bad += seen[i] != 1;
+		EXPECT_EQ(0, bad)
+			TH_LOG("read %d: %d open sockets not listed once", r, bad);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	toy_close_fds(fds, WALK_SOCKS);
 }
 
 TEST_HARNESS_MAIN
