@@ -171,8 +171,13 @@ struct toy_stats {
 #define TOY_DIRECT_PAGES	16
 #define TOY_DIRECT_MAX		(TOY_DIRECT_PAGES * PAGE_SIZE)
 #define TOY_DIRECT_MIN		(16 * 1024)
-/* How long a reader that just wrote waits for the answer before sleeping */
+/*
+ * How long a reader that just wrote or read waits for more before sleeping;
+ * after a spin that came to nothing, only every 2^n-th wait spins (n up to
+ * TOY_SPIN_BACKOFF_MAX), so that a paced peer does not cost a spin a wait.
+ */
 #define TOY_SPIN_NS		(50 * NSEC_PER_USEC)
+#define TOY_SPIN_BACKOFF_MAX	8
 /* Largest payload one ring skb carries (a stream write's chunk). */
 #define TOY_RING_MAX	(64 * 1024)
 struct toy_ring {
@@ -214,6 +219,10 @@ struct toy_sock {
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
 	u64 last_send;			/* local_clock() of our last write */
+	u64 last_recv;			/* ... of our last read that got data */
+	/* Readers' spin (toy_spin_for_data()): waits left to skip, backoff */
+	u16 spin_skip;
+	u8 spin_backoff;
 	/*
 	 * A capture's TCP numbering (toy_tap.c), advanced only while a
 	 * monitor is up: tap_seq is the next sequence number of our

@@ -216,6 +216,9 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->direct = NULL;
 	tsk->big_writes = false;
 	tsk->last_send = 0;
+	tsk->last_recv = 0;
+	tsk->spin_skip = 0;
+	tsk->spin_backoff = 0;
 	atomic_set(&tsk->tap_seq, get_random_u32());
 	tsk->tap_ack = 0;
 	return sk;

@@ -75,27 +75,75 @@ static bool toy_wait_over(struct sock *sk, bool (*done)(const void *arg),
 }
 
 /*
+ * Whether a reader may spin now: it wrote or got data within TOY_SPIN_NS,
+ * and no backoff is running.  The fields are a shared hint, not state:
+ * two readers of one socket may race on them harmlessly.
+ */
+static bool toy_may_spin(struct toy_sock *tsk, u64 now)
+{
+	u64 last = max(READ_ONCE(tsk->last_send), READ_ONCE(tsk->last_recv));
+	u16 skip;
+
+	if (now - last > TOY_SPIN_NS)
+		return false;
+	skip = READ_ONCE(tsk->spin_skip);
+	if (skip) {
+		WRITE_ONCE(tsk->spin_skip, skip - 1);
+		return false;
+	}
+	return true;
+}
+
+/* A spin that caught data ends the backoff; one that timed out grows it. */
+static void toy_spin_learn(struct toy_sock *tsk, bool caught)
+{
+	u8 n = READ_ONCE(tsk->spin_backoff);
+
+	if (caught) {
+		if (n)
+			WRITE_ONCE(tsk->spin_backoff, 0);
+		return;
+	}
+	n = min(n + 1, TOY_SPIN_BACKOFF_MAX);
+	WRITE_ONCE(tsk->spin_backoff, n);
+	WRITE_ONCE(tsk->spin_skip, BIT(n) - 1);
+}
+
+/*
  * A reader that has just written (a request) waits for the answer a
- * moment without sleeping, while nothing else wants this CPU: then the
- * peer runs on another one, and going to sleep there and being woken by
- * it costs more than the wait (as KVM's halt polling reasons).  Whether
- * data, an error or end of file came (or @done(@arg)) within TOY_SPIN_NS.
+ * moment without sleeping, and so does one that has just read (the writer
+ * is still writing), while nothing else wants this CPU: then the peer
+ * runs on another one, and going to sleep there and being woken by it
+ * costs more than the wait (as KVM's halt polling reasons).  rd_lock is
+ * let go meanwhile, as for a sleep, so that other readers of a shared
+ * socket neither wait nor spin on it.  Whether data, an error or end of
+ * file came (or @done(@arg)) within TOY_SPIN_NS; the caller looks again
+ * under rd_lock, since another reader may have been first.
  */
 static bool toy_spin_for_data(struct sock *sk, bool (*done)(const void *arg),
 			      const void *arg)
 {
+	struct toy_sock *tsk = toy_sk(sk);
 	u64 start = local_clock();
+	bool caught;
 
-	if (start - READ_ONCE(toy_sk(sk)->last_send) > TOY_SPIN_NS)
+	if (!toy_may_spin(tsk, start))
 		return false;
-	while (!toy_wait_over(sk, done, arg)) {
+	mutex_unlock(&tsk->rd_lock);
+	while (!(caught = toy_wait_over(sk, done, arg))) {
 		if (need_resched() || !single_task_running() ||
-		    signal_pending(current) ||
-		    local_clock() - start > TOY_SPIN_NS)
-			return false;
+		    signal_pending(current))
+			break;
+		if (local_clock() - start > TOY_SPIN_NS) {
+			toy_spin_learn(tsk, false);
+			break;
+		}
 		cpu_relax();
 	}
-	return true;
+	mutex_lock(&tsk->rd_lock);
+	if (caught)
+		toy_spin_learn(tsk, true);
+	return caught;
 }
 
 /*
@@ -112,8 +160,8 @@ int toy_wait_data_or(struct sock *sk, long *timeo,
 	lockdep_assert_held(&tsk->rd_lock);
 	if (toy_readable(sk))
 		return 0;	/* no need to queue ourselves */
-	if (*timeo && sk->sk_type != SOCK_DGRAM &&
-	    toy_spin_for_data(sk, done, arg))
+	if (*timeo && toy_spin_for_data(sk, done, arg) &&
+	    toy_wait_over(sk, done, arg))
 		return 0;
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
@@ -389,6 +437,8 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 		consume_skb(skb);
 	}
 	err = (flags & MSG_TRUNC) ? size : chunk;
+	/* More may follow soon: toy_spin_for_data() */
+	WRITE_ONCE(tsk->last_recv, local_clock());
 out:
 	mutex_unlock(&tsk->rd_lock);
 	return err;
@@ -511,6 +561,8 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 		}
 		toy_queue_unlock(sk);
 	}
+	if (copied)	/* more may follow soon: toy_spin_for_data() */
+		WRITE_ONCE(tsk->last_recv, local_clock());
 	mutex_unlock(&tsk->rd_lock);
 	return copied ? copied : err;
 }

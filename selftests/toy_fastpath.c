@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <linux/sockios.h>
 
 #include "kselftest_harness.h"
@@ -485,6 +486,121 @@ TEST_F(fam, peek_timeout_and_shutdown_while_waiting)
 	EXPECT_EQ(0, r);
 	EXPECT_EQ(0, wait_child(pid));
 	close(pr);
+}
+
+/* --------------------------------- readers that wait without sleeping */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A blocking read of @fd, interrupted by SIGALRM (no SA_RESTART) @usec
+ * from now, and every millisecond after (the first may come before the
+ * read begins): the read's spin (toy_spin_for_data()) or its sleep.
+ * Returns what read() returned, errno in *@err.
+ */
+static ssize_t read_with_alarm(int fd, long usec, int *err)
+{
+	struct itimerval it = { .it_interval = { 0, 1000 },
+				.it_value = { 0, usec } };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char c;
+	ssize_t r;
+
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return -2;
+	r = read(fd, &c, 1);
+	*err = errno;
+	/* No alarm left, and the default again: a child's watchdog kills. */
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal(SIGALRM, SIG_DFL);
+	return r;
+}
+
+#define SPIN_STREAM_BYTES (64 * 1024)
+
+/*
+ * Another process writes small pieces as fast as it can and closes: a
+ * reader that has just read waits for the next piece without sleeping
+ * (on two CPUs), and the FIN ends that wait.  Every byte comes once, in
+ * order, then end of file, then the same on the next read; after that a
+ * timeout and a signal end the wait as they end a sleep.
+ */
+TEST_F_TIMEOUT(fam, streaming_reader_waits_like_a_sleeper, 300)
+{
+	static char want[SPIN_STREAM_BYTES], got[SPIN_STREAM_BYTES];
+	size_t off = 0, n;
+	ssize_t r;
+	pid_t pid;
+	int err;
+
+	toy_pattern(want, sizeof(want), 0);
+	if (TOY_FORK(pid)) {
+		for (n = 1; off < sizeof(want); off += n, n = n % 64 + 1) {
+			n = off + n > sizeof(want) ? sizeof(want) - off : n;
+			if (write(self->sv[0], want + off, n) != (ssize_t)n)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(self->sv[0]);
+	self->sv[0] = -1;
+	while ((r = read(self->sv[1], got + off, sizeof(got) - off)) > 0)
+		off += r;
+	EXPECT_EQ(0, r);
+	EXPECT_EQ(sizeof(want), off);
+	EXPECT_EQ(0, memcmp(want, got, sizeof(want)));
+	EXPECT_EQ(0, read(self->sv[1], got, 1));
+	EXPECT_EQ(0, wait_child(pid));
+	/* end of file stays: a timeout or signal does not replace it */
+	ASSERT_EQ(0, toy_set_timeo(self->sv[1], SO_RCVTIMEO, 20000));
+	EXPECT_EQ(0, read(self->sv[1], got, 1));
+	EXPECT_EQ(0, read_with_alarm(self->sv[1], 20, &err));
+}
+
+#define SPIN_DGRAMS 3000
+
+/*
+ * The same for datagrams, on AF_TOY and AF_UNIX: each comes once and in
+ * order; then, right after a read, SO_RCVTIMEO ends the wait with EAGAIN
+ * and a signal with EINTR, on both families.
+ */
+TEST(dgram_reader_waits_like_a_sleeper)
+{
+	static const int fams[] = { AF_TOY, AF_UNIX };
+	uint32_t seq, i;
+	int f, sv[2], err;
+	pid_t pid;
+
+	ASSERT_EQ(0, toy_ensure_module());
+	for (f = 0; f < 2; f++) {
+		ASSERT_EQ(0, socketpair(fams[f], SOCK_DGRAM, 0, sv));
+		if (TOY_FORK(pid)) {
+			for (i = 0; i < SPIN_DGRAMS; i++)
+				if (send(sv[0], &i, sizeof(i), 0) != sizeof(i))
+					_exit(1);
+			_exit(0);
+		}
+		for (i = 0; i < SPIN_DGRAMS; i++) {
+			ASSERT_EQ(sizeof(seq), recv(sv[1], &seq, sizeof(seq), 0));
+			ASSERT_EQ(i, seq);
+		}
+		EXPECT_EQ(0, wait_child(pid));
+
+		ASSERT_EQ(sizeof(i), send(sv[0], &i, sizeof(i), 0));
+		ASSERT_EQ(sizeof(seq), recv(sv[1], &seq, sizeof(seq), 0));
+		ASSERT_EQ(0, toy_set_timeo(sv[1], SO_RCVTIMEO, 20000));
+		EXPECT_ERRNO(EAGAIN, recv(sv[1], &seq, sizeof(seq), 0));
+		ASSERT_EQ(0, toy_set_timeo(sv[1], SO_RCVTIMEO, 0));
+		ASSERT_EQ(sizeof(i), send(sv[0], &i, sizeof(i), 0));
+		ASSERT_EQ(sizeof(seq), recv(sv[1], &seq, sizeof(seq), 0));
+		EXPECT_EQ(-1, read_with_alarm(sv[1], 20, &err));
+		EXPECT_EQ(EINTR, err);
+		toy_close_fds(sv, 2);
+	}
 }
 
 TEST_HARNESS_MAIN
