@@ -178,6 +178,7 @@ struct toy_stats {
  */
 #define TOY_SPIN_NS		(50 * NSEC_PER_USEC)
 #define TOY_SPIN_BACKOFF_MAX	8
+#define TOY_SPINNING		0	/* bit of tsk->spin_flags */
 /* Largest payload one ring skb carries (a stream write's chunk). */
 #define TOY_RING_MAX	(64 * 1024)
 struct toy_ring {
@@ -223,6 +224,7 @@ struct toy_sock {
 	/* Readers' spin (toy_spin_for_data()): waits left to skip, backoff */
 	u16 spin_skip;
 	u8 spin_backoff;
+	unsigned long spin_flags;	/* TOY_SPINNING: a reader spins */
 	/*
 	 * A capture's TCP numbering (toy_tap.c), advanced only while a
 	 * monitor is up: tap_seq is the next sequence number of our

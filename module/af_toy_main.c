@@ -219,6 +219,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->last_recv = 0;
 	tsk->spin_skip = 0;
 	tsk->spin_backoff = 0;
+	tsk->spin_flags = 0;
 	atomic_set(&tsk->tap_seq, get_random_u32());
 	tsk->tap_ack = 0;
 	return sk;

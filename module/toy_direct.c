@@ -14,8 +14,9 @@
  *
  * Locking: the receiver's queue lock (toy_queue_lock()) protects
  * tsk->direct, and the decision to claim is made under it together with
- * the check that nothing is queued.  The reader holds its rd_lock, so a
- * socket has at most one offer (a second reader waits the usual way).
+ * the check that nothing is queued.  A reader offers only while no offer
+ * is posted, so a socket has at most one (a second reader waits the usual
+ * way).
  * struct toy_direct lives on the reader's stack: a claimed offer belongs
  * to the writer until it sets TOY_DIRECT_DONE, and the reader waits for
  * that even if a signal or its timeout ends its sleep, so the writer

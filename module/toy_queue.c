@@ -57,8 +57,8 @@ int toy_may_sleep(long timeo)
 
 /*
  * Waits until data, an error or end of stream is queued to @sk.  The caller
- * holds rd_lock, which is dropped while sleeping so that other readers of a
- * shared socket are not stuck behind us.  Returns 0 or -EAGAIN/-EINTR.
+ * holds rd_lock, which is dropped while spinning or sleeping so that other
+ * readers of a shared socket are not stuck behind us.  Returns 0 or -EAGAIN/-EINTR.
  * The queue lock orders the checks against toy_enqueue(); prepare_to_wait()
  * before them closes the window for a lost wake-up.
  */
@@ -109,40 +109,52 @@ static void toy_spin_learn(struct toy_sock *tsk, bool caught)
 	WRITE_ONCE(tsk->spin_skip, BIT(n) - 1);
 }
 
+/* The number of times @current was switched out so far. */
+static unsigned long toy_switches(void)
+{
+	return current->nvcsw + current->nivcsw;
+}
+
 /*
  * A reader that has just written (a request) waits for the answer a
  * moment without sleeping, and so does one that has just read (the writer
  * is still writing), while nothing else wants this CPU: then the peer
  * runs on another one, and going to sleep there and being woken by it
  * costs more than the wait (as KVM's halt polling reasons).  rd_lock is
- * let go meanwhile, as for a sleep, so that other readers of a shared
- * socket neither wait nor spin on it.  Whether data, an error or end of
- * file came (or @done(@arg)) within TOY_SPIN_NS; the caller looks again
- * under rd_lock, since another reader may have been first.
+ * let go meanwhile, as for a sleep, and one reader of a socket spins at a
+ * time (TOY_SPINNING): the others of a shared socket sleep at once.
+ * Whether data, an error or end of file came (or @done(@arg)) within
+ * TOY_SPIN_NS; the caller looks again under rd_lock, since another reader
+ * may have been first, and tells toy_spin_learn() what it found.  A spin
+ * cut short (a signal, other work for the CPU) teaches nothing.
  */
 static bool toy_spin_for_data(struct sock *sk, bool (*done)(const void *arg),
 			      const void *arg)
 {
 	struct toy_sock *tsk = toy_sk(sk);
 	u64 start = local_clock();
+	unsigned long switches;
 	bool caught;
 
-	if (!toy_may_spin(tsk, start))
+	if (!toy_may_spin(tsk, start) ||
+	    test_and_set_bit(TOY_SPINNING, &tsk->spin_flags))
 		return false;
+	switches = toy_switches();
 	mutex_unlock(&tsk->rd_lock);
 	while (!(caught = toy_wait_over(sk, done, arg))) {
 		if (need_resched() || !single_task_running() ||
 		    signal_pending(current))
 			break;
 		if (local_clock() - start > TOY_SPIN_NS) {
-			toy_spin_learn(tsk, false);
+			/* Only a spin that really ran out is a miss. */
+			if (toy_switches() == switches)
+				toy_spin_learn(tsk, false);
 			break;
 		}
 		cpu_relax();
 	}
+	clear_bit(TOY_SPINNING, &tsk->spin_flags);
 	mutex_lock(&tsk->rd_lock);
-	if (caught)
-		toy_spin_learn(tsk, true);
 	return caught;
 }
 
@@ -155,14 +167,19 @@ int toy_wait_data_or(struct sock *sk, long *timeo,
 {
 	DEFINE_WAIT_FUNC(wait, toy_wake_reader);
 	struct toy_sock *tsk = toy_sk(sk);
+	bool caught;
 	int err = 0;
 
 	lockdep_assert_held(&tsk->rd_lock);
 	if (toy_readable(sk))
 		return 0;	/* no need to queue ourselves */
-	if (*timeo && toy_spin_for_data(sk, done, arg) &&
-	    toy_wait_over(sk, done, arg))
-		return 0;
+	if (*timeo && toy_spin_for_data(sk, done, arg)) {
+		/* Still there under rd_lock: a catch; gone: a miss. */
+		caught = toy_wait_over(sk, done, arg);
+		toy_spin_learn(tsk, caught);
+		if (caught)
+			return 0;
+	}
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
 		if (toy_wait_over(sk, done, arg))

@@ -523,50 +523,58 @@ static ssize_t read_with_alarm(int fd, long usec, int *err)
 #define SPIN_STREAM_BYTES (64 * 1024)
 
 /*
- * Another process writes small pieces as fast as it can and closes: a
- * reader that has just read waits for the next piece without sleeping
- * (on two CPUs), and the FIN ends that wait.  Every byte comes once, in
- * order, then end of file, then the same on the next read; after that a
- * timeout and a signal end the wait as they end a sleep.
+ * Another process writes small pieces as fast as it can: a reader that
+ * has just read waits for the next piece without sleeping (on two CPUs).
+ * Every byte comes once, in order.  Right after the last read, a signal
+ * ends the wait (EINTR), then SO_RCVTIMEO (EAGAIN), then the writer's
+ * close (end of file, twice), as each ends a sleep.
  */
 TEST_F_TIMEOUT(fam, streaming_reader_waits_like_a_sleeper, 300)
 {
 	static char want[SPIN_STREAM_BYTES], got[SPIN_STREAM_BYTES];
 	size_t off = 0, n;
+	int go[2], err;
 	ssize_t r;
 	pid_t pid;
-	int err;
+	char c;
 
 	toy_pattern(want, sizeof(want), 0);
+	ASSERT_EQ(0, pipe(go));
 	if (TOY_FORK(pid)) {
+		close(go[1]);
 		for (n = 1; off < sizeof(want); off += n, n = n % 64 + 1) {
 			n = off + n > sizeof(want) ? sizeof(want) - off : n;
 			if (write(self->sv[0], want + off, n) != (ssize_t)n)
 				_exit(1);
 		}
-		_exit(0);
+		/* closes when the parent says so (or is gone) */
+		_exit(read(go[0], &c, 1) < 0);
 	}
+	close(go[0]);
 	close(self->sv[0]);
 	self->sv[0] = -1;
-	while ((r = read(self->sv[1], got + off, sizeof(got) - off)) > 0)
+	while (off < sizeof(want) &&
+	       (r = read(self->sv[1], got + off, sizeof(got) - off)) > 0)
 		off += r;
-	EXPECT_EQ(0, r);
 	EXPECT_EQ(sizeof(want), off);
 	EXPECT_EQ(0, memcmp(want, got, sizeof(want)));
+	EXPECT_EQ(-1, read_with_alarm(self->sv[1], 20, &err));
+	EXPECT_EQ(EINTR, err);
+	ASSERT_EQ(0, toy_set_timeo(self->sv[1], SO_RCVTIMEO, 20000));
+	EXPECT_ERRNO(EAGAIN, read(self->sv[1], got, 1));
+	ASSERT_EQ(0, toy_set_timeo(self->sv[1], SO_RCVTIMEO, 0));
+	close(go[1]);
+	EXPECT_EQ(0, read(self->sv[1], got, 1));
 	EXPECT_EQ(0, read(self->sv[1], got, 1));
 	EXPECT_EQ(0, wait_child(pid));
-	/* end of file stays: a timeout or signal does not replace it */
-	ASSERT_EQ(0, toy_set_timeo(self->sv[1], SO_RCVTIMEO, 20000));
-	EXPECT_EQ(0, read(self->sv[1], got, 1));
-	EXPECT_EQ(0, read_with_alarm(self->sv[1], 20, &err));
 }
 
 #define SPIN_DGRAMS 3000
 
 /*
  * The same for datagrams, on AF_TOY and AF_UNIX: each comes once and in
- * order; then, right after a read, SO_RCVTIMEO ends the wait with EAGAIN
- * and a signal with EINTR, on both families.
+ * order; right after a read, a signal ends the wait with EINTR and
+ * SO_RCVTIMEO with EAGAIN, on both families.
  */
 TEST(dgram_reader_waits_like_a_sleeper)
 {
@@ -588,19 +596,62 @@ TEST(dgram_reader_waits_like_a_sleeper)
 			ASSERT_EQ(sizeof(seq), recv(sv[1], &seq, sizeof(seq), 0));
 			ASSERT_EQ(i, seq);
 		}
+		EXPECT_EQ(-1, read_with_alarm(sv[1], 20, &err));
+		EXPECT_EQ(EINTR, err);
 		EXPECT_EQ(0, wait_child(pid));
-
 		ASSERT_EQ(sizeof(i), send(sv[0], &i, sizeof(i), 0));
 		ASSERT_EQ(sizeof(seq), recv(sv[1], &seq, sizeof(seq), 0));
 		ASSERT_EQ(0, toy_set_timeo(sv[1], SO_RCVTIMEO, 20000));
 		EXPECT_ERRNO(EAGAIN, recv(sv[1], &seq, sizeof(seq), 0));
-		ASSERT_EQ(0, toy_set_timeo(sv[1], SO_RCVTIMEO, 0));
-		ASSERT_EQ(sizeof(i), send(sv[0], &i, sizeof(i), 0));
-		ASSERT_EQ(sizeof(seq), recv(sv[1], &seq, sizeof(seq), 0));
-		EXPECT_EQ(-1, read_with_alarm(sv[1], 20, &err));
-		EXPECT_EQ(EINTR, err);
 		toy_close_fds(sv, 2);
 	}
+}
+
+#define POOL_READERS 3
+
+/*
+ * Several processes read one DGRAM socket (a worker pool), each waiting
+ * with a spin or a sleep, while another sends as fast as it can: every
+ * datagram is received exactly once over all readers, on AF_TOY as on
+ * AF_UNIX.  The sender ends with one end marker per reader.
+ */
+TEST_F_TIMEOUT(fam, dgram_reader_pool_gets_each_datagram_once, 300)
+{
+	pid_t pids[POOL_READERS], spid;
+	uint32_t i, seq;
+	int r, sv[2], bad;
+	int *seen;
+
+	seen = mmap(NULL, SPIN_DGRAMS * sizeof(*seen), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, seen);
+	ASSERT_EQ(0, socketpair(variant->family, SOCK_DGRAM, 0, sv));
+	memset(seen, 0, SPIN_DGRAMS * sizeof(*seen));
+	for (r = 0; r < POOL_READERS; r++) {
+		if (TOY_FORK(pids[r])) {
+			while (recv(sv[1], &seq, sizeof(seq), 0) == sizeof(seq) &&
+			       seq < SPIN_DGRAMS)
+				__atomic_add_fetch(&seen[seq], 1, __ATOMIC_RELAXED);
+			_exit(0);
+		}
+	}
+	if (TOY_FORK(spid)) {
+		for (i = 0; i < SPIN_DGRAMS + POOL_READERS; i++) {
+			seq = i < SPIN_DGRAMS ? i : UINT32_MAX;
+			if (send(sv[0], &seq, sizeof(seq), 0) != sizeof(seq))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(spid));
+	for (r = 0; r < POOL_READERS; r++)
+		EXPECT_EQ(0, wait_child(pids[r]));
+	for (bad = 0, i = 0; i < SPIN_DGRAMS; i++)
+		bad += seen[i] != 1;
+	EXPECT_EQ(0, bad)
+		TH_LOG("%d datagrams not received exactly once", bad);
+	toy_close_fds(sv, 2);
+	munmap(seen, SPIN_DGRAMS * sizeof(*seen));
 }
 
 TEST_HARNESS_MAIN
