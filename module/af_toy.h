@@ -172,12 +172,13 @@ struct toy_stats {
 #define TOY_DIRECT_MAX		(TOY_DIRECT_PAGES * PAGE_SIZE)
 #define TOY_DIRECT_MIN		(16 * 1024)
 /*
- * How long a reader that just wrote or read waits for more before sleeping;
- * after a spin that came to nothing, only every 2^n-th wait spins (n up to
- * TOY_SPIN_BACKOFF_MAX), so that a paced peer does not cost a spin a wait.
+ * How long a reader that just wrote or read a record waits for more before
+ * sleeping; after n spins in a row that came to nothing, only every
+ * 2^(n-1)-th wait after a read spins (n up to TOY_SPIN_BACKOFF_MAX), so
+ * that a one-way flow that pauses does not cost a spin a record.
  */
 #define TOY_SPIN_NS		(50 * NSEC_PER_USEC)
-#define TOY_SPIN_BACKOFF_MAX	8
+#define TOY_SPIN_BACKOFF_MAX	6
 #define TOY_SPINNING		0	/* bit of tsk->spin_flags */
 /* Largest payload one ring skb carries (a stream write's chunk). */
 #define TOY_RING_MAX	(64 * 1024)
