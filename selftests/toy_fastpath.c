@@ -523,9 +523,9 @@ static ssize_t read_with_alarm(int fd, long usec, int *err)
 #define SPIN_STREAM_BYTES (64 * 1024)
 
 /*
- * Another process writes small pieces as fast as it can: a reader that
- * has just read waits for the next piece without sleeping (on two CPUs).
- * Every byte comes once, in order.  Right after the last read, a signal
+ * Another process writes small pieces as fast as it can while the reader
+ * reads (a stream reader sleeps after a read, letting pieces coalesce; a
+ * DGRAM reader spins: the next test).  Every byte comes once, in order.  Right after the last read, a signal
  * ends the wait (EINTR), then SO_RCVTIMEO (EAGAIN), then the writer's
  * close (end of file, twice), as each ends a sleep.
  */
