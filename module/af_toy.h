@@ -221,7 +221,7 @@ struct toy_sock {
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
 	u64 last_send;			/* local_clock() of our last write */
-	u64 last_recv;			/* ... of our last read that got data */
+	u64 last_recv;			/* ... of our last record read */
 	/* Readers' spin (toy_spin_for_data()): waits left to skip, backoff */
 	u16 spin_skip;
 	u8 spin_backoff;

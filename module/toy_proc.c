@@ -46,7 +46,7 @@ static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 	struct toy_seq_iter *it = seq->private;
 	struct toy_sock *tsk;
-	u64 cursor = 0;
+	u64 cursor = 0, after;
 	loff_t n;
 
 	if (*pos && *pos == it->next_pos)
@@ -58,10 +58,16 @@ static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
 	if (!*pos)
 		return SEQ_START_TOKEN;
 	/* A seek: count the lines from the first socket. */
-	for (n = 1; (tsk = toy_sock_find(tn, &cursor)) && n < *pos; n++) {
-		cursor = toy_index_after(tsk, cursor);
-		if (!(n % 64))
-			toy_index_resched(tn, cursor);
+	tsk = toy_sock_find(tn, &cursor);
+	for (n = 1; tsk && n < *pos; n++) {
+		/* Now: once the lock was let go, @tsk may be gone. */
+		after = toy_index_after(tsk, cursor);
+		if (!(n % 64) && toy_index_resched(tn, cursor)) {
+			cursor = after;
+			tsk = toy_sock_find(tn, &cursor);
+		} else {
+			tsk = toy_sock_next(tn, tsk, &cursor);
+		}
 	}
 	it->held = cursor;
 	return tsk ? toy_seq_from(seq, cursor, *pos) : NULL;

@@ -85,6 +85,9 @@ static bool toy_may_spin(struct toy_sock *tsk, u64 now)
 {
 	u16 skip;
 
+	/* Another reader spins: we sleep, and leave its backoff alone. */
+	if (test_bit(TOY_SPINNING, &tsk->spin_flags))
+		return false;
 	/* The answer to a request: as long as it comes within TOY_SPIN_NS */
 	if (now - READ_ONCE(tsk->last_send) <= TOY_SPIN_NS)
 		return true;
@@ -99,19 +102,23 @@ static bool toy_may_spin(struct toy_sock *tsk, u64 now)
 }
 
 /*
- * A spin that caught data ends the backoff.  The n-th timed-out spin in a
- * row lets the next 2^(n-1) - 1 waits sleep at once: a single miss (a late
- * answer now and then) costs nothing, a peer that is always slower than
- * TOY_SPIN_NS soon costs a spin only every 2^(TOY_SPIN_BACKOFF_MAX-1)-th
- * wait.
+ * A spin that caught data ends the backoff.  The n-th miss in a row (the
+ * spin ran out, or another reader took what came) lets the next
+ * 2^(n-1) - 1 waits after a read sleep at once: a single miss (a late
+ * record now and then) costs nothing, a writer that always pauses longer
+ * than TOY_SPIN_NS soon costs a spin only every 2^(TOY_SPIN_BACKOFF_MAX-1)-th
+ * wait after a read.  The wait for the answer to our own write always
+ * spins.
  */
 static void toy_spin_learn(struct toy_sock *tsk, bool caught)
 {
 	u8 n = READ_ONCE(tsk->spin_backoff);
 
 	if (caught) {
-		if (n)
+		if (n) {
 			WRITE_ONCE(tsk->spin_backoff, 0);
+			WRITE_ONCE(tsk->spin_skip, 0);
+		}
 		return;
 	}
 	n = min(n + 1, TOY_SPIN_BACKOFF_MAX);

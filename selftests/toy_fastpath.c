@@ -542,6 +542,7 @@ TEST_F_TIMEOUT(fam, streaming_reader_waits_like_a_sleeper, 300)
 	ASSERT_EQ(0, pipe(go));
 	if (TOY_FORK(pid)) {
 		close(go[1]);
+		close(self->sv[1]);
 		for (n = 1; off < sizeof(want); off += n, n = n % 64 + 1) {
 			n = off + n > sizeof(want) ? sizeof(want) - off : n;
 			if (write(self->sv[0], want + off, n) != (ssize_t)n)
@@ -587,6 +588,7 @@ TEST(dgram_reader_waits_like_a_sleeper)
 	for (f = 0; f < 2; f++) {
 		ASSERT_EQ(0, socketpair(fams[f], SOCK_DGRAM, 0, sv));
 		if (TOY_FORK(pid)) {
+			close(sv[1]);
 			for (i = 0; i < SPIN_DGRAMS; i++)
 				if (send(sv[0], &i, sizeof(i), 0) != sizeof(i))
 					_exit(1);
@@ -629,6 +631,7 @@ TEST_F_TIMEOUT(fam, dgram_reader_pool_gets_each_datagram_once, 300)
 	memset(seen, 0, SPIN_DGRAMS * sizeof(*seen));
 	for (r = 0; r < POOL_READERS; r++) {
 		if (TOY_FORK(pids[r])) {
+			close(sv[0]);
 			while (recv(sv[1], &seq, sizeof(seq), 0) == sizeof(seq) &&
 			       seq < SPIN_DGRAMS)
 				__atomic_add_fetch(&seen[seq], 1, __ATOMIC_RELAXED);
@@ -636,6 +639,7 @@ TEST_F_TIMEOUT(fam, dgram_reader_pool_gets_each_datagram_once, 300)
 		}
 	}
 	if (TOY_FORK(spid)) {
+		close(sv[1]);
 		for (i = 0; i < SPIN_DGRAMS + POOL_READERS; i++) {
 			seq = i < SPIN_DGRAMS ? i : UINT32_MAX;
 			if (send(sv[0], &seq, sizeof(seq), 0) != sizeof(seq))
@@ -643,6 +647,8 @@ TEST_F_TIMEOUT(fam, dgram_reader_pool_gets_each_datagram_once, 300)
 		}
 		_exit(0);
 	}
+	/* the children hold what they need: none waits on us */
+	toy_close_fds(sv, 2);
 	EXPECT_EQ(0, wait_child(spid));
 	for (r = 0; r < POOL_READERS; r++)
 		EXPECT_EQ(0, wait_child(pids[r]));
@@ -650,7 +656,6 @@ TEST_F_TIMEOUT(fam, dgram_reader_pool_gets_each_datagram_once, 300)
 		bad += seen[i] != 1;
 	EXPECT_EQ(0, bad)
 		TH_LOG("%d datagrams not received exactly once", bad);
-	toy_close_fds(sv, 2);
 	munmap(seen, SPIN_DGRAMS * sizeof(*seen));
 }
 
