@@ -310,12 +310,10 @@ void toy_index_lock(struct toy_net *tn, u64 cursor)
 	__acquires(toy_index);
 void toy_index_unlock(struct toy_net *tn, u64 cursor)
 	__releases(toy_index);
-bool toy_index_resched(struct toy_net *tn, u64 cursor);
-u64 toy_index_after(struct toy_sock *tsk, u64 cursor);
 struct toy_sock *toy_sock_find(struct toy_net *tn, u64 *cursor)
 	__must_hold(toy_index);
-struct toy_sock *toy_sock_next(struct toy_net *tn, struct toy_sock *tsk,
-			       u64 *cursor)
+struct toy_sock *toy_index_step(struct toy_net *tn, struct toy_sock *tsk,
+				u64 *cursor, bool resched)
 	__must_hold(toy_index);
 
 /* toy_connect.c: listen(), connect(), accept() and the handshake */

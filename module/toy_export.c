@@ -45,23 +45,14 @@ u64 toy_walk_socks(struct net *net, u64 cursor, struct toy_sock_walk *walk)
 	struct toy_sock_info info;
 	struct toy_sock *tsk;
 	unsigned int n = 0;
-	u64 after;
 
 	toy_index_lock(tn, cursor);
-	tsk = toy_sock_find(tn, &cursor);
-	while (tsk) {
+	/* A filter may skip most sockets: no hold of O(all). */
+	for (tsk = toy_sock_find(tn, &cursor); tsk;
+	     tsk = toy_index_step(tn, tsk, &cursor, !(++n % 64))) {
 		toy_snapshot(tsk, &info);
 		if (walk->fn(walk, &info))
 			break;
-		/* Now: once the lock was let go, @tsk may be gone. */
-		after = toy_index_after(tsk, cursor);
-		/* A filter may skip most sockets: no hold of O(all). */
-		if (!(++n % 64) && toy_index_resched(tn, cursor)) {
-			cursor = after;
-			tsk = toy_sock_find(tn, &cursor);
-		} else {
-			tsk = toy_sock_next(tn, tsk, &cursor);
-		}
 	}
 	toy_index_unlock(tn, cursor);
 	return cursor;

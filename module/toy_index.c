@@ -110,40 +110,32 @@ void toy_index_unlock(struct toy_net *tn, u64 cursor)
 	spin_unlock(toy_index_lock_of(tn, cursor));
 }
 
-/*
- * Lets others at the walk's list for a moment: whether it did, in which
- * case the socket last found may be gone and the walk goes on from its
- * cursor (toy_sock_find()), not from the socket (toy_sock_next()).
- */
-bool toy_index_resched(struct toy_net *tn, u64 cursor)
-{
-	return cond_resched_lock(toy_index_lock_of(tn, cursor));
-}
-
 /* The cursor just after @tsk, which was found at @cursor. */
-u64 toy_index_after(struct toy_sock *tsk, u64 cursor)
+static u64 toy_index_after(struct toy_sock *tsk, u64 cursor)
 {
 	return (tsk->id + 1) << TOY_INDEX_BITS | (cursor & TOY_INDEX_MASK);
 }
 
 /*
- * The first socket at or after *@cursor, or NULL at the end; *@cursor
- * becomes its cursor (TOY_INDEX_END at the end).  The caller holds the
- * lock of *@cursor's list (toy_index_lock()); moving on to a later list
- * moves the lock with it, so the caller holds the lock of the new *@cursor
- * on return.  Scans the list from its head: a walk that kept the lock
- * goes on with toy_sock_next() instead.
+ * The first socket at or after *@cursor, scanning its list from @from (the
+ * list's head, or a socket on it) and then the later lists; NULL at the
+ * end.  *@cursor becomes its cursor (TOY_INDEX_END at the end).  The
+ * caller holds the lock of *@cursor's list (toy_index_lock()); moving on
+ * to a later list moves the lock with it, so the caller holds the lock of
+ * the new *@cursor on return.
  */
-struct toy_sock *toy_sock_find(struct toy_net *tn, u64 *cursor)
+static struct toy_sock *toy_index_scan(struct toy_net *tn, u64 *cursor,
+				       struct list_head *from)
 	__must_hold(toy_index)
 {
 	unsigned int i = *cursor & TOY_INDEX_MASK;
 	u64 id = *cursor >> TOY_INDEX_BITS;
-	struct toy_sock *tsk;
+	struct toy_sock *tsk = list_entry(from, struct toy_sock, index_node);
 
 	for (;;) {
 		lockdep_assert_held(&tn->socks[i].lock);
-		list_for_each_entry(tsk, &tn->socks[i].head, index_node) {
+		list_for_each_entry_continue(tsk, &tn->socks[i].head,
+					     index_node) {
 			if (tsk->id >= id) {
 				*cursor = tsk->id << TOY_INDEX_BITS | i;
 				return tsk;
@@ -154,26 +146,36 @@ struct toy_sock *toy_sock_find(struct toy_net *tn, u64 *cursor)
 		spin_unlock(&tn->socks[i].lock);
 		spin_lock(&tn->socks[++i].lock);
 		id = 0;
+		tsk = list_entry(&tn->socks[i].head, struct toy_sock,
+				 index_node);
 	}
 	*cursor = TOY_INDEX_END;
 	return NULL;
 }
 
-/*
- * The socket after @tsk, found at *@cursor with the lock held since: one
- * step, where toy_sock_find() would rescan the list.  Same contract.
- */
-struct toy_sock *toy_sock_next(struct toy_net *tn, struct toy_sock *tsk,
-			       u64 *cursor)
+/* toy_index_scan() from the head of *@cursor's list. */
+struct toy_sock *toy_sock_find(struct toy_net *tn, u64 *cursor)
 	__must_hold(toy_index)
 {
-	struct list_head *head = &tn->socks[*cursor & TOY_INDEX_MASK].head;
+	return toy_index_scan(tn, cursor,
+			      &tn->socks[*cursor & TOY_INDEX_MASK].head);
+}
 
-	if (list_is_last(&tsk->index_node, head)) {
-		*cursor = toy_index_after(tsk, *cursor);
+/*
+ * The socket after @tsk, found at *@cursor; same contract as
+ * toy_sock_find().  One step along the list while the lock is kept.  With
+ * @resched, others may have the list for a moment first: if they did,
+ * @tsk may be gone, and the walk goes on from its cursor instead.
+ */
+struct toy_sock *toy_index_step(struct toy_net *tn, struct toy_sock *tsk,
+				u64 *cursor, bool resched)
+	__must_hold(toy_index)
+{
+	u64 after = toy_index_after(tsk, *cursor);	/* while @tsk is */
+
+	if (resched && cond_resched_lock(toy_index_lock_of(tn, *cursor))) {
+		*cursor = after;
 		return toy_sock_find(tn, cursor);
 	}
-	tsk = list_next_entry(tsk, index_node);
-	*cursor = tsk->id << TOY_INDEX_BITS | (*cursor & TOY_INDEX_MASK);
-	return tsk;
+	return toy_index_scan(tn, cursor, &tsk->index_node);
 }

@@ -7,10 +7,11 @@
  * chunk, which keeps the sockets of that list allocated (a socket leaves
  * the index in its release, before its last reference can go).  A chunk
  * resumes at the cursor where the previous one stopped, so reading the
- * file does not recount; only a seek backwards recounts from the first.  Fields are
- * read with READ_ONCE(): a line is a snapshot, not a transaction.  No
- * kernel pointers are shown; the inode is the number in the socket's
- * /proc/PID/fd link ("socket:[ino]"), 0 for a connection not yet accepted.
+ * file does not recount; only a seek backwards recounts from the first.
+ * Fields are read with READ_ONCE(): a line is a snapshot, not a
+ * transaction.  No kernel pointers are shown; the inode is the number in
+ * the socket's /proc/PID/fd link ("socket:[ino]"), 0 for a connection not
+ * yet accepted.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -20,24 +21,21 @@
 
 struct toy_seq_iter {
 	struct seq_net_private p;	/* first: seq_file_net() needs it */
-	loff_t next_pos;		/* the line a start() may resume at */
-	u64 next;			/* where that line's socket was */
-	u64 held;			/* the cursor whose index list is
-					 * locked from start() to stop()
+	loff_t pos;			/* the line a start() may resume at */
+	u64 cursor;			/* where that line's socket was; its
+					 * index list is locked from start()
+					 * to stop()
 					 */
 };
 
-/* The first socket at or after @cursor, which is line @pos; remembered. */
-static void *toy_seq_from(struct seq_file *seq, u64 cursor, loff_t pos)
+/* @v is line @pos, at @cursor: remembered for stop() and the next start(). */
+static void *toy_seq_at(struct seq_file *seq, void *v, u64 cursor, loff_t pos)
 {
 	struct toy_seq_iter *it = seq->private;
-	struct toy_sock *tsk;
 
-	tsk = toy_sock_find(toy_net(seq_file_net(seq)), &cursor);
-	it->held = cursor;
-	it->next_pos = pos;
-	it->next = cursor;
-	return tsk;
+	it->cursor = cursor;
+	it->pos = pos;
+	return v;
 }
 
 static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
@@ -45,54 +43,34 @@ static void *toy_seq_start(struct seq_file *seq, loff_t *pos)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 	struct toy_seq_iter *it = seq->private;
+	bool resume = *pos && *pos == it->pos;
+	u64 cursor = resume ? it->cursor : 0;
 	struct toy_sock *tsk;
-	u64 cursor = 0, after;
 	loff_t n;
 
-	if (*pos && *pos == it->next_pos)
-		cursor = it->next;
 	toy_index_lock(tn, cursor);
-	it->held = cursor;
-	if (cursor)
-		return toy_seq_from(seq, cursor, *pos);
 	if (!*pos)
-		return SEQ_START_TOKEN;
-	/* A seek: count the lines from the first socket. */
+		return toy_seq_at(seq, SEQ_START_TOKEN, cursor, 0);
 	tsk = toy_sock_find(tn, &cursor);
-	for (n = 1; tsk && n < *pos; n++) {
-		/* Now: once the lock was let go, @tsk may be gone. */
-		after = toy_index_after(tsk, cursor);
-		if (!(n % 64) && toy_index_resched(tn, cursor)) {
-			cursor = after;
-			tsk = toy_sock_find(tn, &cursor);
-		} else {
-			tsk = toy_sock_next(tn, tsk, &cursor);
-		}
-	}
-	it->held = cursor;
-	return tsk ? toy_seq_from(seq, cursor, *pos) : NULL;
+	/* A seek: count the lines from the first socket. */
+	for (n = 1; !resume && tsk && n < *pos; n++)
+		tsk = toy_index_step(tn, tsk, &cursor, !(n % 64));
+	return toy_seq_at(seq, tsk, cursor, *pos);
 }
 
 static void *toy_seq_next(struct seq_file *seq, void *v, loff_t *pos)
 {
 	struct toy_net *tn = toy_net(seq_file_net(seq));
 	struct toy_seq_iter *it = seq->private;
+	u64 cursor = it->cursor;
 	struct toy_sock *tsk;
-	u64 cursor = it->held, after;
 
 	++*pos;
 	if (v == SEQ_START_TOKEN)
-		return toy_seq_from(seq, cursor, *pos);
-	/* Now: once the lock was let go, @v may be gone. */
-	after = toy_index_after(v, cursor);
-	/* A long traverse() (a seek) must not hold an index lock for all. */
-	if (!(*pos % 64) && toy_index_resched(tn, cursor))
-		return toy_seq_from(seq, after, *pos);
-	tsk = toy_sock_next(tn, v, &cursor);
-	it->held = cursor;
-	it->next_pos = *pos;
-	it->next = cursor;
-	return tsk;
+		tsk = toy_sock_find(tn, &cursor);
+	else	/* a long traverse() (a seek) must not keep a lock for all */
+		tsk = toy_index_step(tn, v, &cursor, !(*pos % 64));
+	return toy_seq_at(seq, tsk, cursor, *pos);
 }
 
 static void toy_seq_stop(struct seq_file *seq, void *v)
@@ -100,7 +78,7 @@ static void toy_seq_stop(struct seq_file *seq, void *v)
 {
 	struct toy_seq_iter *it = seq->private;
 
-	toy_index_unlock(toy_net(seq_file_net(seq)), it->held);
+	toy_index_unlock(toy_net(seq_file_net(seq)), it->cursor);
 }
 
 static int toy_seq_show(struct seq_file *seq, void *v)

@@ -58,9 +58,10 @@ int toy_may_sleep(long timeo)
 /*
  * Waits until data, an error or end of stream is queued to @sk.  The caller
  * holds rd_lock, which is dropped while spinning or sleeping so that other
- * readers of a shared socket are not stuck behind us.  Returns 0 or -EAGAIN/-EINTR.
- * The queue lock orders the checks against toy_enqueue(); prepare_to_wait()
- * before them closes the window for a lost wake-up.
+ * readers of a shared socket are not stuck behind us.  Returns 0 or
+ * -EAGAIN/-EINTR.  The queue lock orders the checks against
+ * toy_enqueue(); prepare_to_wait() before them closes the window for a
+ * lost wake-up.
  */
 int toy_wait_data(struct sock *sk, long *timeo)
 {
@@ -137,9 +138,9 @@ static unsigned long toy_switches(void)
  * moment without sleeping, and so does one that has just read a record
  * (the writer is still writing), while nothing else wants this CPU: then
  * the peer runs on another one, and going to sleep there and being woken
- * by it costs more than the wait (as KVM's halt polling reasons).  rd_lock is
- * let go meanwhile, as for a sleep, and one reader of a socket spins at a
- * time (TOY_SPINNING): the others of a shared socket sleep at once.
+ * by it costs more than the wait (as KVM's halt polling reasons).  rd_lock
+ * is let go meanwhile, as for a sleep, and one reader of a socket spins at
+ * a time (TOY_SPINNING): the others of a shared socket sleep at once.
  * Whether data, an error or end of file came (or @done(@arg)) within
  * TOY_SPIN_NS; the caller looks again under rd_lock, since another reader
  * may have been first, and tells toy_spin_learn() what it found.  A spin

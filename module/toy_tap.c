@@ -136,11 +136,6 @@ static void toy_tap_tcp_header(struct tcphdr *th, const struct toy_tap_pkt *p,
 }
 
 /*
- * One packet for @p carrying @len bytes of @data from @off: headers in
- * the head, the payload in page fragments (no high-order allocation is
- * needed), checksums computed while copying.
- */
-/*
  * Copies @n bytes of @d's payload from @off to @to; returns their
  * checksum.  The payload is an skb's (queued, under its receiver's queue
  * lock) or a reader's pinned pages (a direct copy, before the reader may
@@ -163,6 +158,11 @@ static __wsum toy_tap_copy(const struct toy_tap_data *d, u32 off, u8 *to,
 	return csum_partial(to, n, 0);
 }
 
+/*
+ * One packet for @p carrying @len bytes of @data from @off: headers in
+ * the head, the payload in page fragments (no high-order allocation is
+ * needed), checksums computed while copying.
+ */
 static struct sk_buff *toy_tap_build(const struct toy_tap_pkt *p,
 				     const struct toy_tap_data *data, u32 off,
 				     u32 len)

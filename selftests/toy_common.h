@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -225,6 +226,24 @@ static inline int toy_listener_backlog(int type, int backlog, uint32_t *port)
 static inline int toy_listener(int type, uint32_t *port)
 {
 	return toy_listener_port(type, 0, 16, port);
+}
+
+/*
+ * Lets this process open at least @want files, raising the hard limit too
+ * where it is lower (root may): 0, or -1 when the limit stays below @want.
+ */
+static inline int toy_raise_nofile(rlim_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -1;
+	if (rl.rlim_cur >= want)
+		return 0;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;
+	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 /* close() each of the n fds that is open (>= 0). */

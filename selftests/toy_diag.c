@@ -12,7 +12,6 @@
  */
 #include "toy_common.h"
 
-#include <sys/resource.h>
 #include <linux/netlink.h>
 #include <linux/toy_diag.h>
 
@@ -342,12 +341,11 @@ TEST(many_sockets_multipart_dump)
 {
 	enum { N = 1500 };
 	static int fds[N];
-	struct rlimit rl = { N + 100, N + 100 };
 	int i, n_nl, n_pr, found = 0;
 
 	NEED_DIAG();
 	ASSERT_EQ(0, toy_ensure_module());
-	setrlimit(RLIMIT_NOFILE, &rl);
+	toy_raise_nofile(N + 100);
 	for (i = 0; i < N; i++) {
 		fds[i] = toy_socket(i % 2 ? SOCK_DGRAM : SOCK_STREAM);
 		ASSERT_LE(0, fds[i]);

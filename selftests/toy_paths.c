@@ -13,7 +13,6 @@
 #include <pthread.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 
 #include "kselftest_harness.h"
 
@@ -420,19 +419,12 @@ TEST(proc_walk_lists_each_socket_once_under_churn)
 {
 	static ino_t ino[WALK_SOCKS];
 	static int fds[WALK_SOCKS], seen[WALK_SOCKS];
-	struct rlimit rl = { WALK_SOCKS + 64, WALK_SOCKS + 64 };
 	struct stat st;
 	int i, r, bad;
 	pid_t pid;
 
 	ASSERT_EQ(0, toy_ensure_module());
-	getrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < WALK_SOCKS + 64) {
-		rl.rlim_cur = WALK_SOCKS + 64;
-		if (rl.rlim_max < rl.rlim_cur)
-			rl.rlim_max = rl.rlim_cur;
-		ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	}
+	ASSERT_EQ(0, toy_raise_nofile(WALK_SOCKS + 64));
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	for (i = 0; i < WALK_SOCKS; i++) {
 		ASSERT_LE(0, fds[i] = socket(AF_TOY, SOCK_DGRAM, 0));

@@ -22,7 +22,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/un.h>
 #include <sys/vfs.h>
 
@@ -85,13 +84,6 @@ static inline int wait_inq(int fd, int want)
 		usleep(TOY_WAIT_USEC);
 	}
 	return -1;
-}
-
-static inline void raise_nofile(rlim_t want)
-{
-	struct rlimit rl = { .rlim_cur = want, .rlim_max = want };
-
-	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static inline void close_all(int *fds, int n)

@@ -164,7 +164,7 @@ REGRESS(d01b_idle_pairs_give_cached_pages_back)
 
 	ASSERT_TRUE(sv && buf);
 	memset(buf, 'i', IDLE_CHUNK);
-	raise_nofile(4096);
+	toy_raise_nofile(4096);
 
 	before = mem_settled_kib();
 	ASSERT_EQ(0, idle_pairs(AF_UNIX, sv, buf)) TH_LOG("AF_UNIX: %s", strerror(errno));
@@ -280,7 +280,7 @@ REGRESS(d07_proc_lists_3000_sockets_once_in_small_reads)
 	long p;
 
 	ASSERT_TRUE(fd && seen && ino && port && sorted && all);
-	raise_nofile(N + V + 256);
+	toy_raise_nofile(N + V + 256);
 	for (i = 0; i < N + V; i++) {	/* V victims first, then N bound */
 		fd[i] = toy_socket(SOCK_DGRAM);
 		ASSERT_LE(0, fd[i]) TH_LOG("socket %d: %s", i, strerror(errno));

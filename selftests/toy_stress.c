@@ -17,7 +17,6 @@
 
 #include <pthread.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <linux/sockios.h>
 
@@ -155,11 +154,10 @@ TEST_F_TIMEOUT(stress, rmmod_races_socket_creation, 300)
 TEST_F_TIMEOUT(stress, ten_thousand_sockets, 900)
 {
 	long want = env_long("TOY_STRESS_SOCKETS", 10000);
-	struct rlimit rl = { want + 1000, want + 1000 };
 	int *fds, n = 0, l, i, seen;
 	uint32_t port;
 
-	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, toy_raise_nofile(want + 1000));
 	fds = calloc(want, sizeof(int));
 	ASSERT_NE(NULL, fds);
 	l = toy_listener_backlog(SOCK_STREAM, 4096, &port);
