@@ -195,6 +195,8 @@ struct toy_ring {
 
 struct toy_sock {
 	struct sock sk;			/* must be first */
+	/* sock_net(sk)'s: kept here, as the hot paths' counters need it */
+	struct toy_net *tn;
 	u32 port;			/* local port, 0 while unbound */
 	u32 peer_port;
 	bool bound;			/* holds tsk->port in the port table */
@@ -250,6 +252,26 @@ static inline struct toy_sock *toy_sk(const struct sock *sk)
 	return (struct toy_sock *)sk;
 }
 
+/*
+ * Our netns's state, without net_generic()'s RCU section: the netns
+ * outlives its sockets (a user socket holds a reference on it, a kernel
+ * one is released by its user's pernet exit before ours runs).
+ */
+static inline struct toy_net *toy_sk_net(const struct sock *sk)
+{
+	return toy_sk(sk)->tn;
+}
+
+/*
+ * Per-CPU, so that the data path of two CPUs shares no counter line;
+ * inline, as a data segment counts several.
+ */
+static inline void toy_stat_add(const struct sock *sk, enum toy_stat item,
+				long val)
+{
+	this_cpu_add(toy_sk_net(sk)->stats->v[item], val);
+}
+
 static inline void toy_queue_lock(struct sock *sk)
 {
 	spin_lock(&sk->sk_receive_queue.lock);
@@ -276,7 +298,6 @@ void toy_set_state(struct sock *sk, int state);
 void toy_segment(struct sock *from, u32 to_port, enum toy_seg_kind kind,
 		 size_t len);
 unsigned long toy_sk_ino(struct sock *sk);
-void toy_stat_add(const struct sock *sk, enum toy_stat item, long val);
 
 /* toy_sock.c: the socket calls and callbacks every type shares */
 int toy_check_addr(const struct sockaddr *uaddr, int alen, u32 *port);
@@ -297,7 +318,7 @@ void toy_poll_nospace(struct socket *sock, struct sock *sk);
 int toy_port_bind(struct sock *sk, u32 port);
 int toy_port_autobind(struct sock *sk);
 void toy_port_unbind(struct sock *sk);
-struct sock *toy_port_lookup(struct net *net, int type, u32 port);
+struct sock *toy_port_lookup(struct toy_net *tn, int type, u32 port);
 int toy_net_init_table(struct toy_net *tn);
 void toy_net_exit_table(struct toy_net *tn);
 

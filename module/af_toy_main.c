@@ -130,12 +130,6 @@ void toy_data_segment(struct sock *from, struct sock *to,
 	toy_tap_segment(from, port, TOY_SEG_DATA, d);
 }
 
-/* Per-CPU, so that the data path of two CPUs shares no counter line. */
-void toy_stat_add(const struct sock *sk, enum toy_stat item, long val)
-{
-	this_cpu_add(toy_net(sock_net(sk))->stats->v[item], val);
-}
-
 /*
  * The inode number user space sees in /proc/PID/fd ("socket:[ino]"), or
  * 0 while a connection waits to be accepted.  sk_callback_lock keeps
@@ -190,6 +184,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	lockdep_set_class(&sk->sk_receive_queue.lock, &toy_queue_lock_key);
 
 	tsk = toy_sk(sk);
+	tsk->tn = toy_net(net);
 	tsk->port = 0;
 	tsk->peer_port = 0;
 	tsk->bound = false;

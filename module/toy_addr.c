@@ -126,7 +126,7 @@ static int toy_port_take_ephemeral(struct toy_net *tn, struct sock *sk)
 int toy_port_bind(struct sock *sk, u32 port)
 {
 	struct net *net = sock_net(sk);
-	struct toy_net *tn = toy_net(net);
+	struct toy_net *tn = toy_sk_net(sk);
 
 	sock_owned_by_me(sk);
 	if (toy_sk(sk)->bound)
@@ -153,7 +153,7 @@ void toy_port_unbind(struct sock *sk)
 
 	if (!tsk->bound)
 		return;
-	b = toy_bucket(toy_net(sock_net(sk)), sk->sk_type, tsk->port);
+	b = toy_bucket(tsk->tn, sk->sk_type, tsk->port);
 	spin_lock(&b->lock);
 	hlist_del_init(&tsk->bind_node);
 	tsk->bound = false;
@@ -161,9 +161,9 @@ void toy_port_unbind(struct sock *sk)
 }
 
 /* Returns the socket bound to @port with a reference, or NULL. */
-struct sock *toy_port_lookup(struct net *net, int type, u32 port)
+struct sock *toy_port_lookup(struct toy_net *tn, int type, u32 port)
 {
-	struct toy_port_bucket *b = toy_bucket(toy_net(net), type, port);
+	struct toy_port_bucket *b = toy_bucket(tn, type, port);
 	struct sock *sk;
 
 	spin_lock(&b->lock);

@@ -247,7 +247,7 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 	int err;
 
 	do {
-		lsk = toy_port_lookup(sock_net(sk), sk->sk_type, port);
+		lsk = toy_port_lookup(toy_sk_net(sk), sk->sk_type, port);
 		if (!lsk) {
 			toy_segment(sk, port, TOY_SEG_SYN, 0);
 			return -ECONNREFUSED;	/* nobody there: RST */

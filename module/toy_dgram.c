@@ -107,7 +107,7 @@ static struct sock *toy_dgram_target(struct sock *sk, struct msghdr *msg,
 	*err = toy_dgram_autobind(sk);
 	if (*err)
 		return NULL;
-	target = toy_port_lookup(sock_net(sk), SOCK_DGRAM, port);
+	target = toy_port_lookup(toy_sk_net(sk), SOCK_DGRAM, port);
 	if (!target)
 		*err = -ECONNREFUSED;
 	return target;
@@ -231,7 +231,7 @@ static struct sock *toy_dgram_connected_to(struct sock *sk)
 	struct toy_sock *peer;
 
 	if (port)
-		return toy_port_lookup(sock_net(sk), SOCK_DGRAM, port);
+		return toy_port_lookup(toy_sk_net(sk), SOCK_DGRAM, port);
 	peer = toy_peer(tsk);
 	if (!peer)
 		return NULL;

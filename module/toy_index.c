@@ -60,7 +60,7 @@ void toy_net_exit_index(struct toy_net *tn)
 
 static struct toy_index_list *toy_index_list(struct sock *sk)
 {
-	return &toy_net(sock_net(sk))->socks[hash_ptr(sk, TOY_INDEX_BITS)];
+	return &toy_sk_net(sk)->socks[hash_ptr(sk, TOY_INDEX_BITS)];
 }
 
 /* Makes @sk visible to /proc and sock_diag; never fails or sleeps. */

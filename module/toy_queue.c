@@ -150,10 +150,14 @@ static bool toy_spin_for_data(struct sock *sk, bool (*done)(const void *arg),
 			      const void *arg)
 {
 	struct toy_sock *tsk = toy_sk(sk);
-	u64 start = local_clock();
 	unsigned long switches;
 	bool caught;
+	u64 start;
 
+	/* The peer waits for this CPU (both ends on one): sleep at once. */
+	if (!single_task_running())
+		return false;
+	start = local_clock();
 	if (!toy_may_spin(tsk, start) ||
 	    test_and_set_bit(TOY_SPINNING, &tsk->spin_flags))
 		return false;
