@@ -206,6 +206,7 @@ struct toy_sock {
 	bool listed;			/* visible in toy_net->socks */
 	struct toy_sock *peer;		/* set once, referenced */
 	struct list_head accept_q;	/* listener: established children */
+	struct sock *spare;		/* listener: next child, made by accept() */
 	struct list_head accept_node;
 	wait_queue_head_t backlog_wait;	/* connect()/DGRAM senders waiting for room */
 	struct mutex rd_lock;
@@ -230,10 +231,11 @@ struct toy_sock {
 	unsigned long spin_flags;	/* TOY_SPINNING: a reader spins */
 	/*
 	 * A capture's TCP numbering (toy_tap.c), advanced only while a
-	 * monitor is up: tap_seq is the next sequence number of our
-	 * segments, random at creation (the ISN); tap_ack the next one of
-	 * the peer's as its last segment left it, our ack number once the
-	 * peer is no longer linked (our last ACK after close()).
+	 * monitor is up: tap_seq is how far our segments' numbers have
+	 * gone past our initial sequence number (toy_tap_isn()), 0 at
+	 * creation; tap_ack the peer's next sequence number as its last
+	 * segment left it, our ack number once the peer is no longer
+	 * linked (our last ACK after close()).
 	 */
 	atomic_t tap_seq;
 	u32 tap_ack;
@@ -342,6 +344,7 @@ int toy_listen(struct socket *sock, int backlog);
 int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 		int flags);
 int toy_do_accept(struct socket *sock, struct socket *newsock, int flags);
+void toy_free_spare(struct sock *lsk);
 void toy_abort_connect(struct sock *sk, int how);
 
 /* toy_connectible.c: STREAM and SEQPACKET data, shutdown, close, poll */

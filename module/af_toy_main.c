@@ -194,6 +194,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->id = 0;
 	tsk->peer = NULL;
 	INIT_LIST_HEAD(&tsk->accept_q);
+	tsk->spare = NULL;
 	INIT_LIST_HEAD(&tsk->accept_node);
 	init_waitqueue_head(&tsk->backlog_wait);
 	mutex_init(&tsk->rd_lock);
@@ -215,7 +216,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->spin_skip = 0;
 	tsk->spin_backoff = 0;
 	tsk->spin_flags = 0;
-	atomic_set(&tsk->tap_seq, get_random_u32());
+	atomic_set(&tsk->tap_seq, 0);
 	tsk->tap_ack = 0;
 	return sk;
 }

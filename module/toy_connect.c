@@ -22,6 +22,10 @@
  * in syn_to, under its own queue lock, while it sleeps.  The child is
  * allocated before the handshake so that it cannot fail halfway; its
  * reference belongs to the listener's accept queue until accept().
+ * A listener's spare child (toy_make_spare()) is its own until a
+ * connect() takes it with xchg(), or its close frees it; it is stored
+ * under the listener's queue lock only while it listens, so none is left
+ * behind by a close.
  */
 #include <linux/cred.h>
 #include <linux/sched/signal.h>
@@ -239,8 +243,67 @@ static int toy_syn_or_wait(struct sock *sk, struct sock *lsk,
 	return err;
 }
 
-/* Connects @sk, locked, to @port: 0 or an error. */
-static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
+/* A child made but never linked: no connection, no index, no port. */
+static void toy_free_child(struct sock *child)
+{
+	sock_set_flag(child, SOCK_DEAD);
+	sk_free(child);
+}
+
+/*
+ * accept() makes the next connection's server side ahead of time and
+ * leaves it on the listener: with the two ends on two CPUs the client's
+ * calls bound the rate of connections, and the server, which would wait
+ * for the next one anyway, pays for the allocation instead.  Made in the
+ * accepting task, the child is charged to the server's cgroups, as TCP's
+ * inet_csk_accept() charges its children.
+ */
+static void toy_make_spare(struct sock *lsk)
+{
+	struct toy_sock *tlsk = toy_sk(lsk);
+	struct sock *child;
+
+	if (READ_ONCE(tlsk->spare))
+		return;
+	child = toy_sk_alloc(sock_net(lsk), NULL, lsk->sk_type, GFP_KERNEL, 0);
+	if (!child)
+		return;		/* the next connect() allocates its own */
+	toy_queue_lock(lsk);
+	if (lsk->sk_state == TCP_LISTEN && !cmpxchg(&tlsk->spare, NULL, child))
+		child = NULL;
+	toy_queue_unlock(lsk);
+	if (child)
+		toy_free_child(child);
+}
+
+/* Close: the spare child goes, unless a connect() took it. */
+void toy_free_spare(struct sock *lsk)
+{
+	struct sock *child = xchg(&toy_sk(lsk)->spare, NULL);
+
+	if (child)
+		toy_free_child(child);
+}
+
+/* The server side for a connection to @lsk: its spare, else a new one. */
+static struct sock *toy_get_child(struct sock *sk, struct sock *lsk)
+{
+	struct sock *child = NULL;
+
+	if (READ_ONCE(toy_sk(lsk)->spare))
+		child = xchg(&toy_sk(lsk)->spare, NULL);
+	if (!child)
+		child = toy_sk_alloc(sock_net(sk), NULL, sk->sk_type,
+				     GFP_KERNEL, 0);
+	return child;
+}
+
+/*
+ * Connects @sk, locked, to @port: 0 or an error.  *@child is the server
+ * side, allocated before the handshake so that it cannot fail halfway,
+ * and kept across tries; the caller frees it if the connect fails.
+ */
+static int toy_do_connect(struct sock *sk, u32 port, struct sock **child,
 			  long timeo)
 {
 	struct sock *lsk;
@@ -252,7 +315,10 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock *child,
 			toy_segment(sk, port, TOY_SEG_SYN, 0);
 			return -ECONNREFUSED;	/* nobody there: RST */
 		}
-		err = toy_syn_or_wait(sk, lsk, child, &timeo);
+		if (!*child)
+			*child = toy_get_child(sk, lsk);
+		err = *child ? toy_syn_or_wait(sk, lsk, *child, &timeo) :
+			       -ENOMEM;
 		sock_put(lsk);
 	} while (!err);
 	return err < 0 ? err : 0;
@@ -272,15 +338,15 @@ static void toy_connect_failed(struct sock *sk, struct sock *child, int err)
 	sk->sk_shutdown = 0;
 	toy_queue_unlock(sk);
 	sk->sk_state_change(sk);	/* pollers waiting on SYN_SENT */
-	sock_set_flag(child, SOCK_DEAD);
-	sk_free(child);
+	if (child)
+		toy_free_child(child);
 }
 
 int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 		int flags)
 {
 	struct sock *sk = sock->sk;
-	struct sock *child;
+	struct sock *child = NULL;
 	u32 port;
 	int err;
 
@@ -304,18 +370,12 @@ int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 	err = toy_port_autobind(sk);
 	if (err)
 		goto out;
-	/* Allocated before the handshake so that it cannot fail halfway. */
-	child = toy_sk_alloc(sock_net(sk), NULL, sk->sk_type, GFP_KERNEL, 0);
-	if (!child) {
-		err = -ENOMEM;
-		goto out;
-	}
 
 	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_SYN_SENT);
 	toy_queue_unlock(sk);
 	toy_stat_add(sk, TOY_STAT_CONNECTS, 1);
-	err = toy_do_connect(sk, port, child,
+	err = toy_do_connect(sk, port, &child,
 			     sock_sndtimeo(sk, flags & O_NONBLOCK));
 	if (err)
 		toy_connect_failed(sk, child, err);
@@ -386,5 +446,6 @@ int toy_do_accept(struct socket *sock, struct socket *newsock, int flags)
 graft:
 	sock_graft(child, newsock);
 	newsock->state = SS_CONNECTED;
+	toy_make_spare(sk);
 	return 0;
 }

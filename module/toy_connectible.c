@@ -187,6 +187,7 @@ static void toy_close_listener(struct sock *sk)
 	toy_set_state(sk, TCP_CLOSE);
 	list_splice_init(&tsk->accept_q, &queue);
 	toy_queue_unlock(sk);
+	toy_free_spare(sk);
 	wake_up_interruptible_all(&tsk->backlog_wait);
 	sk->sk_state_change(sk);
 

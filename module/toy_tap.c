@@ -5,9 +5,10 @@
  * packet from 127.0.0.1 to 127.0.0.1 that tcpdump and Wireshark decode
  * natively: TCP for STREAM and SEQPACKET (one record per segment, PSH on
  * its last packet), UDP for DGRAM.  Ports are the AF_TOY ports' low 16
- * bits.  Each socket numbers its bytes from a random initial sequence
- * number (tsk->tap_seq, drawn at creation); SYN and FIN count one, as in
- * TCP.  A segment's ack number is its peer's next sequence number (what
+ * bits.  Each socket numbers its bytes from a random-looking initial
+ * sequence number, a keyed hash of the socket (toy_tap_isn()), so that
+ * no socket pays for a random draw a capture may never ask for; tap_seq
+ * counts the numbers used since; SYN and FIN count one, as in TCP.  A segment's ack number is its peer's next sequence number (what
  * the sender has received: everything its peer sent is already in its
  * queue; tsk->tap_ack once the peer is unlinked), its window the room
  * left in the sender's receive queue,
@@ -39,6 +40,7 @@
 #include <linux/jump_label.h>
 #include <linux/netdevice.h>
 #include <linux/rculist.h>
+#include <linux/siphash.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/checksum.h>
@@ -296,6 +298,20 @@ static void toy_tap_send(struct net *net, struct toy_tap_pkt *p,
 	} while (off < len);
 }
 
+/*
+ * A socket's initial sequence number: secret-keyed, so that it neither
+ * shows the socket's address nor can be guessed, and different for a new
+ * socket at a freed one's address (its place in the index, tsk->id, is
+ * never reused, and is set before the socket's first segment).
+ */
+static u32 toy_tap_isn(const struct toy_sock *tsk)
+{
+	static siphash_key_t key __read_mostly;
+
+	net_get_random_once(&key, sizeof(key));
+	return siphash_2u64((unsigned long)tsk, tsk->id, &key);
+}
+
 void __toy_tap_segment(struct sock *from, u32 to_port,
 		       enum toy_seg_kind kind, const struct toy_tap_data *data)
 {
@@ -344,10 +360,10 @@ void __toy_tap_segment(struct sock *from, u32 to_port,
 		break;
 	}
 	/* Numbered even with no tap in this netns: one counter, one rule. */
-	p.seq = atomic_fetch_add(len, &tsk->tap_seq);
+	p.seq = toy_tap_isn(tsk) + atomic_fetch_add(len, &tsk->tap_seq);
 	peer = toy_peer(tsk);
 	if (peer) {
-		p.ack = atomic_read(&peer->tap_seq);
+		p.ack = toy_tap_isn(peer) + atomic_read(&peer->tap_seq);
 		WRITE_ONCE(peer->tap_ack, p.seq + len);
 	} else {
 		p.ack = READ_ONCE(tsk->tap_ack);
