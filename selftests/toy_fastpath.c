@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <linux/sockios.h>
 
 #include "kselftest_harness.h"
@@ -657,6 +658,157 @@ TEST_F_TIMEOUT(fam, dgram_reader_pool_gets_each_datagram_once, 300)
 	EXPECT_EQ(0, bad)
 		TH_LOG("%d datagrams not received exactly once", bad);
 	munmap(seen, SPIN_DGRAMS * sizeof(*seen));
+}
+
+/* A STREAM listener of @family at @a (AF_UNIX: an abstract name). */
+static int fam_listener(int family, struct sockaddr_storage *a,
+			socklen_t *alen)
+{
+	struct sockaddr_un *u = (struct sockaddr_un *)a;
+	int l;
+
+	memset(a, 0, sizeof(*a));
+	*alen = sizeof(*a);
+	if (family == AF_TOY) {
+		uint32_t port;
+
+		l = toy_listener(SOCK_STREAM, &port);
+		if (l >= 0 && getsockname(l, (struct sockaddr *)a, alen))
+			return -1;
+		return l;
+	}
+	u->sun_family = AF_UNIX;
+	snprintf(u->sun_path + 1, sizeof(u->sun_path) - 1, "toy_spare_%d",
+		 getpid());
+	*alen = offsetof(struct sockaddr_un, sun_path) + 1 +
+		strlen(u->sun_path + 1);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)a, *alen) || listen(l, 8))
+		return -1;
+	return l;
+}
+
+#define SPARE_CONNS 3
+
+struct port_count {
+	unsigned long port;
+	int n;
+};
+
+/* Counts the sockets bound or connected to c->port. */
+static int count_port_fn(const struct toy_proc_entry *e, const char *line,
+			 void *arg)
+{
+	struct port_count *c = arg;
+
+	(void)line;
+	c->n += !strcmp(e->type, "STREAM") &&
+		(e->lport == c->port || e->pport == c->port);
+	return 0;
+}
+
+/*
+ * accept() leaves the next connection's server side on the listener
+ * (toy_make_spare()), made by the server.  Connections that get it must
+ * look like the first, which did not: each accepted socket has the
+ * connecting process's credentials (SO_PEERCRED, as AF_UNIX gives them
+ * for the same calls) and the listener owner's uid in /proc/net/toy, and
+ * the spare is listed nowhere.  A listener shut for reading refuses, then
+ * listens and serves again.  Under kmemleak (check-debug) the spare the
+ * listener keeps at close must not leak.
+ */
+TEST(listener_spare_child_serves_like_a_new_one)
+{
+	static const int fams[] = { AF_TOY, AF_UNIX };
+	struct sockaddr_storage a;
+	int f, i, l, s[SPARE_CONNS], ready[2];
+	struct port_count pc = { 0 };
+	struct toy_proc_entry e;
+	struct ucred cr;
+	socklen_t alen, len;
+	uid_t cuid;
+	uint32_t port;
+	pid_t pid;
+	char k;
+
+	ASSERT_EQ(0, toy_ensure_module());
+	cuid = geteuid() == 0 ? 65534 : geteuid();
+	for (f = 0; f < 2; f++) {
+		l = fam_listener(fams[f], &a, &alen);
+		ASSERT_LE(0, l);
+		ASSERT_EQ(0, pipe(ready));
+		if (TOY_FORK(pid)) {
+			int c[SPARE_CONNS];
+
+			close(ready[0]);
+			CHILD_CHECK(geteuid() != 0 || setuid(cuid) == 0);
+			for (i = 0; i < SPARE_CONNS; i++) {
+				c[i] = socket(fams[f], SOCK_STREAM, 0);
+				CHILD_CHECK(c[i] >= 0);
+				CHILD_CHECK(connect(c[i], (struct sockaddr *)&a,
+						    alen) == 0);
+				/* the next one after this one's accept() */
+				CHILD_CHECK(read(c[i], &k, 1) == 1);
+			}
+			CHILD_CHECK(write(ready[1], "r", 1) == 1);
+			/* hold the sockets until the server has looked */
+			CHILD_CHECK(read(c[0], &k, 1) == 0);
+			_exit(0);
+		}
+		close(ready[1]);
+		for (i = 0; i < SPARE_CONNS; i++) {
+			s[i] = accept(l, NULL, NULL);
+			ASSERT_LE(0, s[i]);
+			len = sizeof(cr);
+			ASSERT_EQ(0, getsockopt(s[i], SOL_SOCKET, SO_PEERCRED,
+						&cr, &len));
+			EXPECT_EQ(pid, cr.pid);
+			EXPECT_EQ(cuid, cr.uid);
+			ASSERT_EQ(1, write(s[i], "k", 1));
+		}
+		ASSERT_EQ(1, read(ready[0], &k, 1));
+		close(ready[0]);
+		if (fams[f] == AF_TOY) {
+			port = ((struct sockaddr_toy *)&a)->stoy_port;
+			for (i = 0; i < SPARE_CONNS; i++) {
+				ASSERT_EQ(0, proc_entry(s[i], &e));
+				EXPECT_EQ(geteuid(), e.uid);
+				EXPECT_EQ(port, e.lport);
+			}
+			/* listener, children, clients: no spare among them */
+			pc.port = port;
+			ASSERT_LE(0, toy_proc_foreach(count_port_fn, &pc));
+			EXPECT_EQ(1 + 2 * SPARE_CONNS, pc.n);
+		}
+		toy_close_fds(s, SPARE_CONNS);
+		EXPECT_EQ(0, wait_child(pid));
+
+		/* Shut for reading: refused, as AF_UNIX and TCP. */
+		ASSERT_EQ(0, shutdown(l, SHUT_RD));
+		s[0] = socket(fams[f], SOCK_STREAM, 0);
+		ASSERT_LE(0, s[0]);
+		EXPECT_ERRNO(ECONNREFUSED,
+			     connect(s[0], (struct sockaddr *)&a, alen));
+		close(s[0]);
+		/* As TCP (not AF_UNIX): listening again, it serves. */
+		if (fams[f] == AF_TOY) {
+			ASSERT_EQ(0, listen(l, 8));
+			ASSERT_EQ(0, getsockname(l, (struct sockaddr *)&a,
+						 &alen));
+			port = ((struct sockaddr_toy *)&a)->stoy_port;
+			s[0] = toy_socket(SOCK_STREAM);
+			ASSERT_LE(0, s[0]);
+			ASSERT_EQ(0, toy_connect(s[0], port));
+			s[1] = accept(l, NULL, NULL);
+			ASSERT_LE(0, s[1]);
+			len = sizeof(cr);
+			ASSERT_EQ(0, getsockopt(s[1], SOL_SOCKET, SO_PEERCRED,
+						&cr, &len));
+			EXPECT_EQ(getpid(), cr.pid);
+			toy_close_fds(s, 2);
+		}
+		close(l);
+	}
 }
 
 TEST_HARNESS_MAIN
