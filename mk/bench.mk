@@ -12,8 +12,9 @@
 #   make bench BENCH_ARGS=--quick      2 short rounds (smoke run)
 #   make bench BENCH_ARGS="--only stream,pingpong --rounds 5"
 #   make bench BENCH_ARGS=--profile    also sample the kernel (profile in .txt)
-#   make bench BENCH_ARGS="--only idlemem,bindlat"   only the two figures
-#                                      (idle memory per socketpair, bind latency)
+#   make bench BENCH_ARGS="--only idlemem,bindlat,callcost"   only the figures
+#                                      (idle memory per socketpair, bind latency,
+#                                      the cost of each call of a connection)
 #   make bench BENCH_IPERF=10          also iperf3 for 10 s over AF_TOY
 #                                      (toywrap) and over TCP loopback: the VM
 #                                      then runs on the host's root file system

@@ -46,7 +46,8 @@ for a in "$@"; do
 done
 [ -n "$placements" ] || placements=chosen
 # the figures do not depend on placement: measured in the first run only
-workloads=$(toyperf --list | grep -v -x -e idlemem -e bindlat | tr '\n' ,)
+workloads=$(toyperf --list | grep -v -x -e idlemem -e bindlat -e callcost |
+	tr '\n' ,)
 workloads=${workloads%,}
 first=1
 for pin in $placements; do

@@ -4,6 +4,9 @@
  *   idlemem   the MemAvailable drop per idle STREAM socketpair, KiB
  *   bindlat   socket()+bind()+close() of a DGRAM socket to an ephemeral
  *             port, alone and while another process holds many
+ *   callcost  each call of a STREAM connection's life, both ends in this
+ *             process: socket(), connect(), close() of the client, accept(),
+ *             close() of the accepted socket
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -274,15 +277,200 @@ static void fig_bindlat(struct figures *fg, int h, int fam)
 	}
 }
 
+/* ----------------------------------------------------------- callcost */
+
+/* One family's listener and the seconds its calls took, summed. */
+struct callcost {
+	int lfd;			/* -1: failed, the family stays NAN */
+	union addr a;
+	socklen_t alen;
+	double sec[NCALL];
+};
+
+/* Says which call of a batch failed, with errno. */
+static void call_failed(int fam, const char *call, int i)
+{
+	fprintf(stderr, "toyperf: callcost %s: %s %d of a batch: %s\n",
+		fam_name[fam], call, i, strerror(errno));
+}
+
+/*
+ * socket() and connect() of up to CALL_BATCH clients into @c, each call
+ * timed alone; how many were connected (fewer: said on stderr).
+ */
+static int connect_timed(int fam, const struct callcost *cc, int *c,
+			 double *sec)
+{
+	double t;
+	int n;
+
+	for (n = 0; n < CALL_BATCH; n++) {
+		t = now();
+		c[n] = socket(sock_domain(fam), SOCK_STREAM, 0);
+		sec[C_SOCKET] += now() - t;
+		if (c[n] < 0) {
+			call_failed(fam, "socket", n);
+			break;
+		}
+		t = now();
+		if (connect(c[n], &cc->a.sa, cc->alen) < 0) {
+			call_failed(fam, "connect", n);
+			close(c[n]);
+			break;
+		}
+		sec[C_CONNECT] += now() - t;
+	}
+	return n;
+}
+
+/* accept() of @n connections into @s, each timed; how many were accepted. */
+static int accept_timed(int fam, int lfd, int *s, int n, double *sec)
+{
+	double t;
+	int m;
+
+	for (m = 0; m < n; m++) {
+		t = now();
+		s[m] = accept(lfd, NULL, NULL);
+		*sec += now() - t;
+		if (s[m] < 0) {
+			call_failed(fam, "accept", m);
+			break;
+		}
+	}
+	return m;
+}
+
+/* close() of the @n sockets of @fd, each timed. */
+static void close_timed(const int *fd, int n, double *sec)
+{
+	double t;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		t = now();
+		close(fd[i]);
+		*sec += now() - t;
+	}
+}
+
+/*
+ * One batch: CALL_BATCH clients made and connected, then all closed, then
+ * their connections accepted and closed.  Each kind of call comes in a
+ * run of its own, so that each is timed alone; the clients are gone
+ * before their connections are accepted, as in the hand-made measurements
+ * this figure replaces, so that it compares with them.  Adds the seconds
+ * to @sec; 0, or -1 (said on stderr, every socket of the batch closed).
+ */
+static int call_batch(int fam, const struct callcost *cc, double *sec)
+{
+	int c[CALL_BATCH], s[CALL_BATCH];
+	int n, m;
+
+	n = connect_timed(fam, cc, c, sec);
+	close_timed(c, n, &sec[C_CLOSE_CLIENT]);
+	m = accept_timed(fam, cc->lfd, s, n, &sec[C_ACCEPT]);
+	close_timed(s, m, &sec[C_CLOSE_SERVER]);
+	return n == CALL_BATCH && m == n ? 0 : -1;
+}
+
+/* Gives up on the family of @cc: its figures stay NAN. */
+static void call_stop(struct callcost *cc)
+{
+	close(cc->lfd);
+	cc->lfd = -1;
+}
+
+/*
+ * The listener of @fam in @cc (AF_TOY: an ephemeral port; AF_UNIX: an
+ * abstract name of this pid), then CALL_WARMUP batches not counted, so
+ * that the first counted ones do not pay for the caches and the slabs.
+ */
+static void call_start(int fam, struct callcost *cc)
+{
+	double warm[NCALL] = { 0 };
+	int i;
+
+	memset(cc, 0, sizeof(*cc));
+	cc->lfd = bound_socket(fam, SOCK_STREAM, true, &cc->a, &cc->alen);
+	if (cc->lfd < 0) {
+		fprintf(stderr, "toyperf: callcost %s: listener: %s\n",
+			fam_name[fam], strerror(errno));
+		return;
+	}
+	set_rcvtimeo(cc->lfd, 5);	/* an accept() that would hang fails */
+	for (i = 0; i < CALL_WARMUP && cc->lfd >= 0; i++)
+		if (call_batch(fam, cc, warm) < 0)
+			call_stop(cc);
+}
+
+/* CALL_BATCHES counted batches of @fam; the first failure ends them. */
+static void call_round(int fam, struct callcost *cc)
+{
+	int b;
+
+	for (b = 0; b < CALL_BATCHES && cc->lfd >= 0; b++)
+		if (call_batch(fam, cc, cc->sec) < 0)
+			call_stop(cc);
+}
+
+/* The mean µs per call of @fam, and their sum, into fg->call_us. */
+static void call_finish(struct figures *fg, int fam, struct callcost *cc)
+{
+	int c;
+
+	if (cc->lfd < 0)
+		return;
+	close(cc->lfd);
+	fg->call_us[C_ALL][fam] = 0;
+	for (c = 0; c < NCALL; c++) {
+		fg->call_us[c][fam] = cc->sec[c] / CALL_CONNS * 1e6;
+		fg->call_us[C_ALL][fam] += fg->call_us[c][fam];
+	}
+}
+
+/*
+ * callcost: the mean µs of each call of a STREAM connection's life, both
+ * ends in this process, so that it is the CPU cost of the calls with no
+ * wake-up of another process.  The families take turns over CALL_ROUNDS
+ * rounds, the first of a round alternating, so that a slow phase of a
+ * loaded host falls on both alike.
+ */
+static void fig_callcost(struct figures *fg)
+{
+	struct callcost cc[F_UNIX + 1];
+	cpu_set_t all;
+	int r, i, f;
+
+	sched_getaffinity(0, sizeof(all), &all);
+	if (pin_same)
+		pin_cpu(0);
+	for (f = F_TOY; f <= F_UNIX; f++)
+		call_start(f, &cc[f]);
+	for (r = 0; r < CALL_ROUNDS; r++) {
+		fprintf(stderr, "toyperf: callcost round %d/%d\n", r + 1,
+			CALL_ROUNDS);
+		for (i = 0; i < 2; i++) {
+			f = (r + i) % 2 ? F_UNIX : F_TOY;
+			call_round(f, &cc[f]);
+		}
+	}
+	for (f = F_TOY; f <= F_UNIX; f++)
+		call_finish(fg, f, &cc[f]);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
 void run_figures(struct figures *fg)
 {
-	int f, h;
+	int f, h, c;
 
 	for (f = 0; f < NFAM; f++) {
 		fg->idle_kib[f] = NAN;
 		fg->drop_kib[f] = NAN;
 		for (h = 0; h < NFIG_HELD; h++)
 			fg->bind_us[h][f] = NAN;
+		for (c = 0; c <= NCALL; c++)
+			fg->call_us[c][f] = NAN;
 	}
 	fg->held[0] = 0;
 	fg->held[1] = bind_held;
@@ -297,4 +485,6 @@ void run_figures(struct figures *fg)
 			fig_bindlat(fg, h, f);
 		}
 	}
+	if (fg->callcost)
+		fig_callcost(fg);
 }

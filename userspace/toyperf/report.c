@@ -249,12 +249,21 @@ static void print_idlemem_notes(const struct figures *fg)
 	       d[0], d[1]);
 }
 
+/* callcost: the table's labels and the JSON's names of the calls. */
+static const char *const call_label[NCALL + 1] = {
+	"call: socket()", "call: connect()", "call: close() client",
+	"call: accept()", "call: close() server", "call: all five",
+};
+static const char *const call_key[NCALL + 1] = {
+	"socket", "connect", "close_client", "accept", "close_server", "all",
+};
+
 void print_figures(const struct figures *fg)
 {
 	char label[48];
-	int h;
+	int h, c;
 
-	if (!fg->idlemem && !fg->bindlat)
+	if (!fg->idlemem && !fg->bindlat && !fg->callcost)
 		return;
 	printf("\n%-24s %-8s %10s %10s %9s\n", "figure", "unit", "AF_TOY",
 	       "AF_UNIX", "TOY/UNIX");
@@ -265,6 +274,8 @@ void print_figures(const struct figures *fg)
 			 fg->held[h]);
 		print_fig_row(label, "us", fg->bind_us[h]);
 	}
+	for (c = 0; c <= NCALL && fg->callcost; c++)
+		print_fig_row(call_label[c], "us", fg->call_us[c]);
 	if (fg->idlemem)
 		print_idlemem_notes(fg);
 	if (fg->bindlat)
@@ -272,6 +283,12 @@ void print_figures(const struct figures *fg)
 		       "mean of %d; bound by the other process: AF_TOY %d, "
 		       "AF_UNIX %d\n", bind_iters, fg->held_made[1][F_TOY],
 		       fg->held_made[1][F_UNIX]);
+	if (fg->callcost)
+		printf("callcost: one process, STREAM, batches of %d: "
+		       "socket() and connect() of each client, close() of "
+		       "each, accept() of each, close() of each; mean of %d "
+		       "per family over %d alternating rounds\n", CALL_BATCH,
+		       CALL_CONNS, CALL_ROUNDS);
 }
 
 /* --------------------------------------------------------------- JSON */
@@ -296,7 +313,7 @@ static void json_fig_values(FILE *j, const double *v)
 static void json_figures(FILE *j, const struct figures *fg)
 {
 	bool first = true;
-	int h;
+	int h, c;
 
 	fprintf(j, "  \"figures\": [");
 	if (fg->idlemem) {
@@ -319,6 +336,14 @@ static void json_figures(FILE *j, const struct figures *fg)
 		fprintf(j, ", \"held_made\": {\"toy\": %d, \"unix\": %d}, "
 			"\"iterations\": %d}", fg->held_made[h][F_TOY],
 			fg->held_made[h][F_UNIX], bind_iters);
+		first = false;
+	}
+	for (c = 0; c <= NCALL && fg->callcost; c++) {
+		fprintf(j, "%s\n    {\"figure\": \"callcost\", "
+			"\"call\": \"%s\", \"unit\": \"us\", ",
+			first ? "" : ",", call_key[c]);
+		json_fig_values(j, fg->call_us[c]);
+		fprintf(j, ", \"connections\": %d}", CALL_CONNS);
 		first = false;
 	}
 	fprintf(j, "\n  ]");

@@ -5,7 +5,8 @@
  *   main.c       options, the rounds, the order of things
  *   net.c        sockets of the three families, child processes, time
  *   workloads.c  the workloads: one measurement ("cell") each
- *   figures.c    the figures: idle memory per pair, bind latency
+ *   figures.c    the figures: idle memory per pair, bind latency, the
+ *                cost of each call of a connection's life
  *   profiler.c   the kernel profile (--profile, --callers)
  *   report.c     the tables and the JSON file
  */
@@ -122,17 +123,31 @@ struct result run_cell(const struct workload *w, int fam);
 #define IDLE_SNDBUF	(1024 * 1024)
 #define IDLE_FLOOR_KIB	(96 * 1024)	/* stop making pairs below this */
 
+/*
+ * callcost: the calls of a connection's life in the order they are made,
+ * then C_ALL, the five summed.
+ */
+#define NCALL 5
+enum { C_SOCKET, C_CONNECT, C_CLOSE_CLIENT, C_ACCEPT, C_CLOSE_SERVER, C_ALL };
+
+#define CALL_BATCH	50		/* connections open at once */
+#define CALL_ROUNDS	4		/* AF_TOY and AF_UNIX take turns */
+#define CALL_BATCHES	25		/* per family and round */
+#define CALL_WARMUP	2		/* uncounted batches per family */
+#define CALL_CONNS	(CALL_ROUNDS * CALL_BATCHES * CALL_BATCH)
+
 struct figures {
-	bool idlemem, bindlat;
+	bool idlemem, bindlat, callcost;
 	int pairs[NFAM];		/* idlemem: socketpairs made */
 	double drop_kib[NFAM];		/* idlemem: MemAvailable drop */
 	double idle_kib[NFAM];		/* idlemem: drop per pair */
 	int held[NFIG_HELD];		/* bindlat: sockets asked for */
 	int held_made[NFIG_HELD][NFAM];	/* bindlat: sockets the holder bound */
 	double bind_us[NFIG_HELD][NFAM];
+	double call_us[NCALL + 1][NFAM];	/* callcost: mean per call */
 };
 
-/* Measure the selected figures (fg->idlemem, fg->bindlat). */
+/* Measure the selected figures (fg->idlemem, fg->bindlat, fg->callcost). */
 void run_figures(struct figures *fg);
 
 /* ------------------------------------------------------- profiler.c */
