@@ -33,7 +33,9 @@
  *   by writers and by the idle-trim work, with no other lock held.
  * - References: a struct socket owns the reference from sk_alloc().  An
  *   accept-queue child's reference is owned by the listener's queue until
- *   accept() grafts it.  tsk->peer holds a reference on the peer, set once
+ *   accept() grafts it; a listener's spare child's by tsk->spare (stored
+ *   under the queue lock while listening, taken with xchg():
+ *   toy_connect.c).  tsk->peer holds a reference on the peer, set once
  *   when the connection is made and dropped at release under
  *   sk_callback_lock (write), so a syscall on a socket may use tsk->peer
  *   without locks, and a callback run from another context (write-space)
@@ -116,6 +118,7 @@ enum toy_stat {
 	TOY_STAT_MEM,
 	TOY_STAT_BYTES_APPENDED,	/* small writes added to a queued skb */
 	TOY_STAT_BYTES_DIRECT,		/* copied straight into a reader */
+	TOY_STAT_CHILDREN_PREMADE,	/* connections served by a spare */
 	TOY_STAT_NR
 };
 
@@ -256,8 +259,10 @@ static inline struct toy_sock *toy_sk(const struct sock *sk)
 
 /*
  * Our netns's state, without net_generic()'s RCU section: the netns
- * outlives its sockets (a user socket holds a reference on it, a kernel
- * one is released by its user's pernet exit before ours runs).
+ * outlives its sockets.  A user socket holds a reference on it; a kernel
+ * socket holds none, and its user must release it in a pernet exit that
+ * runs before ours (registered after af_toy), as net_generic() already
+ * required.
  */
 static inline struct toy_net *toy_sk_net(const struct sock *sk)
 {

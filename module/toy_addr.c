@@ -153,7 +153,7 @@ void toy_port_unbind(struct sock *sk)
 
 	if (!tsk->bound)
 		return;
-	b = toy_bucket(tsk->tn, sk->sk_type, tsk->port);
+	b = toy_bucket(toy_sk_net(sk), sk->sk_type, tsk->port);
 	spin_lock(&b->lock);
 	hlist_del_init(&tsk->bind_node);
 	tsk->bound = false;

@@ -22,10 +22,11 @@
  * in syn_to, under its own queue lock, while it sleeps.  The child is
  * allocated before the handshake so that it cannot fail halfway; its
  * reference belongs to the listener's accept queue until accept().
- * A listener's spare child (toy_make_spare()) is its own until a
- * connect() takes it with xchg(), or its close frees it; it is stored
+ * A listener's spare child (toy_make_spare()) owns its sk_alloc()
+ * reference until a connect() takes it with xchg(), or the listener's
+ * close or shutdown(SHUT_RD) (toy_close_listener()) frees it; it is stored
  * under the listener's queue lock only while it listens, so none is left
- * behind by a close.
+ * behind by either.
  */
 #include <linux/cred.h>
 #include <linux/sched/signal.h>
@@ -251,29 +252,40 @@ static void toy_free_child(struct sock *child)
 }
 
 /*
- * accept() makes the next connection's server side ahead of time and
- * leaves it on the listener: with the two ends on two CPUs the client's
- * calls bound the rate of connections, and the server, which would wait
- * for the next one anyway, pays for the allocation instead.  Made in the
- * accepting task, the child is charged to the server's cgroups, as TCP's
- * inet_csk_accept() charges its children.
+ * Leaves @child on @lsk as its spare if @lsk listens and has none, else
+ * frees it.  Under the queue lock, so that no spare outlives the
+ * listener's toy_close_listener().
  */
-static void toy_make_spare(struct sock *lsk)
+static void toy_keep_spare(struct sock *lsk, struct sock *child)
 {
-	struct toy_sock *tlsk = toy_sk(lsk);
-	struct sock *child;
-
-	if (READ_ONCE(tlsk->spare))
-		return;
-	child = toy_sk_alloc(sock_net(lsk), NULL, lsk->sk_type, GFP_KERNEL, 0);
-	if (!child)
-		return;		/* the next connect() allocates its own */
 	toy_queue_lock(lsk);
-	if (lsk->sk_state == TCP_LISTEN && !cmpxchg(&tlsk->spare, NULL, child))
+	if (lsk->sk_state == TCP_LISTEN &&
+	    !cmpxchg(&toy_sk(lsk)->spare, NULL, child))
 		child = NULL;
 	toy_queue_unlock(lsk);
 	if (child)
 		toy_free_child(child);
+}
+
+/*
+ * accept() makes the next connection's server side ahead of time and
+ * leaves it on the listener: with the two ends on two CPUs the client's
+ * calls bound the rate of connections, and the server, which would wait
+ * for the next one anyway, pays for the allocation instead.  The child is
+ * charged to the cgroups of the task that made it (sk_alloc()): this
+ * accept()ing task, or the client for a connection that found no spare.
+ * A kernel listener holds no netns reference, and a spare (a user socket,
+ * as every child) would hold one for as long as the listener lives: none.
+ */
+static void toy_make_spare(struct sock *lsk)
+{
+	struct sock *child;
+
+	if (READ_ONCE(toy_sk(lsk)->spare) || !lsk->sk_net_refcnt)
+		return;
+	child = toy_sk_alloc(sock_net(lsk), NULL, lsk->sk_type, GFP_KERNEL, 0);
+	if (child)
+		toy_keep_spare(lsk, child);
 }
 
 /* Close: the spare child goes, unless a connect() took it. */
@@ -285,13 +297,18 @@ void toy_free_spare(struct sock *lsk)
 		toy_free_child(child);
 }
 
-/* The server side for a connection to @lsk: its spare, else a new one. */
-static struct sock *toy_get_child(struct sock *sk, struct sock *lsk)
+/*
+ * The server side for a connection to @lsk: its spare (*@premade), else a
+ * new one.
+ */
+static struct sock *toy_get_child(struct sock *sk, struct sock *lsk,
+				  bool *premade)
 {
 	struct sock *child = NULL;
 
 	if (READ_ONCE(toy_sk(lsk)->spare))
 		child = xchg(&toy_sk(lsk)->spare, NULL);
+	*premade = child;
 	if (!child)
 		child = toy_sk_alloc(sock_net(sk), NULL, sk->sk_type,
 				     GFP_KERNEL, 0);
@@ -301,11 +318,14 @@ static struct sock *toy_get_child(struct sock *sk, struct sock *lsk)
 /*
  * Connects @sk, locked, to @port: 0 or an error.  *@child is the server
  * side, allocated before the handshake so that it cannot fail halfway,
- * and kept across tries; the caller frees it if the connect fails.
+ * and kept across tries; a connect that fails gives it back to the
+ * listener (a refused or non-blocking client undoes no accept()'s work),
+ * or the caller frees it.
  */
 static int toy_do_connect(struct sock *sk, u32 port, struct sock **child,
 			  long timeo)
 {
+	bool premade = false;
 	struct sock *lsk;
 	int err;
 
@@ -316,12 +336,20 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock **child,
 			return -ECONNREFUSED;	/* nobody there: RST */
 		}
 		if (!*child)
-			*child = toy_get_child(sk, lsk);
+			*child = toy_get_child(sk, lsk, &premade);
 		err = *child ? toy_syn_or_wait(sk, lsk, *child, &timeo) :
 			       -ENOMEM;
+		if (err < 0 && *child) {
+			toy_keep_spare(lsk, *child);
+			*child = NULL;
+		}
 		sock_put(lsk);
 	} while (!err);
-	return err < 0 ? err : 0;
+	if (err < 0)
+		return err;
+	if (premade)
+		toy_stat_add(sk, TOY_STAT_CHILDREN_PREMADE, 1);
+	return 0;
 }
 
 /*

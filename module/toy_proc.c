@@ -131,6 +131,7 @@ static const char * const toy_stat_names[TOY_STAT_NR] = {
 	[TOY_STAT_MEM]			= "mem_charged",
 	[TOY_STAT_BYTES_APPENDED]	= "bytes_appended",
 	[TOY_STAT_BYTES_DIRECT]		= "bytes_direct",
+	[TOY_STAT_CHILDREN_PREMADE]	= "children_premade",
 };
 
 /* /proc/net/toy_stat: "name value" per line, this netns only. */

@@ -108,8 +108,9 @@ static bool toy_may_spin(struct toy_sock *tsk, u64 now)
  * 2^(n-1) - 1 waits after a read sleep at once: a single miss (a late
  * record now and then) costs nothing, a writer that always pauses longer
  * than TOY_SPIN_NS soon costs a spin only every 2^(TOY_SPIN_BACKOFF_MAX-1)-th
- * wait after a read.  The wait for the answer to our own write always
- * spins.
+ * wait after a read (waits while another task wants the CPU do not
+ * count: they sleep at once).  The wait for the answer to our own write
+ * always spins.
  */
 static void toy_spin_learn(struct toy_sock *tsk, bool caught)
 {
@@ -154,7 +155,10 @@ static bool toy_spin_for_data(struct sock *sk, bool (*done)(const void *arg),
 	bool caught;
 	u64 start;
 
-	/* The peer waits for this CPU (both ends on one): sleep at once. */
+	/*
+	 * Another task wants this CPU (the peer, when both ends share one):
+	 * sleep at once; such waits neither spin nor count in the backoff.
+	 */
 	if (!single_task_running())
 		return false;
 	start = local_clock();

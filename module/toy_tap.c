@@ -6,17 +6,16 @@
  * natively: TCP for STREAM and SEQPACKET (one record per segment, PSH on
  * its last packet), UDP for DGRAM.  Ports are the AF_TOY ports' low 16
  * bits.  Each socket numbers its bytes from a random-looking initial
- * sequence number, a keyed hash of the socket (toy_tap_isn()), so that
- * no socket pays for a random draw a capture may never ask for; tap_seq
- * counts the numbers used since; SYN and FIN count one, as in TCP.  A segment's ack number is its peer's next sequence number (what
- * the sender has received: everything its peer sent is already in its
- * queue; tsk->tap_ack once the peer is unlinked), its window the room
- * left in the sender's receive queue,
+ * sequence number, a keyed hash of the socket (toy_tap_isn()), so that no
+ * socket pays for a random draw a capture may never ask for; tap_seq counts
+ * the numbers used since; SYN and FIN count one, as in TCP.  A segment's ack
+ * number is its peer's next sequence number (what the sender has received:
+ * everything its peer sent is already in its queue; tsk->tap_ack once the
+ * peer is unlinked), its window the room left in the sender's receive queue,
  * scaled by TOY_TAP_WSCALE, announced in the SYN and SYN-ACK.  A DATA
- * segment longer than one IPv4 packet is split into packets of
- * TOY_TAP_MSS bytes with consecutive sequence numbers; a DGRAM record
- * longer than one UDP packet is truncated (the UDP length says what the
- * packet carries).
+ * segment longer than one IPv4 packet is split into packets of TOY_TAP_MSS
+ * bytes with consecutive sequence numbers; a DGRAM record longer than one
+ * UDP packet is truncated (the UDP length says what the packet carries).
  *
  * Cost with no monitor: toy_tap_segment() is a static branch, patched
  * to a jump only while at least one tap is registered; tap_seq then
@@ -301,8 +300,9 @@ static void toy_tap_send(struct net *net, struct toy_tap_pkt *p,
 /*
  * A socket's initial sequence number: secret-keyed, so that it neither
  * shows the socket's address nor can be guessed, and different for a new
- * socket at a freed one's address (its place in the index, tsk->id, is
- * never reused, and is set before the socket's first segment).
+ * socket at a freed one's address (its place in its netns's index,
+ * tsk->id, is never reused there, and is set before the socket's first
+ * segment; captures are per netns).
  */
 static u32 toy_tap_isn(const struct toy_sock *tsk)
 {

@@ -673,8 +673,10 @@ static int fam_listener(int family, struct sockaddr_storage *a,
 		uint32_t port;
 
 		l = toy_listener(SOCK_STREAM, &port);
-		if (l >= 0 && getsockname(l, (struct sockaddr *)a, alen))
+		if (l >= 0 && getsockname(l, (struct sockaddr *)a, alen)) {
+			close(l);
 			return -1;
+		}
 		return l;
 	}
 	u->sun_family = AF_UNIX;
@@ -683,8 +685,10 @@ static int fam_listener(int family, struct sockaddr_storage *a,
 	*alen = offsetof(struct sockaddr_un, sun_path) + 1 +
 		strlen(u->sun_path + 1);
 	l = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)a, *alen) || listen(l, 8))
+	if (l >= 0 && (bind(l, (struct sockaddr *)a, *alen) || listen(l, 8))) {
+		close(l);
 		return -1;
+	}
 	return l;
 }
 
@@ -692,50 +696,75 @@ static int fam_listener(int family, struct sockaddr_storage *a,
 
 struct port_count {
 	unsigned long port;
-	int n;
+	int n;			/* STREAM sockets bound or connected to port */
+	int waiting;		/* ... of them, connections not yet accepted */
+	unsigned long uid;	/* the owner of the last of those */
 };
 
-/* Counts the sockets bound or connected to c->port. */
 static int count_port_fn(const struct toy_proc_entry *e, const char *line,
 			 void *arg)
 {
 	struct port_count *c = arg;
 
 	(void)line;
-	c->n += !strcmp(e->type, "STREAM") &&
-		(e->lport == c->port || e->pport == c->port);
+	if (strcmp(e->type, "STREAM") ||
+	    (e->lport != c->port && e->pport != c->port))
+		return 0;
+	c->n++;
+	if (e->lport == c->port && !e->ino && e->pport) {
+		c->waiting++;
+		c->uid = e->uid;
+	}
 	return 0;
+}
+
+/* The /proc/net/toy sockets of AF_TOY port @port, into *@pc. */
+static int count_port(unsigned long port, struct port_count *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->port = port;
+	return toy_proc_foreach(count_port_fn, pc);
 }
 
 /*
  * accept() leaves the next connection's server side on the listener
- * (toy_make_spare()), made by the server.  Connections that get it must
- * look like the first, which did not: each accepted socket has the
- * connecting process's credentials (SO_PEERCRED, as AF_UNIX gives them
- * for the same calls) and the listener owner's uid in /proc/net/toy, and
- * the spare is listed nowhere.  A listener shut for reading refuses, then
- * listens and serves again.  Under kmemleak (check-debug) the spare the
- * listener keeps at close must not leak.
+ * (toy_make_spare()), made by the server.  Connections that get it
+ * (children_premade counts them: all but the first) must look like the
+ * first, which did not: each accepted socket has the connecting process's
+ * credentials (SO_PEERCRED, as AF_UNIX gives them for the same calls) and,
+ * until accept() (whose sock_graft() gives it the accepter's, as for
+ * every family), the uid of the listener's owner in /proc/net/toy: the
+ * listener is made under another uid than the server's, which made the
+ * spare.  No spare is listed.  A listener shut for reading refuses, then listens and
+ * serves again.  Under kmemleak (check-debug) the spare the listener
+ * keeps at close must not leak.
  */
 TEST(listener_spare_child_serves_like_a_new_one)
 {
 	static const int fams[] = { AF_TOY, AF_UNIX };
 	struct sockaddr_storage a;
 	int f, i, l, s[SPARE_CONNS], ready[2];
-	struct port_count pc = { 0 };
+	struct port_count pc;
 	struct toy_proc_entry e;
+	uid_t cuid, luid, suid = geteuid();
 	struct ucred cr;
 	socklen_t alen, len;
-	uid_t cuid;
+	long premade = 0;
 	uint32_t port;
 	pid_t pid;
 	char k;
 
 	ASSERT_EQ(0, toy_ensure_module());
-	cuid = geteuid() == 0 ? 65534 : geteuid();
+	cuid = suid == 0 ? 65534 : suid;
+	luid = suid == 0 ? 65533 : suid;
 	for (f = 0; f < 2; f++) {
+		/* the listener's owner: neither the client nor the server */
+		ASSERT_EQ(0, seteuid(luid));
 		l = fam_listener(fams[f], &a, &alen);
+		ASSERT_EQ(0, seteuid(suid));
 		ASSERT_LE(0, l);
+		if (fams[f] == AF_TOY)
+			premade = toy_stat_value("children_premade");
 		ASSERT_EQ(0, pipe(ready));
 		if (TOY_FORK(pid)) {
 			int c[SPARE_CONNS];
@@ -757,6 +786,15 @@ TEST(listener_spare_child_serves_like_a_new_one)
 		}
 		close(ready[1]);
 		for (i = 0; i < SPARE_CONNS; i++) {
+			struct pollfd pfd = { .fd = l, .events = POLLIN };
+
+			ASSERT_EQ(1, poll(&pfd, 1, 10000));
+			if (fams[f] == AF_TOY) {
+				port = ((struct sockaddr_toy *)&a)->stoy_port;
+				ASSERT_EQ(0, count_port(port, &pc));
+				EXPECT_EQ(1, pc.waiting);
+				EXPECT_EQ(luid, pc.uid);
+			}
 			s[i] = accept(l, NULL, NULL);
 			ASSERT_LE(0, s[i]);
 			len = sizeof(cr);
@@ -769,15 +807,15 @@ TEST(listener_spare_child_serves_like_a_new_one)
 		ASSERT_EQ(1, read(ready[0], &k, 1));
 		close(ready[0]);
 		if (fams[f] == AF_TOY) {
-			port = ((struct sockaddr_toy *)&a)->stoy_port;
 			for (i = 0; i < SPARE_CONNS; i++) {
 				ASSERT_EQ(0, proc_entry(s[i], &e));
-				EXPECT_EQ(geteuid(), e.uid);
+				EXPECT_EQ(suid, e.uid);
 				EXPECT_EQ(port, e.lport);
 			}
+			EXPECT_EQ(SPARE_CONNS - 1,
+				  toy_stat_value("children_premade") - premade);
 			/* listener, children, clients: no spare among them */
-			pc.port = port;
-			ASSERT_LE(0, toy_proc_foreach(count_port_fn, &pc));
+			ASSERT_EQ(0, count_port(port, &pc));
 			EXPECT_EQ(1 + 2 * SPARE_CONNS, pc.n);
 		}
 		toy_close_fds(s, SPARE_CONNS);
