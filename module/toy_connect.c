@@ -22,11 +22,11 @@
  * in syn_to, under its own queue lock, while it sleeps.  The child is
  * allocated before the handshake so that it cannot fail halfway; its
  * reference belongs to the listener's accept queue until accept().
- * A listener's spare child (toy_make_spare()) owns its sk_alloc()
- * reference until a connect() takes it with xchg(), or the listener's
- * close or shutdown(SHUT_RD) (toy_close_listener()) frees it; it is stored
- * under the listener's queue lock only while it listens, so none is left
- * behind by either.
+ * A listener's spare child (toy_make_spare(), made by accept(); none for
+ * a kernel listener) owns its sk_alloc() reference until a connect()
+ * takes it with xchg(), or the listener's close or shutdown(SHUT_RD)
+ * (toy_close_listener()) frees it; it is stored under the listener's
+ * queue lock only while it listens, so none is left behind by either.
  */
 #include <linux/cred.h>
 #include <linux/sched/signal.h>
@@ -252,22 +252,6 @@ static void toy_free_child(struct sock *child)
 }
 
 /*
- * Leaves @child on @lsk as its spare if @lsk listens and has none, else
- * frees it.  Under the queue lock, so that no spare outlives the
- * listener's toy_close_listener().
- */
-static void toy_keep_spare(struct sock *lsk, struct sock *child)
-{
-	toy_queue_lock(lsk);
-	if (lsk->sk_state == TCP_LISTEN &&
-	    !cmpxchg(&toy_sk(lsk)->spare, NULL, child))
-		child = NULL;
-	toy_queue_unlock(lsk);
-	if (child)
-		toy_free_child(child);
-}
-
-/*
  * accept() makes the next connection's server side ahead of time and
  * leaves it on the listener: with the two ends on two CPUs the client's
  * calls bound the rate of connections, and the server, which would wait
@@ -276,16 +260,25 @@ static void toy_keep_spare(struct sock *lsk, struct sock *child)
  * accept()ing task, or the client for a connection that found no spare.
  * A kernel listener holds no netns reference, and a spare (a user socket,
  * as every child) would hold one for as long as the listener lives: none.
+ * Stored under the queue lock only while listening, so that no spare
+ * outlives toy_close_listener().
  */
 static void toy_make_spare(struct sock *lsk)
 {
+	struct toy_sock *tlsk = toy_sk(lsk);
 	struct sock *child;
 
-	if (READ_ONCE(toy_sk(lsk)->spare) || !lsk->sk_net_refcnt)
+	if (READ_ONCE(tlsk->spare) || !lsk->sk_net_refcnt)
 		return;
 	child = toy_sk_alloc(sock_net(lsk), NULL, lsk->sk_type, GFP_KERNEL, 0);
+	if (!child)
+		return;		/* the next connect() allocates its own */
+	toy_queue_lock(lsk);
+	if (lsk->sk_state == TCP_LISTEN && !cmpxchg(&tlsk->spare, NULL, child))
+		child = NULL;
+	toy_queue_unlock(lsk);
 	if (child)
-		toy_keep_spare(lsk, child);
+		toy_free_child(child);
 }
 
 /* Close: the spare child goes, unless a connect() took it. */
@@ -308,7 +301,7 @@ static struct sock *toy_get_child(struct sock *sk, struct sock *lsk,
 
 	if (READ_ONCE(toy_sk(lsk)->spare))
 		child = xchg(&toy_sk(lsk)->spare, NULL);
-	*premade = child;
+	*premade = !!child;
 	if (!child)
 		child = toy_sk_alloc(sock_net(sk), NULL, sk->sk_type,
 				     GFP_KERNEL, 0);
@@ -318,9 +311,9 @@ static struct sock *toy_get_child(struct sock *sk, struct sock *lsk,
 /*
  * Connects @sk, locked, to @port: 0 or an error.  *@child is the server
  * side, allocated before the handshake so that it cannot fail halfway,
- * and kept across tries; a connect that fails gives it back to the
- * listener (a refused or non-blocking client undoes no accept()'s work),
- * or the caller frees it.
+ * and kept across tries; the caller frees it if the connect fails (a
+ * spare is not given back: its cgroups and label would be the ones of
+ * whoever made it, for as long as the listener lives).
  */
 static int toy_do_connect(struct sock *sk, u32 port, struct sock **child,
 			  long timeo)
@@ -339,10 +332,6 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock **child,
 			*child = toy_get_child(sk, lsk, &premade);
 		err = *child ? toy_syn_or_wait(sk, lsk, *child, &timeo) :
 			       -ENOMEM;
-		if (err < 0 && *child) {
-			toy_keep_spare(lsk, *child);
-			*child = NULL;
-		}
 		sock_put(lsk);
 	} while (!err);
 	if (err < 0)

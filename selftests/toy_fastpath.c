@@ -731,11 +731,12 @@ static int count_port(unsigned long port, struct port_count *pc)
  * (toy_make_spare()), made by the server.  Connections that get it
  * (children_premade counts them: all but the first) must look like the
  * first, which did not: each accepted socket has the connecting process's
- * credentials (SO_PEERCRED, as AF_UNIX gives them for the same calls) and,
- * until accept() (whose sock_graft() gives it the accepter's, as for
- * every family), the uid of the listener's owner in /proc/net/toy: the
- * listener is made under another uid than the server's, which made the
- * spare.  No spare is listed.  A listener shut for reading refuses, then listens and
+ * credentials (SO_PEERCRED, as AF_UNIX gives them for the same calls)
+ * and, until accept() (whose sock_graft() gives it the accepter's, as
+ * for every family), the uid of the listener's owner in /proc/net/toy: a
+ * child is made with uid 0 and takes the listener's, which is not 0 here
+ * when run as root.  No spare is listed.  In a netns of its own (as
+ * root), so that the counter is this test's alone.  A listener shut for reading refuses, then listens and
  * serves again.  Under kmemleak (check-debug) the spare the listener
  * keeps at close must not leak.
  */
@@ -755,6 +756,8 @@ TEST(listener_spare_child_serves_like_a_new_one)
 	char k;
 
 	ASSERT_EQ(0, toy_ensure_module());
+	if (suid == 0)
+		ASSERT_EQ(0, unshare(CLONE_NEWNET));
 	cuid = suid == 0 ? 65534 : suid;
 	luid = suid == 0 ? 65533 : suid;
 	for (f = 0; f < 2; f++) {
