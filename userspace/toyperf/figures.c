@@ -249,6 +249,23 @@ static double bind_latency(int fam)
 	return (now() - t0) / bind_iters * 1e6;
 }
 
+/*
+ * A figure that times calls runs on CPU 0 under --pin same, as the
+ * workloads' pairs do: fig_pin() saves where this process may run into
+ * @saved, fig_unpin() puts it back.
+ */
+static void fig_pin(cpu_set_t *saved)
+{
+	sched_getaffinity(0, sizeof(*saved), saved);
+	if (pin_same)
+		pin_cpu(0);
+}
+
+static void fig_unpin(const cpu_set_t *saved)
+{
+	sched_setaffinity(0, sizeof(*saved), saved);
+}
+
 /* bindlat for one family and one count of sockets held elsewhere. */
 static void fig_bindlat(struct figures *fg, int h, int fam)
 {
@@ -266,11 +283,9 @@ static void fig_bindlat(struct figures *fg, int h, int fam)
 			return;
 		}
 	}
-	sched_getaffinity(0, sizeof(all), &all);
-	if (pin_same)
-		pin_cpu(0);
+	fig_pin(&all);
 	fg->bind_us[h][fam] = bind_latency(fam);
-	sched_setaffinity(0, sizeof(all), &all);
+	fig_unpin(&all);
 	if (pid) {
 		close(release);
 		waitpid(pid, &status, 0);
@@ -442,9 +457,7 @@ static void fig_callcost(struct figures *fg)
 	cpu_set_t all;
 	int r, i, f;
 
-	sched_getaffinity(0, sizeof(all), &all);
-	if (pin_same)
-		pin_cpu(0);
+	fig_pin(&all);
 	for (f = F_TOY; f <= F_UNIX; f++)
 		call_start(f, &cc[f]);
 	for (r = 0; r < CALL_ROUNDS; r++) {
@@ -457,7 +470,7 @@ static void fig_callcost(struct figures *fg)
 	}
 	for (f = F_TOY; f <= F_UNIX; f++)
 		call_finish(fg, f, &cc[f]);
-	sched_setaffinity(0, sizeof(all), &all);
+	fig_unpin(&all);
 }
 
 void run_figures(struct figures *fg)
