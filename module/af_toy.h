@@ -16,7 +16,8 @@
  *   with toy_queue_lock()/toy_queue_unlock().  It protects the receive queue, the
  *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
  *   queue and sk_ack_backlog; on a DGRAM sender, wake_target; on a STREAM
- *   reader, the buffer it offers (tsk->direct) and the growth of the last
+ *   reader, the buffer it offers (tsk->direct), tsk->handed_cpu (written
+ *   by a writer that took that buffer) and the growth of the last
  *   queued skb (skb->len, appended to by small writes).  Two queue
  *   locks are never held together: every event that crosses a connection
  *   (SYN, FIN, ACK, RST, data) is applied to the receiving socket under
@@ -167,13 +168,16 @@ struct toy_stats {
 #define TOY_APPEND_ROOM	SKB_WITH_OVERHEAD(2048)
 /*
  * Direct copy (toy_direct.c): a waiting reader offers at most
- * TOY_DIRECT_PAGES pages of its buffer, and only for reads and writes of
+ * TOY_DIRECT_MAX bytes of its buffer, and only for reads and writes of
  * at least TOY_DIRECT_MIN bytes, below which pinning the pages costs
  * more than the copy it saves.
  */
-#define TOY_DIRECT_PAGES	16
-#define TOY_DIRECT_MAX		(TOY_DIRECT_PAGES * PAGE_SIZE)
+#define TOY_DIRECT_MAX		(64 * 1024)
+/* One more page than it fills: a buffer need not start on a page. */
+#define TOY_DIRECT_PAGES	(TOY_DIRECT_MAX / PAGE_SIZE + 1)
 #define TOY_DIRECT_MIN		(16 * 1024)
+/* How long a writer waits for a reader on its CPU (toy_direct_await()). */
+#define TOY_DIRECT_AWAIT_NS	(200 * NSEC_PER_USEC)
 /*
  * How long a reader that just wrote or read a record waits for more before
  * sleeping; after n spins in a row that came to nothing, only every
@@ -226,6 +230,8 @@ struct toy_sock {
 	/* STREAM: the buffer our waiting reader offers (toy_direct.c) */
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
+	/* the CPU our reader offered from, once handed bytes: -1 once back */
+	int handed_cpu;
 	u64 last_send;			/* local_clock() of our last write */
 	u64 last_recv;			/* ... of our last record read */
 	/* Readers' spin (toy_spin_for_data()): waits left to skip, backoff */
@@ -384,6 +390,8 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 		    size_t size);
 void toy_direct_hint(struct sock *to, size_t len);
+void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
+		      long timeo);
 
 /* toy_queue.c: receive queues shared by all types */
 int toy_may_sleep(long timeo);

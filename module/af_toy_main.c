@@ -211,6 +211,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->wake_target = NULL;
 	tsk->direct = NULL;
 	tsk->big_writes = false;
+	tsk->handed_cpu = -1;
 	tsk->last_send = 0;
 	tsk->last_recv = 0;
 	tsk->spin_skip = 0;

@@ -397,6 +397,8 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			break;
 		size = record ? len : min_t(size_t, len - sent,
 					    TOY_STREAM_CHUNK);
+		if (!record)
+			toy_direct_await(sk, &peer->sk, size, timeo);
 		err = toy_send_chunk(sk, peer, msg, size);
 		if (err < 0)
 			break;

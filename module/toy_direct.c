@@ -12,11 +12,18 @@
  * reader waits, or data is queued already, the writer queues an skb as
  * always, so the order of the bytes never changes.
  *
+ * With both ends on one CPU the reader runs only when the writer sleeps:
+ * a writer that went on after handing a piece over would queue the next
+ * ones, copied twice.  So a big write waits briefly for a reader that was
+ * just handed bytes on this CPU to come back and offer again
+ * (toy_direct_await()); 2 context switches per 64 KiB piece buy one copy.
+ *
  * Locking: the receiver's queue lock (toy_queue_lock()) protects
- * tsk->direct, and the decision to claim is made under it together with
- * the check that nothing is queued.  A reader offers only while no offer
- * is posted, so a socket has at most one (a second reader waits the usual
- * way).
+ * tsk->direct and tsk->handed_cpu (which a waiting writer also reads
+ * without it, and resets with cmpxchg()); the decision to claim is made
+ * under it together with the check that nothing is queued.  A reader
+ * offers only while no offer is posted, so a socket has at most one (a
+ * second reader waits the usual way).
  * struct toy_direct lives on the reader's stack: a claimed offer belongs
  * to the writer until it sets TOY_DIRECT_DONE, and the reader waits for
  * that even if a signal or its timeout ends its sleep, so the writer
@@ -30,6 +37,7 @@
  * while the writer copies.
  */
 #include <linux/highmem.h>
+#include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/wait_bit.h>
@@ -48,6 +56,7 @@ struct toy_direct {
 	size_t len;			/* bytes the pages hold */
 	size_t filled;			/* bytes the writer copied */
 	int state;
+	int cpu;			/* the reader's when it offered */
 };
 
 /*
@@ -90,20 +99,41 @@ static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
 	wait_var_event(&d->state, toy_direct_state(d) != TOY_DIRECT_FILLING);
 }
 
+/* Wakes @writer if it waits in toy_direct_await() (or for room). */
+static void toy_direct_wake_writer(struct sock *writer)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(writer->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM);
+	rcu_read_unlock();
+}
+
 /* Offers @d to the writers of @sk unless data came meanwhile. */
 static bool toy_direct_offer(struct sock *sk, struct toy_direct *d)
 {
 	struct toy_sock *tsk = toy_sk(sk);
-	bool offered = false;
+	struct toy_sock *peer;
+	bool offered = false, back;
 
 	d->filled = 0;
 	d->state = TOY_DIRECT_WAITING;
+	d->cpu = raw_smp_processor_id();
 	toy_queue_lock(sk);
 	if (!tsk->direct && !toy_readable(sk)) {
 		WRITE_ONCE(tsk->direct, d);
 		offered = true;
 	}
+	back = tsk->handed_cpu >= 0;
+	if (back)
+		WRITE_ONCE(tsk->handed_cpu, -1);
 	toy_queue_unlock(sk);
+	/* A writer may wait for us to come back (toy_direct_await()). */
+	peer = toy_peer(tsk);
+	if (back && peer)
+		toy_direct_wake_writer(&peer->sk);
 	return offered;
 }
 
@@ -196,6 +226,7 @@ static struct toy_direct *toy_direct_claim(struct sock *to)
 	if (d) {
 		WRITE_ONCE(tto->direct, NULL);
 		WRITE_ONCE(d->state, TOY_DIRECT_FILLING);
+		WRITE_ONCE(tto->handed_cpu, d->cpu);
 	}
 	toy_queue_unlock(to);
 	return d;
@@ -263,4 +294,47 @@ void toy_direct_hint(struct sock *to, size_t len)
 
 	if (READ_ONCE(toy_sk(to)->big_writes) != big)
 		WRITE_ONCE(toy_sk(to)->big_writes, big);
+}
+
+/* Whether toy_direct_await() is over: the reader is back, or need not be. */
+static bool toy_direct_back(struct sock *sk, struct sock *to)
+{
+	return READ_ONCE(toy_sk(to)->handed_cpu) < 0 ||
+	       !skb_queue_empty_lockless(&to->sk_receive_queue) ||
+	       READ_ONCE(to->sk_shutdown) || READ_ONCE(sk->sk_shutdown) ||
+	       READ_ONCE(sk->sk_err) || signal_pending(current);
+}
+
+/*
+ * Before a big stream write of @size bytes to @to: if the reader there
+ * was just handed a piece (toy_direct_give()) and offered it from this
+ * CPU, let it come back and offer its buffer again before queueing.  With
+ * both ends on one CPU the reader runs only when we sleep, so a writer
+ * that went on would fill the queue and every byte would be copied twice;
+ * waiting costs two context switches per piece and saves a copy of it.
+ * The wait is short (TOY_DIRECT_AWAIT_NS): a reader that does something
+ * else first gets its bytes queued as usual.
+ */
+void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
+		      long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, toy_wake_writer);
+	struct toy_sock *tto = toy_sk(to);
+	ktime_t until;
+
+	if (size < TOY_DIRECT_MIN || !timeo ||
+	    READ_ONCE(tto->handed_cpu) != raw_smp_processor_id())
+		return;
+	until = ktime_add_ns(ktime_get(), TOY_DIRECT_AWAIT_NS);
+	for (;;) {
+		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+		if (toy_direct_back(sk, to))
+			break;
+		if (!schedule_hrtimeout(&until, HRTIMER_MODE_ABS)) {
+			/* Not back: queue, and do not wait for it again. */
+			cmpxchg(&tto->handed_cpu, raw_smp_processor_id(), -1);
+			break;
+		}
+	}
+	finish_wait(sk_sleep(sk), &wait);
 }

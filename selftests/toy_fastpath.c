@@ -159,7 +159,21 @@ struct flow {
 	size_t max;		/* writer: largest write */
 	size_t total, done;
 	int bad;		/* reader: first mismatching offset + 1 */
+	size_t off;		/* big_reader: its buffer's offset from a page */
+	int cpu1;		/* 0, or run on CPU cpu1 - 1 */
 };
+
+/* Puts the calling thread on CPU @cpu (@cpu < 0: leaves it alone). */
+static int pin_thread(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
 
 /*
  * Writes @total bytes of pattern: pieces of 1..max bytes, random if
@@ -173,12 +187,16 @@ static void *pattern_writer(void *arg)
 	size_t n;
 	ssize_t w;
 
+	if (f->cpu1 && pin_thread(f->cpu1 - 1))
+		return NULL;
 	while (f->done < f->total) {
 		n = f->seed ? 1 + toy_rand(&rnd) % f->max : f->max;
 		if (n > f->total - f->done)
 			n = f->total - f->done;
 		toy_pattern(buf, n, f->done);
 		w = write(f->fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;	/* a signal before any byte went */
 		if (w <= 0)
 			break;
 		f->done += w;
@@ -287,11 +305,15 @@ static void count_signal(int sig)
 static void *big_reader(void *arg)
 {
 	struct flow *f = arg;
-	static __thread char buf[BIG], want[BIG];
+	static __thread char page[BIG + 4096] __attribute__((aligned(4096)));
+	static __thread char want[BIG];
+	char *buf = page + f->off;
 	ssize_t r;
 
+	if (f->cpu1 && pin_thread(f->cpu1 - 1))
+		return NULL;
 	while (f->done < f->total && !f->bad) {
-		r = read(f->fd, buf, sizeof(buf));
+		r = read(f->fd, buf, BIG);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -337,8 +359,11 @@ TEST_F_TIMEOUT(fam, big_writes_to_waiting_reader_exactly_once, 300)
 		EXPECT_LT(0, direct);
 }
 
-/* A child that reads once into a BIG buffer and reports what it got. */
-static pid_t waiting_reader(int fd, int *pipe_rd)
+/*
+ * A child that reads once into a BIG buffer, @off bytes past the start of
+ * a page, and reports what it got.
+ */
+static pid_t waiting_reader_at(int fd, size_t off, int *pipe_rd)
 {
 	int p[2];
 	pid_t pid;
@@ -347,8 +372,9 @@ static pid_t waiting_reader(int fd, int *pipe_rd)
 		return -1;
 	pid = toy_fork();
 	if (pid == 0) {
-		static char buf[BIG];
-		ssize_t r = read(fd, buf, sizeof(buf));
+		static char page[BIG + 4096] __attribute__((aligned(4096)));
+		char *buf = page + off;
+		ssize_t r = read(fd, buf, BIG);
 
 		if (write(p[1], &r, sizeof(r)) != sizeof(r) ||
 		    (r > 0 && write_all(p[1], buf, r) != r))
@@ -358,6 +384,161 @@ static pid_t waiting_reader(int fd, int *pipe_rd)
 	close(p[1]);
 	*pipe_rd = p[0];
 	return pid;
+}
+
+static pid_t waiting_reader(int fd, int *pipe_rd)
+{
+	return waiting_reader_at(fd, 0, pipe_rd);
+}
+
+/*
+ * A big write to a reader that waits with a buffer that does not start on
+ * a page (as malloc() gives): one read returns the whole write, as on
+ * AF_UNIX, and on AF_TOY all of it went straight into that buffer.  (The
+ * buffer offered used to be 16 pages, 16 bytes short of 64 KiB here: the
+ * read returned 65520 and the rest took the queue.)
+ */
+TEST_F(fam, big_write_fills_an_unaligned_waiting_buffer)
+{
+	static char src[BIG], got[BIG];
+	long direct;
+	ssize_t r = -1;
+	int pr, i;
+	pid_t pid;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
+		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
+	}
+	toy_pattern(src, BIG, 5);
+	direct = toy_counter(variant->family, "bytes_direct");
+	pid = waiting_reader_at(self->sv[1], 16, &pr);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, wait_in_syscall(pid, SYS_read));
+	ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
+	ASSERT_EQ(sizeof(r), read(pr, &r, sizeof(r)));
+	ASSERT_EQ(BIG, r);
+	ASSERT_EQ(r, read_all(pr, got, r));
+	EXPECT_EQ(0, memcmp(src, got, r));
+	EXPECT_EQ(0, wait_child(pid));
+	if (variant->family == AF_TOY)
+		EXPECT_EQ(BIG, toy_counter(variant->family, "bytes_direct") -
+			  direct);
+	EXPECT_ERRNO(EAGAIN, recv(self->sv[1], got, 1, MSG_DONTWAIT));
+	close(pr);
+}
+
+/*
+ * Both ends on one CPU, big writes, a reader with an unaligned buffer and
+ * both threads signalled all the while (no SA_RESTART): every byte
+ * arrives once and in order.  This is where a writer waits for its
+ * reader to come back for the next piece (toy_direct_await()), and where
+ * a signal ends that wait.
+ */
+TEST_F_TIMEOUT(fam, same_cpu_big_writes_exactly_once, 300)
+{
+	int cpu = sched_getcpu();
+	struct flow w = { .fd = self->sv[0], .max = BIG, .total = 16 << 20,
+			  .cpu1 = cpu + 1 };
+	struct flow r = { .fd = self->sv[1], .total = 16 << 20, .off = 16,
+			  .cpu1 = cpu + 1 };
+	long direct = toy_counter(variant->family, "bytes_direct");
+	pthread_t tw, tr;
+	int i;
+
+	ASSERT_LE(0, cpu);
+	ASSERT_EQ(0, toy_sigaction(SIGUSR1, count_signal, 0));
+	ASSERT_EQ(0, pthread_create(&tr, NULL, big_reader, &r));
+	ASSERT_EQ(0, pthread_create(&tw, NULL, pattern_writer, &w));
+	for (i = 0; i < 200 && r.done < r.total && !r.bad; i++) {
+		pthread_kill(i & 1 ? tw : tr, SIGUSR1);
+		usleep(2000);
+	}
+	pthread_join(tw, NULL);
+	pthread_join(tr, NULL);
+	direct = toy_counter(variant->family, "bytes_direct") - direct;
+	TH_LOG("%ld of %zu bytes copied directly, %d signals", direct,
+	       r.total, (int)signals);
+	EXPECT_EQ(w.total, w.done);
+	EXPECT_EQ(r.total, r.done);
+	EXPECT_EQ(0, r.bad) TH_LOG("first bad byte at %d", r.bad - 1);
+	if (variant->family == AF_TOY)
+		EXPECT_LT(0, direct);
+}
+
+struct stopping_reader {
+	int fd, go;		/* the socket; a pipe that says "read on" */
+	int cpu;
+	volatile pid_t tid;
+	ssize_t first;		/* the first read's result */
+	size_t rest;		/* bytes read after the pause */
+	int bad;
+};
+
+/* Reads one BIG piece, waits on a pipe (not reading), then reads on. */
+static void *stopping_reader(void *arg)
+{
+	static char buf[BIG], want[BIG];
+	struct stopping_reader *s = arg;
+	char c;
+	ssize_t r;
+
+	if (pin_thread(s->cpu))
+		return NULL;
+	s->tid = (pid_t)syscall(SYS_gettid);
+	s->first = read(s->fd, buf, BIG);
+	toy_pattern(want, BIG, 0);
+	if (s->first > 0 && memcmp(buf, want, s->first))
+		s->bad = 1;
+	if (read(s->go, &c, 1) != 1)
+		return NULL;
+	while ((r = read(s->fd, buf, BIG)) > 0) {
+		toy_pattern(want, r, BIG + s->rest);
+		if (memcmp(buf, want, r))
+			s->bad = 1;
+		s->rest += r;
+	}
+	return NULL;
+}
+
+/*
+ * Both ends on one CPU: a reader takes one big write, then does something
+ * else (waits on a pipe) instead of reading again.  The writer is not
+ * held by it: its next big writes are queued and return whole (AF_TOY's
+ * writer waits only briefly for a reader that shares its CPU), and the
+ * reader gets them in order once it reads on.
+ */
+TEST_F_TIMEOUT(fam, same_cpu_writer_not_held_by_a_reader_that_stops, 60)
+{
+	static char src[BIG];
+	int cpu = sched_getcpu(), go[2], i;
+	struct stopping_reader s = { .fd = self->sv[1], .cpu = cpu };
+	pthread_t tr;
+
+	ASSERT_LE(0, cpu);
+	ASSERT_EQ(0, pin_thread(cpu));
+	for (i = 0; i < 2; i++) {	/* the reader offers for big writes */
+		ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
+		ASSERT_EQ(BIG, read_all(self->sv[1], src, BIG));
+	}
+	ASSERT_EQ(0, pipe(go));
+	s.go = go[0];
+	ASSERT_EQ(0, pthread_create(&tr, NULL, stopping_reader, &s));
+	while (!s.tid)
+		usleep(1000);
+	ASSERT_EQ(0, wait_in_syscall(s.tid, SYS_read));
+	for (i = 0; i < 3; i++) {
+		toy_pattern(src, BIG, (size_t)i * BIG);
+		EXPECT_EQ(BIG, write(self->sv[0], src, BIG));
+	}
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(0, shutdown(self->sv[0], SHUT_WR));
+	pthread_join(tr, NULL);
+	EXPECT_EQ(BIG, s.first);
+	EXPECT_EQ(2 * BIG, s.rest);
+	EXPECT_EQ(0, s.bad);
+	close(go[0]);
+	close(go[1]);
 }
 
 /*
