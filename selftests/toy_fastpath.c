@@ -470,34 +470,43 @@ struct stopping_reader {
 	int fd, go;		/* the socket; a pipe that says "read on" */
 	int cpu;
 	volatile pid_t tid;
-	ssize_t first;		/* the first read's result */
-	size_t rest;		/* bytes read after the pause */
+	size_t first, rest;	/* bytes read before and after the pause */
 	int bad;
 };
 
-/* Reads one BIG piece, waits on a pipe (not reading), then reads on. */
+/* Reads @want bytes of @s's stream, or to its end; checks every byte. */
+static size_t stopping_read(struct stopping_reader *s, size_t want)
+{
+	static char buf[BIG], ok[BIG];
+	size_t got = 0, at;
+	ssize_t r;
+
+	while (got < want) {
+		r = read(s->fd, buf, want - got < BIG ? want - got : BIG);
+		if (r <= 0)
+			break;
+		at = s->first + s->rest + got;
+		toy_pattern(ok, r, at);
+		if (memcmp(buf, ok, r))
+			s->bad = 1;
+		got += r;
+	}
+	return got;
+}
+
+/* Reads one BIG write, waits on a pipe (not reading), then reads on. */
 static void *stopping_reader(void *arg)
 {
-	static char buf[BIG], want[BIG];
 	struct stopping_reader *s = arg;
 	char c;
-	ssize_t r;
 
 	if (pin_thread(s->cpu))
 		return NULL;
 	s->tid = (pid_t)syscall(SYS_gettid);
-	s->first = read(s->fd, buf, BIG);
-	toy_pattern(want, BIG, 0);
-	if (s->first > 0 && memcmp(buf, want, s->first))
-		s->bad = 1;
+	s->first = stopping_read(s, BIG);
 	if (read(s->go, &c, 1) != 1)
 		return NULL;
-	while ((r = read(s->fd, buf, BIG)) > 0) {
-		toy_pattern(want, r, BIG + s->rest);
-		if (memcmp(buf, want, r))
-			s->bad = 1;
-		s->rest += r;
-	}
+	s->rest = stopping_read(s, SIZE_MAX);
 	return NULL;
 }
 
@@ -529,7 +538,7 @@ TEST_F_TIMEOUT(fam, same_cpu_writer_not_held_by_a_reader_that_stops, 60)
 	ASSERT_EQ(0, wait_in_syscall(s.tid, SYS_read));
 	for (i = 0; i < 3; i++) {
 		toy_pattern(src, BIG, (size_t)i * BIG);
-		EXPECT_EQ(BIG, write(self->sv[0], src, BIG));
+		EXPECT_EQ(BIG, write_all(self->sv[0], src, BIG));
 	}
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(0, shutdown(self->sv[0], SHUT_WR));
