@@ -16,8 +16,7 @@
  *   with toy_queue_lock()/toy_queue_unlock().  It protects the receive queue, the
  *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
  *   queue and sk_ack_backlog; on a DGRAM sender, wake_target; on a STREAM
- *   reader, the buffer it offers (tsk->direct), tsk->handed_cpu (written
- *   by a writer that took that buffer) and the growth of the last
+ *   reader, the buffer it offers (tsk->direct) and the growth of the last
  *   queued skb (skb->len, appended to by small writes).  Two queue
  *   locks are never held together: every event that crosses a connection
  *   (SYN, FIN, ACK, RST, data) is applied to the receiving socket under
@@ -120,6 +119,7 @@ enum toy_stat {
 	TOY_STAT_BYTES_APPENDED,	/* small writes added to a queued skb */
 	TOY_STAT_BYTES_DIRECT,		/* copied straight into a reader */
 	TOY_STAT_CHILDREN_PREMADE,	/* connections served by a spare */
+	TOY_STAT_BYTES_DIRECT_READER,	/* bytes_direct the reader copied */
 	TOY_STAT_NR
 };
 
@@ -176,8 +176,19 @@ struct toy_stats {
 /* One more page than it fills: a buffer need not start on a page. */
 #define TOY_DIRECT_PAGES	(TOY_DIRECT_MAX / PAGE_SIZE + 1)
 #define TOY_DIRECT_MIN		(16 * 1024)
-/* How long a writer waits for a reader on its CPU (toy_direct_await()). */
+/*
+ * A direct copy of at least TOY_DIRECT_SHARE_MIN bytes goes from the
+ * writer's pinned pages, in pieces of TOY_DIRECT_PIECE bytes that the
+ * writer and the reader (on another CPU) copy at once.
+ */
+#define TOY_DIRECT_SHARE_MIN	(32 * 1024)
+#define TOY_DIRECT_PIECE	(8 * 1024)
+/*
+ * How long a big write waits for its reader's offer (toy_direct_await()),
+ * and how many big writes do not wait after a wait that came to nothing.
+ */
 #define TOY_DIRECT_AWAIT_NS	(200 * NSEC_PER_USEC)
+#define TOY_DIRECT_AWAIT_SKIP	8
 /*
  * How long a reader that just wrote or read a record waits for more before
  * sleeping; after n spins in a row that came to nothing, only every
@@ -230,8 +241,13 @@ struct toy_sock {
 	/* STREAM: the buffer our waiting reader offers (toy_direct.c) */
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
-	/* the CPU our reader offered from, once handed bytes: -1 once back */
-	int handed_cpu;
+	/*
+	 * The CPU a big reader of ours reads on, or was handed bytes on,
+	 * and will offer its buffer from (-1: it has, or no offer is
+	 * expected); a hint for writers (toy_direct_await())
+	 */
+	int offer_cpu;
+	u8 await_skip;			/* writer: big writes not to wait */
 	u64 last_send;			/* local_clock() of our last write */
 	u64 last_recv;			/* ... of our last record read */
 	/* Readers' spin (toy_spin_for_data()): waits left to skip, backoff */
@@ -392,6 +408,7 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 void toy_direct_hint(struct sock *to, size_t len);
 void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
 		      long timeo);
+void toy_direct_reading(struct sock *sk);
 
 /* toy_queue.c: receive queues shared by all types */
 int toy_may_sleep(long timeo);

@@ -211,7 +211,8 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->wake_target = NULL;
 	tsk->direct = NULL;
 	tsk->big_writes = false;
-	tsk->handed_cpu = -1;
+	tsk->offer_cpu = -1;
+	tsk->await_skip = 0;
 	tsk->last_send = 0;
 	tsk->last_recv = 0;
 	tsk->spin_skip = 0;

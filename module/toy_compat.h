@@ -37,15 +37,16 @@ static inline int toy_accept_flags(int flags)
 #endif
 
 /*
- * Pins, for writing, the user pages under the next @max bytes of the
- * destination iterator @i (at most @maxpages, into @pages) and advances
- * @i past them; *@off is the offset of the first byte in pages[0].
- * Returns the bytes pinned or an error.  Release the pages with
- * unpin_user_pages_dirty_lock().  6.3 added iov_iter_extract_pages();
- * before, a read's buffer is one user segment (ubuf or iovec).
+ * Pins the user pages under the next @max bytes of the iterator @i (at
+ * most @maxpages, into @pages), for writing if @i is a read's
+ * destination, and advances @i past them; *@off is the offset of the
+ * first byte in pages[0].  Returns the bytes pinned or an error.
+ * Release the pages with unpin_user_pages(_dirty_lock)().  6.3 added
+ * iov_iter_extract_pages(); before, only the first user segment of @i
+ * (ubuf or iovec) is pinned.
  */
 #ifdef TOY_HAVE_IOV_ITER_EXTRACT_PAGES
-static inline ssize_t toy_pin_dest_pages(struct iov_iter *i,
+static inline ssize_t toy_pin_user_pages(struct iov_iter *i,
 					 struct page **pages, size_t max,
 					 unsigned int maxpages, size_t *off)
 {
@@ -54,7 +55,7 @@ static inline ssize_t toy_pin_dest_pages(struct iov_iter *i,
 	return iov_iter_extract_pages(i, &pages, max, maxpages, 0, off);
 }
 #else
-static inline ssize_t toy_pin_dest_pages(struct iov_iter *i,
+static inline ssize_t toy_pin_user_pages(struct iov_iter *i,
 					 struct page **pages, size_t max,
 					 unsigned int maxpages, size_t *off)
 {
@@ -76,7 +77,8 @@ static inline ssize_t toy_pin_dest_pages(struct iov_iter *i,
 		return 0;
 	*off = offset_in_page(addr);
 	n = min_t(size_t, DIV_ROUND_UP(*off + max, PAGE_SIZE), maxpages);
-	n = pin_user_pages_fast(addr & PAGE_MASK, n, FOLL_WRITE, pages);
+	n = pin_user_pages_fast(addr & PAGE_MASK, n,
+				iov_iter_rw(i) == READ ? FOLL_WRITE : 0, pages);
 	if (n <= 0)
 		return n ? n : -EFAULT;
 	max = min_t(size_t, max, n * PAGE_SIZE - *off);

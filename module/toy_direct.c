@@ -12,16 +12,21 @@
  * reader waits, or data is queued already, the writer queues an skb as
  * always, so the order of the bytes never changes.
  *
- * With both ends on one CPU the reader runs only when the writer sleeps:
- * a writer that went on after handing a piece over would queue the next
- * ones, copied twice.  So a big write waits briefly for a reader that was
- * just handed bytes on this CPU to come back and offer again
- * (toy_direct_await()); 2 context switches per 64 KiB piece buy one copy.
+ * A write of TOY_DIRECT_SHARE_MIN bytes or more pins its own pages too
+ * and, if the reader waits on another CPU, both copy pieces of it at the
+ * same time, page to page (toy_direct_share()).  Streaming, a writer
+ * that went on while its reader returns and reads again would queue the
+ * next write, and every byte would be copied twice; so a big write waits
+ * briefly for a reader that reads big pieces to offer its buffer
+ * (toy_direct_await()): sleeping if the reader shares its CPU, which
+ * runs the reader, else spinning.
  *
  * Locking: the receiver's queue lock (toy_queue_lock()) protects
- * tsk->direct and tsk->handed_cpu (which a waiting writer also reads
- * without it, and resets with cmpxchg()); the decision to claim is made
- * under it together with the check that nothing is queued.  A reader
+ * tsk->direct; the decision to claim is made under it together with the
+ * check that nothing is queued.  tsk->offer_cpu is a hint, read and
+ * written with READ_ONCE()/WRITE_ONCE() (and cmpxchg() by a writer whose
+ * wait ran out): it only decides whether a writer waits, and every such
+ * wait is bounded.  A reader
  * offers only while no offer is posted, so a socket has at most one (a
  * second reader waits the usual way).
  * struct toy_direct lives on the reader's stack: a claimed offer belongs
@@ -39,6 +44,8 @@
 #include <linux/highmem.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/stat.h>
 #include <linux/sched/signal.h>
 #include <linux/wait_bit.h>
 
@@ -47,6 +54,7 @@
 enum {
 	TOY_DIRECT_WAITING,		/* offered in tsk->direct */
 	TOY_DIRECT_FILLING,		/* claimed: a writer copies */
+	TOY_DIRECT_SHARED,		/* ... and the reader may help */
 	TOY_DIRECT_DONE,		/* the writer is done with it */
 };
 
@@ -57,6 +65,12 @@ struct toy_direct {
 	size_t filled;			/* bytes the writer copied */
 	int state;
 	int cpu;			/* the reader's when it offered */
+	/* A copy from the writer's pinned pages (toy_direct_pieces()) */
+	struct page **src;
+	size_t src_off;			/* of the first byte in src[0] */
+	unsigned int pieces;		/* TOY_DIRECT_PIECE parts of filled */
+	atomic_t next;			/* the next piece to take */
+	atomic_t copied;		/* pieces copied */
 };
 
 /*
@@ -87,6 +101,14 @@ static bool toy_direct_taken(const void *arg)
 	return toy_direct_state(d) != TOY_DIRECT_WAITING;
 }
 
+/* Whether no writer has the offer: not claimed, or done with it. */
+static bool toy_direct_settled(const struct toy_direct *d)
+{
+	int state = toy_direct_state(d);
+
+	return state == TOY_DIRECT_WAITING || state == TOY_DIRECT_DONE;
+}
+
 /* Takes the offer back, or waits for the writer that claimed it. */
 static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
 {
@@ -96,7 +118,63 @@ static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
 	if (tsk->direct == d)
 		WRITE_ONCE(tsk->direct, NULL);
 	toy_queue_unlock(sk);
-	wait_var_event(&d->state, toy_direct_state(d) != TOY_DIRECT_FILLING);
+	wait_var_event(&d->state, toy_direct_settled(d));
+}
+
+/* Copies bytes [@pos, @pos + @len) of @d from its source pages. */
+static void toy_direct_copy_piece(struct toy_direct *d, size_t pos,
+				  size_t len)
+{
+	size_t from, to, n;
+	void *src, *dst;
+
+	while (len) {
+		from = d->src_off + pos;
+		to = d->off + pos;
+		n = min3(len, PAGE_SIZE - offset_in_page(from),
+			 PAGE_SIZE - offset_in_page(to));
+		src = kmap_local_page(d->src[from / PAGE_SIZE]);
+		dst = kmap_local_page(d->pages[to / PAGE_SIZE]);
+		memcpy(dst + offset_in_page(to), src + offset_in_page(from), n);
+		kunmap_local(dst);
+		kunmap_local(src);
+		pos += n;
+		len -= n;
+	}
+}
+
+/*
+ * Takes pieces of @d's copy until none is left and copies them; the
+ * writer and, on another CPU, the reader do this at once, so that each
+ * copies a part.  Returns the bytes this caller copied.
+ */
+static size_t toy_direct_pieces(struct toy_direct *d)
+{
+	size_t pos, len, done = 0;
+	unsigned int i;
+
+	while ((i = atomic_inc_return(&d->next) - 1) < d->pieces) {
+		pos = (size_t)i * TOY_DIRECT_PIECE;
+		len = min_t(size_t, d->filled - pos, TOY_DIRECT_PIECE);
+		toy_direct_copy_piece(d, pos, len);
+		done += len;
+		/* The writer waits for the last piece (toy_direct_share()). */
+		if (atomic_inc_return(&d->copied) == d->pieces)
+			wake_up_var(&d->copied);
+	}
+	return done;
+}
+
+/* A reader whose writer shares the copy with it takes pieces too. */
+static void toy_direct_help(struct sock *sk, struct toy_direct *d)
+{
+	size_t n;
+
+	if (toy_direct_state(d) != TOY_DIRECT_SHARED)
+		return;
+	n = toy_direct_pieces(d);
+	if (n)
+		toy_stat_add(sk, TOY_STAT_BYTES_DIRECT_READER, n);
 }
 
 /* Wakes @writer if it waits in toy_direct_await() (or for room). */
@@ -126,9 +204,9 @@ static bool toy_direct_offer(struct sock *sk, struct toy_direct *d)
 		WRITE_ONCE(tsk->direct, d);
 		offered = true;
 	}
-	back = tsk->handed_cpu >= 0;
+	back = tsk->offer_cpu >= 0;
 	if (back)
-		WRITE_ONCE(tsk->handed_cpu, -1);
+		WRITE_ONCE(tsk->offer_cpu, -1);
 	toy_queue_unlock(sk);
 	/* A writer may wait for us to come back (toy_direct_await()). */
 	peer = toy_peer(tsk);
@@ -166,7 +244,7 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	/* A read that will not sleep has nothing to offer for. */
 	if (toy_readable(sk) || !*timeo || signal_pending(current))
 		return toy_wait_data(sk, timeo);
-	got = toy_pin_dest_pages(&msg->msg_iter, d.pages,
+	got = toy_pin_user_pages(&msg->msg_iter, d.pages,
 				 min_t(size_t, len, TOY_DIRECT_MAX),
 				 TOY_DIRECT_PAGES, &d.off);
 	if (got <= 0)
@@ -177,6 +255,7 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	while (got >= TOY_DIRECT_MIN && toy_direct_offer(sk, &d)) {
 		offered = true;
 		err = toy_wait_data_or(sk, timeo, toy_direct_taken, &d);
+		toy_direct_help(sk, &d);
 		toy_direct_withdraw(sk, &d);
 		/* A writer that copied nothing (a fault): offer again. */
 		if (d.filled || err || toy_readable(sk))
@@ -226,10 +305,72 @@ static struct toy_direct *toy_direct_claim(struct sock *to)
 	if (d) {
 		WRITE_ONCE(tto->direct, NULL);
 		WRITE_ONCE(d->state, TOY_DIRECT_FILLING);
-		WRITE_ONCE(tto->handed_cpu, d->cpu);
+		/* Handed bytes, the reader comes back for more. */
+		WRITE_ONCE(tto->offer_cpu, d->cpu);
 	}
 	toy_queue_unlock(to);
 	return d;
+}
+
+/*
+ * Copies @n bytes from the pinned pages @src (from @src_off on) into
+ * @d's: alone if the reader shares our CPU (it could not run meanwhile),
+ * else sharing the pieces with the reader, which we wake for that.
+ * Returns when every piece is copied.
+ */
+static void toy_direct_share(struct sock *to, struct toy_direct *d,
+			     struct page **src, size_t src_off, size_t n)
+{
+	d->src = src;
+	d->src_off = src_off;
+	d->filled = n;
+	d->pieces = DIV_ROUND_UP(n, TOY_DIRECT_PIECE);
+	atomic_set(&d->next, 0);
+	atomic_set(&d->copied, 0);
+	if (d->cpu != raw_smp_processor_id()) {
+		/* Publishes the fields above (toy_direct_help()). */
+		smp_store_release(&d->state, TOY_DIRECT_SHARED);
+		wake_up_interruptible(sk_sleep(to));
+	}
+	toy_direct_pieces(d);
+	/* A reader's piece is a copy between pinned pages: short. */
+	wait_var_event(&d->copied,
+		       atomic_read_acquire(&d->copied) == d->pieces);
+}
+
+/*
+ * Pins the next @n bytes of our source and, if the reader of @to still
+ * offers its buffer, copies them there page to page.  Pinning first
+ * keeps page faults (which may wait on anything) out of the time the
+ * reader waits for us.  Returns the bytes copied, 0 if no offer was
+ * taken, < 0 if nothing could be pinned (the caller copies the way that
+ * needs no pins).
+ */
+static ssize_t toy_direct_give_pinned(struct sock *to, struct msghdr *msg,
+				      size_t n, struct toy_direct **taken)
+{
+	struct page *src[TOY_DIRECT_PAGES];
+	unsigned int npages;
+	struct toy_direct *d;
+	size_t off;
+	ssize_t got;
+
+	got = toy_pin_user_pages(&msg->msg_iter, src, n, TOY_DIRECT_PAGES,
+				 &off);
+	if (got <= 0)
+		return -EFAULT;
+	npages = DIV_ROUND_UP(off + got, PAGE_SIZE);
+	d = toy_direct_claim(to);
+	if (d) {
+		n = min_t(size_t, got, d->len);
+		toy_direct_share(to, d, src, off, n);
+	} else {
+		n = 0;
+	}
+	unpin_user_pages(src, npages);
+	iov_iter_revert(&msg->msg_iter, got - n);
+	*taken = d;
+	return n;
 }
 
 /*
@@ -241,22 +382,34 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 		    size_t size)
 {
 	struct toy_sock *tto = toy_sk(to);
-	struct toy_direct *d;
-	size_t n;
+	struct toy_direct *d = NULL;
+	ssize_t n;
 
 	if (!READ_ONCE(tto->direct))
 		return 0;
-	/*
-	 * Fault our source in now: the copy runs with faults disabled.  A
-	 * source with not one readable byte claims nothing.
-	 */
 	n = min_t(size_t, size, TOY_DIRECT_MAX);
-	if (fault_in_iov_iter_readable(&msg->msg_iter, n) == n)
-		return 0;
-	d = toy_direct_claim(to);
-	if (!d)
-		return 0;
-	n = toy_direct_copy(d, &msg->msg_iter, size);
+	/* Pinning takes one segment: a writev() of small ones copies. */
+	if (n >= TOY_DIRECT_SHARE_MIN && user_backed_iter(&msg->msg_iter) &&
+	    iov_iter_single_seg_count(&msg->msg_iter) >= n) {
+		n = toy_direct_give_pinned(to, msg, n, &d);
+		if (n >= 0 && !d)
+			return 0;
+	}
+	if (!d) {
+		/*
+		 * Fault our source in now: the copy runs with faults
+		 * disabled.  A source with not one readable byte claims
+		 * nothing.
+		 */
+		n = min_t(size_t, size, TOY_DIRECT_MAX);
+		if (fault_in_iov_iter_readable(&msg->msg_iter, n) == n)
+			return 0;
+		d = toy_direct_claim(to);
+		if (!d)
+			return 0;
+		n = toy_direct_copy(d, &msg->msg_iter, size);
+		d->filled = n;
+	}
 	if (n) {
 		/* The reader's pages hold the bytes until DONE. */
 		struct toy_tap_data data = {
@@ -266,7 +419,6 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 		toy_stat_add(to, TOY_STAT_BYTES_DIRECT, n);
 		toy_data_segment(sk, to, &data);
 	}
-	d->filled = n;
 	/*
 	 * Publishes filled and the bytes (toy_direct_state()).  From here
 	 * on @d may be gone: only its address is used, to wake the reader.
@@ -296,45 +448,103 @@ void toy_direct_hint(struct sock *to, size_t len)
 		WRITE_ONCE(toy_sk(to)->big_writes, big);
 }
 
-/* Whether toy_direct_await() is over: the reader is back, or need not be. */
+/* Whether toy_direct_await() is over: an offer came, or none will. */
 static bool toy_direct_back(struct sock *sk, struct sock *to)
 {
-	return READ_ONCE(toy_sk(to)->handed_cpu) < 0 ||
-	       !skb_queue_empty_lockless(&to->sk_receive_queue) ||
+	return READ_ONCE(toy_sk(to)->offer_cpu) < 0 ||
 	       READ_ONCE(to->sk_shutdown) || READ_ONCE(sk->sk_shutdown) ||
 	       READ_ONCE(sk->sk_err) || signal_pending(current);
 }
 
-/*
- * Before a big stream write of @size bytes to @to: if the reader there
- * was just handed a piece (toy_direct_give()) and offered it from this
- * CPU, let it come back and offer its buffer again before queueing.  With
- * both ends on one CPU the reader runs only when we sleep, so a writer
- * that went on would fill the queue and every byte would be copied twice;
- * waiting costs two context switches per piece and saves a copy of it.
- * The wait is short (TOY_DIRECT_AWAIT_NS): a reader that does something
- * else first gets its bytes queued as usual.
- */
-void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
-		      long timeo)
+/* A wait that ran out: no more waits for a while, and not for this. */
+static void toy_direct_missed(struct sock *sk, struct sock *to, int cpu)
+{
+	cmpxchg(&toy_sk(to)->offer_cpu, cpu, -1);
+	WRITE_ONCE(toy_sk(sk)->await_skip, TOY_DIRECT_AWAIT_SKIP);
+}
+
+/* The reader runs on our CPU: sleep, so that it can. */
+static void toy_direct_await_sleep(struct sock *sk, struct sock *to, int cpu)
 {
 	DEFINE_WAIT_FUNC(wait, toy_wake_writer);
-	struct toy_sock *tto = toy_sk(to);
 	ktime_t until;
 
-	if (size < TOY_DIRECT_MIN || !timeo ||
-	    READ_ONCE(tto->handed_cpu) != raw_smp_processor_id())
-		return;
 	until = ktime_add_ns(ktime_get(), TOY_DIRECT_AWAIT_NS);
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		if (toy_direct_back(sk, to))
+		/* Queued bytes go first: the reader takes them, we queue. */
+		if (toy_direct_back(sk, to) ||
+		    !skb_queue_empty_lockless(&to->sk_receive_queue))
 			break;
 		if (!schedule_hrtimeout(&until, HRTIMER_MODE_ABS)) {
-			/* Not back: queue, and do not wait for it again. */
-			cmpxchg(&tto->handed_cpu, raw_smp_processor_id(), -1);
+			toy_direct_missed(sk, to, cpu);
 			break;
 		}
 	}
 	finish_wait(sk_sleep(sk), &wait);
+}
+
+/*
+ * The reader runs on another CPU: spin while nothing else wants ours,
+ * and only while what is queued is no more than one read takes (a
+ * reader with a backlog offers nothing soon).
+ */
+static void toy_direct_await_spin(struct sock *sk, struct sock *to, int cpu)
+{
+	u64 start = local_clock();
+
+	while (!toy_direct_back(sk, to)) {
+		if (atomic_read(&toy_sk(to)->rq_bytes) > TOY_DIRECT_MAX ||
+		    need_resched() || !single_task_running())
+			break;
+		if (local_clock() - start > TOY_DIRECT_AWAIT_NS) {
+			toy_direct_missed(sk, to, cpu);
+			break;
+		}
+		cpu_relax();
+	}
+}
+
+/*
+ * Before a big stream write of @size bytes to @to: if a reader there
+ * reads big pieces and is expected to offer its buffer soon (it is
+ * reading, or was just handed bytes: tsk->offer_cpu), wait up to
+ * TOY_DIRECT_AWAIT_NS for that offer instead of queueing the bytes.
+ * - On our CPU the reader runs only when we sleep: a writer that went
+ *   on would fill the queue and every byte would be copied twice;
+ *   sleeping costs two context switches per write and saves a copy.
+ * - On another CPU it comes back while we spin, and the write is copied
+ *   once, by both of us at a time (toy_direct_share()), instead of
+ *   twice, once on each CPU.
+ * After a wait that ran out, the next TOY_DIRECT_AWAIT_SKIP big writes
+ * do not wait (a reader that does other things between its reads).
+ */
+void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
+		      long timeo)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	int cpu = READ_ONCE(toy_sk(to)->offer_cpu);
+
+	if (size < TOY_DIRECT_MIN || !timeo || cpu < 0)
+		return;
+	if (tsk->await_skip) {
+		WRITE_ONCE(tsk->await_skip, tsk->await_skip - 1);
+		return;
+	}
+	if (cpu == raw_smp_processor_id())
+		toy_direct_await_sleep(sk, to, cpu);
+	else
+		toy_direct_await_spin(sk, to, cpu);
+}
+
+/*
+ * A big read of @sk is under way on this CPU: once it has taken what is
+ * queued it will offer its buffer, and a writer waits for that.
+ */
+void toy_direct_reading(struct sock *sk)
+{
+	int cpu = raw_smp_processor_id();
+
+	if (READ_ONCE(toy_sk(sk)->offer_cpu) != cpu)
+		WRITE_ONCE(toy_sk(sk)->offer_cpu, cpu);
 }

@@ -132,6 +132,7 @@ static const char * const toy_stat_names[TOY_STAT_NR] = {
 	[TOY_STAT_BYTES_APPENDED]	= "bytes_appended",
 	[TOY_STAT_BYTES_DIRECT]		= "bytes_direct",
 	[TOY_STAT_CHILDREN_PREMADE]	= "children_premade",
+	[TOY_STAT_BYTES_DIRECT_READER]	= "bytes_direct_reader",
 };
 
 /* /proc/net/toy_stat: "name value" per line, this netns only. */

@@ -19,14 +19,14 @@ static const char *const names[] = {
 	"segments_synack", "segments_ack", "segments_data", "segments_fin",
 	"segments_rst", "bytes_sent", "bytes_received", "backlog_overflows",
 	"epipe", "mem_charged", "bytes_appended", "bytes_direct",
-	"children_premade",
+	"children_premade", "bytes_direct_reader",
 };
 #define NSTAT ((int)ARRAY_SIZE(names))
 
 enum {
 	ALIVE, CREATED, CONNECTS, REFUSED, RESETS, ACCEPTS, SYN, SYNACK, ACK,
 	DATA, FIN, RST, BYTES_SENT, BYTES_RECEIVED, BACKLOG, EPIPES, MEM,
-	APPENDED, DIRECT, PREMADE
+	APPENDED, DIRECT, PREMADE, DIRECT_READER
 };
 
 struct snap {
@@ -81,7 +81,7 @@ static int check_deltas(struct __test_metadata *_metadata,
 
 		/* how the bytes travelled: only where a test says */
 		if ((i == MEM || i == APPENDED || i == DIRECT ||
-		     i == PREMADE) && !given[i])
+		     i == PREMADE || i == DIRECT_READER) && !given[i])
 			continue;
 		if (d != want[i]) {
 			TH_LOG("%s: delta %ld, expected %ld (%ld -> %ld)",
