@@ -579,7 +579,8 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 		mutex_unlock(&tsk->rd_lock);
 		return err;
 	}
-	if (toy_direct_wanted(sk, msg, len, flags))
+	/* A read that may sleep will offer its buffer once it runs dry. */
+	if (timeo && toy_direct_wanted(sk, msg, len, flags))
 		toy_direct_reading(sk);
 	for (;;) {
 		err = toy_stream_copy(sk, msg, len, flags, &copied);
