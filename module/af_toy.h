@@ -174,7 +174,7 @@ struct toy_stats {
  */
 #define TOY_DIRECT_MAX		(64 * 1024)
 /* One more page than it fills: a buffer need not start on a page. */
-#define TOY_DIRECT_PAGES	(TOY_DIRECT_MAX / PAGE_SIZE + 1)
+#define TOY_DIRECT_PAGES	(DIV_ROUND_UP(TOY_DIRECT_MAX - 1, PAGE_SIZE) + 1)
 #define TOY_DIRECT_MIN		(16 * 1024)
 /*
  * A direct copy of at least TOY_DIRECT_SHARE_MIN bytes goes from the
@@ -183,12 +183,8 @@ struct toy_stats {
  */
 #define TOY_DIRECT_SHARE_MIN	(32 * 1024)
 #define TOY_DIRECT_PIECE	(8 * 1024)
-/*
- * How long a big write waits for its reader's offer (toy_direct_await()),
- * and how many big writes do not wait after a wait that came to nothing.
- */
+/* How long a big write waits for its reader's offer (toy_direct_await()) */
 #define TOY_DIRECT_AWAIT_NS	(200 * NSEC_PER_USEC)
-#define TOY_DIRECT_AWAIT_SKIP	8
 /*
  * How long a reader that just wrote or read a record waits for more before
  * sleeping; after n spins in a row that came to nothing, only every
@@ -242,12 +238,15 @@ struct toy_sock {
 	struct toy_direct *direct;
 	bool big_writes;		/* the peer's last write was big */
 	/*
-	 * The CPU a big reader of ours reads on, or was handed bytes on,
-	 * and will offer its buffer from (-1: it has, or no offer is
-	 * expected); a hint for writers (toy_direct_await())
+	 * Hints for writers (toy_direct_await()): the CPU a big reader of
+	 * ours reads on, or was handed bytes on (offer_handed), and will
+	 * offer its buffer from; -1: it has, or no offer is expected
 	 */
 	int offer_cpu;
-	u8 await_skip;			/* writer: big writes not to wait */
+	bool offer_handed;
+	/* writer: big writes that do not wait, and misses in a row */
+	u8 await_skip;
+	u8 await_backoff;
 	u64 last_send;			/* local_clock() of our last write */
 	u64 last_recv;			/* ... of our last record read */
 	/* Readers' spin (toy_spin_for_data()): waits left to skip, backoff */

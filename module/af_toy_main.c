@@ -212,7 +212,9 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	tsk->direct = NULL;
 	tsk->big_writes = false;
 	tsk->offer_cpu = -1;
+	tsk->offer_handed = false;
 	tsk->await_skip = 0;
+	tsk->await_backoff = 0;
 	tsk->last_send = 0;
 	tsk->last_recv = 0;
 	tsk->spin_skip = 0;

@@ -392,13 +392,13 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		toy_direct_hint(&peer->sk, len);
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	do {
-		err = toy_wait_room(sk, peer, &timeo);
-		if (err)
-			break;
 		size = record ? len : min_t(size_t, len - sent,
 					    TOY_STREAM_CHUNK);
 		if (!record)
 			toy_direct_await(sk, &peer->sk, size, timeo);
+		err = toy_wait_room(sk, peer, &timeo);
+		if (err)
+			break;
 		err = toy_send_chunk(sk, peer, msg, size);
 		if (err < 0)
 			break;

@@ -109,7 +109,12 @@ static bool toy_direct_settled(const struct toy_direct *d)
 	return state == TOY_DIRECT_WAITING || state == TOY_DIRECT_DONE;
 }
 
-/* Takes the offer back, or waits for the writer that claimed it. */
+static void toy_direct_help(struct sock *sk, struct toy_direct *d);
+
+/*
+ * Takes the offer back, or waits for the writer that claimed it, taking
+ * pieces of the copy if it shares them (toy_direct_share()).
+ */
 static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
 {
 	struct toy_sock *tsk = toy_sk(sk);
@@ -118,6 +123,9 @@ static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
 	if (tsk->direct == d)
 		WRITE_ONCE(tsk->direct, NULL);
 	toy_queue_unlock(sk);
+	wait_var_event(&d->state,
+		       toy_direct_state(d) != TOY_DIRECT_FILLING);
+	toy_direct_help(sk, d);
 	wait_var_event(&d->state, toy_direct_settled(d));
 }
 
@@ -156,7 +164,13 @@ static size_t toy_direct_pieces(struct toy_direct *d)
 	while ((i = atomic_inc_return(&d->next) - 1) < d->pieces) {
 		pos = (size_t)i * TOY_DIRECT_PIECE;
 		len = min_t(size_t, d->filled - pos, TOY_DIRECT_PIECE);
+		/*
+		 * The other side may wait for this piece, uninterruptibly:
+		 * not preempted, a piece takes a memcpy() of 8 KiB.
+		 */
+		preempt_disable();
 		toy_direct_copy_piece(d, pos, len);
+		preempt_enable();
 		done += len;
 		/* The writer waits for the last piece (toy_direct_share()). */
 		if (atomic_inc_return(&d->copied) == d->pieces)
@@ -177,23 +191,10 @@ static void toy_direct_help(struct sock *sk, struct toy_direct *d)
 		toy_stat_add(sk, TOY_STAT_BYTES_DIRECT_READER, n);
 }
 
-/* Wakes @writer if it waits in toy_direct_await() (or for room). */
-static void toy_direct_wake_writer(struct sock *writer)
-{
-	struct socket_wq *wq;
-
-	rcu_read_lock();
-	wq = rcu_dereference(writer->sk_wq);
-	if (skwq_has_sleeper(wq))
-		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM);
-	rcu_read_unlock();
-}
-
 /* Offers @d to the writers of @sk unless data came meanwhile. */
 static bool toy_direct_offer(struct sock *sk, struct toy_direct *d)
 {
 	struct toy_sock *tsk = toy_sk(sk);
-	struct toy_sock *peer;
 	bool offered = false, back;
 
 	d->filled = 0;
@@ -204,14 +205,15 @@ static bool toy_direct_offer(struct sock *sk, struct toy_direct *d)
 		WRITE_ONCE(tsk->direct, d);
 		offered = true;
 	}
-	back = tsk->offer_cpu >= 0;
+	back = READ_ONCE(tsk->offer_cpu) >= 0;
 	if (back)
 		WRITE_ONCE(tsk->offer_cpu, -1);
 	toy_queue_unlock(sk);
-	/* A writer may wait for us to come back (toy_direct_await()). */
-	peer = toy_peer(tsk);
-	if (back && peer)
-		toy_direct_wake_writer(&peer->sk);
+	if (back) {
+		/* A writer may wait for this (toy_direct_await()). */
+		smp_mb();
+		wake_up_var(&tsk->offer_cpu);
+	}
 	return offered;
 }
 
@@ -255,7 +257,6 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	while (got >= TOY_DIRECT_MIN && toy_direct_offer(sk, &d)) {
 		offered = true;
 		err = toy_wait_data_or(sk, timeo, toy_direct_taken, &d);
-		toy_direct_help(sk, &d);
 		toy_direct_withdraw(sk, &d);
 		/* A writer that copied nothing (a fault): offer again. */
 		if (d.filled || err || toy_readable(sk))
@@ -307,6 +308,7 @@ static struct toy_direct *toy_direct_claim(struct sock *to)
 		WRITE_ONCE(d->state, TOY_DIRECT_FILLING);
 		/* Handed bytes, the reader comes back for more. */
 		WRITE_ONCE(tto->offer_cpu, d->cpu);
+		WRITE_ONCE(tto->offer_handed, true);
 	}
 	toy_queue_unlock(to);
 	return d;
@@ -330,7 +332,10 @@ static void toy_direct_share(struct sock *to, struct toy_direct *d,
 	if (d->cpu != raw_smp_processor_id()) {
 		/* Publishes the fields above (toy_direct_help()). */
 		smp_store_release(&d->state, TOY_DIRECT_SHARED);
+		/* The reader sleeps here, or in toy_direct_withdraw(). */
 		wake_up_interruptible(sk_sleep(to));
+		smp_mb();
+		wake_up_var(&d->state);
 	}
 	toy_direct_pieces(d);
 	/* A reader's piece is a copy between pinned pages: short. */
@@ -452,99 +457,129 @@ void toy_direct_hint(struct sock *to, size_t len)
 static bool toy_direct_back(struct sock *sk, struct sock *to)
 {
 	return READ_ONCE(toy_sk(to)->offer_cpu) < 0 ||
-	       READ_ONCE(to->sk_shutdown) || READ_ONCE(sk->sk_shutdown) ||
+	       (READ_ONCE(to->sk_shutdown) & RCV_SHUTDOWN) ||
+	       (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) ||
 	       READ_ONCE(sk->sk_err) || signal_pending(current);
 }
 
-/* A wait that ran out: no more waits for a while, and not for this. */
-static void toy_direct_missed(struct sock *sk, struct sock *to, int cpu)
+/*
+ * The end of a wait: after one that ran out, skip the next 2^n - 1 big
+ * writes' waits, n the misses in a row (up to TOY_SPIN_BACKOFF_MAX).
+ */
+static void toy_direct_learn(struct sock *sk, struct sock *to, int cpu,
+			     bool missed)
 {
-	cmpxchg(&toy_sk(to)->offer_cpu, cpu, -1);
-	WRITE_ONCE(toy_sk(sk)->await_skip, TOY_DIRECT_AWAIT_SKIP);
-}
+	struct toy_sock *tsk = toy_sk(sk);
+	u8 n = READ_ONCE(tsk->await_backoff);
 
-/* The reader runs on our CPU: sleep, so that it can. */
-static void toy_direct_await_sleep(struct sock *sk, struct sock *to, int cpu)
-{
-	DEFINE_WAIT_FUNC(wait, toy_wake_writer);
-	ktime_t until;
-
-	until = ktime_add_ns(ktime_get(), TOY_DIRECT_AWAIT_NS);
-	for (;;) {
-		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		/* Queued bytes go first: the reader takes them, we queue. */
-		if (toy_direct_back(sk, to) ||
-		    !skb_queue_empty_lockless(&to->sk_receive_queue))
-			break;
-		if (!schedule_hrtimeout(&until, HRTIMER_MODE_ABS)) {
-			toy_direct_missed(sk, to, cpu);
-			break;
-		}
+	if (!missed) {
+		if (n)
+			WRITE_ONCE(tsk->await_backoff, 0);
+		return;
 	}
-	finish_wait(sk_sleep(sk), &wait);
+	cmpxchg(&toy_sk(to)->offer_cpu, cpu, -1);
+	if (n < TOY_SPIN_BACKOFF_MAX)
+		WRITE_ONCE(tsk->await_backoff, ++n);
+	WRITE_ONCE(tsk->await_skip, (1U << n) - 1);
 }
 
 /*
- * The reader runs on another CPU: spin while nothing else wants ours,
- * and only while what is queued is no more than one read takes (a
- * reader with a backlog offers nothing soon).
+ * Spins while nothing else wants our CPU, up to TOY_DIRECT_AWAIT_NS (CPU
+ * time that would be idle: the reasoning of toy_spin_for_data()); true
+ * if the reader came back.
  */
-static void toy_direct_await_spin(struct sock *sk, struct sock *to, int cpu)
+static bool toy_direct_await_spin(struct sock *sk, struct sock *to, u64 start)
 {
-	u64 start = local_clock();
-
 	while (!toy_direct_back(sk, to)) {
-		if (atomic_read(&toy_sk(to)->rq_bytes) > TOY_DIRECT_MAX ||
-		    need_resched() || !single_task_running())
-			break;
-		if (local_clock() - start > TOY_DIRECT_AWAIT_NS) {
-			toy_direct_missed(sk, to, cpu);
-			break;
-		}
+		if (need_resched() || !single_task_running() ||
+		    local_clock() - start > TOY_DIRECT_AWAIT_NS)
+			return false;
 		cpu_relax();
 	}
+	return true;
+}
+
+/*
+ * Sleeps until the reader offers (toy_direct_offer() wakes us) or
+ * TOY_DIRECT_AWAIT_NS after @start; false if that time ran out.
+ */
+static bool toy_direct_await_sleep(struct sock *sk, struct sock *to,
+				   u64 start)
+{
+	int *var = &toy_sk(to)->offer_cpu;
+	struct wait_queue_head *wq = __var_waitqueue(var);
+	struct wait_bit_queue_entry wbq;
+	ktime_t until;
+	bool back;
+
+	until = ktime_add_ns(ktime_get(), TOY_DIRECT_AWAIT_NS -
+			     min_t(u64, local_clock() - start,
+				   TOY_DIRECT_AWAIT_NS));
+	init_wait_var_entry(&wbq, var, 0);
+	for (;;) {
+		prepare_to_wait_event(wq, &wbq.wq_entry, TASK_INTERRUPTIBLE);
+		back = toy_direct_back(sk, to);
+		if (back || !schedule_hrtimeout(&until, HRTIMER_MODE_ABS))
+			break;
+	}
+	finish_wait(wq, &wbq.wq_entry);
+	return back;
 }
 
 /*
  * Before a big stream write of @size bytes to @to: if a reader there
- * reads big pieces and is expected to offer its buffer soon (it is
- * reading, or was just handed bytes: tsk->offer_cpu), wait up to
+ * reads big pieces and is expected to offer its buffer soon, wait up to
  * TOY_DIRECT_AWAIT_NS for that offer instead of queueing the bytes.
- * - On our CPU the reader runs only when we sleep: a writer that went
- *   on would fill the queue and every byte would be copied twice;
- *   sleeping costs two context switches per write and saves a copy.
- * - On another CPU it comes back while we spin, and the write is copied
- *   once, by both of us at a time (toy_direct_share()), instead of
- *   twice, once on each CPU.
- * After a wait that ran out, the next TOY_DIRECT_AWAIT_SKIP big writes
- * do not wait (a reader that does other things between its reads).
+ * - A reader just handed bytes on our CPU (tsk->offer_handed) runs only
+ *   when we sleep: a writer that went on would fill the queue and every
+ *   byte would be copied twice; sleeping costs two context switches per
+ *   write and saves a copy.  (A reader that is reading on our CPU is
+ *   our own thread, or will be back only after we sleep anyway.)
+ * - A reader on another CPU, reading or handed bytes, comes back while
+ *   we spin (if another task wants our CPU, we sleep instead), and the
+ *   write is copied once, by both of us at a time (toy_direct_share()),
+ *   instead of twice, once on each CPU.
+ * Only while no more is queued than one read takes: a reader with a
+ * backlog offers nothing soon.  Waits that run out make the next ones
+ * rarer (toy_direct_learn()).
  */
 void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
 		      long timeo)
 {
-	struct toy_sock *tsk = toy_sk(sk);
-	int cpu = READ_ONCE(toy_sk(to)->offer_cpu);
+	struct toy_sock *tsk = toy_sk(sk), *tto = toy_sk(to);
+	int cpu = READ_ONCE(tto->offer_cpu);
+	bool here = cpu == raw_smp_processor_id(), back;
+	u8 skip;
+	u64 start;
 
-	if (size < TOY_DIRECT_MIN || !timeo || cpu < 0)
+	if (size < TOY_DIRECT_MIN || !timeo || cpu < 0 ||
+	    (here && !READ_ONCE(tto->offer_handed)) ||
+	    atomic_read(&tto->rq_bytes) > (here ? 0 : TOY_DIRECT_MAX))
 		return;
-	if (tsk->await_skip) {
-		WRITE_ONCE(tsk->await_skip, tsk->await_skip - 1);
+	skip = READ_ONCE(tsk->await_skip);
+	if (skip) {
+		WRITE_ONCE(tsk->await_skip, skip - 1);
 		return;
 	}
-	if (cpu == raw_smp_processor_id())
-		toy_direct_await_sleep(sk, to, cpu);
-	else
-		toy_direct_await_spin(sk, to, cpu);
+	start = local_clock();
+	back = !here && toy_direct_await_spin(sk, to, start);
+	if (!back)
+		back = toy_direct_await_sleep(sk, to, start);
+	toy_direct_learn(sk, to, cpu, !back);
 }
 
 /*
  * A big read of @sk is under way on this CPU: once it has taken what is
- * queued it will offer its buffer, and a writer waits for that.
+ * queued it will offer its buffer, and a writer on another CPU waits for
+ * that.
  */
 void toy_direct_reading(struct sock *sk)
 {
+	struct toy_sock *tsk = toy_sk(sk);
 	int cpu = raw_smp_processor_id();
 
-	if (READ_ONCE(toy_sk(sk)->offer_cpu) != cpu)
-		WRITE_ONCE(toy_sk(sk)->offer_cpu, cpu);
+	if (READ_ONCE(tsk->offer_cpu) != cpu)
+		WRITE_ONCE(tsk->offer_cpu, cpu);
+	if (READ_ONCE(tsk->offer_handed))
+		WRITE_ONCE(tsk->offer_handed, false);
 }

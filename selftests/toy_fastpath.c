@@ -184,16 +184,23 @@ static void *pattern_writer(void *arg)
 	static __thread char buf[64 * 1024];
 	struct flow *f = arg;
 	uint64_t rnd = f->seed;
-	size_t n;
+	size_t n, made_n = 0, made_at = 0;
 	ssize_t w;
 
-	if (f->cpu1 && pin_thread(f->cpu1 - 1))
+	if (f->cpu1 && pin_thread(f->cpu1 - 1)) {
+		shutdown(f->fd, SHUT_RDWR);	/* the reader sees the end */
 		return NULL;
+	}
 	while (f->done < f->total) {
 		n = f->seed ? 1 + toy_rand(&rnd) % f->max : f->max;
 		if (n > f->total - f->done)
 			n = f->total - f->done;
-		toy_pattern(buf, n, f->done);
+		/* The pattern repeats every 64 KiB: reuse what is there. */
+		if (n != made_n || f->done % 65536 != made_at) {
+			toy_pattern(buf, n, f->done);
+			made_n = n;
+			made_at = f->done % 65536;
+		}
 		w = write(f->fd, buf, n);
 		if (w < 0 && errno == EINTR)
 			continue;	/* a signal before any byte went */
@@ -308,21 +315,30 @@ static void *big_reader(void *arg)
 	static __thread char page[BIG + 4096] __attribute__((aligned(4096)));
 	static __thread char want[BIG];
 	char *buf = page + f->off;
+	size_t made_n = 0, made_at = 0;
 	ssize_t r;
 
-	if (f->cpu1 && pin_thread(f->cpu1 - 1))
+	if (f->cpu1 && pin_thread(f->cpu1 - 1)) {
+		shutdown(f->fd, SHUT_RDWR);	/* the writer sees EPIPE */
 		return NULL;
+	}
 	while (f->done < f->total && !f->bad) {
 		r = read(f->fd, buf, BIG);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		toy_pattern(want, r, f->done);
+		if ((size_t)r != made_n || f->done % 65536 != made_at) {
+			toy_pattern(want, r, f->done);	/* repeats every 64 KiB */
+			made_n = r;
+			made_at = f->done % 65536;
+		}
 		if (memcmp(buf, want, r))
 			f->bad = f->done + 1;
 		f->done += r;
 	}
+	if (f->done < f->total)
+		shutdown(f->fd, SHUT_RDWR);	/* the writer stops too */
 	return NULL;
 }
 
@@ -509,6 +525,48 @@ TEST_F_TIMEOUT(fam, same_cpu_big_writes_exactly_once, 300)
 	EXPECT_EQ(0, helped);
 }
 
+/*
+ * The two ends on two CPUs, big writes and reads, nothing else going on:
+ * every byte arrives once and in order, and on AF_TOY the reader copied
+ * a part of the direct copies itself, at the same time as the writer
+ * (toy_direct_share()).  The two CPUs are needed for that: skipped on
+ * one.
+ */
+TEST_F_TIMEOUT(fam, two_cpu_big_writes_shared_copy, 300)
+{
+	struct flow w = { .fd = self->sv[0], .max = BIG, .total = 32 << 20 };
+	struct flow r = { .fd = self->sv[1], .total = 32 << 20, .off = 16 };
+	long direct = toy_counter(variant->family, "bytes_direct");
+	long helped = toy_counter(variant->family, "bytes_direct_reader");
+	int cpus[2], n = 0, c;
+	cpu_set_t set;
+	pthread_t tw, tr;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(set), &set));
+	for (c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	if (n < 2)
+		SKIP(return, "one CPU: the two ends cannot copy at once");
+	w.cpu1 = cpus[0] + 1;
+	r.cpu1 = cpus[1] + 1;
+	ASSERT_EQ(0, pthread_create(&tr, NULL, big_reader, &r));
+	ASSERT_EQ(0, pthread_create(&tw, NULL, pattern_writer, &w));
+	pthread_join(tw, NULL);
+	pthread_join(tr, NULL);
+	direct = toy_counter(variant->family, "bytes_direct") - direct;
+	helped = toy_counter(variant->family, "bytes_direct_reader") - helped;
+	TH_LOG("%ld of %zu bytes copied directly, %ld of them by the reader",
+	       direct, r.total, helped);
+	EXPECT_EQ(w.total, w.done);
+	EXPECT_EQ(r.total, r.done);
+	EXPECT_EQ(0, r.bad) TH_LOG("first bad byte at %d", r.bad - 1);
+	if (variant->family == AF_TOY) {
+		EXPECT_LT(0, helped);
+		EXPECT_LE(helped, direct);
+	}
+}
+
 struct stopping_reader {
 	int fd, go;		/* the socket; a pipe that says "read on" */
 	int cpu;
@@ -543,8 +601,10 @@ static void *stopping_reader(void *arg)
 	struct stopping_reader *s = arg;
 	char c;
 
-	if (pin_thread(s->cpu))
+	if (pin_thread(s->cpu)) {
+		s->tid = -1;
 		return NULL;
+	}
 	s->tid = (pid_t)syscall(SYS_gettid);
 	s->first = stopping_read(s, BIG);
 	if (read(s->go, &c, 1) != 1)
@@ -578,6 +638,7 @@ TEST_F_TIMEOUT(fam, same_cpu_writer_not_held_by_a_reader_that_stops, 60)
 	ASSERT_EQ(0, pthread_create(&tr, NULL, stopping_reader, &s));
 	while (!s.tid)
 		usleep(1000);
+	ASSERT_LT(0, s.tid);
 	ASSERT_EQ(0, wait_in_syscall(s.tid, SYS_read));
 	for (i = 0; i < 3; i++) {
 		toy_pattern(src, BIG, (size_t)i * BIG);
