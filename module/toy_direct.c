@@ -210,7 +210,10 @@ static bool toy_direct_offer(struct sock *sk, struct toy_direct *d)
 		WRITE_ONCE(tsk->offer_cpu, -1);
 	toy_queue_unlock(sk);
 	if (back) {
-		/* A writer may wait for this (toy_direct_await()). */
+		/*
+		 * A writer may wait for this (toy_direct_await()): the
+		 * barrier orders our store before the look for sleepers.
+		 */
 		smp_mb();
 		wake_up_var(&tsk->offer_cpu);
 	}
@@ -334,6 +337,7 @@ static void toy_direct_share(struct sock *to, struct toy_direct *d,
 		smp_store_release(&d->state, TOY_DIRECT_SHARED);
 		/* The reader sleeps here, or in toy_direct_withdraw(). */
 		wake_up_interruptible(sk_sleep(to));
+		/* Orders the store before wake_up_var()'s look for sleepers. */
 		smp_mb();
 		wake_up_var(&d->state);
 	}
