@@ -408,6 +408,7 @@ void toy_direct_hint(struct sock *to, size_t len);
 void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
 		      long timeo);
 void toy_direct_reading(struct sock *sk);
+int toy_direct_wait_no_offer(struct sock *sk, long *timeo);
 
 /* toy_queue.c: receive queues shared by all types */
 int toy_may_sleep(long timeo);

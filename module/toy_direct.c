@@ -161,22 +161,25 @@ static size_t toy_direct_pieces(struct toy_direct *d)
 	size_t pos, len, done = 0;
 	unsigned int i;
 
-	while ((i = atomic_inc_return(&d->next) - 1) < d->pieces) {
-		pos = (size_t)i * TOY_DIRECT_PIECE;
-		len = min_t(size_t, d->filled - pos, TOY_DIRECT_PIECE);
+	for (;;) {
 		/*
-		 * The other side may wait for this piece, uninterruptibly:
-		 * not preempted, a piece takes a memcpy() of 8 KiB.
+		 * From taking a piece to counting it copied we are not
+		 * preempted: the writer spins for the reader's pieces
+		 * (toy_direct_share()), each a memcpy() of 8 KiB at most.
 		 */
 		preempt_disable();
+		i = atomic_inc_return(&d->next) - 1;
+		if (i >= d->pieces) {
+			preempt_enable();
+			return done;
+		}
+		pos = (size_t)i * TOY_DIRECT_PIECE;
+		len = min_t(size_t, d->filled - pos, TOY_DIRECT_PIECE);
 		toy_direct_copy_piece(d, pos, len);
+		atomic_inc(&d->copied);
 		preempt_enable();
 		done += len;
-		/* The writer waits for the last piece (toy_direct_share()). */
-		if (atomic_inc_return(&d->copied) == d->pieces)
-			wake_up_var(&d->copied);
 	}
-	return done;
 }
 
 /* A reader whose writer shares the copy with it takes pieces too. */
@@ -231,6 +234,31 @@ static void toy_direct_unpin(struct toy_direct *d)
 }
 
 /*
+ * A big read of @sk is about to sleep without offering its buffer (too
+ * small a first segment, the pin failed, a signal): a writer waiting for
+ * its offer would wait for nothing.
+ */
+static void toy_direct_not_offering(struct sock *sk)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	int cpu = READ_ONCE(tsk->offer_cpu);
+
+	if (cpu < 0 || cmpxchg(&tsk->offer_cpu, cpu, -1) != cpu)
+		return;
+	/* Orders the store before wake_up_var()'s look for sleepers. */
+	smp_mb();
+	wake_up_var(&tsk->offer_cpu);
+}
+
+/* toy_wait_data() for a big read that offers nothing this time. */
+int toy_direct_wait_no_offer(struct sock *sk, long *timeo)
+{
+	if (!toy_readable(sk))
+		toy_direct_not_offering(sk);
+	return toy_wait_data(sk, timeo);
+}
+
+/*
  * Waits for data as toy_wait_data() does, offering the next @len bytes of
  * @msg's buffer to a writer meanwhile.  Returns the bytes a writer copied
  * there (@msg's iterator is past them), 0 when woken for anything else,
@@ -248,12 +276,12 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	lockdep_assert_held(&tsk->rd_lock);
 	/* A read that will not sleep has nothing to offer for. */
 	if (toy_readable(sk) || !*timeo || signal_pending(current))
-		return toy_wait_data(sk, timeo);
+		return toy_direct_wait_no_offer(sk, timeo);
 	got = toy_pin_user_pages(&msg->msg_iter, d.pages,
 				 min_t(size_t, len, TOY_DIRECT_MAX),
 				 TOY_DIRECT_PAGES, &d.off);
 	if (got <= 0)
-		return toy_wait_data(sk, timeo);
+		return toy_direct_wait_no_offer(sk, timeo);
 	d.len = got;
 	d.filled = 0;
 	/* A first buffer segment too small to be worth it: the usual way. */
@@ -268,7 +296,7 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	toy_direct_unpin(&d);
 	iov_iter_revert(&msg->msg_iter, d.len - d.filled);
 	if (!offered)
-		return toy_wait_data(sk, timeo);
+		return toy_direct_wait_no_offer(sk, timeo);
 	if (d.filled)
 		toy_stat_add(sk, TOY_STAT_BYTES_RECEIVED, d.filled);
 	return d.filled ? d.filled : err;
@@ -342,9 +370,13 @@ static void toy_direct_share(struct sock *to, struct toy_direct *d,
 		wake_up_var(&d->state);
 	}
 	toy_direct_pieces(d);
-	/* A reader's piece is a copy between pinned pages: short. */
-	wait_var_event(&d->copied,
-		       atomic_read_acquire(&d->copied) == d->pieces);
+	/*
+	 * A piece the reader still copies is a memcpy() it makes without
+	 * being preempted, on another CPU: a short spin.  The acquire lets
+	 * the tap read what the reader copied.
+	 */
+	while (atomic_read_acquire(&d->copied) != d->pieces)
+		cpu_relax();
 }
 
 /*
@@ -487,38 +519,38 @@ static void toy_direct_learn(struct sock *sk, struct sock *to, int cpu,
 	WRITE_ONCE(tsk->await_skip, (1U << n) - 1);
 }
 
+enum { TOY_AWAIT_BACK, TOY_AWAIT_MISSED, TOY_AWAIT_SLEEP };
+
 /*
- * Spins while nothing else wants our CPU, up to TOY_DIRECT_AWAIT_NS (CPU
- * time that would be idle: the reasoning of toy_spin_for_data()); true
- * if the reader came back.
+ * Spins while nothing else wants our CPU, until @until (CPU time that
+ * would be idle: the reasoning of toy_spin_for_data()).
  */
-static bool toy_direct_await_spin(struct sock *sk, struct sock *to, u64 start)
+static int toy_direct_await_spin(struct sock *sk, struct sock *to,
+				 ktime_t until)
 {
 	while (!toy_direct_back(sk, to)) {
-		if (need_resched() || !single_task_running() ||
-		    local_clock() - start > TOY_DIRECT_AWAIT_NS)
-			return false;
+		if (need_resched() || !single_task_running())
+			return TOY_AWAIT_SLEEP;
+		if (ktime_after(ktime_get(), until))
+			return TOY_AWAIT_MISSED;
 		cpu_relax();
 	}
-	return true;
+	return TOY_AWAIT_BACK;
 }
 
 /*
  * Sleeps until the reader offers (toy_direct_offer() wakes us) or
- * TOY_DIRECT_AWAIT_NS after @start; false if that time ran out.
+ * @until.  A shutdown or an error wakes only the socket's own queue: it
+ * is seen at @until at the latest.
  */
-static bool toy_direct_await_sleep(struct sock *sk, struct sock *to,
-				   u64 start)
+static int toy_direct_await_sleep(struct sock *sk, struct sock *to,
+				  ktime_t until)
 {
 	int *var = &toy_sk(to)->offer_cpu;
 	struct wait_queue_head *wq = __var_waitqueue(var);
 	struct wait_bit_queue_entry wbq;
-	ktime_t until;
 	bool back;
 
-	until = ktime_add_ns(ktime_get(), TOY_DIRECT_AWAIT_NS -
-			     min_t(u64, local_clock() - start,
-				   TOY_DIRECT_AWAIT_NS));
 	init_wait_var_entry(&wbq, var, 0);
 	for (;;) {
 		prepare_to_wait_event(wq, &wbq.wq_entry, TASK_INTERRUPTIBLE);
@@ -527,7 +559,7 @@ static bool toy_direct_await_sleep(struct sock *sk, struct sock *to,
 			break;
 	}
 	finish_wait(wq, &wbq.wq_entry);
-	return back;
+	return back ? TOY_AWAIT_BACK : TOY_AWAIT_MISSED;
 }
 
 /*
@@ -552,9 +584,10 @@ void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
 {
 	struct toy_sock *tsk = toy_sk(sk), *tto = toy_sk(to);
 	int cpu = READ_ONCE(tto->offer_cpu);
-	bool here = cpu == raw_smp_processor_id(), back;
+	bool here = cpu == raw_smp_processor_id();
+	ktime_t until;
+	int ret;
 	u8 skip;
-	u64 start;
 
 	if (size < TOY_DIRECT_MIN || !timeo || cpu < 0 ||
 	    (here && !READ_ONCE(tto->offer_handed)) ||
@@ -565,11 +598,11 @@ void toy_direct_await(struct sock *sk, struct sock *to, size_t size,
 		WRITE_ONCE(tsk->await_skip, skip - 1);
 		return;
 	}
-	start = local_clock();
-	back = !here && toy_direct_await_spin(sk, to, start);
-	if (!back)
-		back = toy_direct_await_sleep(sk, to, start);
-	toy_direct_learn(sk, to, cpu, !back);
+	until = ktime_add_ns(ktime_get(), TOY_DIRECT_AWAIT_NS);
+	ret = here ? TOY_AWAIT_SLEEP : toy_direct_await_spin(sk, to, until);
+	if (ret == TOY_AWAIT_SLEEP)
+		ret = toy_direct_await_sleep(sk, to, until);
+	toy_direct_learn(sk, to, cpu, ret == TOY_AWAIT_MISSED);
 }
 
 /*

@@ -595,7 +595,7 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 				continue;
 			}
 		} else {
-			err = toy_wait_data(sk, &timeo);
+			err = toy_direct_wait_no_offer(sk, &timeo);
 		}
 		if (err)
 			break;
