@@ -23,23 +23,26 @@
  *
  * Locking: the receiver's queue lock (toy_queue_lock()) protects
  * tsk->direct; the decision to claim is made under it together with the
- * check that nothing is queued.  tsk->offer_cpu is a hint, read and
- * written with READ_ONCE()/WRITE_ONCE() (and cmpxchg() by a writer whose
- * wait ran out): it only decides whether a writer waits, and every such
- * wait is bounded.  A reader
- * offers only while no offer is posted, so a socket has at most one (a
- * second reader waits the usual way).
- * struct toy_direct lives on the reader's stack: a claimed offer belongs
- * to the writer until it sets TOY_DIRECT_DONE, and the reader waits for
- * that even if a signal or its timeout ends its sleep, so the writer
- * never touches a freed stack.  The writer copies with page faults
- * disabled (after faulting its source in), so that wait is short and
- * never depends on the writer's memory.
+ * check that nothing is queued.  A reader offers only while no offer is
+ * posted, so a socket has at most one (a second reader waits the usual
+ * way).  tsk->offer_cpu and offer_handed are a hint, read and written
+ * with READ_ONCE()/WRITE_ONCE() (and cmpxchg() to clear): they only
+ * decide whether a writer waits, and every such wait is bounded.
+ *
+ * Waits: struct toy_direct lives on the reader's stack; a claimed offer
+ * belongs to the writer until it sets TOY_DIRECT_DONE, and the reader
+ * waits for that even if a signal or its timeout ends its sleep, so the
+ * writer never touches a freed stack.  The writer copies from pages it
+ * pinned before it claimed, or with page faults disabled after faulting
+ * its source in, so that wait is short and never depends on the writer's
+ * memory.  A piece of a shared copy is taken, copied and counted with
+ * preemption off, so the writer's spin for the reader's pieces is short.
  *
  * References: the reader's pages are pinned (FOLL_PIN, FOLL_WRITE) for
  * the time of the offer and unpinned, dirtied if written, by the reader.
- * The writer holds its peer (toy_peer()), so the reader's socket lives
- * while the writer copies.
+ * A writer's source pages are pinned (FOLL_PIN) and listed on its stack
+ * until every piece is copied.  The writer holds its peer (toy_peer()),
+ * so the reader's socket lives while the writer copies.
  */
 #include <linux/highmem.h>
 #include <linux/hrtimer.h>
@@ -109,26 +112,6 @@ static bool toy_direct_settled(const struct toy_direct *d)
 	return state == TOY_DIRECT_WAITING || state == TOY_DIRECT_DONE;
 }
 
-static void toy_direct_help(struct sock *sk, struct toy_direct *d);
-
-/*
- * Takes the offer back, or waits for the writer that claimed it, taking
- * pieces of the copy if it shares them (toy_direct_share()).
- */
-static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
-{
-	struct toy_sock *tsk = toy_sk(sk);
-
-	toy_queue_lock(sk);
-	if (tsk->direct == d)
-		WRITE_ONCE(tsk->direct, NULL);
-	toy_queue_unlock(sk);
-	wait_var_event(&d->state,
-		       toy_direct_state(d) != TOY_DIRECT_FILLING);
-	toy_direct_help(sk, d);
-	wait_var_event(&d->state, toy_direct_settled(d));
-}
-
 /* Copies bytes [@pos, @pos + @len) of @d from its source pages. */
 static void toy_direct_copy_piece(struct toy_direct *d, size_t pos,
 				  size_t len)
@@ -192,6 +175,24 @@ static void toy_direct_help(struct sock *sk, struct toy_direct *d)
 	n = toy_direct_pieces(d);
 	if (n)
 		toy_stat_add(sk, TOY_STAT_BYTES_DIRECT_READER, n);
+}
+
+/*
+ * Takes the offer back, or waits for the writer that claimed it, taking
+ * pieces of the copy if it shares them (toy_direct_share()).
+ */
+static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+
+	toy_queue_lock(sk);
+	if (tsk->direct == d)
+		WRITE_ONCE(tsk->direct, NULL);
+	toy_queue_unlock(sk);
+	wait_var_event(&d->state,
+		       toy_direct_state(d) != TOY_DIRECT_FILLING);
+	toy_direct_help(sk, d);
+	wait_var_event(&d->state, toy_direct_settled(d));
 }
 
 /* Offers @d to the writers of @sk unless data came meanwhile. */
