@@ -195,6 +195,17 @@ static void toy_direct_withdraw(struct sock *sk, struct toy_direct *d)
 	wait_var_event(&d->state, toy_direct_settled(d));
 }
 
+/*
+ * After clearing @tsk->offer_cpu: wakes a writer that sleeps until it is
+ * cleared (toy_direct_await_sleep()).
+ */
+static void toy_direct_wake_awaiting(struct toy_sock *tsk)
+{
+	/* Orders the store before wake_up_var()'s look for sleepers. */
+	smp_mb();
+	wake_up_var(&tsk->offer_cpu);
+}
+
 /* Offers @d to the writers of @sk unless data came meanwhile. */
 static bool toy_direct_offer(struct sock *sk, struct toy_direct *d)
 {
@@ -213,14 +224,8 @@ static bool toy_direct_offer(struct sock *sk, struct toy_direct *d)
 	if (back)
 		WRITE_ONCE(tsk->offer_cpu, -1);
 	toy_queue_unlock(sk);
-	if (back) {
-		/*
-		 * A writer may wait for this (toy_direct_await()): the
-		 * barrier orders our store before the look for sleepers.
-		 */
-		smp_mb();
-		wake_up_var(&tsk->offer_cpu);
-	}
+	if (back)
+		toy_direct_wake_awaiting(tsk);
 	return offered;
 }
 
@@ -244,11 +249,8 @@ static void toy_direct_not_offering(struct sock *sk)
 	struct toy_sock *tsk = toy_sk(sk);
 	int cpu = READ_ONCE(tsk->offer_cpu);
 
-	if (cpu < 0 || cmpxchg(&tsk->offer_cpu, cpu, -1) != cpu)
-		return;
-	/* Orders the store before wake_up_var()'s look for sleepers. */
-	smp_mb();
-	wake_up_var(&tsk->offer_cpu);
+	if (cpu >= 0 && cmpxchg(&tsk->offer_cpu, cpu, -1) == cpu)
+		toy_direct_wake_awaiting(tsk);
 }
 
 /* toy_wait_data() for a big read that offers nothing this time. */
@@ -385,8 +387,8 @@ static void toy_direct_share(struct sock *to, struct toy_direct *d,
  * offers its buffer, copies them there page to page.  Pinning first
  * keeps page faults (which may wait on anything) out of the time the
  * reader waits for us.  Returns the bytes copied, 0 if no offer was
- * taken, < 0 if nothing could be pinned (the caller copies the way that
- * needs no pins).
+ * taken (*@taken: the offer, or NULL), < 0 if nothing could be pinned
+ * (the caller copies the way that needs no pins).
  */
 static ssize_t toy_direct_give_pinned(struct sock *to, struct msghdr *msg,
 				      size_t n, struct toy_direct **taken)
@@ -416,6 +418,28 @@ static ssize_t toy_direct_give_pinned(struct sock *to, struct msghdr *msg,
 }
 
 /*
+ * Copies the next @n bytes of our source, faulted in first, into the
+ * buffer the reader of @to offers, if it still does, with faults
+ * disabled.  Returns the bytes copied; *@taken: the offer, or NULL.
+ */
+static size_t toy_direct_give_copied(struct sock *to, struct msghdr *msg,
+				     size_t n, struct toy_direct **taken)
+{
+	struct toy_direct *d;
+
+	/* A source with not one readable byte claims nothing. */
+	if (fault_in_iov_iter_readable(&msg->msg_iter, n) == n)
+		d = NULL;
+	else
+		d = toy_direct_claim(to);
+	*taken = d;
+	if (!d)
+		return 0;
+	d->filled = toy_direct_copy(d, &msg->msg_iter, n);
+	return d->filled;
+}
+
+/*
  * Copies up to @size bytes of @msg from @sk into the buffer its peer @to
  * waits with.  Returns the bytes copied, 0 if no reader waits there (or
  * none could be copied: the caller queues them as usual).
@@ -423,35 +447,20 @@ static ssize_t toy_direct_give_pinned(struct sock *to, struct msghdr *msg,
 int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 		    size_t size)
 {
-	struct toy_sock *tto = toy_sk(to);
+	size_t want = min_t(size_t, size, TOY_DIRECT_MAX);
 	struct toy_direct *d = NULL;
-	ssize_t n;
+	ssize_t n = -EFAULT;
 
-	if (!READ_ONCE(tto->direct))
+	if (!READ_ONCE(toy_sk(to)->direct))
 		return 0;
-	n = min_t(size_t, size, TOY_DIRECT_MAX);
 	/* Pinning takes one segment: a writev() of small ones copies. */
-	if (n >= TOY_DIRECT_SHARE_MIN && user_backed_iter(&msg->msg_iter) &&
-	    iov_iter_single_seg_count(&msg->msg_iter) >= n) {
-		n = toy_direct_give_pinned(to, msg, n, &d);
-		if (n >= 0 && !d)
-			return 0;
-	}
-	if (!d) {
-		/*
-		 * Fault our source in now: the copy runs with faults
-		 * disabled.  A source with not one readable byte claims
-		 * nothing.
-		 */
-		n = min_t(size_t, size, TOY_DIRECT_MAX);
-		if (fault_in_iov_iter_readable(&msg->msg_iter, n) == n)
-			return 0;
-		d = toy_direct_claim(to);
-		if (!d)
-			return 0;
-		n = toy_direct_copy(d, &msg->msg_iter, size);
-		d->filled = n;
-	}
+	if (want >= TOY_DIRECT_SHARE_MIN && user_backed_iter(&msg->msg_iter) &&
+	    iov_iter_single_seg_count(&msg->msg_iter) >= want)
+		n = toy_direct_give_pinned(to, msg, want, &d);
+	if (n < 0)
+		n = toy_direct_give_copied(to, msg, want, &d);
+	if (!d)
+		return 0;
 	if (n) {
 		/* The reader's pages hold the bytes until DONE. */
 		struct toy_tap_data data = {
