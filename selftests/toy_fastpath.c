@@ -418,36 +418,62 @@ static pid_t waiting_reader(int fd, int *pipe_rd)
 }
 
 /*
+ * Two BIG writes from sv[0], read whole at sv[1]: on AF_TOY the reader
+ * then knows its writer writes big pieces, and offers its buffer for the
+ * next ones (toy_direct_hint()).  0, or -1 if a call fell short.
+ */
+static int big_writes_seen(const int sv[2])
+{
+	static char buf[BIG];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (write(sv[0], buf, BIG) != BIG ||
+		    read_all(sv[1], buf, BIG) != BIG)
+			return -1;
+	return 0;
+}
+
+/*
+ * What a whole waiting_reader_at() reported on @pr: its first read's
+ * result in *@first, the bytes in @got; returns their number, or -1.
+ */
+static ssize_t whole_report(int pr, ssize_t *first, char *got)
+{
+	ssize_t total;
+
+	if (read(pr, first, sizeof(*first)) != sizeof(*first) ||
+	    read(pr, &total, sizeof(total)) != sizeof(total) ||
+	    total < 0 || total > BIG || read_all(pr, got, total) != total)
+		return -1;
+	return total;
+}
+
+/*
  * A big write to a reader that waits with a buffer that does not start on
  * a page (as malloc() gives): the reader gets the whole write, as on
  * AF_UNIX (which may wake it after the first of its skbs, for a second
  * read), and on AF_TOY in one read, all of it straight into that buffer.  (The
- * buffer offered used to be 16 pages, 16 bytes short of 64 KiB here: the
- * read returned 65520 and the rest took the queue.)
+ * buffer offered used to be 16 pages, 16 bytes short of 64 KiB here:
+ * 65520 bytes went directly and the last 16 took the queue.)
  */
 TEST_F(fam, big_write_fills_an_unaligned_waiting_buffer)
 {
 	static char src[BIG], got[BIG];
-	ssize_t r = -1, first = -1;
+	ssize_t first = -1;
 	long direct;
-	int pr, i;
 	pid_t pid;
+	int pr;
 
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
-		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
-	}
+	ASSERT_EQ(0, big_writes_seen(self->sv));
 	toy_pattern(src, BIG, 5);
 	direct = toy_counter(variant->family, "bytes_direct");
 	pid = waiting_reader_at(self->sv[1], 16, true, &pr);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, wait_in_syscall(pid, SYS_read));
 	ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
-	ASSERT_EQ(sizeof(first), read(pr, &first, sizeof(first)));
-	ASSERT_EQ(sizeof(r), read(pr, &r, sizeof(r)));
-	ASSERT_EQ(BIG, r);
-	ASSERT_EQ(r, read_all(pr, got, r));
-	EXPECT_EQ(0, memcmp(src, got, r));
+	ASSERT_EQ(BIG, whole_report(pr, &first, got));
+	EXPECT_EQ(0, memcmp(src, got, BIG));
 	EXPECT_EQ(0, wait_child(pid));
 	if (variant->family == AF_TOY) {
 		EXPECT_EQ(BIG, first);
@@ -466,15 +492,12 @@ TEST_F(fam, big_write_fills_an_unaligned_waiting_buffer)
 TEST_F(fam, big_writev_to_waiting_reader)
 {
 	static char src[BIG], got[BIG];
-	ssize_t r = -1, first = -1;
+	ssize_t first = -1;
 	struct iovec iov[4];
 	int pr, i;
 	pid_t pid;
 
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
-		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
-	}
+	ASSERT_EQ(0, big_writes_seen(self->sv));
 	toy_pattern(src, BIG, 6);
 	for (i = 0; i < 4; i++) {
 		iov[i].iov_base = src + i * (BIG / 4);
@@ -484,11 +507,8 @@ TEST_F(fam, big_writev_to_waiting_reader)
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, wait_in_syscall(pid, SYS_read));
 	ASSERT_EQ(BIG, writev(self->sv[0], iov, 4));
-	ASSERT_EQ(sizeof(first), read(pr, &first, sizeof(first)));
-	ASSERT_EQ(sizeof(r), read(pr, &r, sizeof(r)));
-	ASSERT_EQ(BIG, r);
-	ASSERT_EQ(r, read_all(pr, got, r));
-	EXPECT_EQ(0, memcmp(src, got, r));
+	ASSERT_EQ(BIG, whole_report(pr, &first, got));
+	EXPECT_EQ(0, memcmp(src, got, BIG));
 	EXPECT_EQ(0, wait_child(pid));
 	if (variant->family == AF_TOY)
 		EXPECT_EQ(BIG, first);
@@ -649,10 +669,7 @@ TEST_F_TIMEOUT(fam, same_cpu_writer_not_held_by_a_reader_that_stops, 60)
 
 	ASSERT_LE(0, cpu);
 	ASSERT_EQ(0, pin_thread(cpu));
-	for (i = 0; i < 2; i++) {	/* the reader offers for big writes */
-		ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
-		ASSERT_EQ(BIG, read_all(self->sv[1], src, BIG));
-	}
+	ASSERT_EQ(0, big_writes_seen(self->sv));
 	ASSERT_EQ(0, pipe(go));
 	s.go = go[0];
 	ASSERT_EQ(0, pthread_create(&tr, NULL, stopping_reader, &s));
@@ -684,14 +701,10 @@ TEST_F(fam, faulting_big_write_to_waiting_reader)
 	long direct = toy_counter(variant->family, "bytes_direct");
 	char *src, got[BIG];
 	ssize_t w, r = -1;
-	int pr, i;
+	int pr;
 	pid_t pid;
 
-	/* the big writes of an earlier connection told the reader to offer */
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(BIG, write(self->sv[0], got, BIG));
-		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
-	}
+	ASSERT_EQ(0, big_writes_seen(self->sv));
 	src = mmap(NULL, 2 * BIG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, src);
@@ -732,13 +745,10 @@ TEST_F(fam, unreadable_big_write_leaves_reader_waiting)
 {
 	char *src, got[BIG], ok[100];
 	ssize_t r = -1;
-	int pr, i;
+	int pr;
 	pid_t pid;
 
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(BIG, write(self->sv[0], got, BIG));
-		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
-	}
+	ASSERT_EQ(0, big_writes_seen(self->sv));
 	src = mmap(NULL, BIG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, src);
 	pid = waiting_reader(self->sv[1], &pr);
@@ -766,14 +776,11 @@ TEST_F(fam, unreadable_big_write_leaves_reader_waiting)
 TEST_F(fam, peek_timeout_and_shutdown_while_waiting)
 {
 	static char buf[BIG], got[BIG];
-	int pr, i;
+	int pr;
 	ssize_t r;
 	pid_t pid;
 
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(BIG, write(self->sv[0], buf, BIG));
-		ASSERT_EQ(BIG, read_all(self->sv[1], got, BIG));
-	}
+	ASSERT_EQ(0, big_writes_seen(self->sv));
 	/* timeout: EAGAIN, then the next write is still read whole */
 	ASSERT_EQ(0, toy_set_timeo(self->sv[1], SO_RCVTIMEO, 20000));
 	EXPECT_ERRNO(EAGAIN, read(self->sv[1], got, BIG));
