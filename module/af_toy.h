@@ -340,7 +340,9 @@ void toy_set_peercred(struct sock *sk, struct pid *pid,
 void toy_copy_peercred(struct sock *sk, struct sock *from);
 bool toy_writable(struct sock *sk);
 void toy_write_space(struct sock *sk);
-void toy_poll_nospace(struct socket *sock, struct sock *sk);
+void toy_note_nospace(struct socket *sock, struct sock *sk);
+bool toy_poll_room(struct socket *sock, struct sock *sk,
+		   bool (*room)(struct sock *sk));
 
 /* toy_addr.c: the per-netns port table */
 int toy_port_bind(struct sock *sk, u32 port);

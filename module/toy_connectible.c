@@ -313,9 +313,7 @@ static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 		return err;	/* the common case: no waiting at all */
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		/* Both: the wake-up and, for O_ASYNC, its SIGIO (POLL_OUT). */
-		set_bit(SOCK_NOSPACE, &sock->flags);
-		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+		toy_note_nospace(sock, sk);
 		err = toy_send_blocked(sk);
 		if (err || toy_send_room(sk, peer))
 			break;
@@ -474,10 +472,8 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLHUP;	/* never connected, or reset */
 	if (!toy_peer(tsk) || (shutdown & SEND_SHUTDOWN))
 		mask |= EPOLLOUT | EPOLLWRNORM;
-	else if (toy_writable(sk))
+	else if (toy_poll_room(sock, sk, toy_writable))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
-	else
-		toy_poll_nospace(sock, sk);
 	return mask;
 }
 

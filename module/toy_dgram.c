@@ -362,6 +362,12 @@ static bool toy_dgram_peer_full(struct sock *sk)
 	return full;
 }
 
+/* Our own send buffer, and a connected receiver's room. */
+static bool toy_dgram_writable(struct sock *sk)
+{
+	return sock_writeable(sk) && !toy_dgram_peer_full(sk);
+}
+
 static __poll_t toy_dgram_poll(struct file *file, struct socket *sock,
 			       poll_table *wait)
 {
@@ -370,11 +376,8 @@ static __poll_t toy_dgram_poll(struct file *file, struct socket *sock,
 
 	sock_poll_wait(file, sock, wait);
 	mask = toy_poll_rcv(sk, READ_ONCE(sk->sk_shutdown));
-	/* Our own send buffer, and a connected receiver's room. */
-	if (sock_writeable(sk) && !toy_dgram_peer_full(sk))
+	if (toy_poll_room(sock, sk, toy_dgram_writable))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
-	else
-		toy_poll_nospace(sock, sk);
 	return mask;
 }
 

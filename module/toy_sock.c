@@ -185,20 +185,32 @@ bool toy_writable(struct sock *sk)
 /*
  * Runs when an skb we sent is freed (it was read, or its receiver went
  * away), in the reader's context: wakes writers once there is room again,
- * and lets an idle writer's ring go.
+ * and lets an idle writer's ring go.  As TCP, only a socket whose writer
+ * or poller found no room (SOCK_NOSPACE) is woken: a ping-pong reader
+ * sleeping on this queue would otherwise cost a walk of it on every read.
  */
 void toy_write_space(struct sock *sk)
 {
 	struct socket_wq *wq;
+	struct socket *sock;
 	bool room;
 
 	toy_ring_idle(sk);
+	/*
+	 * Pairs with toy_note_nospace(): the room freed before this call is
+	 * seen by a writer that set SOCK_NOSPACE, or we see its flag.
+	 */
+	smp_mb();
+	rcu_read_lock();	/* the socket's inode is freed after a grace period */
+	sock = READ_ONCE(sk->sk_socket);
+	if (!sock || !test_bit(SOCK_NOSPACE, &sock->flags))
+		goto out;
 	read_lock_bh(&sk->sk_callback_lock);
 	room = toy_writable(sk);
 	read_unlock_bh(&sk->sk_callback_lock);
 	if (!room)
-		return;
-	rcu_read_lock();
+		goto out;
+	clear_bit(SOCK_NOSPACE, &sock->flags);	/* a waiter still short sets it again */
 	wq = rcu_dereference(sk->sk_wq);
 	/* Readers sleeping here ignore this key (toy_wake_reader()). */
 	if (skwq_has_sleeper(wq))
@@ -206,14 +218,32 @@ void toy_write_space(struct sock *sk)
 						EPOLLWRNORM | EPOLLWRBAND);
 	if (wq && wq->fasync_list)
 		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+out:
 	rcu_read_unlock();
 }
 
-/* A poller found no room: flag it as the socket core's helpers do. */
-void toy_poll_nospace(struct socket *sock, struct sock *sk)
+/*
+ * A writer or poller found no room: flag it as the socket core's helpers
+ * do, so that toy_write_space() wakes it (and sends O_ASYNC's SIGIO).
+ * The caller looks for room again after this: room freed between its
+ * first look and the flag would wake no one.
+ */
+void toy_note_nospace(struct socket *sock, struct sock *sk)
 {
 	sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 	set_bit(SOCK_NOSPACE, &sock->flags);
+	/* Pairs with the barrier in toy_write_space(). */
+	smp_mb__after_atomic();
+}
+
+/* poll()'s writability by @room(), with tcp_poll()'s second look. */
+bool toy_poll_room(struct socket *sock, struct sock *sk,
+		   bool (*room)(struct sock *sk))
+{
+	if (room(sk))
+		return true;
+	toy_note_nospace(sock, sk);
+	return room(sk);
 }
 
 /* socketpair(): two unbound sockets, already ESTABLISHED. */
