@@ -423,7 +423,8 @@ int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
 		    int sync, void *key);
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, size_t room, int *err);
-int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port);
+int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port,
+		bool bounded);
 int toy_stream_append(struct sock *sk, struct sock *to, struct msghdr *msg,
 		      size_t size);
 int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,

@@ -185,6 +185,12 @@ static void toy_close_listener(struct sock *sk)
 
 	toy_queue_lock(sk);
 	toy_set_state(sk, TCP_CLOSE);
+	/*
+	 * The backlog count, under the lock as every change of it: a
+	 * handshake still under way takes its own share off (toy_handshake()).
+	 */
+	list_for_each_entry(child, &tsk->accept_q, accept_node)
+		sk_acceptq_removed(sk);
 	list_splice_init(&tsk->accept_q, &queue);
 	toy_queue_unlock(sk);
 	toy_free_spare(sk);
@@ -193,7 +199,6 @@ static void toy_close_listener(struct sock *sk)
 
 	list_for_each_entry_safe(child, tmp, &queue, accept_node) {
 		list_del_init(&child->accept_node);
-		sk_acceptq_removed(sk);
 		toy_abort_child(&child->sk);
 	}
 }
@@ -354,7 +359,7 @@ static int toy_send_chunk(struct sock *sk, struct toy_sock *peer,
 				 &err);
 	if (!skb)
 		return err;
-	err = toy_enqueue(&peer->sk, skb, toy_sk(sk)->port);
+	err = toy_enqueue(&peer->sk, skb, toy_sk(sk)->port, false);
 	if (err) {
 		kfree_skb(skb);
 		return err;
@@ -477,6 +482,17 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 	return mask;
 }
 
+/*
+ * SO_RCVLOWAT of a stream: a poller waiting for more than is queued may
+ * have enough now that the mark is lower (as TCP's tcp_set_rcvlowat()).
+ */
+static int toy_set_rcvlowat(struct sock *sk, int val)
+{
+	WRITE_ONCE(sk->sk_rcvlowat, val ? : 1);
+	sk->sk_data_ready(sk);
+	return 0;
+}
+
 const struct proto_ops toy_stream_ops = {
 	.family		= PF_TOY,
 	.owner		= THIS_MODULE,
@@ -493,6 +509,7 @@ const struct proto_ops toy_stream_ops = {
 	.sendmsg	= toy_sendmsg,
 	.recvmsg	= toy_recvmsg,
 	.mmap		= sock_no_mmap,
+	.set_rcvlowat	= toy_set_rcvlowat,
 };
 
 const struct proto_ops toy_seqpacket_ops = {

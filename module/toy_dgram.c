@@ -26,6 +26,7 @@
 
 static void toy_dgram_unhook(struct sock *sk);
 static void toy_dgram_rehook(struct sock *sk);
+static bool toy_dgram_wake_me(struct sock *sk, struct sock *target);
 
 /* Binds @sk to an ephemeral port if it is not bound yet. */
 static int toy_dgram_autobind(struct sock *sk)
@@ -161,10 +162,14 @@ static int toy_dgram_wait_room(struct sock *target, long *timeo)
 	return err;
 }
 
+/*
+ * Sends one datagram, built once: senders woken together may all have
+ * seen room, and those toy_enqueue() turns away (-ENOBUFS) wait again.
+ */
 static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 			     struct msghdr *msg, size_t len)
 {
-	struct sk_buff *skb;
+	struct sk_buff *skb = NULL;
 	long timeo;
 	int err;
 
@@ -173,16 +178,27 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	if (len > min(READ_ONCE(sk->sk_sndbuf), READ_ONCE(target->sk_rcvbuf)))
 		return -EMSGSIZE;
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
-	err = toy_dgram_wait_room(target, &timeo);
-	if (err)
-		return err;
-	skb = toy_alloc_data_skb(sk, msg, len, false, &err);
-	if (!skb)
-		return err;
-	err = toy_enqueue(target, skb, READ_ONCE(toy_sk(sk)->port));
+	for (;;) {
+		err = toy_dgram_wait_room(target, &timeo);
+		if (err == -EAGAIN && toy_dgram_wake_me(sk, target))
+			continue;	/* it drained while we hooked */
+		if (err)
+			break;
+		if (!skb) {
+			skb = toy_alloc_data_skb(sk, msg, len, false, &err);
+			if (!skb)
+				return err;
+		}
+		err = toy_enqueue(target, skb, READ_ONCE(toy_sk(sk)->port),
+				  true);
+		if (err == -EPIPE)
+			err = toy_dgram_refused(target); /* shut down meanwhile */
+		if (err != -ENOBUFS)
+			break;
+	}
 	if (err) {
 		kfree_skb(skb);
-		return toy_dgram_refused(target);	/* shut down meanwhile */
+		return err;
 	}
 	return len;
 }
@@ -360,6 +376,28 @@ static bool toy_dgram_peer_full(struct sock *sk)
 	}
 	sock_put(target);
 	return full;
+}
+
+/*
+ * A send found @target full (EAGAIN).  An edge-triggered epoll calls no
+ * poll() that would arrange a wake-up, so the send does: SOCK_NOSPACE,
+ * for our own skbs that @target frees (toy_write_space(), and O_ASYNC's
+ * SIGIO), and, if @target is our connected receiver, a hook onto its
+ * queue, as AF_UNIX's unix_dgram_peer_wake_me().  True if it has room
+ * after all: the caller sends again.
+ */
+static bool toy_dgram_wake_me(struct sock *sk, struct sock *target)
+{
+	struct sock *conn = toy_dgram_connected_to(sk);
+
+	toy_note_nospace(sk->sk_socket, sk);
+	if (conn == target)
+		toy_dgram_hook(sk, target);
+	if (conn)
+		sock_put(conn);
+	/* As in toy_dgram_peer_full(): the hook, then the second look. */
+	smp_mb();
+	return !toy_dgram_full(target);
 }
 
 /* Our own send buffer, and a connected receiver's room. */

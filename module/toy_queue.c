@@ -297,10 +297,13 @@ struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 }
 
 /*
- * Queues @skb to @to.  Fails with -EPIPE if @to no longer reads, in which
- * case the caller still owns the skb.
+ * Queues @skb to @to.  Fails with -EPIPE if @to no longer reads, and, if
+ * @bounded (a datagram), with -ENOBUFS while @to holds SO_RCVBUF or more:
+ * senders that all saw room before they copied get in one at a time, the
+ * others wait again.  On failure the caller still owns the skb.
  */
-int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
+int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port,
+		bool bounded)
 {
 	struct toy_tap_data data = { .skb = skb, .len = skb->len };
 	struct toy_sock *tto = toy_sk(to);
@@ -310,6 +313,10 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port)
 	if (to->sk_shutdown & RCV_SHUTDOWN) {
 		toy_queue_unlock(to);
 		return -EPIPE;
+	}
+	if (bounded && atomic_read(&tto->rq_mem) >= READ_ONCE(to->sk_rcvbuf)) {
+		toy_queue_unlock(to);
+		return -ENOBUFS;
 	}
 	__skb_queue_tail(&to->sk_receive_queue, skb);
 	atomic_add(skb->truesize, &tto->rq_mem);
@@ -630,13 +637,39 @@ u32 toy_next_record_len(struct sock *sk)
 	return len;
 }
 
-/* Whether a read finds data: for STREAM, SO_RCVLOWAT bytes, as TCP. */
+/*
+ * Whether a stream's writer can queue little more: our SO_RCVBUF or its
+ * SO_SNDBUF is nearly used up (TCP's tcp_rmem_pressure() takes 7/8).
+ * Waiting for SO_RCVLOWAT bytes then would wait for ever.  The peer is
+ * ours until our own release.
+ */
+static bool toy_rcv_pressure(struct sock *sk)
+{
+	struct toy_sock *peer = toy_peer(toy_sk(sk));
+	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	int sndbuf;
+
+	if (atomic_read(&toy_sk(sk)->rq_mem) > rcvbuf - (rcvbuf >> 3))
+		return true;
+	if (!peer)
+		return true;
+	sndbuf = READ_ONCE(peer->sk.sk_sndbuf);
+	return sk_wmem_alloc_get(&peer->sk) > sndbuf - (sndbuf >> 3);
+}
+
+/*
+ * Whether a read finds data: for STREAM, SO_RCVLOWAT bytes, or what
+ * there is when no more can come (as TCP's tcp_epollin_ready()).
+ */
 static bool toy_poll_data(struct sock *sk)
 {
-	if (sk->sk_type == SOCK_STREAM)
-		return atomic_read(&toy_sk(sk)->rq_bytes) >=
-		       sock_rcvlowat(sk, 0, INT_MAX);
-	return !skb_queue_empty_lockless(&sk->sk_receive_queue);
+	int avail;
+
+	if (sk->sk_type != SOCK_STREAM)
+		return !skb_queue_empty_lockless(&sk->sk_receive_queue);
+	avail = atomic_read(&toy_sk(sk)->rq_bytes);
+	return avail && (avail >= sock_rcvlowat(sk, 0, INT_MAX) ||
+			 toy_rcv_pressure(sk));
 }
 
 /*

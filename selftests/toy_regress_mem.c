@@ -4,7 +4,8 @@
  * memory and records: memcg accounting
  * and idle pages, records up to the buffer size, /proc/net/toy with 3000
  * sockets, record sizes (FIONREAD, MSG_TRUNC, SO_RCVLOWAT), zero-length
- * STREAM sends on a closed direction.
+ * STREAM sends on a closed direction; from the second review: a DGRAM
+ * receiver's queue within SO_RCVBUF when many senders saw room at once.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -15,6 +16,8 @@
 
 #include "kselftest_harness.h"
 #include "toy_regress.h"
+
+#include <linux/userfaultfd.h>
 
 /* ---- 1. memory: memcg accounting, idle pages --------------------------- */
 
@@ -432,6 +435,116 @@ REGRESS(d08_stream_poll_honours_rcvlowat)
 			TH_LOG("%s: no POLLIN with 10 bytes", fam_name[fam]);
 		close2(sv[0], sv[1]);
 	}
+}
+
+/* ---- 17. a DGRAM receiver holds no more than its SO_RCVBUF ------------- */
+
+enum { UF_SENDERS = 8, UF_LEN = 2000, UF_STRIDE = 8192 };
+
+struct uf_sender {
+	pthread_t th;
+	int fd;
+	const char *buf;
+	ssize_t ret;
+	int err;
+};
+
+static void *uf_send(void *arg)
+{
+	struct uf_sender *u = arg;
+
+	u->ret = send(u->fd, u->buf, UF_LEN, MSG_DONTWAIT);
+	u->err = errno;
+	return NULL;
+}
+
+/* A userfaultfd over @len bytes at @p (missing pages), or -1. */
+static int uf_open(void *p, size_t len)
+{
+	struct uffdio_register reg = {
+		.range = { (unsigned long)p, len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	struct uffdio_api api = { .api = UFFD_API };
+	int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		close(uffd);
+		return -1;
+	}
+	return uffd;
+}
+
+/*
+ * Non-blocking senders that all found room start to copy; userfaultfd
+ * holds every copy until all have passed the room check.  Then only one
+ * datagram fits: the others must get EAGAIN, not all be queued past
+ * SO_RCVBUF (the check was made before the copy only).  AF_UNIX bounds
+ * its queue by datagrams (max_dgram_qlen), so there is no byte reference.
+ */
+REGRESS(d17_dgram_senders_that_saw_room_at_once_fit_one_by_one)
+{
+	struct uf_sender u[UF_SENDERS];
+	static char buf[UF_LEN];
+	int r, s0, k = 0, uffd, faults = 0, sent = 0, i, got = 0;
+	struct uffdio_zeropage zp;
+	struct uffd_msg msg;
+	uint32_t port;
+	char *region;
+
+	region = mmap(NULL, UF_SENDERS * UF_STRIDE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, region);
+	uffd = uf_open(region, UF_SENDERS * UF_STRIDE);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd (%s)", strerror(errno));
+	r = toy_bound(SOCK_DGRAM, &port);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, set_int(r, SO_RCVBUF, 8192));
+	s0 = toy_socket(SOCK_DGRAM);
+	ASSERT_EQ(0, toy_connect(s0, port));
+	while (k < 1000 && send(s0, buf, UF_LEN, MSG_DONTWAIT) == UF_LEN)
+		k++;
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_LT(1, k);
+	ASSERT_EQ(UF_LEN, recv(r, buf, sizeof(buf), 0));	/* room for one */
+
+	for (i = 0; i < UF_SENDERS; i++) {
+		u[i].fd = toy_socket(SOCK_DGRAM);
+		ASSERT_EQ(0, toy_connect(u[i].fd, port));
+		u[i].buf = region + i * UF_STRIDE;
+		ASSERT_EQ(0, pthread_create(&u[i].th, NULL, uf_send, &u[i]));
+	}
+	/* bounded: every sender's copy faults within 10 s */
+	for (i = 0; i < 1000 && faults < UF_SENDERS; i++) {
+		if (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+			faults++;
+		else
+			toy_poll(uffd, POLLIN, 10);
+	}
+	EXPECT_EQ(UF_SENDERS, faults) TH_LOG("senders that passed the room check");
+	zp.range.start = (unsigned long)region;
+	zp.range.len = UF_SENDERS * UF_STRIDE;
+	zp.mode = 0;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	for (i = 0; i < UF_SENDERS; i++) {
+		pthread_join(u[i].th, NULL);
+		if (u[i].ret == UF_LEN)
+			sent++;
+		else
+			EXPECT_EQ(EAGAIN, u[i].err) TH_LOG("sender %d", i);
+	}
+	EXPECT_EQ(1, sent) TH_LOG("datagrams queued past a full SO_RCVBUF");
+	/* what was queued arrives once: k - 1 left of the fill, and @sent */
+	while (recv(r, buf, sizeof(buf), MSG_DONTWAIT) == UF_LEN)
+		got++;
+	EXPECT_EQ(k - 1 + sent, got);
+	for (i = 0; i < UF_SENDERS; i++)
+		close(u[i].fd);
+	close2(s0, r);
+	close(uffd);
+	munmap(region, UF_SENDERS * UF_STRIDE);
 }
 
 /* ---- 13. zero-length STREAM send on a closed direction: EPIPE ---------- */

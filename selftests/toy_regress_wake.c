@@ -5,7 +5,9 @@
  * socketpair end woken when the other receiver drains, POLLOUT of a
  * connected DGRAM socket, shutdown() waking an unconnected DGRAM reader,
  * SIGIO (O_ASYNC), a second listen() waking connectors, no POLLOUT while
- * connect() waits.
+ * connect() waits; from the second review: a DGRAM send's EAGAIN and
+ * edge-triggered epoll, SO_RCVLOWAT beyond what can be queued, lowering
+ * SO_RCVLOWAT.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -252,6 +254,166 @@ REGRESS(d11_second_listen_wakes_waiting_connect)
 	EXPECT_STREQ("ESTABLISHED", proc_state(t.fd));
 	close2(t.fd, l);
 	close_all(fills, nfill);
+}
+
+/* ---- 16. a DGRAM send's EAGAIN arranges its EPOLLOUT ------------------- */
+
+/*
+ * Edge-triggered epoll calls no poll() after the EAGAIN, so the send itself
+ * must arrange the wake-up that the receiver's drain gives.  @dst: NULL for
+ * a connected @s, else the address sendto() uses.
+ */
+static void dgram_et_case(struct __test_metadata *_metadata, int s, int r,
+			  const struct sockaddr *dst, socklen_t dlen,
+			  const char *what)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+	static char buf[512];
+	int ep = epoll_create1(0), n = 0;
+
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev));
+	ASSERT_EQ(1, epoll_wait(ep, &ev, 1, 0)) TH_LOG("%s: no first edge", what);
+	while (n < 100000 && sendto(s, buf, sizeof(buf), 0, dst, dlen) > 0)
+		n++;
+	ASSERT_EQ(EAGAIN, errno) TH_LOG("%s: %s", what, strerror(errno));
+	ASSERT_LT(0, n);
+	while (recv(r, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	EXPECT_EQ(1, epoll_wait(ep, &ev, 1, 10000))
+		TH_LOG("%s: no EPOLLOUT after the receiver drained", what);
+	EXPECT_EQ(sizeof(buf), sendto(s, buf, sizeof(buf), 0, dst, dlen))
+		TH_LOG("%s", what);
+	close(ep);
+}
+
+REGRESS(d16_dgram_eagain_then_drain_wakes_edge_triggered_epoll)
+{
+	struct sockaddr_un ua = { .sun_family = AF_UNIX };
+	socklen_t ualen = sizeof(ua);
+	struct sockaddr_toy ta;
+	int s, r, sv[2];
+	uint32_t port;
+
+	/* AF_UNIX: connected to an autobound receiver, then sendto() it */
+	r = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ASSERT_EQ(0, bind(r, (struct sockaddr *)&ua, sizeof(sa_family_t)));
+	ASSERT_EQ(0, getsockname(r, (struct sockaddr *)&ua, &ualen));
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ASSERT_EQ(0, connect(s, (struct sockaddr *)&ua, ualen));
+	dgram_et_case(_metadata, s, r, NULL, 0, "AF_UNIX connected");
+	close(s);
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	dgram_et_case(_metadata, s, r, (struct sockaddr *)&ua, ualen,
+		      "AF_UNIX sendto");
+	close2(s, r);
+
+	/* AF_TOY: the same two, and a socketpair */
+	r = toy_bound(SOCK_DGRAM, &port);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, set_int(r, SO_RCVBUF, 16384));
+	s = toy_socket(SOCK_DGRAM);
+	ASSERT_EQ(0, toy_connect(s, port));
+	dgram_et_case(_metadata, s, r, NULL, 0, "AF_TOY connected");
+	close(s);
+	ta = toy_addr(port);
+	s = toy_socket(SOCK_DGRAM);
+	dgram_et_case(_metadata, s, r, (struct sockaddr *)&ta, sizeof(ta),
+		      "AF_TOY sendto");
+	close2(s, r);
+
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, sv));
+	ASSERT_EQ(0, set_int(sv[1], SO_RCVBUF, 16384));
+	dgram_et_case(_metadata, sv[0], sv[1], NULL, 0, "AF_TOY socketpair");
+	close2(sv[0], sv[1]);
+}
+
+/* ---- 18. SO_RCVLOWAT above what can be queued: poll() says readable ---- */
+
+/*
+ * The reader's SO_RCVLOWAT is more than the writer can queue in small
+ * writes (each skb's overhead is charged too): TCP's poll() says readable
+ * once no more can come, and so must ours, or an event loop waits for
+ * ever.  TCP's loopback needs a few rounds to fill.
+ */
+REGRESS(d18_rcvlowat_beyond_the_buffers_still_polls_readable)
+{
+	static char buf[300];
+	int fam, c, a, round, n;
+
+	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY and TCP */
+		int sv[2];
+
+		ASSERT_EQ(0, stream_pair(fam, sv)) TH_LOG("%s", fam_name[fam]);
+		c = sv[0];
+		a = sv[1];
+		ASSERT_EQ(0, set_int(a, SO_RCVLOWAT, 1000000));
+		ASSERT_EQ(0, fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK));
+		for (round = 0; round < 20; round++) {
+			while (send(c, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+				;
+			ASSERT_EQ(EAGAIN, errno) TH_LOG("%s", fam_name[fam]);
+			if (toy_poll(c, POLLOUT, 100) <= 0)
+				break;
+		}
+		ASSERT_EQ(0, ioctl(a, FIONREAD, &n));
+		ASSERT_LT(0, n);
+		if (fam == F_TOY)	/* TCP grows SO_RCVBUF for the mark */
+			EXPECT_LT(n, 1000000) TH_LOG("the low mark was reached");
+		EXPECT_EQ(POLLIN, toy_poll(a, POLLIN, 10000) & POLLIN)
+			TH_LOG("%s: %d bytes queued, the writer stuck, no POLLIN",
+			       fam_name[fam], n);
+		EXPECT_LT(0, recv(a, buf, sizeof(buf), MSG_DONTWAIT))
+			TH_LOG("%s", fam_name[fam]);
+		close2(c, a);
+	}
+}
+
+/* ---- 19. lowering SO_RCVLOWAT wakes a poller that now has enough ------- */
+
+static long th_poll_in(struct thr *t)
+{
+	struct pollfd p = { .fd = t->fd, .events = POLLIN };
+	long r = poll(&p, 1, -1);
+
+	t->revents = p.revents;
+	return r;
+}
+
+/*
+ * poll() looks once more when its timeout ends, so it waits without one;
+ * a poller still asleep 10 s after the change is woken by more data.
+ */
+REGRESS(d19_lowering_rcvlowat_wakes_a_poller)
+{
+	int fam, sv[2], i;
+	bool woken;
+
+	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY and TCP */
+		struct thr t = { 0 };
+
+		ASSERT_EQ(0, stream_pair(fam, sv)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 1000));
+		ASSERT_EQ(10, send(sv[0], "0123456789", 10, 0));
+		ASSERT_EQ(0, wait_inq(sv[1], 10));
+		EXPECT_EQ(0, toy_poll(sv[1], POLLIN, 0)) TH_LOG("%s", fam_name[fam]);
+		t.fd = sv[1];
+		ASSERT_EQ(0, thr_start(&t, th_poll_in));
+		EXPECT_EQ(0, thr_wait_blocked(&t, SYS_poll)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 1));
+		for (i = 0; i < 10000 && !thr_done(&t); i++)	/* bounded: 10 s */
+			usleep(1000);
+		woken = thr_done(&t);
+		if (!woken)
+			send(sv[0], "x", 1, 0);
+		pthread_join(t.th, NULL);
+		EXPECT_TRUE(woken) TH_LOG("%s: poll() slept on after SO_RCVLOWAT 1",
+					  fam_name[fam]);
+		EXPECT_EQ(1, t.ret) TH_LOG("%s", fam_name[fam]);
+		EXPECT_EQ(POLLIN, t.revents & POLLIN) TH_LOG("%s", fam_name[fam]);
+		close2(sv[0], sv[1]);
+	}
 }
 
 /* ---- 15. no POLLOUT while connect() waits (SYN_SENT) -------------------- */
