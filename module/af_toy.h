@@ -220,6 +220,7 @@ struct toy_sock {
 	bool listed;			/* visible in toy_net->socks */
 	struct toy_sock *peer;		/* set once, referenced */
 	struct list_head accept_q;	/* listener: established children */
+	unsigned int	accept_qlen;	/* how many, of sk_ack_backlog */
 	struct sock *spare;		/* listener: next child, made by accept() */
 	struct list_head accept_node;
 	wait_queue_head_t backlog_wait;	/* connect()/DGRAM senders waiting for room */
@@ -435,6 +436,7 @@ void toy_send_epipe(struct sock *sk, int err, int flags);
 u32 toy_next_record_len(struct sock *sk);
 void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes);
 void toy_purge_queue(struct sock *sk);
+bool toy_poll_data(struct sock *sk);
 __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 
 /* toy_ring.c: the writer's data pages */

@@ -137,6 +137,7 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 	toy_queue_lock(lsk);
 	if (lsk->sk_state == TCP_LISTEN) {
 		list_add_tail(&tchild->accept_node, &toy_sk(lsk)->accept_q);
+		toy_sk(lsk)->accept_qlen++;
 		queued = true;
 	} else {
 		sk_acceptq_removed(lsk);
@@ -418,6 +419,7 @@ static struct sock *toy_accept_dequeue(struct sock *sk, int *err)
 						 struct toy_sock, accept_node);
 		if (child) {
 			list_del_init(&child->accept_node);
+			tsk->accept_qlen--;
 			sk_acceptq_removed(sk);
 		}
 	}

@@ -189,8 +189,8 @@ static void toy_close_listener(struct sock *sk)
 	 * The backlog count, under the lock as every change of it: a
 	 * handshake still under way takes its own share off (toy_handshake()).
 	 */
-	list_for_each_entry(child, &tsk->accept_q, accept_node)
-		sk_acceptq_removed(sk);
+	WRITE_ONCE(sk->sk_ack_backlog, sk->sk_ack_backlog - tsk->accept_qlen);
+	tsk->accept_qlen = 0;
 	list_splice_init(&tsk->accept_q, &queue);
 	toy_queue_unlock(sk);
 	toy_free_spare(sk);
@@ -484,12 +484,14 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 
 /*
  * SO_RCVLOWAT of a stream: a poller waiting for more than is queued may
- * have enough now that the mark is lower (as TCP's tcp_set_rcvlowat()).
+ * have enough now that the mark is lower; only then it is woken (and
+ * O_ASYNC's SIGIO sent), as by TCP's tcp_set_rcvlowat().
  */
 static int toy_set_rcvlowat(struct sock *sk, int val)
 {
 	WRITE_ONCE(sk->sk_rcvlowat, val ? : 1);
-	sk->sk_data_ready(sk);
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN && toy_poll_data(sk))
+		sk->sk_data_ready(sk);
 	return 0;
 }
 

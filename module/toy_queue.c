@@ -638,30 +638,24 @@ u32 toy_next_record_len(struct sock *sk)
 }
 
 /*
- * Whether a stream's writer can queue little more: our SO_RCVBUF or its
- * SO_SNDBUF is nearly used up (TCP's tcp_rmem_pressure() takes 7/8).
- * Waiting for SO_RCVLOWAT bytes then would wait for ever.  The peer is
- * ours until our own release.
+ * Whether a stream's writer may wait for us: its poll() no longer says
+ * writable (toy_writable(): half of its SO_SNDBUF or of our SO_RCVBUF
+ * used), and a blocked write needs even less room.  Waiting for
+ * SO_RCVLOWAT bytes then would wait for ever (TCP: a closed window makes
+ * tcp_epollin_ready() true).  The peer is ours until our own release.
  */
 static bool toy_rcv_pressure(struct sock *sk)
 {
 	struct toy_sock *peer = toy_peer(toy_sk(sk));
-	int rcvbuf = READ_ONCE(sk->sk_rcvbuf);
-	int sndbuf;
 
-	if (atomic_read(&toy_sk(sk)->rq_mem) > rcvbuf - (rcvbuf >> 3))
-		return true;
-	if (!peer)
-		return true;
-	sndbuf = READ_ONCE(peer->sk.sk_sndbuf);
-	return sk_wmem_alloc_get(&peer->sk) > sndbuf - (sndbuf >> 3);
+	return !peer || !toy_writable(&peer->sk);
 }
 
 /*
  * Whether a read finds data: for STREAM, SO_RCVLOWAT bytes, or what
- * there is when no more can come (as TCP's tcp_epollin_ready()).
+ * there is when no more may come (as TCP's tcp_epollin_ready()).
  */
-static bool toy_poll_data(struct sock *sk)
+bool toy_poll_data(struct sock *sk)
 {
 	int avail;
 

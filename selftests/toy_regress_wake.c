@@ -334,39 +334,53 @@ REGRESS(d16_dgram_eagain_then_drain_wakes_edge_triggered_epoll)
 /*
  * The reader's SO_RCVLOWAT is more than the writer can queue in small
  * writes (each skb's overhead is charged too): TCP's poll() says readable
- * once no more can come, and so must ours, or an event loop waits for
- * ever.  TCP's loopback needs a few rounds to fill.
+ * once no more may come, and so must ours, or an event loop waits for
+ * ever.  @by_poll: the writer sends once per POLLOUT (and so stops when
+ * poll() says no, before EAGAIN), else until EAGAIN.  TCP's loopback
+ * needs a few rounds to fill.
  */
-REGRESS(d18_rcvlowat_beyond_the_buffers_still_polls_readable)
+static void rcvlowat_case(struct __test_metadata *_metadata, int fam,
+			  bool by_poll)
 {
-	static char buf[300];
-	int fam, c, a, round, n;
+	static char buf[1000];
+	int c, a, round, n, sv[2];
 
-	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY and TCP */
-		int sv[2];
-
-		ASSERT_EQ(0, stream_pair(fam, sv)) TH_LOG("%s", fam_name[fam]);
-		c = sv[0];
-		a = sv[1];
-		ASSERT_EQ(0, set_int(a, SO_RCVLOWAT, 1000000));
-		ASSERT_EQ(0, fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK));
-		for (round = 0; round < 20; round++) {
+	ASSERT_EQ(0, stream_pair(fam, sv)) TH_LOG("%s", fam_name[fam]);
+	c = sv[0];
+	a = sv[1];
+	ASSERT_EQ(0, set_int(a, SO_RCVLOWAT, 10000000));
+	ASSERT_EQ(0, fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK));
+	for (round = 0; round < 20; round++) {
+		if (by_poll) {
+			while (toy_poll(c, POLLOUT, 0) > 0)
+				ASSERT_EQ(sizeof(buf), send(c, buf, sizeof(buf),
+							    MSG_NOSIGNAL));
+		} else {
 			while (send(c, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
 				;
 			ASSERT_EQ(EAGAIN, errno) TH_LOG("%s", fam_name[fam]);
-			if (toy_poll(c, POLLOUT, 100) <= 0)
-				break;
 		}
-		ASSERT_EQ(0, ioctl(a, FIONREAD, &n));
-		ASSERT_LT(0, n);
-		if (fam == F_TOY)	/* TCP grows SO_RCVBUF for the mark */
-			EXPECT_LT(n, 1000000) TH_LOG("the low mark was reached");
-		EXPECT_EQ(POLLIN, toy_poll(a, POLLIN, 10000) & POLLIN)
-			TH_LOG("%s: %d bytes queued, the writer stuck, no POLLIN",
-			       fam_name[fam], n);
-		EXPECT_LT(0, recv(a, buf, sizeof(buf), MSG_DONTWAIT))
-			TH_LOG("%s", fam_name[fam]);
-		close2(c, a);
+		if (toy_poll(c, POLLOUT, 100) <= 0)
+			break;
+	}
+	ASSERT_EQ(0, ioctl(a, FIONREAD, &n));
+	ASSERT_LT(0, n);
+	ASSERT_LT(n, 10000000) TH_LOG("%s: the low mark was reached", fam_name[fam]);
+	EXPECT_EQ(POLLIN, toy_poll(a, POLLIN, 10000) & POLLIN)
+		TH_LOG("%s%s: %d bytes queued, the writer waits, no POLLIN",
+		       fam_name[fam], by_poll ? " (writer by POLLOUT)" : "", n);
+	EXPECT_LT(0, recv(a, buf, sizeof(buf), MSG_DONTWAIT))
+		TH_LOG("%s", fam_name[fam]);
+	close2(c, a);
+}
+
+REGRESS(d18_rcvlowat_beyond_the_buffers_still_polls_readable)
+{
+	int fam;
+
+	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY and TCP */
+		rcvlowat_case(_metadata, fam, false);
+		rcvlowat_case(_metadata, fam, true);
 	}
 }
 
@@ -384,16 +398,26 @@ static long th_poll_in(struct thr *t)
 /*
  * poll() looks once more when its timeout ends, so it waits without one;
  * a poller still asleep 10 s after the change is woken by more data.
+ * With nothing queued, setting the mark signals nothing (O_ASYNC).
  */
 REGRESS(d19_lowering_rcvlowat_wakes_a_poller)
 {
 	int fam, sv[2], i;
 	bool woken;
 
+	ASSERT_EQ(0, toy_sigaction(SIGIO, on_sigio, SA_RESTART));
 	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY and TCP */
 		struct thr t = { 0 };
 
 		ASSERT_EQ(0, stream_pair(fam, sv)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_EQ(0, fcntl(sv[1], F_SETOWN, getpid()));
+		ASSERT_EQ(0, fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_ASYNC));
+		sigio_n = 0;
+		ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 1000));
+		ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 1));
+		EXPECT_EQ(0, sigio_n) TH_LOG("%s: SIGIO with nothing to read",
+					     fam_name[fam]);
+		ASSERT_EQ(0, fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) & ~O_ASYNC));
 		ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 1000));
 		ASSERT_EQ(10, send(sv[0], "0123456789", 10, 0));
 		ASSERT_EQ(0, wait_inq(sv[1], 10));
