@@ -139,6 +139,7 @@ struct toy_net {
 	u32 hash_key;			/* random: ports cannot be steered */
 	struct toy_index_list *socks;	/* every socket: 1 << TOY_INDEX_BITS */
 	struct toy_stats __percpu *stats;	/* summed by /proc */
+	struct list_head taps;		/* monitor devices up here (toy_tap.c) */
 };
 
 struct toy_stats {

@@ -268,6 +268,7 @@ static int __net_init toy_net_init(struct net *net)
 	struct toy_net *tn = toy_net(net);
 	int err;
 
+	INIT_LIST_HEAD(&tn->taps);
 	err = toy_net_init_table(tn);
 	if (err)
 		return err;
@@ -292,10 +293,12 @@ out_table:
 
 /*
  * Every socket holds a reference on its netns, so none is left here; the
- * counters can go.
+ * counters can go.  The netns's devices went first (device exits run
+ * before subsystems'), and with them every monitor's tap.
  */
 static void __net_exit toy_net_exit(struct net *net)
 {
+	WARN_ON_ONCE(!list_empty(&toy_net(net)->taps));
 	toy_proc_exit_net(net);
 	free_percpu(toy_net(net)->stats);
 	toy_net_exit_index(toy_net(net));

@@ -31,6 +31,7 @@
 #include <net/addrconf.h>
 #include <net/rtnetlink.h>
 
+#include "toy_compat.h"
 #include "toy_tap.h"
 
 struct toy_mon {
@@ -140,6 +141,8 @@ static void toy_mon_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	/* The payload comes in page fragments: never linearise it. */
 	dev->features = NETIF_F_SG | NETIF_F_FRAGLIST | NETIF_F_HIGHDMA;
+	/* Senders on every CPU, each under its receiver's queue lock. */
+	toy_dev_set_lltx(dev);
 	dev->hard_header_len = 0;
 	dev->addr_len = 0;
 	/* The largest IPv4 packet, which af_toy never exceeds. */

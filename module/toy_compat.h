@@ -10,6 +10,7 @@
 
 #include <linux/mm.h>
 #include <linux/net.h>
+#include <linux/netdevice.h>
 #include <linux/uio.h>
 
 /*
@@ -84,6 +85,22 @@ static inline ssize_t toy_pin_user_pages(struct iov_iter *i,
 	max = min_t(size_t, max, n * PAGE_SIZE - *off);
 	iov_iter_advance(i, max);
 	return max;
+}
+#endif
+
+/*
+ * A device whose transmit takes no queue lock (as nlmon's and vsockmon's):
+ * 6.12 turned the NETIF_F_LLTX feature into net_device.lltx.
+ */
+#ifdef TOY_HAVE_NETDEV_LLTX
+static inline void toy_dev_set_lltx(struct net_device *dev)
+{
+	dev->lltx = true;
+}
+#else
+static inline void toy_dev_set_lltx(struct net_device *dev)
+{
+	dev->features |= NETIF_F_LLTX;
 }
 #endif
 

@@ -20,10 +20,14 @@
  * Cost with no monitor: toy_tap_segment() is a static branch, patched
  * to a jump only while at least one tap is registered; tap_seq then
  * advances too, so numbering starts when the first monitor goes up.
+ * Each netns has its own list of taps (as netlink's taps), so monitors
+ * elsewhere cost a segment one look at an empty list, whatever their
+ * number.
  *
- * Locking and references: toy_taps is an RCU list, written under
- * toy_taps_lock by toy_add_tap()/toy_remove_tap() (under RTNL, from
- * ndo_open/ndo_stop) and read under rcu_read_lock() by the senders, in
+ * Locking and references: a netns's taps (toy_net->taps) are an RCU list,
+ * written under toy_taps_lock by toy_add_tap()/toy_remove_tap() (under
+ * RTNL, from ndo_open/ndo_stop; a device changes netns only while down)
+ * and read under rcu_read_lock() by the senders, in
  * the context of the segment's narration (a syscall, possibly under the
  * receiver's queue lock: so GFP_ATOMIC, and nothing here takes an AF_TOY
  * lock).  toy_remove_tap() waits for the readers (synchronize_net()), so
@@ -51,7 +55,6 @@
 
 DEFINE_STATIC_KEY_FALSE(toy_tap_active);
 
-static LIST_HEAD(toy_taps);
 static DEFINE_SPINLOCK(toy_taps_lock);
 
 /* The largest IPv4 packet: 64 KiB - 1. */
@@ -80,7 +83,7 @@ int toy_add_tap(struct toy_tap *tap)
 {
 	ASSERT_RTNL();
 	spin_lock(&toy_taps_lock);
-	list_add_rcu(&tap->list, &toy_taps);
+	list_add_rcu(&tap->list, &toy_net(dev_net(tap->dev))->taps);
 	spin_unlock(&toy_taps_lock);
 	static_branch_inc(&toy_tap_active);
 	return 0;
@@ -246,11 +249,9 @@ static void toy_tap_xmit(struct net *net, struct sk_buff *skb)
 {
 	struct toy_tap *tap;
 
-	list_for_each_entry_rcu(tap, &toy_taps, list) {
+	list_for_each_entry_rcu(tap, &toy_net(net)->taps, list) {
 		struct sk_buff *nskb;
 
-		if (!net_eq(dev_net(tap->dev), net))
-			continue;
 		nskb = skb_clone(skb, GFP_ATOMIC);
 		if (!nskb)
 			continue;
@@ -262,12 +263,7 @@ static void toy_tap_xmit(struct net *net, struct sk_buff *skb)
 
 static bool toy_tap_in_net(struct net *net)
 {
-	struct toy_tap *tap;
-
-	list_for_each_entry_rcu(tap, &toy_taps, list)
-		if (net_eq(dev_net(tap->dev), net))
-			return true;
-	return false;
+	return !list_empty(&toy_net(net)->taps);
 }
 
 /*
