@@ -187,6 +187,11 @@ struct toy_stats {
 /* How long a big write waits for its reader's offer (toy_direct_await()) */
 #define TOY_DIRECT_AWAIT_NS	(200 * NSEC_PER_USEC)
 /*
+ * How long a reader's offer stands (its pages pinned) before it sleeps
+ * the usual way: a pin is for a short time, not for an idle connection.
+ */
+#define TOY_DIRECT_OFFER_TIME	max(1, HZ / 100)
+/*
  * How long a reader that just wrote or read a record waits for more before
  * sleeping; after n spins in a row that came to nothing, only every
  * 2^(n-1)-th wait after a read spins (n up to TOY_SPIN_BACKOFF_MAX), so

@@ -39,10 +39,14 @@
  * preemption off, so the writer's spin for the reader's pieces is short.
  *
  * References: the reader's pages are pinned (FOLL_PIN, FOLL_WRITE) for
- * the time of the offer and unpinned, dirtied if written, by the reader.
+ * the time of the offer, at most TOY_DIRECT_OFFER_TIME (a reader that
+ * waits longer then sleeps without an offer), and unpinned, dirtied if
+ * written, by the reader.
  * A writer's source pages are pinned (FOLL_PIN) and listed on its stack
  * until every piece is copied.  The writer holds its peer (toy_peer()),
- * so the reader's socket lives while the writer copies.
+ * so the reader's socket lives while the writer copies; not its wait
+ * queue, which the reader's close() takes away once the copy is DONE
+ * (toy_direct_wake_reader()).
  */
 #include <linux/highmem.h>
 #include <linux/hrtimer.h>
@@ -262,6 +266,25 @@ int toy_direct_wait_no_offer(struct sock *sk, long *timeo)
 }
 
 /*
+ * toy_wait_data_or() until a writer takes @d, for at most
+ * TOY_DIRECT_OFFER_TIME of *@timeo; *@expired: that time ran out, not
+ * the caller's.
+ */
+static int toy_direct_wait_taken(struct sock *sk, struct toy_direct *d,
+				 long *timeo, bool *expired)
+{
+	long slice = min_t(long, *timeo, TOY_DIRECT_OFFER_TIME);
+	long rest = *timeo - slice;
+	int err;
+
+	err = toy_wait_data_or(sk, &slice, toy_direct_taken, d);
+	if (*timeo != MAX_SCHEDULE_TIMEOUT)
+		*timeo = rest + slice;
+	*expired = err == -EAGAIN && *timeo;
+	return *expired ? 0 : err;
+}
+
+/*
  * Waits for data as toy_wait_data() does, offering the next @len bytes of
  * @msg's buffer to a writer meanwhile.  Returns the bytes a writer copied
  * there (@msg's iterator is past them), 0 when woken for anything else,
@@ -271,8 +294,8 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 		    long *timeo)
 {
 	struct toy_sock *tsk = toy_sk(sk);
+	bool offered = false, expired = false;
 	struct toy_direct d;
-	bool offered = false;
 	ssize_t got;
 	int err = 0;
 
@@ -290,19 +313,35 @@ int toy_direct_wait(struct sock *sk, struct msghdr *msg, size_t len,
 	/* A first buffer segment too small to be worth it: the usual way. */
 	while (got >= TOY_DIRECT_MIN && toy_direct_offer(sk, &d)) {
 		offered = true;
-		err = toy_wait_data_or(sk, timeo, toy_direct_taken, &d);
+		err = toy_direct_wait_taken(sk, &d, timeo, &expired);
 		toy_direct_withdraw(sk, &d);
 		/* A writer that copied nothing (a fault): offer again. */
-		if (d.filled || err || toy_readable(sk))
+		if (d.filled || err || expired || toy_readable(sk))
 			break;
 	}
 	toy_direct_unpin(&d);
 	iov_iter_revert(&msg->msg_iter, d.len - d.filled);
-	if (!offered)
+	if (!offered || (expired && !d.filled))
 		return toy_direct_wait_no_offer(sk, timeo);
 	if (d.filled)
 		toy_stat_add(sk, TOY_STAT_BYTES_RECEIVED, d.filled);
 	return d.filled ? d.filled : err;
+}
+
+/*
+ * Wakes @to's sleepers (no key: see toy_direct_give()).  Once a copy is
+ * DONE the reader may have returned and closed, which takes its wait
+ * queue (sock_orphan()): so under RCU, as sock_def_readable() does.
+ */
+static void toy_direct_wake_reader(struct sock *to)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(to->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible(&wq->wait);
+	rcu_read_unlock();
 }
 
 /* Copies what it can of @n bytes of @from into @d's pages, without faults. */
@@ -367,7 +406,7 @@ static void toy_direct_share(struct sock *to, struct toy_direct *d,
 		/* Publishes the fields above (toy_direct_help()). */
 		smp_store_release(&d->state, TOY_DIRECT_SHARED);
 		/* The reader sleeps here, or in toy_direct_withdraw(). */
-		wake_up_interruptible(sk_sleep(to));
+		toy_direct_wake_reader(to);
 		/* Orders the store before wake_up_var()'s look for sleepers. */
 		smp_mb();
 		wake_up_var(&d->state);
@@ -483,7 +522,7 @@ int toy_direct_give(struct sock *sk, struct sock *to, struct msghdr *msg,
 	 * pollers look again and find nothing new to read (no EPOLLIN, no
 	 * SIGIO for bytes that are already in a buffer).
 	 */
-	wake_up_interruptible(sk_sleep(to));
+	toy_direct_wake_reader(to);
 	return n;
 }
 

@@ -609,6 +609,13 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 		toy_queue_lock(sk);
 		if (skb_queue_empty(&sk->sk_receive_queue)) {
 			toy_queue_unlock(sk);
+			/*
+			 * Woken for nothing (a writer took an offer and
+			 * copied nothing, another reader's offer stands):
+			 * wait again.  Only an error or EOF ends the read.
+			 */
+			if (!toy_readable(sk))
+				continue;
 			err = copied ? 0 : sock_error(sk);
 			break;
 		}

@@ -478,7 +478,7 @@ static const struct scenario scenarios[] = {
 #define RM_LINGER "or with `SO_LINGER` on and a zero timeout, sends RST, not FIN (as TCP)"
 #define RM_INHERIT "take from their listener what TCP children take"
 #define RM_TRUNC "`MSG_TRUNC` discards the bytes instead of copying them"
-#define RM_RCVLOWAT "`poll()` reports `EPOLLIN` only once `SO_RCVLOWAT` bytes are queued, as TCP."
+#define RM_RCVLOWAT "`poll()` reports `EPOLLIN` only once `SO_RCVLOWAT` bytes are queued,"
 #define RM_OOB "`send()` and `recv()` with it fail with `EOPNOTSUPP` on every type, and `SIOCATMARK` with `ENOTTY` (TCP and AF_UNIX STREAM sockets carry one urgent byte; their `recv(MSG_OOB)` without one says `EINVAL`, UDP's `EAGAIN`)."
 #define RM_OUTQ "counts the bytes the peer has not read yet (TCP and UDP: bytes not yet acknowledged or sent, 0 on loopback; AF_UNIX: the memory of the unread skbs)."
 #define RM_OUTQ_LISTEN "On a listener `SIOCOUTQ` gives 0, as AF_UNIX (TCP: `EINVAL`)."
