@@ -442,6 +442,7 @@ void toy_send_epipe(struct sock *sk, int err, int flags);
 u32 toy_next_record_len(struct sock *sk);
 void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes);
 void toy_purge_queue(struct sock *sk);
+int toy_send_cmsgs(struct sock *sk, struct msghdr *msg);
 bool toy_poll_data(struct sock *sk);
 __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 

@@ -379,6 +379,9 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	err = toy_send_cmsgs(sk, msg);
+	if (err)
+		return err;
 	if (!peer)
 		return -ENOTCONN;
 	if (!len && !record) {

@@ -213,6 +213,9 @@ static int toy_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	toy_call_enter(sock, TOY_CALL_SENDMSG);
+	err = toy_send_cmsgs(sk, msg);
+	if (err)
+		goto out;
 	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
 		err = -EPIPE;
 		toy_send_epipe(sk, err, msg->msg_flags);

@@ -432,6 +432,45 @@ static void toy_fill_name(struct msghdr *msg, u32 port)
 }
 
 /*
+ * Flags every read refuses before it looks at the queue: urgent data
+ * (there is none), and the error queue, which is never filled: EAGAIN, as
+ * TCP's and UDP's empty one, so that a program draining it eats no data.
+ */
+static int toy_recv_flags(int flags)
+{
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
+	return 0;
+}
+
+/*
+ * The control messages of a send: those of SOL_SOCKET are checked as TCP
+ * and UDP check them (EINVAL for one the socket layer does not know);
+ * descriptors and credentials, which af_toy does not pass, are refused
+ * rather than dropped.  Other levels are ignored, as by TCP and UDP.
+ */
+int toy_send_cmsgs(struct sock *sk, struct msghdr *msg)
+{
+	struct sockcm_cookie sockc;
+	struct cmsghdr *cmsg;
+
+	if (!msg->msg_controllen)
+		return 0;
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return -EINVAL;
+		if (cmsg->cmsg_level == SOL_SOCKET &&
+		    (cmsg->cmsg_type == SCM_RIGHTS ||
+		     cmsg->cmsg_type == SCM_CREDENTIALS))
+			return -EOPNOTSUPP;
+	}
+	sockcm_init(&sockc, sk);
+	return sock_cmsg_send(sk, msg, &sockc) ? -EINVAL : 0;
+}
+
+/*
  * Reads one record (SEQPACKET) or datagram (DGRAM).  A short buffer
  * truncates it and the rest is dropped; with MSG_TRUNC the record's real
  * length is returned.  If copying to user space fails the record stays
@@ -447,8 +486,9 @@ int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,
 	long timeo;
 	int err;
 
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
+	err = toy_recv_flags(flags);
+	if (err)
+		return err;
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	nonblock = !timeo;
 	mutex_lock(&tsk->rd_lock);
@@ -573,8 +613,9 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 	int target, err;
 	long timeo;
 
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
+	err = toy_recv_flags(flags);
+	if (err)
+		return err;
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	mutex_lock(&tsk->rd_lock);

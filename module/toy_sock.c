@@ -62,6 +62,10 @@ int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	struct toy_sock *other;
 
 	if (peer) {
+		/* As TCP: a stream reset or closed both ways has no peer. */
+		if (sock->type == SOCK_STREAM &&
+		    READ_ONCE(sock->sk->sk_state) == TCP_CLOSE)
+			return -ENOTCONN;
 		other = toy_peer(tsk);
 		/* A DGRAM socket is connected to a port or (socketpair) a peer. */
 		if (sock->type == SOCK_DGRAM && READ_ONCE(tsk->dgram_dst))

@@ -222,8 +222,14 @@ static const struct scenario scenarios[] = {
 	ST(R_ALL, "st_siocoutq_listener", LSN(0, 0), IOCTL(0, SIOCOUTQ)),
 	ST(R_ALL, "st_rcvlowat_recv", EST, SETOPT(2, SO_RCVLOWAT, 4), SEND(1, 2, 0), RECV(2, 16, 0),
 	   SEND(1, 6, 0), RECV(2, 16, 0)),
+	/* AF_UNIX reads data for MSG_ERRQUEUE: TCP is the reference */
+	ST(R_INET, "st_errqueue", EST, SEND(1, 4, 0), RECV(2, 16, MSG_ERRQUEUE), RECV(2, 16, 0)),
 #undef GRP
 #define GRP "stream_close"
+	/* AF_UNIX keeps the peer's name: TCP is the reference */
+	ST(R_INET, "st_peer_after_reset", EST, SEND(2, 4, 0), CLOSE(1), PEER(2)),
+	ST(R_INET, "st_peer_after_both_shut", EST, SHUT(1, SHUT_WR), SHUT(2, SHUT_WR), PEER(1),
+	   PEER(2)),
 	ST(R_ALL, "st_send_after_shut_wr", EST, SHUT(1, SHUT_WR), SEND(1, 4, 0),
 	   SEND(1, 4, MSG_NOSIGNAL), SEND(1, 0, 0), RECV(2, 16, 0)),
 	ST(R_ALL, "st_recv_after_peer_shut_wr", EST, SEND(1, 3, 0), SHUT(1, SHUT_WR), RECV(2, 16, 0),
@@ -379,6 +385,8 @@ static const struct scenario scenarios[] = {
 	   RECV(0, 16, 0)),
 	DG(R_ALL, "dg_trunc_flag", SOCK(0), BIND(0, 0), SOCK(1), SENDTO(1, 0, 8, 0),
 	   RECV(0, 4, MSG_TRUNC), RECV(0, 16, 0)),
+	DG(R_INET, "dg_errqueue", SOCK(0), BIND(0, 0), SOCK(1), SENDTO(1, 0, 4, 0),
+	   RECV(0, 16, MSG_ERRQUEUE), RECV(0, 16, 0)),
 	DG(R_ALL, "dg_peek", SOCK(0), BIND(0, 0), SOCK(1), SENDTO(1, 0, 6, 0), RECV(0, 16, MSG_PEEK),
 	   RECV(0, 2, MSG_PEEK), RECV(0, 16, 0)),
 	DG(R_ALL, "dg_zero_len", SOCK(0), BIND(0, 0), SOCK(1), SENDTO(1, 0, 0, 0), POLL(0),

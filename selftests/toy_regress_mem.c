@@ -5,7 +5,8 @@
  * and idle pages, records up to the buffer size, /proc/net/toy with 3000
  * sockets, record sizes (FIONREAD, MSG_TRUNC, SO_RCVLOWAT), zero-length
  * STREAM sends on a closed direction; from the second review: a DGRAM
- * receiver's queue within SO_RCVBUF when many senders saw room at once.
+ * receiver's queue within SO_RCVBUF when many senders saw room at once,
+ * control messages checked, not dropped.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -545,6 +546,54 @@ REGRESS(d17_dgram_senders_that_saw_room_at_once_fit_one_by_one)
 	close2(s0, r);
 	close(uffd);
 	munmap(region, UF_SENDERS * UF_STRIDE);
+}
+
+/* ---- 20. control messages are checked, not dropped -------------------- */
+
+/* sendmsg() of 4 bytes with one SOL_SOCKET control message: 0 or errno. */
+static int send_cmsg(int fd, int type, int fdarg)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = "data", .iov_len = 4 };
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fdarg, sizeof(int));
+	return sendmsg(fd, &m, MSG_DONTWAIT) == 4 ? 0 : errno;
+}
+
+/*
+ * A control message the socket layer does not know is EINVAL on TCP, UDP
+ * and AF_UNIX, and on AF_TOY.  Descriptors (SCM_RIGHTS), which AF_TOY
+ * does not pass, are refused with EOPNOTSUPP (README): they used to be
+ * dropped while the send said it worked; nothing is queued.
+ */
+REGRESS(d20_control_messages_are_checked_not_dropped)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+	char buf[16];
+	int sv[2], i, fam;
+
+	for (fam = 0; fam < NFAM; fam++) {
+		ASSERT_EQ(0, stream_pair(fam, sv)) TH_LOG("%s", fam_name[fam]);
+		EXPECT_EQ(EINVAL, send_cmsg(sv[0], 77, 0)) TH_LOG("%s", fam_name[fam]);
+		close2(sv[0], sv[1]);
+	}
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, socketpair(AF_TOY, types[i], 0, sv));
+		EXPECT_EQ(EINVAL, send_cmsg(sv[0], 77, 0)) TH_LOG("type %d", types[i]);
+		EXPECT_EQ(EOPNOTSUPP, send_cmsg(sv[0], SCM_RIGHTS, 0))
+			TH_LOG("type %d", types[i]);
+		EXPECT_EQ(-1, recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT));
+		EXPECT_EQ(EAGAIN, errno) TH_LOG("type %d: something was queued", types[i]);
+		close2(sv[0], sv[1]);
+	}
 }
 
 /* ---- 13. zero-length STREAM send on a closed direction: EPIPE ---------- */
