@@ -51,6 +51,12 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 		lock_sock(sk);
 		toy_dgram_rehook(sk);
 		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
+		/* As UDP: a port the user did not name goes, a named one stays. */
+		if (!toy_peer(toy_sk(sk)) &&
+		    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+			toy_port_unbind(sk);
+			WRITE_ONCE(toy_sk(sk)->port, 0);
+		}
 		toy_queue_lock(sk);
 		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
 						       TCP_CLOSE);

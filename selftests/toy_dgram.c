@@ -401,14 +401,20 @@ TEST_F(dg, connect_af_unspec_dissolves)
 	char buf[16];
 	uint32_t from = 0;
 
+	struct sockaddr_toy named = toy_addr(self->pa);
+
 	ASSERT_EQ(0, toy_connect(self->a, self->pb));
 	ASSERT_EQ(0, dg_connect_unspec(self->a));
 	EXPECT_ERRNO(ENOTCONN, toy_peer_port(self->a));
 	EXPECT_ERRNO(EDESTADDRREQ, send(self->a, "x", 1, 0));
-	/* the local address stays */
-	EXPECT_EQ(self->pa, toy_port(self->a));
+	/* as UDP: a port the user did not name (bind() to 0 picked it) goes */
+	EXPECT_EQ(0, toy_port(self->a));
 
-	/* everybody may send to it again */
+	/* named now, everybody may send to it again */
+	ASSERT_EQ(0, bind(self->a, (struct sockaddr *)&named, sizeof(named)));
+	ASSERT_EQ(0, toy_connect(self->a, self->pb));
+	ASSERT_EQ(0, dg_connect_unspec(self->a));
+	EXPECT_EQ(self->pa, toy_port(self->a));
 	ASSERT_EQ(5, dg_sendto(self->c, "again", 5, 0, self->pa));
 	ASSERT_EQ(5, dg_recvfrom(self->a, buf, sizeof(buf), 0, &from));
 	EXPECT_EQ(self->pc, from);

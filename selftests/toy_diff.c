@@ -385,6 +385,8 @@ static const struct scenario scenarios[] = {
 	   RECV(0, 16, 0)),
 	DG(R_ALL, "dg_trunc_flag", SOCK(0), BIND(0, 0), SOCK(1), SENDTO(1, 0, 8, 0),
 	   RECV(0, 4, MSG_TRUNC), RECV(0, 16, 0)),
+	DG(R_ALL, "dg_unspec_frees_picked_port", SOCK(0), BIND(0, 0), SOCK(1), CONN(1, 0),
+	   CONN(1, A_UNSPEC), BIND(1, 1), NAME(1)),
 	DG(R_INET, "dg_errqueue", SOCK(0), BIND(0, 0), SOCK(1), SENDTO(1, 0, 4, 0),
 	   RECV(0, 16, MSG_ERRQUEUE), RECV(0, 16, 0)),
 	DG(R_ALL, "dg_peek", SOCK(0), BIND(0, 0), SOCK(1), SENDTO(1, 0, 6, 0), RECV(0, 16, MSG_PEEK),
@@ -494,7 +496,7 @@ static const struct scenario scenarios[] = {
 #define RM_DG_CONNECT "`connect()` only records the port, so nobody need be bound there yet (AF_UNIX: `ECONNREFUSED`)."
 #define RM_DG_STAYS "A connected socket stays connected when its receiver closes: sends fail with `ECONNREFUSED` (AF_UNIX disconnects it after one: `ENOTCONN`), a `socketpair()` end too."
 #define RM_DG_DESTADDR "A `send()` without an address on an unconnected socket fails with `EDESTADDRREQ` (AF_UNIX: `ENOTCONN`)."
-#define RM_DG_UNSPEC "`connect(AF_UNSPEC)` on a `socketpair()` end forgets a port it was connected to but keeps the pair (AF_UNIX disconnects it)."
+#define RM_DG_UNSPEC "`connect(AF_UNSPEC)` on a `socketpair()` end forgets a port it was connected to but keeps the pair (AF_UNIX disconnects it);"
 #define RM_DG_FILTER "A datagram to a connected socket from another port than its peer fails with `EPERM`, as AF_UNIX (UDP drops it)."
 #define RM_RELIABLE "a datagram is queued or the sender is told why not"
 #define RM_RECORDS "a SEQPACKET record or a datagram may be as large as"
