@@ -190,7 +190,7 @@ struct toy_stats {
  * How long a reader's offer stands (its pages pinned) before it sleeps
  * the usual way: a pin is for a short time, not for an idle connection.
  */
-#define TOY_DIRECT_OFFER_TIME	max(1, HZ / 100)
+#define TOY_DIRECT_OFFER_TIME	(HZ / 100 + 1)	/* a jiffy may end at once */
 /*
  * How long a reader that just wrote or read a record waits for more before
  * sleeping; after n spins in a row that came to nothing, only every

@@ -280,6 +280,9 @@ static int toy_direct_wait_taken(struct sock *sk, struct toy_direct *d,
 	err = toy_wait_data_or(sk, &slice, toy_direct_taken, d);
 	if (*timeo != MAX_SCHEDULE_TIMEOUT)
 		*timeo = rest + slice;
+	/* A signal restarts a read without a timeout, as any other wait. */
+	if (err == -EINTR)
+		err = sock_intr_errno(*timeo);
 	*expired = err == -EAGAIN && *timeo;
 	return *expired ? 0 : err;
 }

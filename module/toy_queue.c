@@ -649,13 +649,17 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 			break;
 		toy_queue_lock(sk);
 		if (skb_queue_empty(&sk->sk_receive_queue)) {
-			toy_queue_unlock(sk);
 			/*
 			 * Woken for nothing (a writer took an offer and
-			 * copied nothing, another reader's offer stands):
-			 * wait again.  Only an error or EOF ends the read.
+			 * copied nothing, another reader took the data):
+			 * wait again.  Only an error or EOF ends the read,
+			 * decided under the lock that orders data and FIN.
 			 */
-			if (!toy_readable(sk))
+			bool over = sk->sk_err ||
+				    (sk->sk_shutdown & RCV_SHUTDOWN);
+
+			toy_queue_unlock(sk);
+			if (!over)
 				continue;
 			err = copied ? 0 : sock_error(sk);
 			break;

@@ -825,6 +825,61 @@ TEST_F_TIMEOUT(fam, blocked_reader_holds_no_pinned_pages, 60)
 	close(pr);
 }
 
+struct restarting_reader {
+	int fd;
+	volatile pid_t tid;
+	ssize_t ret;
+	int err;
+};
+
+static void *restarting_reader(void *arg)
+{
+	static char buf[BIG];
+	struct restarting_reader *r = arg;
+
+	r->tid = (pid_t)syscall(SYS_gettid);
+	r->ret = read(r->fd, buf, BIG);
+	r->err = errno;
+	return NULL;
+}
+
+/*
+ * A signal with SA_RESTART while a big read waits (and offers its buffer):
+ * the read restarts, as on AF_UNIX and TCP, and gets the write that comes
+ * after.  For a while the offer's own short wait made it fail with EINTR.
+ * 20 rounds, each signalled every 0.5 ms while the reader starts to wait.
+ */
+TEST_F_TIMEOUT(fam, signal_restarts_a_waiting_big_read, 120)
+{
+	static char src[BIG];
+	int i, k;
+
+	ASSERT_EQ(0, toy_sigaction(SIGUSR1, count_signal, SA_RESTART));
+	ASSERT_EQ(0, big_writes_seen(self->sv));
+	for (i = 0; i < 20; i++) {
+		struct restarting_reader r = { .fd = self->sv[1] };
+		pthread_t tr;
+
+		ASSERT_EQ(0, pthread_create(&tr, NULL, restarting_reader, &r));
+		while (!r.tid)
+			usleep(100);
+		/* through the offer's first 20 ms, and once it sleeps */
+		for (k = 0; k < 40; k++) {
+			ASSERT_EQ(0, pthread_kill(tr, SIGUSR1));
+			usleep(500);
+		}
+		if (!wait_in_syscall(r.tid, SYS_read))	/* else it failed */
+			ASSERT_EQ(0, pthread_kill(tr, SIGUSR1));
+		EXPECT_EQ(BIG, write_all(self->sv[0], src, BIG));
+		pthread_join(tr, NULL);
+		if (r.ret < 0)
+			TH_LOG("round %d: read failed: %s", i, strerror(r.err));
+		ASSERT_LT(0, r.ret);
+		if (r.ret < BIG)	/* AF_UNIX may wake it after one skb */
+			ASSERT_EQ(BIG - r.ret, read_all(self->sv[1], src, BIG - r.ret));
+	}
+}
+
 /*
  * A big write whose source faults in its middle, to a reader already
  * waiting: the writer is told how many bytes went (or EFAULT), and the
