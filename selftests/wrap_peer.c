@@ -7,17 +7,25 @@
  * that the socket underneath is AF_TOY (or stayed AF_INET).  Prints the
  * first failed check and exits 1; exit 0 means every check held.
  *
- *   wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec [FD]
+ *   wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec|nomod|race|unspec|opts [FD]
  *
  * exec re-executes the loader in $WRAP_LOADER with $WRAP_LIBDIR and
  * $WRAP_LIB (as toy_wrap started this program) on a listening socket.
+ * nomod needs the loopback interface up (real TCP/UDP).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <ucontext.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -381,6 +390,10 @@ static void udp(int fam)
 			mm[i].msg_hdr.msg_namelen = l;
 		}
 		CHECK(sendmmsg(u2, mm, 2, 0) == 2 && mm[0].msg_len == 6 && mm[1].msg_len == 6);
+		/* AF_UNSPEC gave back the picked port, as UDP: a new one now */
+		CHECK(name_of(u2, 0, &ss, &l) == 0);
+		port2 = addr_port(&ss);
+		CHECK(port2 >= 32768 && raw_port(u2, 0) == port2);
 		memset(mm, 0, sizeof(mm));
 		for (i = 0; i < 2; i++) {
 			iv[i].iov_base = b[i];
@@ -553,6 +566,305 @@ static void exec_child(int ls)
 	close(a);
 }
 
+/* ------------------------------------------------------- no AF_TOY */
+
+static volatile sig_atomic_t toy_tries;
+
+/* A trapped socket(AF_TOY): fails as it does without the module. */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	toy_tries++;
+	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = -EAFNOSUPPORT;
+}
+
+/* From here on every socket(AF_TOY) of this process fails and is counted. */
+static void hide_af_toy(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_socket, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_TOY_NR, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
+
+	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
+	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+	CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+	errno = 0;
+	CHECK(syscall(SYS_socket, AF_TOY_NR, SOCK_DGRAM, 0) < 0 && errno == EAFNOSUPPORT);
+	CHECK(toy_tries == 1);
+	toy_tries = 0;
+}
+
+/*
+ * As without the af_toy module: the first socket that would move finds
+ * AF_TOY missing (one warning), every call after it goes straight to
+ * TCP/UDP without trying AF_TOY again.
+ */
+static void nomod(void)
+{
+	struct sockaddr_storage ss;
+	char buf[4096];
+	int r, u, i, k, ls, c, a, port, err[2], e2;
+	socklen_t l;
+	ssize_t n;
+
+	hide_af_toy();
+	CHECK(pipe(err) == 0 && fcntl(err[0], F_SETFL, O_NONBLOCK) == 0);
+	e2 = dup(2);
+	CHECK(e2 >= 0 && dup2(err[1], 2) == 2);
+
+	r = socket(AF_INET, SOCK_DGRAM, 0);
+	l = loop_addr(AF_INET, &ss, 0, 0);
+	CHECK(r >= 0 && bind(r, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_domain(r) == AF_INET);
+	CHECK(name_of(r, 0, &ss, &l) == 0);
+	for (k = 0; k < 3; k++) {
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		CHECK(u >= 0);
+		for (i = 0; i < 20; i++)
+			CHECK(sendto(u, "n", 1, 0, (struct sockaddr *)&ss, l) == 1);
+		CHECK(raw_domain(u) == AF_INET);
+		CHECK(opt_int(u, SOL_SOCKET, SO_DOMAIN) == AF_INET);
+		for (i = 0; i < 20; i++)
+			CHECK(recv(r, buf, sizeof(buf), 0) == 1 && buf[0] == 'n');
+		close(u);
+	}
+	close(r);
+
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, 0, 0);
+	CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&ss, l) == 0 && listen(ls, 4) == 0);
+	CHECK(raw_domain(ls) == AF_INET && name_of(ls, 0, &ss, &l) == 0);
+	port = addr_port(&ss);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, port, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ss, l) == 0);
+	a = accept(ls, NULL, NULL);
+	CHECK(a >= 0 && raw_domain(c) == AF_INET && raw_domain(a) == AF_INET);
+	CHECK(write(c, "t", 1) == 1 && read(a, buf, 1) == 1 && buf[0] == 't');
+	close(a);
+	close(c);
+	close(ls);
+
+	CHECK(dup2(e2, 2) == 2);
+	close(e2);
+	close(err[1]);
+	n = read(err[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(err[0]);
+	fputs(buf, stderr);
+	CHECK(toy_tries == 1);
+	CHECK(strstr(buf, "unavailable") && !strstr(strstr(buf, "unavailable") + 1, "unavailable"));
+}
+
+/* ------------------------------------------------------------- race */
+
+#define RACE_SOCKETS 20000
+
+static int race_fd = -1, race_stop;	/* __atomic: shared with the threads */
+
+/* setsockopt() on whatever socket the main thread is about to move */
+static void *race_opts(void *arg)
+{
+	int v = 1, fd;
+
+	(void)arg;
+	while (!__atomic_load_n(&race_stop, __ATOMIC_RELAXED)) {
+		fd = __atomic_load_n(&race_fd, __ATOMIC_RELAXED);
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
+	}
+	return NULL;
+}
+
+/* epoll_ctl() on it: recorded in the same table entry */
+static void *race_epoll(void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC), fd;
+
+	(void)arg;
+	CHECK(ep >= 0);
+	while (!__atomic_load_n(&race_stop, __ATOMIC_RELAXED)) {
+		fd = __atomic_load_n(&race_fd, __ATOMIC_RELAXED);
+		if (fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+			epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+	}
+	close(ep);
+	return NULL;
+}
+
+/*
+ * Threads updating a socket's entry while another moves it: the entry must
+ * stay "moved" (a stale copy written back made SO_DOMAIN answer AF_TOY).
+ */
+static void race(void)
+{
+	const char *env = getenv("WRAP_RACE_SOCKETS");
+	int n = env ? atoi(env) : RACE_SOCKETS;
+	struct sockaddr_storage ss;
+	pthread_t t[2];
+	int r, s, i, spin, bad = 0;
+	socklen_t l;
+	char b[8];
+
+	r = socket(AF_INET, SOCK_DGRAM, 0);
+	l = loop_addr(AF_INET, &ss, 0, 0);
+	CHECK(r >= 0 && bind(r, (struct sockaddr *)&ss, l) == 0);
+	CHECK(name_of(r, 0, &ss, &l) == 0);
+	CHECK(pthread_create(&t[0], NULL, race_opts, NULL) == 0);
+	CHECK(pthread_create(&t[1], NULL, race_epoll, NULL) == 0);
+	for (i = 0; i < n; i++) {
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		CHECK(s >= 0);
+		__atomic_store_n(&race_fd, s, __ATOMIC_RELAXED);
+		for (spin = 0; spin < (i % 50) * 20; spin++)
+			__asm__ __volatile__("" ::: "memory");
+		CHECK(sendto(s, "r", 1, 0, (struct sockaddr *)&ss, l) == 1);
+		__atomic_store_n(&race_fd, -1, __ATOMIC_RELAXED);
+		CHECK(raw_domain(s) == AF_TOY_NR);
+		if (opt_int(s, SOL_SOCKET, SO_DOMAIN) != AF_INET ||
+		    opt_int(s, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_UDP) {
+			if (!bad)
+				fprintf(stderr, "wrap_peer %s: socket %d lost its entry\n",
+					scenario, i);
+			bad++;
+		}
+		CHECK(recv(r, b, sizeof(b), 0) == 1);
+		close(s);
+	}
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELAXED);
+	CHECK(pthread_join(t[0], NULL) == 0 && pthread_join(t[1], NULL) == 0);
+	close(r);
+	if (bad)
+		fprintf(stderr, "wrap_peer %s: %d of %d sockets lost their entry\n",
+			scenario, bad, n);
+	CHECK(bad == 0);
+}
+
+/* ------------------------------------------------------------ unspec */
+
+/*
+ * bind() with AF_UNSPEC and INADDR_ANY is the IPv4 wildcard to the kernel;
+ * a socket bound behind the library's back keeps its TCP port at listen().
+ */
+static void unspec(void)
+{
+	struct sockaddr_in any = { .sin_family = AF_UNSPEC, .sin_port = htons(6400) };
+	struct sockaddr_storage ss;
+	int ls, c, a, x;
+	socklen_t l;
+	char b;
+
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&any, sizeof(any)) == 0);
+	CHECK(raw_domain(ls) == AF_TOY_NR && raw_port(ls, 0) == 6400);
+	CHECK(listen(ls, 4) == 0 && raw_port(ls, 0) == 6400);
+	CHECK(name_of(ls, 0, &ss, &l) == 0 && is_addr(&ss, l, AF_INET, 1) &&
+	      addr_port(&ss) == 6400);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, 6400, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ss, l) == 0);
+	a = accept(ls, NULL, NULL);
+	CHECK(a >= 0 && write(c, "u", 1) == 1 && read(a, &b, 1) == 1 && b == 'u');
+	CHECK(close(a) == 0 && close(c) == 0 && close(ls) == 0);
+
+	/* AF_UNSPEC with another address than INADDR_ANY: refused as by TCP */
+	x = socket(AF_INET, SOCK_STREAM, 0);
+	any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	errno = 0;
+	CHECK(x >= 0 && bind(x, (struct sockaddr *)&any, sizeof(any)) < 0 &&
+	      errno == EAFNOSUPPORT);
+	CHECK(raw_domain(x) == AF_INET);
+	close(x);
+
+	x = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, 6401, 1);
+	CHECK(x >= 0 && syscall(SYS_bind, x, &ss, l) == 0);
+	CHECK(listen(x, 4) == 0);
+	CHECK(raw_domain(x) == AF_INET);
+	CHECK(name_of(x, 0, &ss, &l) == 0 && addr_port(&ss) == 6401);
+	close(x);
+}
+
+/* -------------------------------------------------------------- opts */
+
+/* The emulated options of moved sockets: by level, as TCP/UDP/IP answer. */
+static void opts(void)
+{
+	char cc[32], def[32] = "cubic";
+	struct sockaddr_storage ss;
+	int ls, c, a, u, port, v = 1;
+	socklen_t l, cl;
+	FILE *f;
+
+	f = fopen("/proc/sys/net/ipv4/tcp_congestion_control", "re");
+	if (f) {
+		if (fgets(def, sizeof(def), f))
+			def[strcspn(def, "\n")] = '\0';
+		fclose(f);
+	}
+	ls = tcp_listener(AF_INET, &port);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, port, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ss, l) == 0);
+	a = accept(ls, NULL, NULL);
+	CHECK(a >= 0 && raw_domain(c) == AF_TOY_NR);
+	memset(cc, 'x', sizeof(cc));
+	cl = sizeof(cc);
+	CHECK(getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0);
+	CHECK(cl == 16 && !strcmp(cc, def));
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "reno", 4) == 0);
+	cl = sizeof(cc);
+	CHECK(getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0);
+	CHECK(cl == 16 && !strcmp(cc, "reno"));
+	/* IPv6 and UDP levels mean nothing to an IPv4 TCP socket */
+	errno = 0;
+	CHECK(setsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)) < 0 &&
+	      errno == ENOPROTOOPT);
+	errno = 0;
+	CHECK(opt_int(c, IPPROTO_IPV6, IPV6_V6ONLY) == -1000 && errno == ENOPROTOOPT);
+	errno = 0;
+	CHECK(setsockopt(c, IPPROTO_UDP, UDP_CORK, &v, sizeof(v)) < 0 &&
+	      errno == ENOPROTOOPT);
+	CHECK(opt_int(c, IPPROTO_IP, IP_TTL) == 64);
+	CHECK(write(c, "o", 1) == 1 && read(a, cc, 1) == 1);
+	CHECK(close(a) == 0 && close(c) == 0 && close(ls) == 0);
+
+	/* TCP options mean nothing to UDP; IPv4 ones do to IPv6 */
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	l = loop_addr(AF_INET, &ss, 0, 0);
+	CHECK(u >= 0 && bind(u, (struct sockaddr *)&ss, l) == 0 && raw_domain(u) == AF_TOY_NR);
+	errno = 0;
+	CHECK(setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) < 0 &&
+	      errno == ENOPROTOOPT);
+	errno = 0;
+	CHECK(opt_int(u, IPPROTO_TCP, TCP_NODELAY) == -1000 && errno == ENOPROTOOPT);
+	cl = sizeof(cc);
+	errno = 0;
+	CHECK(getsockopt(u, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) < 0 && errno == ENOPROTOOPT);
+	CHECK(opt_int(u, IPPROTO_UDP, UDP_CORK) == 0);
+	close(u);
+	u = socket(AF_INET6, SOCK_DGRAM, 0);
+	l = loop_addr(AF_INET6, &ss, 0, 0);
+	CHECK(u >= 0 && bind(u, (struct sockaddr *)&ss, l) == 0 && raw_domain(u) == AF_TOY_NR);
+	v = 0x20;
+	CHECK(setsockopt(u, IPPROTO_IP, IP_TOS, &v, sizeof(v)) == 0);
+	CHECK(opt_int(u, IPPROTO_IP, IP_TOS) == 0x20);
+	CHECK(opt_int(u, IPPROTO_IPV6, IPV6_V6ONLY) == 0);
+	close(u);
+}
+
 int main(int argc, char **argv)
 {
 	scenario = argc > 1 ? argv[1] : "";
@@ -570,10 +882,19 @@ int main(int argc, char **argv)
 		threads();
 	else if (!strcmp(scenario, "exec"))
 		exec_parent();
+	else if (!strcmp(scenario, "nomod"))
+		nomod();
+	else if (!strcmp(scenario, "race"))
+		race();
+	else if (!strcmp(scenario, "unspec"))
+		unspec();
+	else if (!strcmp(scenario, "opts"))
+		opts();
 	else if (!strcmp(scenario, "exec-child") && argc > 2)
 		exec_child(atoi(argv[2]));
 	else {
-		fprintf(stderr, "usage: wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec\n");
+		fprintf(stderr, "usage: wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec|%s\n",
+			"nomod|race|unspec|opts");
 		return 2;
 	}
 	return 0;

@@ -8,18 +8,23 @@
  * bind(), connect(), listen() or sendto()/sendmsg() with an address decides:
  * a loopback or wildcard address moves it to AF_TOY (STREAM for TCP, DGRAM
  * for UDP, the port number unchanged), any other address leaves it to the
- * real stack for good.  The move creates the AF_TOY socket with the
- * original's O_NONBLOCK, replays its SOL_SOCKET options and dup3()s it onto
- * the original fd number (keeping FD_CLOEXEC), which closes the original:
- * from then on the fd is an AF_TOY socket, so read/write/poll/epoll/select
- * need no wrapper.  The calls that show or take addresses translate them.
- * Closing the original takes it out of the epoll sets it was in; the move
- * adds the AF_TOY socket to them (epoll_ctl() on candidates is recorded).
+ * real stack for good, and so does a socket already bound there.  The move
+ * creates the AF_TOY socket with the original's O_NONBLOCK, dup3()s it onto
+ * the original fd number (keeping FD_CLOEXEC), which closes the original,
+ * and replays the SOL_SOCKET options recorded up to then (after the dup3(),
+ * so that one another thread sets meanwhile is not lost): from then on the
+ * fd is an AF_TOY socket, so read/write/poll/epoll/select need no wrapper.
+ * The calls that show or take addresses translate them.  Closing the
+ * original takes it out of the epoll sets it was in; the move adds the
+ * AF_TOY socket to them (epoll_ctl() on candidates is recorded).  Other
+ * fds of the same socket (dup(), fork()) and calls already blocked on it
+ * stay with the original.
  *
  * Out of reach: statically linked programs, raw system calls, io_uring
  * socket operations, and the C library's calls to itself (its resolver).
- * State: the fd table (fdtab.c, its own lock), tw_real (written once by
- * tw_resolve() under pthread_once), tw_verbose (set in the constructor).
+ * State: the fd table (fdtab.c, its own locks), tw_real (written once by
+ * tw_resolve() under pthread_once), tw_verbose (set in the constructor),
+ * tw_no_toy (set once, atomically, when AF_TOY turns out missing).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -37,6 +42,13 @@
 struct tw_real tw_real;
 bool tw_verbose;
 static pthread_once_t tw_once = PTHREAD_ONCE_INIT;
+
+/*
+ * AF_TOY is missing (no module, or not allowed): no socket of the process
+ * becomes a candidate any more, so that the calls after the first failed
+ * socket(AF_TOY) do not try (and modprobe) again each time.
+ */
+static bool tw_no_toy;
 
 static void *tw_sym(const char *name)
 {
@@ -101,67 +113,150 @@ static const char *tw_kind(const struct tw_sock *s)
 	return s->type == SOCK_STREAM ? "TCP" : "UDP";
 }
 
-/*
- * fd's entry if it is (still) what the entry says: a candidate is an
- * AF_INET/AF_INET6 socket, a moved one an AF_TOY socket.  An fd closed
- * behind our back (by the C library itself, e.g. fclose()) and reused
- * fails the check and loses its stale entry.
- */
-static bool tw_lookup(int fd, struct tw_sock *s)
+/* fd is the kind of socket its entry s says: AF_INET/AF_INET6 or AF_TOY. */
+static bool tw_is(int fd, const struct tw_sock *s)
 {
 	int dom = -1;
 	socklen_t l = sizeof(dom);
 
-	if (!tw_get(fd, s))
-		return false;
-	if (tw_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0 &&
-	    dom == (s->moved ? AF_TOY : s->family))
-		return true;
-	tw_drop(fd);
-	return false;
+	return tw_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0 &&
+	       dom == (s->moved ? AF_TOY : s->family);
+}
+
+/* tw_update() callback: drops the entry if it is still arg's socket's. */
+static bool tw_unless_same(struct tw_sock *e, void *arg)
+{
+	return e->gen != ((struct tw_sock *)arg)->gen;
 }
 
 /*
- * Replaces candidate fd by an AF_TOY socket of the same kind; s is updated
- * and stored.  False (errno set, fd untouched) if AF_TOY is unavailable.
+ * fd's entry if it is (still) what the entry says: a candidate is an
+ * AF_INET/AF_INET6 socket, a moved one an AF_TOY socket.  An fd closed
+ * behind our back (by the C library itself, e.g. fclose()) and reused
+ * fails the check and loses its stale entry.  So does, for a moment, a
+ * candidate another thread is moving: the check is repeated once no move
+ * is under way, and only an entry unchanged since is dropped.
  */
-static bool tw_move(int fd, struct tw_sock *s, const char *why,
-		    const struct sockaddr *addr)
+static bool tw_lookup(int fd, struct tw_sock *s)
+{
+	bool ok;
+
+	if (!tw_get(fd, s))
+		return false;
+	if (tw_is(fd, s))
+		return true;
+	tw_move_lock();
+	ok = tw_get(fd, s) && tw_is(fd, s);
+	if (!ok)
+		tw_update(fd, tw_unless_same, s);
+	tw_move_unlock();
+	return ok;
+}
+
+/* tw_update() callback: the move is done; the entry as it is now to arg. */
+static bool tw_moved(struct tw_sock *e, void *arg)
+{
+	e->moved = true;
+	*(struct tw_sock *)arg = *e;
+	e->neps = 0;
+	return true;
+}
+
+/*
+ * Caller holds the move lock.  tw_move()'s work on a candidate; *did tells
+ * whether this call moved it (else another thread did before).
+ */
+static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
 {
 	static bool warned;
-	int fl, fdfl, nfd, type = s->type | SOCK_CLOEXEC;
-	char a[80];
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	int fl, fdfl, nfd, e, type;
 
+	/* another thread may have moved it, or decided it, since s was taken */
+	*did = false;
+	if (!tw_get(fd, s))
+		return false;
+	if (s->moved)
+		return true;
+	if (__atomic_load_n(&tw_no_toy, __ATOMIC_RELAXED)) {
+		errno = EAFNOSUPPORT;
+		return false;
+	}
+	/*
+	 * Bound on the real stack already (a bind() the library did not see,
+	 * or let through): the socket keeps its port there.
+	 */
+	if (tw_real.getsockname(fd, (struct sockaddr *)&ss, &l) < 0)
+		return false;
+	if (tw_addr_port((struct sockaddr *)&ss)) {
+		errno = EADDRINUSE;
+		return false;
+	}
 	fl = tw_real.fcntl(fd, F_GETFL);
 	fdfl = tw_real.fcntl(fd, F_GETFD);
 	if (fl < 0 || fdfl < 0)
 		return false;
-	if (fl & O_NONBLOCK)
-		type |= SOCK_NONBLOCK;
+	type = s->type | SOCK_CLOEXEC | ((fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
 	nfd = tw_real.socket(AF_TOY, type, 0);
 	if (nfd < 0) {
-		if (!warned) {
-			warned = true;
-			tw_log("AF_TOY sockets unavailable (%s): TCP/UDP stay on the real stack",
-			       strerror(errno));
+		e = errno;
+		if (e == EAFNOSUPPORT || e == EACCES || e == EPERM) {
+			__atomic_store_n(&tw_no_toy, true, __ATOMIC_RELAXED);
+			if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
+				tw_log("AF_TOY sockets unavailable (%s): %s", strerror(e),
+				       "TCP/UDP stay on the real stack");
 		}
+		errno = e;
 		return false;
 	}
-	tw_opt_replay(nfd, s);
 	if (tw_real.dup3(nfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
-		int e = errno;
-
+		e = errno;
 		tw_real.close(nfd);
 		errno = e;
 		return false;
 	}
 	tw_real.close(nfd);
+	/*
+	 * The options and epoll sets as recorded up to now, taken with the
+	 * entry marked moved: a setsockopt() or epoll_ctl() that records
+	 * later sees it moved and applies itself to the AF_TOY socket.
+	 */
+	tw_update(fd, tw_moved, s);
+	s->moved = true;
+	tw_opt_replay(fd, s);
 	for (int i = 0; i < s->neps; i++)
 		tw_real.epoll_ctl(s->eps[i].epfd, EPOLL_CTL_ADD, fd, &s->eps[i].ev);
 	s->neps = 0;
-	s->moved = true;
-	tw_put(fd, s);
-	if (tw_verbose)
+	*did = true;
+	return true;
+}
+
+/*
+ * Replaces candidate fd by an AF_TOY socket of the same kind; s is updated
+ * (the entry as stored).  False (errno set, fd untouched) if AF_TOY is
+ * unavailable or the socket is bound on TCP/UDP already: then the entry is
+ * dropped, the socket stays on the real stack for good, and the caller
+ * makes the real call.
+ */
+static bool tw_move(int fd, struct tw_sock *s, const char *why,
+		    const struct sockaddr *addr)
+{
+	bool ok, did;
+	char a[80];
+	int e;
+
+	tw_move_lock();
+	ok = tw_move_locked(fd, s, &did);
+	if (!ok) {
+		e = errno;
+		tw_drop(fd);
+		errno = e;
+	}
+	tw_move_unlock();
+	if (!ok)
+		return false;
+	if (tw_verbose && did)
 		tw_log("fd %d: %s%s %s -> AF_TOY %s port %u (%s)", fd, tw_kind(s),
 		       s->family == AF_INET6 ? "v6" : "",
 		       addr ? tw_addr_str(addr, a, sizeof(a)) : "*",
@@ -206,7 +301,8 @@ int socket(int domain, int type, int protocol)
 	if (fd < 0)
 		return fd;
 	tw_drop(fd);
-	if (domain != AF_INET && domain != AF_INET6)
+	if ((domain != AF_INET && domain != AF_INET6) ||
+	    __atomic_load_n(&tw_no_toy, __ATOMIC_RELAXED))
 		return fd;
 	if (!(base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) &&
 	    !(base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)))
@@ -274,47 +370,106 @@ int name(int fd, int cmd, ...)						\
 TW_FCNTL(fcntl)
 TW_FCNTL(fcntl64)
 
-/* The epoll sets of a candidate, for the move (tw_move()). */
+struct tw_ep_change {
+	int epfd;
+	int op;
+	struct epoll_event *ev;
+	bool moved;			/* out: the entry was a moved one */
+};
+
+/* tw_update() callback: records an epoll_ctl() into a candidate's entry. */
+static bool tw_ep_record(struct tw_sock *s, void *arg)
+{
+	struct tw_ep_change *c = arg;
+	int i;
+
+	c->moved = s->moved;
+	if (s->moved)
+		return true;
+	for (i = 0; i < s->neps && s->eps[i].epfd != c->epfd; i++)
+		;
+	if (c->op == EPOLL_CTL_DEL && i < s->neps) {
+		s->eps[i] = s->eps[--s->neps];
+	} else if (c->op != EPOLL_CTL_DEL && c->ev) {
+		if (i == s->neps && s->neps < TW_MAX_EPOLL)
+			s->neps++;
+		if (i < s->neps)
+			s->eps[i] = (struct tw_ep){ .epfd = c->epfd, .ev = *c->ev };
+	}
+	return true;
+}
+
+/*
+ * The epoll sets of a candidate, for the move (tw_move()).  A candidate
+ * another thread moved during the call: the call may have reached the
+ * TCP/UDP socket, gone since, so it is made again on the AF_TOY one.
+ */
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
+	struct tw_ep_change c = { epfd, op, ev, false };
 	struct tw_sock s;
-	int r, i;
+	int r, e;
 
 	tw_resolve();
+	if (!tw_get(fd, &s) || s.moved)
+		return tw_real.epoll_ctl(epfd, op, fd, ev);
 	r = tw_real.epoll_ctl(epfd, op, fd, ev);
-	if (r < 0 || !tw_get(fd, &s) || s.moved)
+	if (r < 0 || !tw_update(fd, tw_ep_record, &c) || !c.moved)
 		return r;
-	for (i = 0; i < s.neps && s.eps[i].epfd != epfd; i++)
-		;
-	if (op == EPOLL_CTL_DEL && i < s.neps) {
-		s.eps[i] = s.eps[--s.neps];
-	} else if (op != EPOLL_CTL_DEL && ev) {
-		if (i == s.neps && s.neps < TW_MAX_EPOLL)
-			s.neps++;
-		if (i < s.neps)
-			s.eps[i] = (struct tw_ep){ .epfd = epfd, .ev = *ev };
+	e = errno;
+	if (op == EPOLL_CTL_DEL) {
+		tw_real.epoll_ctl(epfd, op, fd, ev);
+	} else if (ev && tw_real.epoll_ctl(epfd, EPOLL_CTL_MOD, fd, ev) < 0 &&
+		   errno == ENOENT) {
+		tw_real.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, ev);
 	}
-	tw_put(fd, &s);
+	errno = e;
 	return r;
 }
 
 /* ------------------------------------------------- binding, connecting */
 
+/* tw_update() callback: the address arg (a sockaddr_storage) was bound. */
+static bool tw_set_local(struct tw_sock *s, void *arg)
+{
+	s->local_set = true;
+	s->local = *(struct sockaddr_storage *)arg;
+	return true;
+}
+
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	const struct sockaddr *a = addr;
+	struct sockaddr_storage local;
+	struct sockaddr_in any4;
 	struct sockaddr_toy t;
 	struct tw_sock s;
+	socklen_t al = len;
 	int r;
 
 	tw_resolve();
-	if (!tw_lookup(fd, &s) || !tw_decide(fd, &s, addr, len, "bind"))
+	if (!tw_lookup(fd, &s))
 		return tw_real.bind(fd, addr, len);
-	tw_addr_toy(&t, tw_addr_port(addr));
+	/*
+	 * IPv4 takes AF_UNSPEC with INADDR_ANY for its wildcard (old programs
+	 * zero the whole address): so does the decision.
+	 */
+	if (s.family == AF_INET && addr && len >= sizeof(any4) &&
+	    addr->sa_family == AF_UNSPEC &&
+	    ((const struct sockaddr_in *)addr)->sin_addr.s_addr == htonl(INADDR_ANY)) {
+		memcpy(&any4, addr, sizeof(any4));
+		any4.sin_family = AF_INET;
+		a = (const struct sockaddr *)&any4;
+		al = sizeof(any4);
+	}
+	if (!tw_decide(fd, &s, a, al, "bind"))
+		return tw_real.bind(fd, addr, len);
+	tw_addr_toy(&t, tw_addr_port(a));
 	r = tw_real.bind(fd, (struct sockaddr *)&t, sizeof(t));
 	if (r == 0) {
-		s.local_set = true;
-		memcpy(&s.local, addr, len < sizeof(s.local) ? len : sizeof(s.local));
-		tw_put(fd, &s);
+		memset(&local, 0, sizeof(local));
+		memcpy(&local, a, al < sizeof(local) ? al : sizeof(local));
+		tw_update(fd, tw_set_local, &local);
 	}
 	return r;
 }
@@ -326,15 +481,28 @@ int listen(int fd, int backlog)
 
 	tw_resolve();
 	if (tw_lookup(fd, &s) && !s.moved && s.type == SOCK_STREAM) {
-		/* listen() without bind(): TCP binds the wildcard */
+		/*
+		 * listen() without bind(): TCP binds the wildcard.  A socket
+		 * bound on TCP already stays there (tw_move()).
+		 */
 		tw_addr_make(&any, s.family, NULL, false, 0);
 		tw_move(fd, &s, "listen", (struct sockaddr *)&any);
 	}
 	return tw_real.listen(fd, backlog);
 }
 
+/* tw_update() callback: the peer is arg (a sockaddr_storage), or none. */
+static bool tw_set_peer(struct tw_sock *s, void *arg)
+{
+	s->peer_set = !!arg;
+	if (arg)
+		s->peer = *(struct sockaddr_storage *)arg;
+	return true;
+}
+
 int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
+	struct sockaddr_storage peer;
 	struct sockaddr_toy t;
 	struct tw_sock s;
 	int r;
@@ -343,10 +511,8 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!tw_lookup(fd, &s))
 		return tw_real.connect(fd, addr, len);
 	if (addr && len >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
-		if (!s.moved)
-			return tw_real.connect(fd, addr, len);
-		s.peer_set = false;
-		tw_put(fd, &s);
+		if (s.moved)
+			tw_update(fd, tw_set_peer, NULL);
 		return tw_real.connect(fd, addr, len);
 	}
 	if (!tw_decide(fd, &s, addr, len, "connect")) {
@@ -356,9 +522,9 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return tw_real.connect(fd, addr, len);
 	}
 	tw_addr_toy(&t, tw_addr_port(addr));
-	s.peer_set = true;
-	memcpy(&s.peer, addr, len < sizeof(s.peer) ? len : sizeof(s.peer));
-	tw_put(fd, &s);
+	memset(&peer, 0, sizeof(peer));
+	memcpy(&peer, addr, len < sizeof(peer) ? len : sizeof(peer));
+	tw_update(fd, tw_set_peer, &peer);
 	r = tw_real.connect(fd, (struct sockaddr *)&t, sizeof(t));
 	return r;
 }
@@ -465,23 +631,18 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
+	struct tw_opt_change c = { level, name, val, len, false };
 	struct tw_sock s;
 	int r;
 
 	tw_resolve();
 	if (!tw_lookup(fd, &s))
 		return tw_real.setsockopt(fd, level, name, val, len);
-	if (!s.moved) {
-		r = tw_real.setsockopt(fd, level, name, val, len);
-		if (r == 0) {
-			tw_opt_record(&s, level, name, val, len);
-			tw_put(fd, &s);
-		}
-		return r;
-	}
-	r = tw_opt_set(fd, &s, level, name, val, len);
-	if (r == 0)
-		tw_put(fd, &s);
+	if (s.moved)
+		return tw_opt_set(fd, &s, level, name, val, len);
+	r = tw_real.setsockopt(fd, level, name, val, len);
+	if (r == 0 && tw_update(fd, tw_opt_record, &c) && c.moved)
+		tw_opt_reapply(fd, &c);
 	return r;
 }
 

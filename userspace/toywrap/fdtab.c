@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The per-fd table of libtoywrap: entry i describes fd i.  One mutex guards
- * the whole table (the entries are copied in and out under it); it is
- * never held across a system call, so it only orders short memory copies.
+ * the whole table; it is never held across a system call, so it only
+ * orders short memory copies and updates.  Readers take a copy
+ * (tw_get()); writers change the entry in place under the lock
+ * (tw_update()), never by storing back a copy taken before a system call:
+ * another thread may have moved the socket meanwhile, and an old copy
+ * written back would make a moved socket a candidate again.
  * After fork() the child has its own copy of the table, as of its own fds;
- * fork() takes the lock first (pthread_atfork()), so that the child never
- * starts with it held by a thread it does not have.
+ * fork() takes both locks first (pthread_atfork()), so that the child never
+ * starts with one held by a thread it does not have.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -14,8 +18,10 @@
 #include "toywrap.h"
 
 static pthread_mutex_t tw_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t tw_mlock = PTHREAD_MUTEX_INITIALIZER;	/* moves */
 static struct tw_sock **tw_tab;
 static int tw_size;
+static unsigned long tw_gen;
 
 /* Caller holds tw_lock.  Grows the table to hold fd; false if out of memory. */
 static bool tw_room(int fd)
@@ -51,6 +57,32 @@ bool tw_get(int fd, struct tw_sock *out)
 	return found;
 }
 
+/*
+ * Applies fn to fd's entry under the lock; fn returns false to drop the
+ * entry.  fn must be quick and make no system call.  False if fd has no
+ * entry (fn not called).
+ */
+bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg)
+{
+	struct tw_sock *old = NULL;
+	bool found = false;
+
+	if (fd < 0)
+		return false;
+	pthread_mutex_lock(&tw_lock);
+	if (fd < tw_size && tw_tab[fd]) {
+		found = true;
+		if (!fn(tw_tab[fd], arg)) {
+			old = tw_tab[fd];
+			tw_tab[fd] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&tw_lock);
+	free(old);
+	return found;
+}
+
+/* A new entry for fd (a new socket, an accepted or inherited one). */
 void tw_put(int fd, const struct tw_sock *s)
 {
 	if (fd < 0)
@@ -59,20 +91,35 @@ void tw_put(int fd, const struct tw_sock *s)
 	if (tw_room(fd)) {
 		if (!tw_tab[fd])
 			tw_tab[fd] = malloc(sizeof(*s));
-		if (tw_tab[fd])
+		if (tw_tab[fd]) {
 			*tw_tab[fd] = *s;
+			tw_tab[fd]->gen = ++tw_gen;
+		}
 	}
 	pthread_mutex_unlock(&tw_lock);
 }
 
+/* Held across a move's system calls; taken before tw_lock, never after. */
+void tw_move_lock(void)
+{
+	pthread_mutex_lock(&tw_mlock);
+}
+
+void tw_move_unlock(void)
+{
+	pthread_mutex_unlock(&tw_mlock);
+}
+
 static void tw_fork_prepare(void)
 {
+	pthread_mutex_lock(&tw_mlock);
 	pthread_mutex_lock(&tw_lock);
 }
 
 static void tw_fork_done(void)
 {
 	pthread_mutex_unlock(&tw_lock);
+	pthread_mutex_unlock(&tw_mlock);
 }
 
 void tw_fdtab_init(void)
@@ -95,15 +142,23 @@ void tw_drop(int fd)
 	free(old);
 }
 
-/* dup() and friends: the new fd is the same socket. */
+/* dup() and friends: the new fd is the same socket (one snapshot). */
 void tw_copy(int from, int to)
 {
-	struct tw_sock s;
+	struct tw_sock *old = NULL;
 
-	if (from == to)
+	if (from == to || from < 0 || to < 0)
 		return;
-	if (tw_get(from, &s))
-		tw_put(to, &s);
-	else
-		tw_drop(to);
+	pthread_mutex_lock(&tw_lock);
+	if (from < tw_size && tw_tab[from] && tw_room(to)) {
+		if (!tw_tab[to])
+			tw_tab[to] = malloc(sizeof(*tw_tab[to]));
+		if (tw_tab[to])
+			*tw_tab[to] = *tw_tab[from];
+	} else if (to < tw_size) {
+		old = tw_tab[to];
+		tw_tab[to] = NULL;
+	}
+	pthread_mutex_unlock(&tw_lock);
+	free(old);
 }

@@ -6,12 +6,16 @@
  * TCP, UDP, IPv4 and IPv6 options have no meaning there: a setsockopt() is
  * checked as the kernel checks an int option, remembered, and a later
  * getsockopt() returns what was set, else Linux's default for a loopback
- * socket.
- * Options set before the move are replayed onto the AF_TOY socket.  Works
- * on a copy of the fd's entry (the caller stores it back).
+ * socket.  As in the kernel, TCP options exist on TCP sockets only, UDP
+ * options on UDP ones and IPv6 options on IPv6 ones (IPv4 options on both
+ * families); the others fail with ENOPROTOOPT.
+ * Options set before the move are replayed onto the AF_TOY socket.  What
+ * is set is recorded in the fd's entry in place (tw_update()).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 
@@ -62,35 +66,71 @@ static bool tw_emulated(int level, int name)
 	       (level == SOL_SOCKET && name == SO_REUSEPORT);
 }
 
-void tw_opt_record(struct tw_sock *s, int level, int name, const void *val,
-		   socklen_t len)
+/* Whether the kernel has level's options for s's family and protocol. */
+static bool tw_level_ok(const struct tw_sock *s, int level)
 {
+	if (level == IPPROTO_TCP)
+		return s->type == SOCK_STREAM;
+	if (level == IPPROTO_UDP)
+		return s->type == SOCK_DGRAM;
+	if (level == IPPROTO_IPV6)
+		return s->family == AF_INET6;
+	return true;
+}
+
+/*
+ * tw_update() callback: records the struct tw_opt_change c into the entry,
+ * whatever its state, and tells in c whether it is a moved one.  Keeps it.
+ */
+bool tw_opt_record(struct tw_sock *s, void *change)
+{
+	struct tw_opt_change *c = change;
 	struct tw_opt *o = NULL;
 	int i;
 
-	if (len > TW_OPT_MAX_LEN || (len && !val))
-		return;
+	c->moved = s->moved;
+	if (c->len > TW_OPT_MAX_LEN || (c->len && !c->val))
+		return true;
 	for (i = 0; i < s->nopts; i++)
-		if (s->opts[i].level == level && s->opts[i].name == name)
+		if (s->opts[i].level == c->level && s->opts[i].name == c->name)
 			o = &s->opts[i];
 	if (!o) {
 		if (s->nopts == TW_MAX_OPTS)
-			return;
+			return true;
 		o = &s->opts[s->nopts++];
 	}
-	o->level = level;
-	o->name = name;
-	o->len = len;
-	if (len)
-		memcpy(o->val, val, len);
+	o->level = c->level;
+	o->name = c->name;
+	o->len = c->len;
+	if (c->len)
+		memcpy(o->val, c->val, c->len);
+	return true;
+}
+
+/*
+ * An option set on a candidate that another thread moved meanwhile: it may
+ * have reached the TCP/UDP socket just before it was replaced, after the
+ * move replayed the options.  Emulated ones are answered from the entry
+ * (recorded); a SOL_SOCKET one is set again on the AF_TOY socket.
+ */
+void tw_opt_reapply(int fd, const struct tw_opt_change *c)
+{
+	if (c->level == SOL_SOCKET && !tw_emulated(c->level, c->name))
+		tw_real.setsockopt(fd, c->level, c->name, c->val, c->len);
 }
 
 /* Returns what setsockopt() returns: 0, or -1 with errno set. */
-int tw_opt_set(int fd, struct tw_sock *s, int level, int name,
+int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	       const void *val, socklen_t len)
 {
+	struct tw_opt_change c = { level, name, val, len, false };
+
 	if (!tw_emulated(level, name))
 		return tw_real.setsockopt(fd, level, name, val, len);
+	if (!tw_level_ok(s, level)) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
 	if (name == TCP_CONGESTION && level == IPPROTO_TCP) {
 		if (!len || len > TW_OPT_MAX_LEN) {
 			errno = EINVAL;
@@ -104,7 +144,7 @@ int tw_opt_set(int fd, struct tw_sock *s, int level, int name,
 		errno = EFAULT;
 		return -1;
 	}
-	tw_opt_record(s, level, name, val, len);
+	tw_update(fd, tw_opt_record, &c);
 	return 0;
 }
 
@@ -140,6 +180,38 @@ static int tw_tcp_info(int fd, void *val, socklen_t *len)
 	return 0;
 }
 
+/*
+ * TCP_CONGESTION as TCP answers it: the name in a TCP_CA_NAME_MAX array,
+ * NUL-padded, at most that long.  name: what was set, else (NULL) the
+ * namespace's default, which a new TCP socket gets.
+ */
+#define TW_CA_NAME_MAX 16
+
+static int tw_ca_out(const char *name, socklen_t nlen, void *val, socklen_t *len)
+{
+	char ca[TW_CA_NAME_MAX] = "";
+	ssize_t n;
+	int fd;
+
+	if (name) {
+		memcpy(ca, name, nlen < sizeof(ca) - 1 ? nlen : sizeof(ca) - 1);
+	} else {
+		fd = open("/proc/sys/net/ipv4/tcp_congestion_control", O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, ca, sizeof(ca) - 1);
+		if (fd >= 0)
+			tw_real.close(fd);
+		if (n > 0)
+			ca[n] = '\0';
+		else
+			memcpy(ca, "cubic", sizeof("cubic"));
+	}
+	ca[strcspn(ca, "\n")] = '\0';
+	if (*len > sizeof(ca))
+		*len = sizeof(ca);
+	memcpy(val, ca, *len);
+	return 0;
+}
+
 /* Returns what getsockopt() returns: 0, or -1 with errno set. */
 int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 	       void *val, socklen_t *len)
@@ -150,6 +222,10 @@ int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 
 	if (!ours && !tw_emulated(level, name))
 		return tw_real.getsockopt(fd, level, name, val, len);
+	if (!tw_level_ok(s, level)) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
 	if (!len || !val) {
 		errno = EFAULT;
 		return -1;
@@ -164,6 +240,8 @@ int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 		const struct tw_opt *o = &s->opts[i];
 
 		if (o->level == level && o->name == name) {
+			if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+				return tw_ca_out((const char *)o->val, o->len, val, len);
 			n = *len < o->len ? *len : o->len;
 			memcpy(val, o->val, n);
 			*len = n;
@@ -172,6 +250,8 @@ int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 	}
 	if (level == IPPROTO_TCP && name == TCP_INFO)
 		return tw_tcp_info(fd, val, len);
+	if (level == IPPROTO_TCP && name == TCP_CONGESTION)
+		return tw_ca_out(NULL, 0, val, len);
 	for (i = 0; i < sizeof(tw_defaults) / sizeof(tw_defaults[0]); i++)
 		if (tw_defaults[i].level == level && tw_defaults[i].name == name)
 			return tw_int_out(tw_defaults[i].value, val, len);

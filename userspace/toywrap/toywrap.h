@@ -3,13 +3,18 @@
  * libtoywrap: an LD_PRELOAD library that moves a program's loopback TCP and
  * UDP sockets onto AF_TOY, while the program keeps seeing TCP/UDP.
  *
- * Locking: one mutex guards the fd table (fdtab.c); every access copies an
- * entry in or out under it and never sleeps while holding it, so a blocking
- * accept() or recvmsg() in one thread never stalls another.  Two threads
- * racing on one fd (a close against a connect) race as they would without
- * the library: the kernel decides, the table follows the winner.  The
- * wrappers are not async-signal-safe (a close() in a signal handler that
- * interrupted a wrapper of the same thread would wait for itself).
+ * Locking: one mutex guards the fd table (fdtab.c); readers copy an entry
+ * out under it, writers change the entry in place under it (tw_update()),
+ * and nobody sleeps while holding it, so a blocking accept() or recvmsg()
+ * in one thread never stalls another.  A second mutex, taken before the
+ * table's, serialises the moves (tw_move_lock()): a move is a few quick
+ * system calls (socket, dup3, setsockopt, epoll_ctl), and another thread
+ * seeing the fd half-moved waits for it to finish instead of taking the
+ * entry for stale.  Two threads racing on one fd (a close against a
+ * connect) race as they would without the library: the kernel decides,
+ * the table follows the winner.  The wrappers are not async-signal-safe
+ * (a close() in a signal handler that interrupted a wrapper of the same
+ * thread would wait for itself).
  */
 #ifndef TOYWRAP_H
 #define TOYWRAP_H
@@ -47,6 +52,7 @@ struct tw_ep {
  * underneath.  Sockets decided to stay TCP/UDP have no entry.
  */
 struct tw_sock {
+	unsigned long gen;		/* which socket: new for each tw_put() */
 	bool moved;
 	int family;			/* AF_INET or AF_INET6 */
 	int type;			/* SOCK_STREAM or SOCK_DGRAM */
@@ -95,9 +101,12 @@ void tw_resolve(void);
 
 /* fdtab.c: the per-fd table; tw_get() copies an entry out, false if none. */
 bool tw_get(int fd, struct tw_sock *out);
+bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg);
 void tw_put(int fd, const struct tw_sock *s);
 void tw_drop(int fd);
 void tw_copy(int from, int to);
+void tw_move_lock(void);
+void tw_move_unlock(void);
 void tw_fdtab_init(void);
 
 /* addr.c: which addresses move, and the translation both ways. */
@@ -113,9 +122,17 @@ void tw_addr_out(const struct sockaddr_storage *ss, socklen_t len,
 const char *tw_addr_str(const struct sockaddr *a, char *buf, size_t size);
 
 /* opts.c: options with no meaning on AF_TOY, remembered and answered. */
-void tw_opt_record(struct tw_sock *s, int level, int name, const void *val,
-		   socklen_t len);
-int tw_opt_set(int fd, struct tw_sock *s, int level, int name,
+struct tw_opt_change {			/* a setsockopt() to record */
+	int level;
+	int name;
+	const void *val;
+	socklen_t len;
+	bool moved;			/* out: the entry was a moved one */
+};
+
+bool tw_opt_record(struct tw_sock *s, void *change);
+void tw_opt_reapply(int fd, const struct tw_opt_change *c);
+int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	       const void *val, socklen_t len);
 int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 	       void *val, socklen_t *len);
