@@ -224,9 +224,10 @@ struct toy_sock {
 	struct list_head index_node;	/* in toy_net->socks while listed */
 	u64 id;				/* order in that list */
 	bool listed;			/* visible in toy_net->socks */
+	/* listener: children on accept_q, of sk_ack_backlog (in a hole) */
+	unsigned int accept_qlen;
 	struct toy_sock *peer;		/* set once, referenced */
 	struct list_head accept_q;	/* listener: established children */
-	unsigned int	accept_qlen;	/* how many, of sk_ack_backlog */
 	struct sock *spare;		/* listener: next child, made by accept() */
 	struct list_head accept_node;
 	wait_queue_head_t backlog_wait;	/* connect()/DGRAM senders waiting for room */

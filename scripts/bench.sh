@@ -39,7 +39,7 @@ usage() {
 }
 
 bench_kernel() { # series
-	local s=$1 rel ko rc=0 con extra=()
+	local s=$1 rel ko rc=0 con try extra=()
 	rel=$("$SCRIPT_DIR/kernels.sh" --print-release "$s")
 	echo "bench: $rel: building af_toy.ko"
 	ko=$("$SCRIPT_DIR/build-module.sh" --kernel "$s" | grep '/af_toy\.ko$' | head -n1)
@@ -48,13 +48,23 @@ bench_kernel() { # series
 	con=$LOGS/console-bench-$rel.log
 	[ "$IPERF" = 0 ] || extra=(--rootfs host
 		--add "$SCRIPT_DIR/real-guest.sh:/usr/local/bin/real-guest")
-	"$SCRIPT_DIR/vm" --kernel "$s" --smp 2 --tcg-thread multi --load "$ko" \
-		--add "$BUILD/userspace:/usr/bin" \
-		--add "$SCRIPT_DIR/bench-guest.sh:/bin/bench-guest" "${extra[@]}" \
-		--timeout "$TIMEOUT" --console-log "$con" \
-		--output "$BENCH_DIR/$rel.raw" \
-		--exec "BENCH_IPERF=$IPERF /bin/bench-guest $ARGS" || rc=$?
-	touch "$BENCH_DIR/$rel.raw"
+	# Multi-threaded TCG may crash a kernel while it boots (int3 of a
+	# static key patched under a running vCPU): then boot once more.
+	for try in 1 2; do
+		rc=0
+		"$SCRIPT_DIR/vm" --kernel "$s" --smp 2 --tcg-thread multi --load "$ko" \
+			--add "$BUILD/userspace:/usr/bin" \
+			--add "$SCRIPT_DIR/bench-guest.sh:/bin/bench-guest" "${extra[@]}" \
+			--timeout "$TIMEOUT" --console-log "$con" \
+			--output "$BENCH_DIR/$rel.raw" \
+			--exec "BENCH_IPERF=$IPERF /bin/bench-guest $ARGS" || rc=$?
+		touch "$BENCH_DIR/$rel.raw"
+		if [ "$rc" = 0 ] || [ "$try" = 2 ] ||
+		   grep -q '^bench-guest:' "$BENCH_DIR/$rel.raw"; then
+			break
+		fi
+		echo "bench: $rel: the guest did not start (VM exit status $rc, see $con); booting again"
+	done
 	split_raw "$rel"
 	if [ "$rc" != 0 ]; then echo "bench: $rel: VM exit status $rc (see $con)"; fi
 	echo "bench: $rel: saved $BENCH_DIR/$rel.txt and" "$BENCH_DIR/$rel"-*.json
@@ -64,7 +74,8 @@ bench_kernel() { # series
 # placement ("@@JSON@@ same|none" lines start them; bench-guest.sh).
 split_raw() { # release
 	local rel=$1
-	rm -f "$BENCH_DIR/$rel".json "$BENCH_DIR/$rel"-*.json
+	# Nothing of an earlier run may pass for this one's.
+	rm -f "$BENCH_DIR/$rel".txt "$BENCH_DIR/$rel".json "$BENCH_DIR/$rel"-*.json
 	tr -d '\r' <"$BENCH_DIR/$rel.raw" | awk -v dir="$BENCH_DIR" -v rel="$rel" '
 		/^@@JSON@@/ {
 			out = dir "/" rel "-" ($2 == "none" ? "unpinned" : "pinned") ".json"
