@@ -364,10 +364,22 @@ static bool toy_dgram_full(struct sock *target)
 }
 
 /*
+ * Hooks @sk onto full @target's queue, so that its next read wakes our
+ * pollers, then looks again: a read in between is not missed.  Whether
+ * @target is still full.
+ */
+static bool toy_dgram_hook_full(struct sock *sk, struct sock *target)
+{
+	toy_dgram_hook(sk, target);
+	/* Orders our hook before the re-read; the reader's wake pairs. */
+	smp_mb();
+	return toy_dgram_full(target);
+}
+
+/*
  * Whether a connected sender's receiver has no room: then a send would
  * wait (or EAGAIN), so poll() must not say writable, and must hear when
- * it drains.  The check is repeated once hooked, so a read in between is
- * not missed.
+ * it drains.
  */
 static bool toy_dgram_peer_full(struct sock *sk)
 {
@@ -376,13 +388,7 @@ static bool toy_dgram_peer_full(struct sock *sk)
 
 	if (!target)
 		return false;
-	full = toy_dgram_full(target);
-	if (full) {
-		toy_dgram_hook(sk, target);
-		/* Orders our hook before the re-read; the reader's wake pairs. */
-		smp_mb();
-		full = toy_dgram_full(target);
-	}
+	full = toy_dgram_full(target) && toy_dgram_hook_full(sk, target);
 	sock_put(target);
 	return full;
 }
@@ -398,15 +404,17 @@ static bool toy_dgram_peer_full(struct sock *sk)
 static bool toy_dgram_wake_me(struct sock *sk, struct sock *target)
 {
 	struct sock *conn = toy_dgram_connected_to(sk);
+	bool full;
 
+	/* Its barrier orders the flag before the second look below. */
 	toy_note_nospace(sk->sk_socket, sk);
 	if (conn == target)
-		toy_dgram_hook(sk, target);
+		full = toy_dgram_hook_full(sk, target);
+	else
+		full = toy_dgram_full(target);
 	if (conn)
 		sock_put(conn);
-	/* As in toy_dgram_peer_full(): the hook, then the second look. */
-	smp_mb();
-	return !toy_dgram_full(target);
+	return !full;
 }
 
 /* Our own send buffer, and a connected receiver's room. */

@@ -447,7 +447,8 @@ static int toy_recv_flags(int flags)
 
 /*
  * The control messages of a send: those of SOL_SOCKET are checked as TCP
- * and UDP check them (EINVAL for one the socket layer does not know);
+ * checks them (EINVAL for one the socket layer does not know, where UDP
+ * would pass sock_cmsg_send()'s own error on);
  * descriptors and credentials, which af_toy does not pass, are refused
  * rather than dropped.  Other levels are ignored, as by TCP and UDP.
  */

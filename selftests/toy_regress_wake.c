@@ -106,26 +106,50 @@ static void dgram_poll_case(struct __test_metadata *_metadata, int s, int r,
 	EXPECT_EQ(sizeof(buf), send(s, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
+/* An autobound AF_UNIX DGRAM receiver, its name in *@ua, or -1. */
+static int unix_dgram_receiver(struct sockaddr_un *ua, socklen_t *len)
+{
+	int r = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	memset(ua, 0, sizeof(*ua));
+	ua->sun_family = AF_UNIX;
+	*len = sizeof(*ua);
+	if (r < 0 || bind(r, (struct sockaddr *)ua, sizeof(sa_family_t)) ||
+	    getsockname(r, (struct sockaddr *)ua, len))
+		return -1;
+	return r;
+}
+
+/*
+ * A bound AF_TOY DGRAM receiver, its port in *@port, or -1: its SO_RCVBUF
+ * is well below the senders' SO_SNDBUF, so that it fills first.
+ */
+static int toy_dgram_receiver(uint32_t *port)
+{
+	int r = toy_bound(SOCK_DGRAM, port);
+
+	if (r < 0 || set_int(r, SO_RCVBUF, 16384))
+		return -1;
+	return r;
+}
+
 REGRESS(d05_connected_dgram_pollout_follows_the_receiver)
 {
-	struct sockaddr_un ua = { .sun_family = AF_UNIX };
-	socklen_t ualen = sizeof(ua);
+	struct sockaddr_un ua;
+	socklen_t ualen;
 	int s, r, sv[2];
 	uint32_t port;
 
 	/* AF_UNIX: a socket connect()ed to an autobound receiver */
-	r = socket(AF_UNIX, SOCK_DGRAM, 0);
-	ASSERT_EQ(0, bind(r, (struct sockaddr *)&ua, sizeof(sa_family_t)));
-	ASSERT_EQ(0, getsockname(r, (struct sockaddr *)&ua, &ualen));
+	r = unix_dgram_receiver(&ua, &ualen);
+	ASSERT_LE(0, r);
 	s = socket(AF_UNIX, SOCK_DGRAM, 0);
 	ASSERT_EQ(0, connect(s, (struct sockaddr *)&ua, ualen));
 	dgram_poll_case(_metadata, s, r, "AF_UNIX connected");
 	close2(s, r);
 
-	/* the receivers' SO_RCVBUF is well below the senders' SO_SNDBUF */
-	r = toy_bound(SOCK_DGRAM, &port);
+	r = toy_dgram_receiver(&port);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(0, set_int(r, SO_RCVBUF, 16384));
 	s = toy_socket(SOCK_DGRAM);
 	ASSERT_EQ(0, toy_connect(s, port));
 	dgram_poll_case(_metadata, s, r, "AF_TOY connected");
@@ -290,16 +314,15 @@ static void dgram_et_case(struct __test_metadata *_metadata, int s, int r,
 
 REGRESS(d16_dgram_eagain_then_drain_wakes_edge_triggered_epoll)
 {
-	struct sockaddr_un ua = { .sun_family = AF_UNIX };
-	socklen_t ualen = sizeof(ua);
 	struct sockaddr_toy ta;
+	struct sockaddr_un ua;
+	socklen_t ualen;
 	int s, r, sv[2];
 	uint32_t port;
 
 	/* AF_UNIX: connected to an autobound receiver, then sendto() it */
-	r = socket(AF_UNIX, SOCK_DGRAM, 0);
-	ASSERT_EQ(0, bind(r, (struct sockaddr *)&ua, sizeof(sa_family_t)));
-	ASSERT_EQ(0, getsockname(r, (struct sockaddr *)&ua, &ualen));
+	r = unix_dgram_receiver(&ua, &ualen);
+	ASSERT_LE(0, r);
 	s = socket(AF_UNIX, SOCK_DGRAM, 0);
 	ASSERT_EQ(0, connect(s, (struct sockaddr *)&ua, ualen));
 	dgram_et_case(_metadata, s, r, NULL, 0, "AF_UNIX connected");
@@ -310,9 +333,8 @@ REGRESS(d16_dgram_eagain_then_drain_wakes_edge_triggered_epoll)
 	close2(s, r);
 
 	/* AF_TOY: the same two, and a socketpair */
-	r = toy_bound(SOCK_DGRAM, &port);
+	r = toy_dgram_receiver(&port);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(0, set_int(r, SO_RCVBUF, 16384));
 	s = toy_socket(SOCK_DGRAM);
 	ASSERT_EQ(0, toy_connect(s, port));
 	dgram_et_case(_metadata, s, r, NULL, 0, "AF_TOY connected");

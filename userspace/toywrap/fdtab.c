@@ -42,19 +42,15 @@ static bool tw_room(int fd)
 	return true;
 }
 
+static bool tw_copy_out(struct tw_sock *s, void *out)
+{
+	*(struct tw_sock *)out = *s;
+	return true;	/* keep it */
+}
+
 bool tw_get(int fd, struct tw_sock *out)
 {
-	bool found = false;
-
-	if (fd < 0)
-		return false;
-	pthread_mutex_lock(&tw_lock);
-	if (fd < tw_size && tw_tab[fd]) {
-		*out = *tw_tab[fd];
-		found = true;
-	}
-	pthread_mutex_unlock(&tw_lock);
-	return found;
+	return tw_update(fd, tw_copy_out, out);
 }
 
 /*
