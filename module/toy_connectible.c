@@ -434,7 +434,9 @@ static int toy_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	int ret;
 
 	toy_call_enter(sock, TOY_CALL_RECVMSG);
-	if (READ_ONCE(sk->sk_state) == TCP_LISTEN || !toy_peer(toy_sk(sk)))
+	/* toy_recv_flags() answers MSG_ERRQUEUE in every state, as TCP. */
+	if (!(flags & MSG_ERRQUEUE) &&
+	    (READ_ONCE(sk->sk_state) == TCP_LISTEN || !toy_peer(toy_sk(sk))))
 		ret = -ENOTCONN;
 	else if (sk->sk_type == SOCK_SEQPACKET)
 		ret = toy_recv_record(sk, msg, len, flags);

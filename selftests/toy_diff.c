@@ -224,6 +224,8 @@ static const struct scenario scenarios[] = {
 	   SEND(1, 6, 0), RECV(2, 16, 0)),
 	/* AF_UNIX reads data for MSG_ERRQUEUE: TCP is the reference */
 	ST(R_INET, "st_errqueue", EST, SEND(1, 4, 0), RECV(2, 16, MSG_ERRQUEUE), RECV(2, 16, 0)),
+	ST(R_INET, "st_errqueue_unconnected", SOCK(0), RECV(0, 16, MSG_ERRQUEUE)),
+	ST(R_INET, "st_errqueue_listener", LSN(0, 0), RECV(0, 16, MSG_ERRQUEUE)),
 #undef GRP
 #define GRP "stream_close"
 	/* AF_UNIX keeps the peer's name: TCP is the reference */
