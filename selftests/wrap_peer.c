@@ -7,7 +7,8 @@
  * that the socket underneath is AF_TOY (or stayed AF_INET).  Prints the
  * first failed check and exits 1; exit 0 means every check held.
  *
- *   wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec|nomod|race|unspec|opts [FD]
+ *   wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec|nomod|race|unspec|opts|
+ *             move_opt|move_epoll|move_close [FD]
  *
  * exec re-executes the loader in $WRAP_LOADER with $WRAP_LIBDIR and
  * $WRAP_LIB (as toy_wrap started this program) on a listening socket.
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -752,6 +754,370 @@ static void race(void)
 	CHECK(bad == 0);
 }
 
+/* ------------------------------------------------------- held moves */
+
+/*
+ * A call in another thread in the middle of a move.  A seccomp filter on
+ * the main thread (the mover) traps two calls, both answered 0 without the
+ * kernel: setsockopt(SOL_SOCKET, SO_DONTROUTE), which the scenario sets
+ * first on each socket so that the move's replay of the options starts
+ * with it, and fcntl(F_GETFD), which the move makes before it makes its
+ * AF_TOY socket; the scenarios make neither otherwise.  Armed (once), the
+ * trap holds the mover there
+ * until the helper thread has made its call, or until it sleeps on a lock
+ * (in futex(), as /proc/self/task/TID/syscall shows): a library that
+ * serialises the call with the move (its move lock) makes it wait.  So
+ * the call lands in the middle of the move when nothing orders it, and
+ * the scenario checks what the program sees afterwards, whichever way
+ * the call was ordered.  Without seccomp filters (the debug kernel) there
+ * is no hold; the rounds after the held ones race freely on every kernel.
+ */
+enum { HOLD_OFF, HOLD_OPT, HOLD_FD };
+
+#define HELD_ROUNDS 4
+#define FREE_ROUNDS 2000
+
+static int hold_armed;		/* __atomic: HOLD_OPT, HOLD_FD: trap once */
+static int hold_traps;		/* the filter is on */
+static int hold_held;		/* this round is held */
+static int hold_in, hold_go, hold_done;		/* __atomic */
+static char hold_task[64], hold_futex[16];
+static pthread_barrier_t hold_bar;
+static int hold_rounds;
+static void (*hold_act)(int round);
+
+/* The helper sleeps in futex(): on a lock. */
+static int hold_blocked(void)
+{
+	char b[16];
+	int fd = syscall(SYS_openat, AT_FDCWD, hold_task, O_RDONLY | O_CLOEXEC);
+	size_t l = strlen(hold_futex);
+	long n;
+
+	if (fd < 0)
+		return 0;
+	n = syscall(SYS_read, fd, b, l);
+	syscall(SYS_close, fd);
+	return n == (long)l && !memcmp(b, hold_futex, l);
+}
+
+/*
+ * Until the helper has made its call or sleeps on a lock: 10 s at most,
+ * so that a helper that never comes does not hang the test.
+ */
+static void hold_wait(void)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	__atomic_store_n(&hold_in, 1, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 10000; i++) {
+		if (__atomic_load_n(&hold_done, __ATOMIC_SEQ_CST))
+			return;
+		if (__atomic_load_n(&hold_go, __ATOMIC_SEQ_CST) && hold_blocked())
+			return;
+		syscall(SYS_nanosleep, &ms, NULL);
+	}
+}
+
+/* Raw system calls only: the mover may hold the library's locks. */
+static void on_hold(int sig, siginfo_t *si, void *uc)
+{
+	int what = si->si_syscall == SYS_setsockopt ? HOLD_OPT : HOLD_FD, e = errno;
+
+	(void)sig;
+	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = 0;
+	if (__atomic_compare_exchange_n(&hold_armed, &what, HOLD_OFF, 0,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		hold_wait();
+	errno = e;
+}
+
+static void hold_spin(int n)
+{
+	for (int i = 0; i < n; i++)
+		__asm__ __volatile__("" ::: "memory");
+}
+
+static void *hold_helper(void *arg)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i, w;
+
+	(void)arg;
+	snprintf(hold_task, sizeof(hold_task), "/proc/self/task/%d/syscall", (int)gettid());
+	for (i = 0; i < hold_rounds; i++) {
+		pthread_barrier_wait(&hold_bar);
+		if (hold_held) {
+			for (w = 0; w < 10000 && !__atomic_load_n(&hold_in, __ATOMIC_SEQ_CST); w++)
+				nanosleep(&ms, NULL);
+		} else {
+			hold_spin((i % 50) * 20);
+		}
+		__atomic_store_n(&hold_go, 1, __ATOMIC_SEQ_CST);
+		hold_act(i);
+		__atomic_store_n(&hold_done, 1, __ATOMIC_SEQ_CST);
+		pthread_barrier_wait(&hold_bar);
+	}
+	return NULL;
+}
+
+/* The helper thread, then the traps on this (the main) thread only. */
+static pthread_t hold_start(void (*act)(int))
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 10),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setsockopt, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_SOCKET, 0, 6),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SO_DONTROUTE, 3, 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_GETFD, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	struct sigaction sa = { .sa_sigaction = on_hold, .sa_flags = SA_SIGINFO };
+	pthread_t t;
+
+	snprintf(hold_futex, sizeof(hold_futex), "%d ", SYS_futex);
+	hold_act = act;
+	hold_rounds = HELD_ROUNDS + FREE_ROUNDS;
+	CHECK(pthread_barrier_init(&hold_bar, NULL, 2) == 0);
+	CHECK(pthread_create(&t, NULL, hold_helper, NULL) == 0);
+	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
+	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+	hold_traps = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+	if (!hold_traps)
+		fprintf(stderr, "wrap_peer %s: no seccomp filters (%s): no held rounds\n",
+			scenario, strerror(errno));
+	return t;
+}
+
+/*
+ * Round i: runs move (the call that moves the socket) with the helper's
+ * call in the middle of the move (what: the trap that holds it) for the
+ * first rounds, racing freely for the others.
+ */
+static void hold_round(int i, int what, void (*move)(int))
+{
+	hold_held = hold_traps && i < HELD_ROUNDS;
+	__atomic_store_n(&hold_in, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&hold_go, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&hold_done, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&hold_armed, hold_held ? what : HOLD_OFF, __ATOMIC_SEQ_CST);
+	pthread_barrier_wait(&hold_bar);
+	if (!hold_held)
+		hold_spin((i * 7 % 50) * 20);
+	move(i);
+	__atomic_store_n(&hold_armed, HOLD_OFF, __ATOMIC_SEQ_CST);
+	pthread_barrier_wait(&hold_bar);
+}
+
+static int mv_fd, mv_ep, mv_ep2, mv_pipe[2], mv_new, mv_r, mv_errno;
+static struct sockaddr_storage mv_to;
+static socklen_t mv_tolen;
+static int mv_sent;
+
+/* the mover: a UDP candidate's first sendto() */
+static void mv_send(int i)
+{
+	(void)i;
+	mv_sent = sendto(mv_fd, "m", 1, 0, (struct sockaddr *)&mv_to, mv_tolen) == 1;
+}
+
+/* A bound UDP receiver (moved) for the movers' datagrams. */
+static int mv_receiver(void)
+{
+	int r = socket(AF_INET, SOCK_DGRAM, 0);
+
+	mv_tolen = loop_addr(AF_INET, &mv_to, 0, 0);
+	CHECK(r >= 0 && bind(r, (struct sockaddr *)&mv_to, mv_tolen) == 0);
+	CHECK(raw_domain(r) == AF_TOY_NR);
+	CHECK(name_of(r, 0, &mv_to, &mv_tolen) == 0);
+	return r;
+}
+
+static void mv_end(pthread_t t, int r)
+{
+	CHECK(pthread_join(t, NULL) == 0);
+	close(r);
+}
+
+/* ............................................................ move_opt */
+
+static void act_opt(int i)
+{
+	int v = 5;
+
+	(void)i;
+	mv_r = setsockopt(mv_fd, SOL_SOCKET, SO_PRIORITY, &v, sizeof(v));
+	mv_errno = errno;
+}
+
+/*
+ * setsockopt() during the move: the option the program set last is the
+ * socket's, even when the move replays an older value of it.
+ */
+static void move_opt(void)
+{
+	int r = mv_receiver(), i, one = 1, v = 3, raw;
+	pthread_t t = hold_start(act_opt);
+	socklen_t l;
+	char b[8];
+
+	for (i = 0; i < HELD_ROUNDS + FREE_ROUNDS; i++) {
+		mv_fd = socket(AF_INET, SOCK_DGRAM, 0);
+		CHECK(mv_fd >= 0);
+		CHECK(setsockopt(mv_fd, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)) == 0);
+		CHECK(setsockopt(mv_fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) == 0);
+		CHECK(setsockopt(mv_fd, SOL_SOCKET, SO_PRIORITY, &v, sizeof(v)) == 0);
+		hold_round(i, HOLD_OPT, mv_send);
+		errno = mv_errno;
+		CHECK(mv_sent && mv_r == 0);
+		CHECK(raw_domain(mv_fd) == AF_TOY_NR);
+		raw = -1;
+		l = sizeof(raw);
+		CHECK(syscall(SYS_getsockopt, mv_fd, SOL_SOCKET, SO_PRIORITY, &raw, &l) == 0);
+		if (raw != 5)
+			fprintf(stderr, "wrap_peer %s: round %d: SO_PRIORITY %d, %s\n",
+				scenario, i, raw, "not the 5 set last");
+		CHECK(raw == 5 && opt_int(mv_fd, SOL_SOCKET, SO_PRIORITY) == 5);
+		CHECK(opt_int(mv_fd, SOL_SOCKET, SO_KEEPALIVE) == 1);
+		CHECK(recv(r, b, sizeof(b), 0) == 1);
+		CHECK(close(mv_fd) == 0);
+	}
+	mv_end(t, r);
+}
+
+/* .......................................................... move_epoll */
+
+/* even rounds take the socket out of an epoll set, odd ones add it to one */
+static void act_epoll(int i)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = mv_fd };
+
+	if (i % 2)
+		mv_r = epoll_ctl(mv_ep2, EPOLL_CTL_ADD, mv_fd, &ev);
+	else
+		mv_r = epoll_ctl(mv_ep, EPOLL_CTL_DEL, mv_fd, NULL);
+	mv_errno = errno;
+}
+
+/*
+ * epoll_ctl() during the move: each call works, and the socket is in the
+ * sets the program left it in, no other (a DEL used to fail with ENOENT
+ * and the move put the socket back).
+ */
+static void move_epoll(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, got;
+	struct sockaddr_storage src;
+	int r = mv_receiver(), i, one = 1;
+	pthread_t t = hold_start(act_epoll);
+	struct pollfd p;
+	socklen_t sl;
+	char b[8];
+
+	for (i = 0; i < HELD_ROUNDS + FREE_ROUNDS; i++) {
+		mv_ep = epoll_create1(EPOLL_CLOEXEC);
+		mv_ep2 = epoll_create1(EPOLL_CLOEXEC);
+		mv_fd = socket(AF_INET, SOCK_DGRAM, 0);
+		CHECK(mv_ep >= 0 && mv_ep2 >= 0 && mv_fd >= 0);
+		CHECK(setsockopt(mv_fd, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)) == 0);
+		ev.data.fd = mv_fd;
+		CHECK(epoll_ctl(mv_ep, EPOLL_CTL_ADD, mv_fd, &ev) == 0);
+		hold_round(i, HOLD_OPT, mv_send);
+		errno = mv_errno;
+		if (mv_r)
+			fprintf(stderr, "wrap_peer %s: round %d: %s: %s\n", scenario, i,
+				i % 2 ? "EPOLL_CTL_ADD" : "EPOLL_CTL_DEL", strerror(errno));
+		CHECK(mv_sent && mv_r == 0);
+		CHECK(raw_domain(mv_fd) == AF_TOY_NR);
+		/* readable now: a reply to it */
+		sl = sizeof(src);
+		CHECK(recvfrom(r, b, sizeof(b), 0, (struct sockaddr *)&src, &sl) == 1);
+		CHECK(sendto(r, "e", 1, 0, (struct sockaddr *)&src, sl) == 1);
+		p.fd = mv_fd;
+		p.events = POLLIN;
+		CHECK(poll(&p, 1, 10000) == 1);
+		if (i % 2) {
+			/* in both sets */
+			CHECK(epoll_wait(mv_ep, &got, 1, 0) == 1 && got.data.fd == mv_fd);
+			CHECK(epoll_wait(mv_ep2, &got, 1, 0) == 1 && got.data.fd == mv_fd);
+		} else {
+			/* in none */
+			CHECK(epoll_wait(mv_ep, &got, 1, 0) == 0);
+			errno = 0;
+			CHECK(epoll_ctl(mv_ep, EPOLL_CTL_MOD, mv_fd, &ev) < 0 && errno == ENOENT);
+		}
+		CHECK(recv(mv_fd, b, sizeof(b), 0) == 1 && b[0] == 'e');
+		CHECK(close(mv_fd) == 0 && close(mv_ep) == 0 && close(mv_ep2) == 0);
+	}
+	mv_end(t, r);
+}
+
+/* .......................................................... move_close */
+
+#define MV_TOKEN 0x70ce
+
+/* even rounds close the socket and open an eventfd, odd ones dup2() a pipe onto it */
+static void act_close(int i)
+{
+	if (i % 2) {
+		mv_r = dup2(mv_pipe[1], mv_fd);
+	} else {
+		mv_r = close(mv_fd);
+		mv_new = eventfd(MV_TOKEN, EFD_CLOEXEC | EFD_NONBLOCK);
+	}
+	mv_errno = errno;
+}
+
+/*
+ * close() or dup2() onto the socket during its move: what the program put
+ * in its place (whatever fd number it got) stays what it is; the move's
+ * dup3() used to land on it.  The mover's sendto() may fail or not: the
+ * kernel orders it with the close, as without the library.
+ */
+static void move_close(void)
+{
+	int r = mv_receiver(), i, d;
+	pthread_t t = hold_start(act_close);
+	unsigned long long v;
+	char b[8];
+
+	for (i = 0; i < HELD_ROUNDS + FREE_ROUNDS; i++) {
+		CHECK(pipe2(mv_pipe, O_CLOEXEC | O_NONBLOCK) == 0);
+		mv_fd = socket(AF_INET, SOCK_DGRAM, 0);
+		CHECK(mv_fd >= 0);
+		mv_new = -1;
+		hold_round(i, HOLD_FD, mv_send);
+		errno = mv_errno;
+		CHECK(mv_r >= 0);
+		d = i % 2 ? mv_fd : mv_new;
+		CHECK(d >= 0);
+		errno = 0;
+		if (raw_domain(d) != -1 || errno != ENOTSOCK) {
+			fprintf(stderr, "wrap_peer %s: round %d: fd %d (%s) is a socket now\n",
+				scenario, i, d, i % 2 ? "a pipe" : "an eventfd");
+			CHECK(0);
+		}
+		if (i % 2) {
+			CHECK(write(d, "p", 1) == 1);
+			CHECK(read(mv_pipe[0], b, sizeof(b)) == 1 && b[0] == 'p');
+		} else {
+			CHECK(read(d, &v, sizeof(v)) == sizeof(v) && v == MV_TOKEN);
+		}
+		CHECK(close(d) == 0 && close(mv_pipe[0]) == 0 && close(mv_pipe[1]) == 0);
+		while (recv(r, b, sizeof(b), MSG_DONTWAIT) == 1)
+			;
+	}
+	mv_end(t, r);
+}
+
 /* ------------------------------------------------------------ unspec */
 
 /*
@@ -799,12 +1165,24 @@ static void unspec(void)
 
 /* -------------------------------------------------------------- opts */
 
+/* name becomes this namespace's default congestion control: false if not */
+static int set_default_ca(const char *name)
+{
+	int fd = open("/proc/sys/net/ipv4/tcp_congestion_control", O_WRONLY | O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, name, strlen(name)) == (ssize_t)strlen(name);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* The emulated options of moved sockets: by level, as TCP/UDP/IP answer. */
 static void opts(void)
 {
 	char cc[32], def[32] = "cubic";
+	const char *other;
 	struct sockaddr_storage ss;
-	int ls, c, a, u, port, v = 1;
+	int ls, c, a, u, x, y, port, v = 1;
 	socklen_t l, cl;
 	FILE *f;
 
@@ -820,6 +1198,34 @@ static void opts(void)
 	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ss, l) == 0);
 	a = accept(ls, NULL, NULL);
 	CHECK(a >= 0 && raw_domain(c) == AF_TOY_NR);
+	/*
+	 * TCP gives a socket the namespace's default when the socket is made:
+	 * a default changed later is the next socket's, not this one's
+	 */
+	other = strcmp(def, "reno") ? "reno" : "cubic";
+	x = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(x >= 0);
+	if (set_default_ca(other)) {
+		y = socket(AF_INET, SOCK_STREAM, 0);
+		CHECK(y >= 0 && connect(x, (struct sockaddr *)&ss, l) == 0 &&
+		      connect(y, (struct sockaddr *)&ss, l) == 0);
+		CHECK(raw_domain(x) == AF_TOY_NR && raw_domain(y) == AF_TOY_NR);
+		cl = sizeof(cc);
+		CHECK(getsockopt(x, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0);
+		if (strcmp(cc, def))
+			fprintf(stderr, "wrap_peer %s: TCP_CONGESTION %s, not %s (%s)\n",
+				scenario, cc, def, "what it was made with");
+		CHECK(cl == 16 && !strcmp(cc, def));
+		cl = sizeof(cc);
+		CHECK(getsockopt(y, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0);
+		CHECK(cl == 16 && !strcmp(cc, other));
+		CHECK(set_default_ca(def));
+		CHECK(close(y) == 0);
+	} else {
+		fprintf(stderr, "wrap_peer %s: cannot make %s the default: %s\n", scenario, other,
+			strerror(errno));
+	}
+	CHECK(close(x) == 0);
 	memset(cc, 'x', sizeof(cc));
 	cl = sizeof(cc);
 	CHECK(getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0);
@@ -890,11 +1296,17 @@ int main(int argc, char **argv)
 		unspec();
 	else if (!strcmp(scenario, "opts"))
 		opts();
+	else if (!strcmp(scenario, "move_opt"))
+		move_opt();
+	else if (!strcmp(scenario, "move_epoll"))
+		move_epoll();
+	else if (!strcmp(scenario, "move_close"))
+		move_close();
 	else if (!strcmp(scenario, "exec-child") && argc > 2)
 		exec_child(atoi(argv[2]));
 	else {
 		fprintf(stderr, "usage: wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec|%s\n",
-			"nomod|race|unspec|opts");
+			"nomod|race|unspec|opts|move_opt|move_epoll|move_close");
 		return 2;
 	}
 	return 0;

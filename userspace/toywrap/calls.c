@@ -9,16 +9,27 @@
  * a loopback or wildcard address moves it to AF_TOY (STREAM for TCP, DGRAM
  * for UDP, the port number unchanged), any other address leaves it to the
  * real stack for good, and so does a socket already bound there.  The move
- * creates the AF_TOY socket with the original's O_NONBLOCK, dup3()s it onto
- * the original fd number (keeping FD_CLOEXEC), which closes the original,
- * and replays the SOL_SOCKET options recorded up to then (after the dup3(),
- * so that one another thread sets meanwhile is not lost): from then on the
- * fd is an AF_TOY socket, so read/write/poll/epoll/select need no wrapper.
- * The calls that show or take addresses translate them.  Closing the
- * original takes it out of the epoll sets it was in; the move adds the
- * AF_TOY socket to them (epoll_ctl() on candidates is recorded).  Other
- * fds of the same socket (dup(), fork()) and calls already blocked on it
- * stay with the original.
+ * creates the AF_TOY socket with the original's O_NONBLOCK, replays onto
+ * it the SOL_SOCKET options recorded, then dup3()s it onto the original fd
+ * number (keeping FD_CLOEXEC), which closes the original: the program's fd
+ * is never an AF_TOY socket without its options.  From then on the fd is
+ * an AF_TOY socket, so read/write/poll/epoll/select need no wrapper.  The
+ * calls that show or take addresses translate them.  Closing the original
+ * takes it out of the epoll sets it was in; the move adds the AF_TOY
+ * socket to them (epoll_ctl() on candidates is recorded).  Other fds of
+ * the same socket (dup(), fork()) and calls already blocked on it stay
+ * with the original.
+ *
+ * The calls that change what a move copies or replaces (setsockopt(),
+ * epoll_ctl(), close(), dup() and friends) and the ones whose answer
+ * would show a half-moved socket (getsockopt(), getsockname(),
+ * getpeername()) hold the move lock while they work on a candidate
+ * (tw_hold(), tw_lookup_hold()), so that each happens wholly before or
+ * wholly after its move: an option set during a move is neither lost nor
+ * replayed over a newer one, an fd taken out of an epoll set is not put
+ * back, and a close() does not let the move's dup3() land on an fd number
+ * the program reused meanwhile.  Sockets with no entry and moved ones,
+ * nearly every call, never take it.
  *
  * Out of reach: statically linked programs, raw system calls, io_uring
  * socket operations, and the C library's calls to itself (its resolver).
@@ -153,18 +164,85 @@ static bool tw_lookup(int fd, struct tw_sock *s)
 	return ok;
 }
 
+/* tw_update() callback: whether the entry is a candidate, to arg (bool). */
+static bool tw_read_candidate(struct tw_sock *e, void *arg)
+{
+	*(bool *)arg = !e->moved;
+	return true;
+}
+
+static bool tw_candidate(int fd)
+{
+	bool cand = false;
+
+	tw_update(fd, tw_read_candidate, &cand);
+	return cand;
+}
+
+/*
+ * Takes the move lock if fd or fd2 (-1: none) is a candidate, for a call
+ * that must not interleave with its move; true if taken (tw_release()).
+ * The check is made again under the lock: a move that held it meanwhile
+ * left a moved socket, which needs no lock.
+ */
+static bool tw_hold(int fd, int fd2)
+{
+	if (!tw_candidate(fd) && !tw_candidate(fd2))
+		return false;
+	tw_move_lock();
+	if (tw_candidate(fd) || tw_candidate(fd2))
+		return true;
+	tw_move_unlock();
+	return false;
+}
+
+/* Ends tw_hold() or tw_lookup_hold(); keeps errno, the call's result. */
+static void tw_release(bool held)
+{
+	int e = errno;
+
+	if (held)
+		tw_move_unlock();
+	errno = e;
+}
+
+/*
+ * tw_lookup(), and for a candidate the move lock (*held), taken as by
+ * tw_hold(): s is the entry as it is under the lock.
+ */
+static bool tw_lookup_hold(int fd, struct tw_sock *s, bool *held)
+{
+	*held = false;
+	if (!tw_lookup(fd, s))
+		return false;
+	if (s->moved)
+		return true;
+	tw_move_lock();
+	if (!tw_get(fd, s)) {
+		tw_move_unlock();
+		return false;
+	}
+	if (s->moved)
+		tw_move_unlock();
+	else
+		*held = true;
+	return true;
+}
+
 /* tw_update() callback: the move is done; the entry as it is now to arg. */
 static bool tw_moved(struct tw_sock *e, void *arg)
 {
 	e->moved = true;
-	*(struct tw_sock *)arg = *e;
 	e->neps = 0;
+	*(struct tw_sock *)arg = *e;
 	return true;
 }
 
 /*
  * Caller holds the move lock.  tw_move()'s work on a candidate; *did tells
- * whether this call moved it (else another thread did before).
+ * whether this call moved it (else another thread did before).  Every call
+ * that changes the entry's options or epoll sets, or the fd, holds the
+ * lock too when the fd is a candidate: s, taken under it, stays current.
  */
 static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
 {
@@ -210,6 +288,10 @@ static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
 		errno = e;
 		return false;
 	}
+	/* the answers only the TCP/UDP socket has, asked before it goes */
+	tw_opt_capture(fd, s);
+	/* the options before the socket is the program's: none is missed */
+	tw_opt_replay(nfd, s);
 	if (tw_real.dup3(nfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		e = errno;
 		tw_real.close(nfd);
@@ -218,16 +300,17 @@ static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
 	}
 	tw_real.close(nfd);
 	/*
-	 * The options and epoll sets as recorded up to now, taken with the
-	 * entry marked moved: a setsockopt() or epoll_ctl() that records
-	 * later sees it moved and applies itself to the AF_TOY socket.
+	 * The epoll sets before the entry says moved: an epoll_ctl() that
+	 * sees it moved acts on the AF_TOY socket directly and must find it
+	 * in the sets the program put it in.
 	 */
-	tw_update(fd, tw_moved, s);
-	s->moved = true;
-	tw_opt_replay(fd, s);
 	for (int i = 0; i < s->neps; i++)
 		tw_real.epoll_ctl(s->eps[i].epfd, EPOLL_CTL_ADD, fd, &s->eps[i].ev);
-	s->neps = 0;
+	if (!tw_update(fd, tw_moved, s)) {
+		/* dropped meanwhile: another thread's call named a remote address */
+		s->moved = true;
+		s->neps = 0;
+	}
 	*did = true;
 	return true;
 }
@@ -237,23 +320,20 @@ static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
  * (the entry as stored).  False (errno set, fd untouched) if AF_TOY is
  * unavailable or the socket is bound on TCP/UDP already: then the entry is
  * dropped, the socket stays on the real stack for good, and the caller
- * makes the real call.
+ * makes the real call.  Also false, with the entry left alone, if fd has
+ * no entry any more (closed, perhaps reused by a new socket meanwhile).
  */
 static bool tw_move(int fd, struct tw_sock *s, const char *why,
 		    const struct sockaddr *addr)
 {
 	bool ok, did;
 	char a[80];
-	int e;
 
 	tw_move_lock();
 	ok = tw_move_locked(fd, s, &did);
-	if (!ok) {
-		e = errno;
-		tw_drop(fd);
-		errno = e;
-	}
-	tw_move_unlock();
+	if (!ok)
+		tw_update(fd, tw_unless_same, s);
+	tw_release(true);
 	if (!ok)
 		return false;
 	if (tw_verbose && did)
@@ -315,37 +395,59 @@ int socket(int domain, int type, int protocol)
 	return fd;
 }
 
+/*
+ * close() and the dup()s hold a candidate's move lock (tw_hold()): a close()
+ * or a dup2() onto it in the middle of its move would let the move's dup3()
+ * land on whatever the program opened in its place, and a dup() of it
+ * would copy the entry of one socket onto an fd of the other.
+ */
 int close(int fd)
 {
+	bool held;
+	int r;
+
 	tw_resolve();
+	held = tw_hold(fd, -1);
 	tw_drop(fd);
-	return tw_real.close(fd);
+	r = tw_real.close(fd);
+	tw_release(held);
+	return r;
 }
 
 /* r: the result of a call that made fd's copy r (or failed). */
-static int tw_copied(int fd, int r)
+static int tw_copied(int fd, int r, bool held)
 {
 	if (r >= 0)
 		tw_copy(fd, r);
+	tw_release(held);
 	return r;
 }
 
 int dup(int fd)
 {
+	bool held;
+
 	tw_resolve();
-	return tw_copied(fd, tw_real.dup(fd));
+	held = tw_hold(fd, -1);
+	return tw_copied(fd, tw_real.dup(fd), held);
 }
 
 int dup2(int fd, int fd2)
 {
+	bool held;
+
 	tw_resolve();
-	return tw_copied(fd, tw_real.dup2(fd, fd2));
+	held = tw_hold(fd, fd2);
+	return tw_copied(fd, tw_real.dup2(fd, fd2), held);
 }
 
 int dup3(int fd, int fd2, int flags)
 {
+	bool held;
+
 	tw_resolve();
-	return tw_copied(fd, tw_real.dup3(fd, fd2, flags));
+	held = tw_hold(fd, fd2);
+	return tw_copied(fd, tw_real.dup3(fd, fd2, flags), held);
 }
 
 /*
@@ -355,16 +457,18 @@ int dup3(int fd, int fd2, int flags)
 #define TW_FCNTL(name)							\
 int name(int fd, int cmd, ...)						\
 {									\
+	bool dupfd = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC, held;	\
 	va_list ap;							\
 	void *arg;							\
-	int r;								\
 									\
 	tw_resolve();							\
 	va_start(ap, cmd);						\
 	arg = va_arg(ap, void *);					\
 	va_end(ap);							\
-	r = tw_real.name(fd, cmd, arg);					\
-	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? tw_copied(fd, r) : r; \
+	if (!dupfd)							\
+		return tw_real.name(fd, cmd, arg);			\
+	held = tw_hold(fd, -1);						\
+	return tw_copied(fd, tw_real.name(fd, cmd, arg), held);		\
 }
 
 TW_FCNTL(fcntl)
@@ -374,7 +478,6 @@ struct tw_ep_change {
 	int epfd;
 	int op;
 	struct epoll_event *ev;
-	bool moved;			/* out: the entry was a moved one */
 };
 
 /* tw_update() callback: records an epoll_ctl() into a candidate's entry. */
@@ -383,9 +486,6 @@ static bool tw_ep_record(struct tw_sock *s, void *arg)
 	struct tw_ep_change *c = arg;
 	int i;
 
-	c->moved = s->moved;
-	if (s->moved)
-		return true;
 	for (i = 0; i < s->neps && s->eps[i].epfd != c->epfd; i++)
 		;
 	if (c->op == EPOLL_CTL_DEL && i < s->neps) {
@@ -400,30 +500,22 @@ static bool tw_ep_record(struct tw_sock *s, void *arg)
 }
 
 /*
- * The epoll sets of a candidate, for the move (tw_move()).  A candidate
- * another thread moved during the call: the call may have reached the
- * TCP/UDP socket, gone since, so it is made again on the AF_TOY one.
+ * The epoll sets of a candidate, for the move (tw_move()).  The call and
+ * its record are one step for a move (the move lock): a set the program
+ * takes the fd out of is not one the move puts it back into.
  */
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-	struct tw_ep_change c = { epfd, op, ev, false };
-	struct tw_sock s;
-	int r, e;
+	struct tw_ep_change c = { epfd, op, ev };
+	bool held;
+	int r;
 
 	tw_resolve();
-	if (!tw_get(fd, &s) || s.moved)
-		return tw_real.epoll_ctl(epfd, op, fd, ev);
+	held = tw_hold(fd, -1);
 	r = tw_real.epoll_ctl(epfd, op, fd, ev);
-	if (r < 0 || !tw_update(fd, tw_ep_record, &c) || !c.moved)
-		return r;
-	e = errno;
-	if (op == EPOLL_CTL_DEL) {
-		tw_real.epoll_ctl(epfd, op, fd, ev);
-	} else if (ev && tw_real.epoll_ctl(epfd, EPOLL_CTL_MOD, fd, ev) < 0 &&
-		   errno == ENOENT) {
-		tw_real.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, ev);
-	}
-	errno = e;
+	if (held && r == 0)
+		tw_update(fd, tw_ep_record, &c);
+	tw_release(held);
 	return r;
 }
 
@@ -586,7 +678,11 @@ int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 /* ------------------------------------------------------------- naming */
 
-/* getsockname() (peer false) or getpeername() of fd. */
+/*
+ * getsockname() (peer false) or getpeername() of fd; a candidate's under
+ * the move lock, as in the middle of its move the real call would answer
+ * with the AF_TOY address.
+ */
 static int tw_name(int fd, struct sockaddr *addr, socklen_t *addrlen, bool peer)
 {
 	int (*real)(int, struct sockaddr *, socklen_t *);
@@ -595,12 +691,16 @@ static int tw_name(int fd, struct sockaddr *addr, socklen_t *addrlen, bool peer)
 	struct sockaddr_toy t, p;
 	socklen_t tl = sizeof(t), pl = sizeof(p), n;
 	struct tw_sock s;
-	bool connected;
+	bool connected, held;
+	int r;
 
 	tw_resolve();
 	real = peer ? tw_real.getpeername : tw_real.getsockname;
-	if (!tw_lookup(fd, &s) || !s.moved)
-		return real(fd, addr, addrlen);
+	if (!tw_lookup_hold(fd, &s, &held) || held) {
+		r = real(fd, addr, addrlen);
+		tw_release(held);
+		return r;
+	}
 	if (!addrlen)
 		return tw_fail(EFAULT);
 	if (real(fd, (struct sockaddr *)&t, &tl) < 0)
@@ -629,31 +729,43 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 
 /* ------------------------------------------------------------ options */
 
+/*
+ * A candidate's options are set and recorded as one step for a move (the
+ * move lock): the move replays each one, in its latest value, onto the
+ * AF_TOY socket before it replaces the candidate.
+ */
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	struct tw_opt_change c = { level, name, val, len, false };
+	struct tw_opt_change c = { level, name, val, len };
 	struct tw_sock s;
+	bool held;
 	int r;
 
 	tw_resolve();
-	if (!tw_lookup(fd, &s))
+	if (!tw_lookup_hold(fd, &s, &held))
 		return tw_real.setsockopt(fd, level, name, val, len);
-	if (s.moved)
+	if (!held)
 		return tw_opt_set(fd, &s, level, name, val, len);
 	r = tw_real.setsockopt(fd, level, name, val, len);
-	if (r == 0 && tw_update(fd, tw_opt_record, &c) && c.moved)
-		tw_opt_reapply(fd, &c);
+	if (r == 0)
+		tw_update(fd, tw_opt_record, &c);
+	tw_release(held);
 	return r;
 }
 
+/* A candidate's under the move lock: mid-move, AF_TOY would answer. */
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	struct tw_sock s;
+	bool held;
+	int r;
 
 	tw_resolve();
-	if (!tw_lookup(fd, &s) || !s.moved)
-		return tw_real.getsockopt(fd, level, name, val, len);
-	return tw_opt_get(fd, &s, level, name, val, len);
+	if (tw_lookup_hold(fd, &s, &held) && !held)
+		return tw_opt_get(fd, &s, level, name, val, len);
+	r = tw_real.getsockopt(fd, level, name, val, len);
+	tw_release(held);
+	return r;
 }
 
 /* --------------------------------------------------------------- data */

@@ -9,8 +9,9 @@
  * socket.  As in the kernel, TCP options exist on TCP sockets only, UDP
  * options on UDP ones and IPv6 options on IPv6 ones (IPv4 options on both
  * families); the others fail with ENOPROTOOPT.
- * Options set before the move are replayed onto the AF_TOY socket.  What
- * is set is recorded in the fd's entry in place (tw_update()).
+ * Options set before the move are replayed onto the AF_TOY socket, before
+ * it takes the candidate's place.  What is set is recorded in the fd's
+ * entry in place (tw_update()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,7 +81,7 @@ static bool tw_level_ok(const struct tw_sock *s, int level)
 
 /*
  * tw_update() callback: records the struct tw_opt_change c into the entry,
- * whatever its state, and tells in c whether it is a moved one.  Keeps it.
+ * whatever its state.  Keeps it.
  */
 bool tw_opt_record(struct tw_sock *s, void *change)
 {
@@ -88,7 +89,6 @@ bool tw_opt_record(struct tw_sock *s, void *change)
 	struct tw_opt *o = NULL;
 	int i;
 
-	c->moved = s->moved;
 	if (c->len > TW_OPT_MAX_LEN || (c->len && !c->val))
 		return true;
 	for (i = 0; i < s->nopts; i++)
@@ -107,23 +107,11 @@ bool tw_opt_record(struct tw_sock *s, void *change)
 	return true;
 }
 
-/*
- * An option set on a candidate that another thread moved meanwhile: it may
- * have reached the TCP/UDP socket just before it was replaced, after the
- * move replayed the options.  Emulated ones are answered from the entry
- * (recorded); a SOL_SOCKET one is set again on the AF_TOY socket.
- */
-void tw_opt_reapply(int fd, const struct tw_opt_change *c)
-{
-	if (c->level == SOL_SOCKET && !tw_emulated(c->level, c->name))
-		tw_real.setsockopt(fd, c->level, c->name, c->val, c->len);
-}
-
 /* Returns what setsockopt() returns: 0, or -1 with errno set. */
 int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	       const void *val, socklen_t len)
 {
-	struct tw_opt_change c = { level, name, val, len, false };
+	struct tw_opt_change c = { level, name, val, len };
 
 	if (!tw_emulated(level, name))
 		return tw_real.setsockopt(fd, level, name, val, len);
@@ -182,8 +170,10 @@ static int tw_tcp_info(int fd, void *val, socklen_t *len)
 
 /*
  * TCP_CONGESTION as TCP answers it: the name in a TCP_CA_NAME_MAX array,
- * NUL-padded, at most that long.  name: what was set, else (NULL) the
- * namespace's default, which a new TCP socket gets.
+ * NUL-padded, at most that long.  name: what was set or what the TCP
+ * socket said at its move (tw_opt_capture()), else (NULL: a socket adopted
+ * across execve(), or an entry with no room left) the namespace's default,
+ * which a new TCP socket gets.
  */
 #define TW_CA_NAME_MAX 16
 
@@ -210,6 +200,31 @@ static int tw_ca_out(const char *name, socklen_t nlen, void *val, socklen_t *len
 		*len = sizeof(ca);
 	memcpy(val, ca, *len);
 	return 0;
+}
+
+/*
+ * Caller holds the move lock, fd still the TCP/UDP socket of entry s.
+ * Records, in the entry and in s, the answers that only that socket has
+ * and that a moved one keeps giving: TCP's congestion control, fixed when
+ * the socket was made (the namespace's default then, or what was set).
+ * Asking the socket costs one system call per move, and gives what TCP
+ * would say, where /proc, read at each getsockopt(), gives the default
+ * of the namespace the process is in now, as it is now.
+ */
+void tw_opt_capture(int fd, struct tw_sock *s)
+{
+	char ca[TW_CA_NAME_MAX];
+	socklen_t l = sizeof(ca);
+	struct tw_opt_change c = { IPPROTO_TCP, TCP_CONGESTION, ca, 0 };
+
+	if (s->type != SOCK_STREAM ||
+	    tw_real.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, ca, &l) < 0)
+		return;
+	c.len = strnlen(ca, l);
+	if (!c.len)
+		return;
+	tw_update(fd, tw_opt_record, &c);
+	tw_opt_record(s, &c);
 }
 
 /* Returns what getsockopt() returns: 0, or -1 with errno set. */
@@ -259,7 +274,10 @@ int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
 	return -1;
 }
 
-/* The SOL_SOCKET options set before the move, onto the AF_TOY socket. */
+/*
+ * The SOL_SOCKET options set before the move, onto fd: the new AF_TOY
+ * socket, not yet in the candidate's place.
+ */
 void tw_opt_replay(int fd, const struct tw_sock *s)
 {
 	int i;

@@ -7,14 +7,26 @@
  * out under it, writers change the entry in place under it (tw_update()),
  * and nobody sleeps while holding it, so a blocking accept() or recvmsg()
  * in one thread never stalls another.  A second mutex, taken before the
- * table's, serialises the moves (tw_move_lock()): a move is a few quick
- * system calls (socket, dup3, setsockopt, epoll_ctl), and another thread
- * seeing the fd half-moved waits for it to finish instead of taking the
- * entry for stale.  Two threads racing on one fd (a close against a
- * connect) race as they would without the library: the kernel decides,
- * the table follows the winner.  The wrappers are not async-signal-safe
- * (a close() in a signal handler that interrupted a wrapper of the same
- * thread would wait for itself).
+ * table's and never after it, serialises the moves (tw_move_lock()): a
+ * move holds it across a few quick system calls (socket, setsockopt,
+ * dup3, epoll_ctl).  The calls that would otherwise interleave with a
+ * candidate's move hold it too, while their fd is a candidate, around
+ * the one quick system call they make: setsockopt(), epoll_ctl(), close()
+ * and the dup()s, which change what the move copies or replaces, and
+ * getsockopt(), getsockname() and getpeername(), which would show a
+ * half-moved socket.  Each of them happens wholly before or wholly after
+ * the move: an option is neither lost nor replayed over a newer one, an
+ * epoll set the fd left is not given it back, and the move's dup3() never
+ * lands on an fd number closed and reused meanwhile.  Such a call first
+ * looks at the entry and takes the lock only for a candidate, then looks
+ * again under it (a move may have finished meanwhile): calls on fds with
+ * no entry or a moved one, and blocking calls (which would stall every
+ * move), never take it.  Another thread seeing the fd half-moved waits
+ * for the move to finish instead of taking the entry for stale.  Two
+ * threads racing on one fd (a close against a connect) race as they would
+ * without the library: the kernel decides, the table follows the winner.
+ * The wrappers are not async-signal-safe (a close() in a signal handler
+ * that interrupted a wrapper of the same thread would wait for itself).
  */
 #ifndef TOYWRAP_H
 #define TOYWRAP_H
@@ -127,11 +139,10 @@ struct tw_opt_change {			/* a setsockopt() to record */
 	int name;
 	const void *val;
 	socklen_t len;
-	bool moved;			/* out: the entry was a moved one */
 };
 
 bool tw_opt_record(struct tw_sock *s, void *change);
-void tw_opt_reapply(int fd, const struct tw_opt_change *c);
+void tw_opt_capture(int fd, struct tw_sock *s);
 int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	       const void *val, socklen_t len);
 int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
