@@ -10,8 +10,9 @@
  *   be steered into one chain.
  * - toy_net->socks (lists by socket address, a spinlock each: toy_index.c)
  *   index every socket of the netns for /proc/net/toy and sock_diag; a walk
- *   holds one list's lock at a time and resumes at a cursor, so a lock is
- *   held for one output chunk, never for a rescan.
+ *   holds one list's lock at a time and resumes at a cursor: it finds its
+ *   place again within one list (1/256 of the sockets, as in
+ *   AF_UNIX's hash buckets), never by a rescan of the lists before it.
  * - The "queue lock" of a toy socket is sk->sk_receive_queue.lock, taken
  *   with toy_queue_lock()/toy_queue_unlock().  It protects the receive queue, the
  *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
@@ -356,6 +357,7 @@ bool toy_poll_room(struct socket *sock, struct sock *sk,
 int toy_port_bind(struct sock *sk, u32 port);
 int toy_port_autobind(struct sock *sk);
 void toy_port_unbind(struct sock *sk);
+void toy_port_release_auto(struct sock *sk);
 struct sock *toy_port_lookup(struct toy_net *tn, int type, u32 port);
 int toy_net_init_table(struct toy_net *tn);
 void toy_net_exit_table(struct toy_net *tn);

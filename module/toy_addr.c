@@ -116,7 +116,7 @@ static int toy_port_take_ephemeral(struct toy_net *tn, struct sock *sk)
 			return 0;
 		cond_resched();
 	}
-	return -EADDRNOTAVAIL;
+	return -EADDRINUSE;	/* as TCP's and UDP's bind(), listen() */
 }
 
 /*
@@ -158,6 +158,20 @@ void toy_port_unbind(struct sock *sk)
 	hlist_del_init(&tsk->bind_node);
 	tsk->bound = false;
 	spin_unlock(&b->lock);
+}
+
+/*
+ * A port the kernel picked (autobind, bind() of port 0) goes when the
+ * socket closes again without a connection, one the user named stays: as
+ * inet_put_port() unless SOCK_BINDPORT_LOCK.  lock_sock() held.
+ */
+void toy_port_release_auto(struct sock *sk)
+{
+	sock_owned_by_me(sk);
+	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK)
+		return;
+	toy_port_unbind(sk);
+	WRITE_ONCE(toy_sk(sk)->port, 0);
 }
 
 /* Returns the socket bound to @port with a reference, or NULL. */

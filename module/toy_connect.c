@@ -293,14 +293,16 @@ void toy_free_spare(struct sock *lsk)
 
 /*
  * The server side for a connection to @lsk: its spare (*@premade), else a
- * new one.
+ * new one.  Not the spare while the backlog is full: a connect() that
+ * will wait, or fail (non-blocking, a signal), would hold or free what
+ * the server made for the next connection.
  */
 static struct sock *toy_get_child(struct sock *sk, struct sock *lsk,
 				  bool *premade)
 {
 	struct sock *child = NULL;
 
-	if (READ_ONCE(toy_sk(lsk)->spare))
+	if (toy_backlog_room(lsk) && READ_ONCE(toy_sk(lsk)->spare))
 		child = xchg(&toy_sk(lsk)->spare, NULL);
 	*premade = !!child;
 	if (!child)
@@ -344,8 +346,9 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock **child,
 
 /*
  * A connect() that failed: the socket is closed again and, as after TCP's
- * tcp_disconnect(), free of the shutdown bits an abort left, so that the
- * next connect() can succeed.
+ * tcp_disconnect(), free of the shutdown bits an abort left and of a port
+ * the kernel picked for it, so that the next connect() or a bind() can
+ * succeed.
  */
 static void toy_connect_failed(struct sock *sk, struct sock *child, int err)
 {
@@ -355,6 +358,7 @@ static void toy_connect_failed(struct sock *sk, struct sock *child, int err)
 	toy_set_state(sk, TCP_CLOSE);
 	sk->sk_shutdown = 0;
 	toy_queue_unlock(sk);
+	toy_port_release_auto(sk);
 	sk->sk_state_change(sk);	/* pollers waiting on SYN_SENT */
 	if (child)
 		toy_free_child(child);
@@ -386,6 +390,8 @@ int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 		goto out;
 	}
 	err = toy_port_autobind(sk);
+	if (err == -EADDRINUSE)
+		err = -EADDRNOTAVAIL;	/* no port left: as TCP's connect() */
 	if (err)
 		goto out;
 

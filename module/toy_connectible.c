@@ -254,15 +254,9 @@ static int toy_shutdown(struct socket *sock, int how)
 		goto out;
 	}
 	if (sk->sk_state == TCP_LISTEN) {
-		/*
-		 * As TCP: SHUT_RD stops a listener and wakes accept(); a port
-		 * bind() chose stays bound, one listen() picked is released.
-		 */
+		/* As TCP: SHUT_RD stops a listener and wakes accept(). */
 		if (how & RCV_SHUTDOWN) {
-			if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
-				toy_port_unbind(sk);
-				WRITE_ONCE(toy_sk(sk)->port, 0);
-			}
+			toy_port_release_auto(sk);
 			toy_close_listener(sk);
 		}
 		goto out;

@@ -28,7 +28,10 @@ static void toy_dgram_unhook(struct sock *sk);
 static void toy_dgram_rehook(struct sock *sk);
 static bool toy_dgram_wake_me(struct sock *sk, struct sock *target);
 
-/* Binds @sk to an ephemeral port if it is not bound yet. */
+/*
+ * Binds @sk to an ephemeral port if it is not bound yet; with none left,
+ * EAGAIN, as UDP's inet_autobind() for connect() and sendto().
+ */
 static int toy_dgram_autobind(struct sock *sk)
 {
 	int err;
@@ -36,7 +39,7 @@ static int toy_dgram_autobind(struct sock *sk)
 	lock_sock(sk);
 	err = toy_port_autobind(sk);
 	release_sock(sk);
-	return err;
+	return err == -EADDRINUSE ? -EAGAIN : err;
 }
 
 static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
@@ -51,12 +54,9 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 		lock_sock(sk);
 		toy_dgram_rehook(sk);
 		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
-		/* As UDP: a port the user did not name goes, a named one stays. */
-		if (!toy_peer(toy_sk(sk)) &&
-		    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
-			toy_port_unbind(sk);
-			WRITE_ONCE(toy_sk(sk)->port, 0);
-		}
+		/* As UDP; a socketpair() end keeps its port for its peer. */
+		if (!toy_peer(toy_sk(sk)))
+			toy_port_release_auto(sk);
 		toy_queue_lock(sk);
 		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
 						       TCP_CLOSE);

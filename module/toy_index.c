@@ -13,7 +13,9 @@
  *
  * A walk visits the lists in order and each list in id order.  Its cursor
  * names a list and the first id to consider there, so a walk that lets its
- * lock go resumes where it stopped, without recounting; it holds one
+ * lock go resumes in that list, skipping its lower ids (a list holds a
+ * TOY_INDEX_LISTS-th of the sockets, as AF_UNIX's buckets: its walk skips
+ * within a bucket the same way), never the lists before; it holds one
  * list's lock at a time (innermost: nothing is taken under it but
  * sk_callback_lock), which keeps that list's sockets allocated, since a
  * socket unlinks itself in release, before its last reference can go.

@@ -62,8 +62,12 @@ int toy_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	struct toy_sock *other;
 
 	if (peer) {
-		/* As TCP: a stream reset or closed both ways has no peer. */
-		if (sock->type == SOCK_STREAM &&
+		/*
+		 * As TCP: a stream reset or closed both ways has no peer for
+		 * getpeername(); accept() (peer 2) of a child reset while
+		 * queued still names it, or it would drop the connection.
+		 */
+		if (peer == 1 && sock->type == SOCK_STREAM &&
 		    READ_ONCE(sock->sk->sk_state) == TCP_CLOSE)
 			return -ENOTCONN;
 		other = toy_peer(tsk);

@@ -70,6 +70,7 @@ struct step {
 #define CONN(s, ad)		{ OP_CONN, s, ad, 0, 0 }
 #define CONNNB(s, ad)		{ OP_CONN, s, ad, 1, 0 }	/* O_NONBLOCK */
 #define ACCEPT(l, s)		{ OP_ACCEPT, l, s, 0, 0 }
+#define ACCEPTA(l, s)		{ OP_ACCEPT, l, s, 1, 0 }	/* asks the address */
 #define SEND(s, n, f)		{ OP_SEND, s, A_NONE, n, f }
 #define SENDTO(s, ad, n, f)	{ OP_SEND, s, ad, n, f }
 #define RECV(s, n, f)		{ OP_RECV, s, 0, n, f }	/* + MSG_DONTWAIT */
@@ -181,6 +182,12 @@ static const struct scenario scenarios[] = {
 	   ACCEPT(0, 2), RECV(2, 16, 0), SEND(2, 4, 0)),
 	ST(R_ALL, "st_accept_after_client_reset", LSN(0, 0), SOCK(1), CONN(1, 0),
 	   SETOPT(1, SO_LINGER, LG(1, 0)), CLOSE(1), ACCEPT(0, 2), RECV(2, 16, 0)),
+	ST(R_ALL, "st_accept_after_client_reset_named", LSN(0, 0), SOCK(1), CONN(1, 0),
+	   SETOPT(1, SO_LINGER, LG(1, 0)), CLOSE(1), ACCEPTA(0, 2), RECV(2, 16, 0)),
+	ST(R_ALL, "st_connect_refused_then_bind", SOCK(0), CONN(0, 1), BIND(0, 2), NAME(0)),
+	/* AF_UNIX's bind() of an autobound name names it: TCP is the reference */
+	ST(R_INET, "st_connect_refused_after_bind_any", SOCK(0), BIND(0, A_ANY), CONN(0, 1),
+	   BIND(0, 2)),
 	ST(R_ALL, "st_accept_after_shut_rd", LSN(0, 0), SHUT(0, SHUT_RD), ACCEPT(0, 1),
 	   GETOPT(0, SO_ACCEPTCONN)),
 	ST(R_ALL, "st_close_listener_pending", LSN(0, 0), SOCK(1), CONN(1, 0), CLOSE(0), POLL(1),
@@ -472,7 +479,7 @@ static const struct scenario scenarios[] = {
  */
 #define RM_FAMILY "An address of another family gives `EAFNOSUPPORT` (AF_UNIX: `EINVAL`)."
 #define RM_LISTEN_BINDS "`listen()` on an unbound socket binds an ephemeral port (AF_UNIX: `EINVAL`)."
-#define RM_BIND_TWICE "`connect()` binds the socket too, so a later `bind()` fails with `EINVAL`, as does any second `bind()` (AF_UNIX lets an unnamed client bind, and answers 0 to a second autobind)."
+#define RM_BIND_TWICE "A `connect()` that succeeds binds the socket too, so a later `bind()` fails with `EINVAL`, as does any second `bind()` (AF_UNIX lets an unnamed client bind, and answers 0 to a second autobind)."
 #define RM_EISCONN "`connect()` on a listener gives `EISCONN` (AF_UNIX: `EINVAL`), and on a connected socket `EISCONN` whatever the address (AF_UNIX looks the address up first: `ECONNREFUSED`)."
 #define RM_RECV_NOTCONN "`recv()` on a STREAM socket that is not connected, or listens, gives `ENOTCONN` (AF_UNIX: `EINVAL`)."
 #define RM_SHUT_NOTCONN "`shutdown()` of a STREAM or SEQPACKET socket that is not connected gives `ENOTCONN` (AF_UNIX: 0)."
@@ -533,6 +540,7 @@ static const struct divergence divergences[] = {
 	{ "st_connect_seqpacket_path", 5, "AF_UNIX", "-1 ECONNREFUSED", "-1 EPROTOTYPE", RM_OTHER_TYPE },
 	{ "st_accept_after_client_close", 9, "TCP", "-1 EPIPE SIGPIPE", "4", RM_EPIPE },
 	{ "st_accept_after_client_reset", 9, "AF_UNIX", "-1 ECONNRESET", "0", RM_LINGER },
+	{ "st_accept_after_client_reset_named", 9, "AF_UNIX", "-1 ECONNRESET", "0", RM_LINGER },
 	{ "st_accept_after_shut_rd", 5, "AF_UNIX", "-1 EINVAL", "-1 EAGAIN", RM_LISTENER_SHUT },
 	{ "st_accept_after_shut_rd", 6, "AF_UNIX", "0 = 0", "0 = 1", RM_LISTENER_SHUT },
 	/* STREAM: data */
@@ -759,7 +767,8 @@ static void do_step(struct world *w, const struct step *st, char *out)
 		if (fam == AF_INET && w->type == SOCK_STREAM)
 			poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 500);
 		errno = 0;
-		ret = v[0] = accept(fd, NULL, NULL);
+		len = sizeof(a);
+		ret = v[0] = accept(fd, st->n ? &a.sa : NULL, st->n ? &len : NULL);
 		break;
 	case OP_SEND:
 		for (i = 0; i < st->n; i++)

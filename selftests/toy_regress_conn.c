@@ -3,7 +3,8 @@
  * af_toy selftests: regression tests for the defects found in review,
  * connections: connect() after an aborted
  * connect(), what accepted sockets inherit from the listener, DGRAM send()
- * after SHUT_WR, SO_LINGER {1, 0}.
+ * after SHUT_WR, SO_LINGER {1, 0}, the errors when no ephemeral port is
+ * left.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -240,6 +241,135 @@ REGRESS(d14_linger_zero_close_resets_the_peer)
 		EXPECT_EQ(-1, n) TH_LOG("%s: recv after the peer's abortive close", what[i]);
 		EXPECT_EQ(ECONNRESET, e) TH_LOG("%s", what[i]);
 		close(sv[1]);
+	}
+}
+
+/* ---- 21. no ephemeral port left: the errors of TCP and UDP ------------- */
+
+#define NP_MAX		30000	/* more than AF_TOY's 28232 ports of a type */
+
+struct np_errs {
+	int bind0, listen, connect, sendto;	/* errno of each, 0: worked */
+};
+
+static int np_errno(int ret)
+{
+	return ret < 0 ? errno : 0;
+}
+
+/*
+ * Binds sockets of (fam, type) to port 0 until one fails, then tries what
+ * autobinds on a fresh socket: listen() (STREAM), connect() and sendto()
+ * (DGRAM) to @to.  The errnos to @e; the number bound, or -1.
+ */
+static int no_port_left(int fam, int type, const struct sockaddr *to,
+			socklen_t tolen, int *fds, struct np_errs *e)
+{
+	union { struct sockaddr sa; struct sockaddr_in in;
+		struct sockaddr_toy toy; } a = { 0 };
+	socklen_t alen;
+	int n, fd;
+
+	if (fam == AF_TOY) {
+		a.toy.stoy_family = AF_TOY;
+		alen = sizeof(a.toy);
+	} else {
+		a.in.sin_family = AF_INET;
+		a.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		alen = sizeof(a.in);
+	}
+	for (n = 0; n < NP_MAX; n++) {
+		fds[n] = socket(fam, type, 0);
+		if (fds[n] < 0)
+			return -1;
+		if (bind(fds[n], &a.sa, alen) < 0) {
+			e->bind0 = errno;
+			close(fds[n]);
+			break;
+		}
+	}
+	if (n == NP_MAX)
+		return -1;
+	fd = socket(fam, type, 0);
+	if (fd < 0)
+		return -1;
+	if (type == SOCK_STREAM) {
+		e->listen = np_errno(listen(fd, 1));
+		close(fd);
+		fd = socket(fam, type, 0);
+		e->connect = np_errno(connect(fd, to, tolen));
+	} else {
+		e->sendto = np_errno(sendto(fd, "x", 1, MSG_DONTWAIT, to, tolen));
+		e->connect = np_errno(connect(fd, to, tolen));
+	}
+	close(fd);
+	return n;
+}
+
+static void set_port_range(const char *range)
+{
+	int fd = open("/proc/sys/net/ipv4/ip_local_port_range", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, range, strlen(range)) < 0)
+			(void)0;
+		close(fd);
+	}
+}
+
+/*
+ * With every ephemeral port of a type taken, bind() of port 0 and listen()
+ * fail with EADDRINUSE, a STREAM connect() with EADDRNOTAVAIL, a DGRAM
+ * connect() or sendto() with EAGAIN: what TCP and UDP say, measured here
+ * in a fresh netns with a range of 8 ports.  AF_TOY said EADDRNOTAVAIL to
+ * all.  Its range is fixed (README), so it binds 28232 sockets per type.
+ */
+REGRESS(d21_no_port_left_errors_as_tcp_udp)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
+	static int fds[NP_MAX];
+	struct sockaddr_in in = { .sin_family = AF_INET,
+				  .sin_port = htons(5000),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_toy toy = { .stoy_family = AF_TOY, .stoy_port = 5000 };
+	struct np_errs ref, got;
+	int i, n, l;
+
+	ASSERT_EQ(0, toy_raise_nofile(NP_MAX + 64));
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	toy_lo_up();
+	set_port_range("40000 40007");
+	for (i = 0; i < 2; i++) {
+		memset(&ref, 0, sizeof(ref));
+		memset(&got, 0, sizeof(got));
+		/* a STREAM connect() needs someone to call, on a named port */
+		l = socket(AF_INET, types[i], 0);
+		ASSERT_EQ(0, bind(l, (struct sockaddr *)&in, sizeof(in)));
+		if (types[i] == SOCK_STREAM)
+			ASSERT_EQ(0, listen(l, 1));
+		n = no_port_left(AF_INET, types[i], (struct sockaddr *)&in,
+				 sizeof(in), fds, &ref);
+		ASSERT_EQ(8, n) TH_LOG("type %d: TCP/UDP ports bound", types[i]);
+		toy_close_fds(fds, n);
+		close(l);
+
+		l = toy_socket(types[i]);
+		ASSERT_EQ(0, bind(l, (struct sockaddr *)&toy, sizeof(toy)));
+		if (types[i] == SOCK_STREAM)
+			ASSERT_EQ(0, listen(l, 1));
+		n = no_port_left(AF_TOY, types[i], (struct sockaddr *)&toy,
+				 sizeof(toy), fds, &got);
+		ASSERT_EQ(60999 - 32768 + 1, n) TH_LOG("type %d", types[i]);
+		toy_close_fds(fds, n);
+		close(l);
+
+		EXPECT_EQ(ref.bind0, got.bind0) TH_LOG("type %d: bind(0)", types[i]);
+		EXPECT_EQ(ref.listen, got.listen) TH_LOG("type %d: listen()", types[i]);
+		EXPECT_EQ(ref.connect, got.connect) TH_LOG("type %d: connect()", types[i]);
+		EXPECT_EQ(ref.sendto, got.sendto) TH_LOG("type %d: sendto()", types[i]);
+		TH_LOG("type %d: bind(0) %s, listen() %s, connect() %s, sendto() %s",
+		       types[i], strerror(ref.bind0), strerror(ref.listen),
+		       strerror(ref.connect), strerror(ref.sendto));
 	}
 }
 
