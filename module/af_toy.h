@@ -152,7 +152,7 @@ struct toy_stats {
  * ring holds it (page_ref_count() == 1), i.e. every skb that pointed into
  * it has been read and freed.  Saves the page allocator and, with
  * init_on_alloc, the zeroing of every page on every write.  The pages go
- * back to the allocator once the writer has had nothing in flight for
+ * back to the allocator once the writer has written nothing for
  * TOY_RING_IDLE (trim), so an idle socket pins none.
  */
 #define TOY_RING_PAGES	8
@@ -325,6 +325,16 @@ static inline struct toy_sock *toy_peer(const struct toy_sock *tsk)
 	return smp_load_acquire(&tsk->peer);
 }
 
+/*
+ * Whether @tsk's queue holds less than @limit of truesize.  Unsigned, as
+ * UDP's __udp_enqueue_schedule_skb(): with SO_RCVBUFFORCE near INT_MAX
+ * the count may pass INT_MAX, and a signed look would find room for ever.
+ */
+static inline bool toy_rq_below(const struct toy_sock *tsk, int limit)
+{
+	return (unsigned int)atomic_read(&tsk->rq_mem) < (unsigned int)limit;
+}
+
 /* af_toy_main.c: registration, socket creation, narration */
 struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 			  gfp_t gfp, int kern);
@@ -447,6 +457,7 @@ void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes);
 void toy_purge_queue(struct sock *sk);
 int toy_send_cmsgs(struct sock *sk, struct msghdr *msg);
 bool toy_poll_data(struct sock *sk);
+void toy_data_ready(struct sock *sk);
 __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 
 /* toy_ring.c: the writer's data pages */
@@ -455,7 +466,6 @@ struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
 struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 				   size_t size, int *err);
 void toy_ring_free(struct sock *sk);
-void toy_ring_idle(struct sock *sk);
 void toy_ring_close(struct sock *sk);
 
 /* toy_tap.c: copies of the segments for monitor devices (af_toy_mon) */

@@ -179,6 +179,7 @@ struct sock *toy_sk_alloc(struct net *net, struct socket *sock, int type,
 	sk->sk_protocol = 0;
 	sk->sk_destruct = toy_sk_destruct;
 	sk->sk_write_space = toy_write_space;
+	sk->sk_data_ready = toy_data_ready;
 	/* Data pages and skbs count against the writer's memory cgroup. */
 	sk->sk_allocation = GFP_KERNEL_ACCOUNT;
 	lockdep_set_class(&sk->sk_receive_queue.lock, &toy_queue_lock_key);

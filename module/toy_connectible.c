@@ -287,7 +287,7 @@ out:
 static bool toy_send_room(struct sock *sk, struct toy_sock *peer)
 {
 	return sk_wmem_alloc_get(sk) < READ_ONCE(sk->sk_sndbuf) &&
-	       atomic_read(&peer->rq_mem) < READ_ONCE(peer->sk.sk_rcvbuf);
+	       toy_rq_below(peer, READ_ONCE(peer->sk.sk_rcvbuf));
 }
 
 /* What stops a writer before room: an error, or our side shut down. */
@@ -300,6 +300,24 @@ static int toy_send_blocked(struct sock *sk)
 	return err;
 }
 
+/*
+ * A stream writer found no room while its reader holds fewer bytes than
+ * its SO_RCVLOWAT: toy_rcv_pressure() now makes them readable, and when
+ * the room went by a setsockopt() (our SO_SNDBUF, the peer's SO_RCVBUF)
+ * rather than by a write nothing else would tell the reader: as TCP's
+ * closed window, which makes tcp_epollin_ready() true.
+ */
+static void toy_window_closed(struct sock *sk, struct toy_sock *peer)
+{
+	int avail;
+
+	if (sk->sk_type != SOCK_STREAM)
+		return;
+	avail = atomic_read(&peer->rq_bytes);
+	if (avail && avail < sock_rcvlowat(&peer->sk, 0, INT_MAX))
+		peer->sk.sk_data_ready(&peer->sk);
+}
+
 /* Waits for toy_send_room(); 0, or the error the write must return. */
 static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 {
@@ -310,6 +328,7 @@ static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
 	err = toy_send_blocked(sk);
 	if (err || toy_send_room(sk, peer))
 		return err;	/* the common case: no waiting at all */
+	toy_window_closed(sk, peer);
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
 		toy_note_nospace(sock, sk);
@@ -458,6 +477,7 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 {
 	struct sock *sk = sock->sk;
 	struct toy_sock *tsk = toy_sk(sk);
+	struct toy_sock *peer;
 	__poll_t mask;
 	u8 shutdown;
 	int state;
@@ -474,10 +494,13 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 		return mask;	/* not writable before connected, as TCP */
 	if (state == TCP_CLOSE)
 		mask |= EPOLLHUP;	/* never connected, or reset */
-	if (!toy_peer(tsk) || (shutdown & SEND_SHUTDOWN))
+	peer = toy_peer(tsk);
+	if (!peer || (shutdown & SEND_SHUTDOWN))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	else if (toy_poll_room(sock, sk, toy_writable))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	else
+		toy_window_closed(sk, peer);
 	return mask;
 }
 

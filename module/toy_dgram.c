@@ -156,8 +156,7 @@ static int toy_dgram_wait_room(struct sock *target, long *timeo)
 			err = toy_dgram_refused(target);
 			break;
 		}
-		if (atomic_read(&ttarget->rq_mem) <
-		    READ_ONCE(target->sk_rcvbuf))
+		if (toy_rq_below(ttarget, READ_ONCE(target->sk_rcvbuf)))
 			break;
 		err = toy_may_sleep(*timeo);
 		if (err)
@@ -358,8 +357,7 @@ static void toy_dgram_hook(struct sock *sk, struct sock *target)
 
 static bool toy_dgram_full(struct sock *target)
 {
-	return atomic_read(&toy_sk(target)->rq_mem) >=
-	       READ_ONCE(target->sk_rcvbuf) &&
+	return !toy_rq_below(toy_sk(target), READ_ONCE(target->sk_rcvbuf)) &&
 	       !(READ_ONCE(target->sk_shutdown) & RCV_SHUTDOWN);
 }
 

@@ -314,7 +314,7 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port,
 		toy_queue_unlock(to);
 		return -EPIPE;
 	}
-	if (bounded && atomic_read(&tto->rq_mem) >= READ_ONCE(to->sk_rcvbuf)) {
+	if (bounded && !toy_rq_below(tto, READ_ONCE(to->sk_rcvbuf))) {
 		toy_queue_unlock(to);
 		return -ENOBUFS;
 	}
@@ -717,6 +717,29 @@ bool toy_poll_data(struct sock *sk)
 	avail = atomic_read(&toy_sk(sk)->rq_bytes);
 	return avail && (avail >= sock_rcvlowat(sk, 0, INT_MAX) ||
 			 toy_rcv_pressure(sk));
+}
+
+/*
+ * sk_data_ready of every toy socket: wakes its readers and pollers, and
+ * sends O_ASYNC's SIGIO only when a read would find something (a stream
+ * below SO_RCVLOWAT would not) or a listener has a connection, as TCP's
+ * tcp_data_ready() calls sock_def_readable() only once
+ * tcp_epollin_ready().
+ */
+void toy_data_ready(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_sync_poll(&wq->wait, EPOLLIN | EPOLLPRI |
+						EPOLLRDNORM | EPOLLRDBAND);
+	rcu_read_unlock();
+	if (sock_flag(sk, SOCK_FASYNC) &&
+	    (READ_ONCE(sk->sk_state) == TCP_LISTEN || toy_poll_data(sk) ||
+	     (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)))
+		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
 }
 
 /*

@@ -8,13 +8,16 @@
  * allocator and, with init_on_alloc, the zeroing of every page on every
  * write.  The ring holds at most SO_SNDBUF worth of pages, every one
  * charged to the writer's memory cgroup, and gives them all back once the
- * writer has had nothing in flight for TOY_RING_IDLE (toy_ring_trim()), or
- * at release (toy_ring_close()), so an idle or closed socket pins none.
+ * writer has written nothing for TOY_RING_IDLE (toy_ring_trim()), or at
+ * release (toy_ring_close()), so an idle or closed socket pins none: the
+ * skbs still queued keep their own pages, charged to the socket, and free
+ * them when read, as AF_UNIX's would.
  *
  * Locking and references: r->lock (a mutex) serialises the writers of one
  * socket and the trim; a writer holds it across the copy from user space,
  * which may fault, so the trim only tries it.  The trim work holds a
- * reference on the socket while queued; it runs on toy_wq, which the
+ * reference on the socket while queued (armed by the writer, it requeues
+ * itself while the writer keeps writing); it runs on toy_wq, which the
  * module drains at exit.  Pages in flight are referenced by their skbs.
  */
 #include <linux/slab.h>
@@ -47,7 +50,7 @@ static void toy_ring_release_pages(struct toy_ring *r)
 	for (i = 0; i < TOY_RING_PAGES; i++) {
 		if (r->page[i])
 			put_page(r->page[i]);
-		WRITE_ONCE(r->page[i], NULL);	/* see toy_ring_has_pages() */
+		r->page[i] = NULL;
 	}
 	r->cur = 0;
 	r->off = 0;
@@ -65,21 +68,12 @@ void toy_ring_free(struct sock *sk)
 	toy_sk(sk)->ring = NULL;
 }
 
-/* Lockless hint for toy_ring_idle(); the trim rechecks under r->lock. */
-static bool toy_ring_has_pages(const struct toy_ring *r)
-{
-	int i;
-
-	for (i = 0; i < TOY_RING_PAGES; i++)
-		if (READ_ONCE(r->page[i]))
-			return true;
-	return false;
-}
-
 /*
- * The writer has had nothing in flight for TOY_RING_IDLE: its pages go
- * back to the allocator, so that an idle socket pins no memory.  A writer
- * that wrote meanwhile keeps them for another TOY_RING_IDLE.
+ * The writer has written nothing for TOY_RING_IDLE: its pages go back to
+ * the allocator, so that an idle socket pins no memory, whether or not
+ * its reader has read everything (a page still queued stays with its
+ * skbs).  A writer that wrote meanwhile keeps them for another
+ * TOY_RING_IDLE.
  */
 static void toy_ring_trim(struct work_struct *work)
 {
@@ -87,7 +81,6 @@ static void toy_ring_trim(struct work_struct *work)
 					  struct toy_ring, trim);
 	struct sock *sk = r->sk;
 	long wait;
-	bool idle;
 
 	if (READ_ONCE(r->closed)) {	/* toy_ring_close() freed the pages */
 		sock_put(sk);
@@ -95,37 +88,29 @@ static void toy_ring_trim(struct work_struct *work)
 	}
 	/* A writer may hold the lock across a fault: it is not idle. */
 	if (!mutex_trylock(&r->lock)) {
-		idle = true;
 		wait = TOY_RING_IDLE;
 		goto requeue;
 	}
-	idle = !sk_wmem_alloc_get(sk);
 	wait = (long)(r->last_use + TOY_RING_IDLE - jiffies);
-	if (idle && wait <= 0)
+	if (wait <= 0)
 		toy_ring_release_pages(r);
 	mutex_unlock(&r->lock);
 requeue:
 	/* Requeued, the work keeps our reference. */
-	if (idle && wait > 0 && queue_delayed_work(toy_wq, &r->trim, wait))
+	if (wait > 0 && queue_delayed_work(toy_wq, &r->trim, wait))
 		return;
 	sock_put(sk);
 }
 
 /*
- * From write-space (an skb of @sk was freed): once nothing of @sk's is in
- * flight, schedule the trim of its ring.  The work holds a reference, taken
- * only while the socket still has one (release may be under way).
+ * A write used the ring: make sure a trim will look at it.  The work holds
+ * a reference; the writer holds one, so the socket is not being freed.
  */
-void toy_ring_idle(struct sock *sk)
+static void toy_ring_arm(struct sock *sk, struct toy_ring *r)
 {
-	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
-
-	/* 1: the skb being freed still counts until write-space returns. */
-	if (!r || READ_ONCE(r->closed) || sk_wmem_alloc_get(sk) > 1 ||
-	    !toy_ring_has_pages(r) || delayed_work_pending(&r->trim))
+	if (delayed_work_pending(&r->trim) || READ_ONCE(r->closed))
 		return;
-	if (!refcount_inc_not_zero(&sk->sk_refcnt))
-		return;
+	sock_hold(sk);
 	if (!queue_delayed_work(toy_wq, &r->trim, TOY_RING_IDLE))
 		sock_put(sk);
 }
@@ -297,6 +282,7 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 		done += n;
 	}
 	mutex_unlock(&r->lock);
+	toy_ring_arm(sk, r);
 	/* sock_wfree() gives back the whole truesize, so charge all of it. */
 	skb->truesize += charge;
 	refcount_add(charge, &sk->sk_wmem_alloc);

@@ -185,17 +185,17 @@ bool toy_writable(struct sock *sk)
 
 	if (!peer || sk->sk_type == SOCK_DGRAM)
 		return sock_writeable(sk);
-	return (sk_wmem_alloc_get(sk) << 1) < READ_ONCE(sk->sk_sndbuf) &&
-	       (atomic_read(&peer->rq_mem) << 1) <
-	       READ_ONCE(peer->sk.sk_rcvbuf);
+	/* Halves, not doubles: a count past 1 GiB would overflow. */
+	return sk_wmem_alloc_get(sk) < READ_ONCE(sk->sk_sndbuf) >> 1 &&
+	       toy_rq_below(peer, READ_ONCE(peer->sk.sk_rcvbuf) >> 1);
 }
 
 /*
  * Runs when an skb we sent is freed (it was read, or its receiver went
- * away), in the reader's context: wakes writers once there is room again,
- * and lets an idle writer's ring go.  As TCP, only a socket whose writer
- * or poller found no room (SOCK_NOSPACE) is woken: a ping-pong reader
- * sleeping on this queue would otherwise cost a walk of it on every read.
+ * away), in the reader's context: wakes writers once there is room
+ * again.  As TCP, only a socket whose writer or poller found no room
+ * (SOCK_NOSPACE) is woken: a ping-pong reader sleeping on this queue
+ * would otherwise cost a walk of it on every read.
  */
 void toy_write_space(struct sock *sk)
 {
@@ -203,7 +203,6 @@ void toy_write_space(struct sock *sk)
 	struct socket *sock;
 	bool room;
 
-	toy_ring_idle(sk);
 	/*
 	 * Pairs with toy_note_nospace(): the room freed before this call is
 	 * seen by a writer that set SOCK_NOSPACE, or we see its flag.

@@ -472,33 +472,40 @@ static ssize_t whole_report(int pr, ssize_t *first, char *got)
  * AF_UNIX (which may wake it after the first of its skbs, for a second
  * read), and on AF_TOY in one read, all of it straight into that buffer.  (The
  * buffer offered used to be 16 pages, 16 bytes short of 64 KiB here:
- * 65520 bytes went directly and the last 16 took the queue.)
+ * 65520 bytes went directly and the last 16 took the queue.)  An offer
+ * stands 10 ms: a writer slower than that (a debug kernel) finds none and
+ * queues all, so up to 10 tries, each all or nothing, one of them direct.
  */
 TEST_F(fam, big_write_fills_an_unaligned_waiting_buffer)
 {
 	static char src[BIG], got[BIG];
+	long direct, went = 0;
 	ssize_t first = -1;
-	long direct;
+	int pr, try;
 	pid_t pid;
-	int pr;
 
 	ASSERT_EQ(0, big_writes_seen(self->sv));
 	toy_pattern(src, BIG, 5);
-	direct = toy_counter(variant->family, "bytes_direct");
-	pid = waiting_reader_at(self->sv[1], 16, true, &pr);
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, wait_in_syscall(pid, SYS_read));
-	ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
-	ASSERT_EQ(BIG, whole_report(pr, &first, got));
-	EXPECT_EQ(0, memcmp(src, got, BIG));
-	EXPECT_EQ(0, wait_child(pid));
-	if (variant->family == AF_TOY) {
+	for (try = 0; try < 10 && went != BIG; try++) {
+		direct = toy_counter(variant->family, "bytes_direct");
+		pid = waiting_reader_at(self->sv[1], 16, true, &pr);
+		ASSERT_LT(0, pid);
+		ASSERT_EQ(0, wait_in_syscall(pid, SYS_read));
+		ASSERT_EQ(BIG, write(self->sv[0], src, BIG));
+		ASSERT_EQ(BIG, whole_report(pr, &first, got));
+		EXPECT_EQ(0, memcmp(src, got, BIG));
+		EXPECT_EQ(0, wait_child(pid));
+		close(pr);
+		EXPECT_ERRNO(EAGAIN, recv(self->sv[1], got, 1, MSG_DONTWAIT));
+		if (variant->family != AF_TOY)
+			break;
 		EXPECT_EQ(BIG, first);
-		EXPECT_EQ(BIG, toy_counter(variant->family, "bytes_direct") -
-			  direct);
+		went = toy_counter(variant->family, "bytes_direct") - direct;
+		EXPECT_TRUE(went == 0 || went == BIG)
+			TH_LOG("%ld of %d bytes went directly", went, BIG);
 	}
-	EXPECT_ERRNO(EAGAIN, recv(self->sv[1], got, 1, MSG_DONTWAIT));
-	close(pr);
+	if (variant->family == AF_TOY)
+		EXPECT_EQ(BIG, went) TH_LOG("no offer taken in %d tries", try);
 }
 
 /*

@@ -7,7 +7,8 @@
  * SIGIO (O_ASYNC), a second listen() waking connectors, no POLLOUT while
  * connect() waits; from the second review: a DGRAM send's EAGAIN and
  * edge-triggered epoll, SO_RCVLOWAT beyond what can be queued, lowering
- * SO_RCVLOWAT.
+ * SO_RCVLOWAT; from the fourth: a writer out of room waking a reader
+ * below SO_RCVLOWAT, SIGIO only past SO_RCVLOWAT.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -458,6 +459,76 @@ REGRESS(d19_lowering_rcvlowat_wakes_a_poller)
 					  fam_name[fam]);
 		EXPECT_EQ(1, t.ret) TH_LOG("%s", fam_name[fam]);
 		EXPECT_EQ(POLLIN, t.revents & POLLIN) TH_LOG("%s", fam_name[fam]);
+		close2(sv[0], sv[1]);
+	}
+}
+
+/* ---- 22. a writer out of room tells a reader below SO_RCVLOWAT --------- */
+
+/*
+ * The reader waits (epoll) for 100000 bytes; 50000 are queued and the
+ * writer has room, so that is right.  Then the writer's SO_SNDBUF goes
+ * down to 4096: its next send() finds no room (EAGAIN), which makes the
+ * 50000 bytes readable (no more can come, as TCP's closed window).  The
+ * reader's epoll must say so: it used to learn nothing, each end waiting
+ * for the other.  (TCP lets the writer go on, its buffer holding only
+ * what is unacknowledged; its reader then wakes for the data.)
+ */
+REGRESS(d22_writer_out_of_room_wakes_a_reader_below_rcvlowat)
+{
+	static char buf[50000];
+	struct epoll_event ev = { .events = EPOLLIN };
+	int sv[2], ep;
+
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 100000));
+	ASSERT_EQ((ssize_t)sizeof(buf), send(sv[0], buf, sizeof(buf), MSG_DONTWAIT));
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0)) TH_LOG("readable below the mark");
+	ASSERT_EQ(0, set_int(sv[0], SO_SNDBUF, 4096));
+	EXPECT_ERRNO(EAGAIN, send(sv[0], buf, 1000, MSG_DONTWAIT));
+	EXPECT_EQ(1, epoll_wait(ep, &ev, 1, 0))
+		TH_LOG("the writer cannot go on and the reader was not told");
+	EXPECT_EQ(POLLIN, toy_poll(sv[1], POLLIN, 0));
+	EXPECT_EQ((ssize_t)sizeof(buf), recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT));
+	close(ep);
+	close2(sv[0], sv[1]);
+}
+
+/* ---- 23. no SIGIO for data below SO_RCVLOWAT ---------------------------- */
+
+/*
+ * O_ASYNC with SO_RCVLOWAT 1000: five 10-byte writes raise no SIGIO (a
+ * read would not find the mark), as on TCP; crossing the mark does.
+ * AF_TOY used to signal every write.
+ */
+REGRESS(d23_no_sigio_below_rcvlowat)
+{
+	static char buf[1000];
+	int fam, sv[2], i, n;
+
+	ASSERT_EQ(0, toy_sigaction(SIGIO, on_sigio, SA_RESTART));
+	for (fam = 0; fam < NFAM; fam += 2) {	/* AF_TOY and TCP */
+		ASSERT_EQ(0, stream_pair(fam, sv)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 1000));
+		ASSERT_EQ(0, fcntl(sv[1], F_SETOWN, getpid()));
+		ASSERT_EQ(0, fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_ASYNC));
+		sigio_n = 0;
+		for (i = 0, n = 0; i < 5; i++) {
+			ASSERT_EQ(10, send(sv[0], buf, 10, 0));
+			ASSERT_EQ(0, wait_inq(sv[1], 10 * (i + 1)));
+			n += sigio_n;
+			sigio_n = 0;
+		}
+		EXPECT_EQ(0, n) TH_LOG("%s: SIGIO for data below SO_RCVLOWAT",
+				       fam_name[fam]);
+		ASSERT_EQ((ssize_t)sizeof(buf), send(sv[0], buf, sizeof(buf), 0));
+		for (i = 0; i < 5000 && !sigio_n; i++)	/* bounded: 5 s */
+			usleep(1000);
+		EXPECT_NE(0, sigio_n) TH_LOG("%s: no SIGIO past the mark",
+					     fam_name[fam]);
 		close2(sv[0], sv[1]);
 	}
 }
