@@ -8,14 +8,16 @@
  * first failed check and exits 1; exit 0 means every check held.
  *
  *   wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec|nomod|race|unspec|opts|
- *             move_opt|move_epoll|move_close [FD]
+ *             move_opt|move_epoll|move_close|move_fcntl|move_decide|linger|
+ *             cancel|nofile [FD]
  *
  * exec re-executes the loader in $WRAP_LOADER with $WRAP_LIBDIR and
  * $WRAP_LIB (as toy_wrap started this program) on a listening socket.
- * nomod needs the loopback interface up (real TCP/UDP).
+ * nomod and linger need the loopback interface up (real TCP/UDP).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -35,7 +37,9 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -758,33 +762,53 @@ static void race(void)
 
 /*
  * A call in another thread in the middle of a move.  A seccomp filter on
- * the main thread (the mover) traps two calls, both answered 0 without the
- * kernel: setsockopt(SOL_SOCKET, SO_DONTROUTE), which the scenario sets
- * first on each socket so that the move's replay of the options starts
- * with it, and fcntl(F_GETFD), which the move makes before it makes its
- * AF_TOY socket; the scenarios make neither otherwise.  Armed (once), the
- * trap holds the mover there
+ * the main thread (the mover) traps one call, answered 0 without the
+ * kernel: HOLD_OPT traps setsockopt(SOL_SOCKET, SO_DONTROUTE), which the
+ * scenario sets first on each socket so that the move's replay of the
+ * options starts with it (after the move read the fd's flags, before its
+ * dup3()); HOLD_FD traps fcntl(F_GETFD), which the move makes before it
+ * makes its AF_TOY socket.  Unarmed, the trap only answers (the scenarios
+ * need neither call's effect).  Armed (once), it holds the mover there
  * until the helper thread has made its call, or until it sleeps on a lock
  * (in futex(), as /proc/self/task/TID/syscall shows): a library that
  * serialises the call with the move (its move lock) makes it wait.  So
  * the call lands in the middle of the move when nothing orders it, and
  * the scenario checks what the program sees afterwards, whichever way
  * the call was ordered.  Without seccomp filters (the debug kernel) there
- * is no hold; the rounds after the held ones race freely on every kernel.
+ * is no hold; the rounds after the held ones race freely on every kernel
+ * ($WRAP_FREE_ROUNDS of them, default FREE_ROUNDS).  The waits of the
+ * held rounds stop HOLD_SECS after hold_start(), so that a library that
+ * never lets a call through fails with the scenario's own message well
+ * within toy_wrap's time limit.
  */
 enum { HOLD_OFF, HOLD_OPT, HOLD_FD };
 
 #define HELD_ROUNDS 4
 #define FREE_ROUNDS 2000
+#define HOLD_SECS 30
 
 static int hold_armed;		/* __atomic: HOLD_OPT, HOLD_FD: trap once */
 static int hold_traps;		/* the filter is on */
 static int hold_held;		/* this round is held */
 static int hold_in, hold_go, hold_done;		/* __atomic */
+static struct timespec hold_until;	/* CLOCK_MONOTONIC: no wait after */
 static char hold_task[64], hold_futex[16];
 static pthread_barrier_t hold_bar;
-static int hold_rounds;
+static int hold_rounds, held_rounds = HELD_ROUNDS, free_rounds = FREE_ROUNDS;
 static void (*hold_act)(int round);
+
+/* 1 ms of a held round's wait; 0 (at once) past hold_until. */
+static int hold_nap(void)
+{
+	struct timespec ms = { 0, 1000000 }, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > hold_until.tv_sec ||
+	    (now.tv_sec == hold_until.tv_sec && now.tv_nsec >= hold_until.tv_nsec))
+		return 0;
+	syscall(SYS_nanosleep, &ms, NULL);
+	return 1;
+}
 
 /* The helper sleeps in futex(): on a lock. */
 static int hold_blocked(void)
@@ -807,15 +831,14 @@ static int hold_blocked(void)
  */
 static void hold_wait(void)
 {
-	struct timespec ms = { 0, 1000000 };
-
 	__atomic_store_n(&hold_in, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < 10000; i++) {
 		if (__atomic_load_n(&hold_done, __ATOMIC_SEQ_CST))
 			return;
 		if (__atomic_load_n(&hold_go, __ATOMIC_SEQ_CST) && hold_blocked())
 			return;
-		syscall(SYS_nanosleep, &ms, NULL);
+		if (!hold_nap())
+			return;
 	}
 }
 
@@ -840,7 +863,6 @@ static void hold_spin(int n)
 
 static void *hold_helper(void *arg)
 {
-	struct timespec ms = { 0, 1000000 };
 	int i, w;
 
 	(void)arg;
@@ -848,8 +870,9 @@ static void *hold_helper(void *arg)
 	for (i = 0; i < hold_rounds; i++) {
 		pthread_barrier_wait(&hold_bar);
 		if (hold_held) {
-			for (w = 0; w < 10000 && !__atomic_load_n(&hold_in, __ATOMIC_SEQ_CST); w++)
-				nanosleep(&ms, NULL);
+			for (w = 0; w < 10000 && !__atomic_load_n(&hold_in, __ATOMIC_SEQ_CST) &&
+			     hold_nap(); w++)
+				;
 		} else {
 			hold_spin((i % 50) * 20);
 		}
@@ -861,19 +884,33 @@ static void *hold_helper(void *arg)
 	return NULL;
 }
 
-/* The helper thread, then the traps on this (the main) thread only. */
-static pthread_t hold_start(void (*act)(int))
+/*
+ * The rounds of a scenario: held_rounds (HELD_ROUNDS unless it has more
+ * kinds of call to hold), then $WRAP_FREE_ROUNDS (toy_wrap gives fewer on
+ * the debug kernel, where every call costs many times more).
+ */
+static int hold_count(void)
+{
+	const char *env = getenv("WRAP_FREE_ROUNDS");
+
+	if (env && atoi(env) > 0)
+		free_rounds = atoi(env);
+	return held_rounds + free_rounds;
+}
+
+/* The helper thread, then the trap what on this (the main) thread only. */
+static pthread_t hold_start(void (*act)(int), int what)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 10),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setsockopt, 0, 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, what == HOLD_OPT ? SYS_setsockopt : -1u, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_SOCKET, 0, 6),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SO_DONTROUTE, 3, 4),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fcntl, 0, 3),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, what == HOLD_FD ? SYS_fcntl : -1u, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, F_GETFD, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
@@ -885,7 +922,9 @@ static pthread_t hold_start(void (*act)(int))
 
 	snprintf(hold_futex, sizeof(hold_futex), "%d ", SYS_futex);
 	hold_act = act;
-	hold_rounds = HELD_ROUNDS + FREE_ROUNDS;
+	hold_rounds = hold_count();
+	CHECK(clock_gettime(CLOCK_MONOTONIC, &hold_until) == 0);
+	hold_until.tv_sec += HOLD_SECS;
 	CHECK(pthread_barrier_init(&hold_bar, NULL, 2) == 0);
 	CHECK(pthread_create(&t, NULL, hold_helper, NULL) == 0);
 	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
@@ -904,7 +943,7 @@ static pthread_t hold_start(void (*act)(int))
  */
 static void hold_round(int i, int what, void (*move)(int))
 {
-	hold_held = hold_traps && i < HELD_ROUNDS;
+	hold_held = hold_traps && i < held_rounds;
 	__atomic_store_n(&hold_in, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&hold_go, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&hold_done, 0, __ATOMIC_SEQ_CST);
@@ -965,11 +1004,11 @@ static void act_opt(int i)
 static void move_opt(void)
 {
 	int r = mv_receiver(), i, one = 1, v = 3, raw;
-	pthread_t t = hold_start(act_opt);
+	pthread_t t = hold_start(act_opt, HOLD_OPT);
 	socklen_t l;
 	char b[8];
 
-	for (i = 0; i < HELD_ROUNDS + FREE_ROUNDS; i++) {
+	for (i = 0; i < hold_rounds; i++) {
 		mv_fd = socket(AF_INET, SOCK_DGRAM, 0);
 		CHECK(mv_fd >= 0);
 		CHECK(setsockopt(mv_fd, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)) == 0);
@@ -1017,12 +1056,12 @@ static void move_epoll(void)
 	struct epoll_event ev = { .events = EPOLLIN }, got;
 	struct sockaddr_storage src;
 	int r = mv_receiver(), i, one = 1;
-	pthread_t t = hold_start(act_epoll);
+	pthread_t t = hold_start(act_epoll, HOLD_OPT);
 	struct pollfd p;
 	socklen_t sl;
 	char b[8];
 
-	for (i = 0; i < HELD_ROUNDS + FREE_ROUNDS; i++) {
+	for (i = 0; i < hold_rounds; i++) {
 		mv_ep = epoll_create1(EPOLL_CLOEXEC);
 		mv_ep2 = epoll_create1(EPOLL_CLOEXEC);
 		mv_fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -1085,11 +1124,11 @@ static void act_close(int i)
 static void move_close(void)
 {
 	int r = mv_receiver(), i, d;
-	pthread_t t = hold_start(act_close);
+	pthread_t t = hold_start(act_close, HOLD_FD);
 	unsigned long long v;
 	char b[8];
 
-	for (i = 0; i < HELD_ROUNDS + FREE_ROUNDS; i++) {
+	for (i = 0; i < hold_rounds; i++) {
 		CHECK(pipe2(mv_pipe, O_CLOEXEC | O_NONBLOCK) == 0);
 		mv_fd = socket(AF_INET, SOCK_DGRAM, 0);
 		CHECK(mv_fd >= 0);
@@ -1116,6 +1155,420 @@ static void move_close(void)
 			;
 	}
 	mv_end(t, r);
+}
+
+/* .......................................................... move_fcntl */
+
+/*
+ * Round i % 8 sets (even) or clears (odd) O_NONBLOCK (0, 1, 4, 5) or
+ * FD_CLOEXEC (2, 3, 6, 7), with fcntl() (0-3) or ioctl() (4-7); the
+ * socket starts the other way.
+ */
+static void act_fcntl(int i)
+{
+	int v = !(i % 2);
+
+	switch (i % 8) {
+	case 0:
+	case 1:
+		mv_r = fcntl(mv_fd, F_SETFL, v ? O_NONBLOCK : 0);
+		break;
+	case 2:
+	case 3:
+		mv_r = fcntl(mv_fd, F_SETFD, v ? FD_CLOEXEC : 0);
+		break;
+	case 4:
+	case 5:
+		mv_r = ioctl(mv_fd, FIONBIO, &v);
+		break;
+	default:
+		mv_r = ioctl(mv_fd, v ? FIOCLEX : FIONCLEX);
+		break;
+	}
+	mv_errno = errno;
+}
+
+/*
+ * O_NONBLOCK or FD_CLOEXEC changed during the move: the flag is what the
+ * program made it last (the move read both before it made its socket,
+ * and its dup3() put the old ones back); the other flag is untouched.
+ * 8 held rounds, one of each call.
+ */
+static void move_fcntl(void)
+{
+	int r = mv_receiver(), i, one = 1, nb, set, type, fl, fdfl;
+	pthread_t t;
+	char b[8];
+
+	held_rounds = 8;
+	t = hold_start(act_fcntl, HOLD_OPT);
+
+	for (i = 0; i < hold_rounds; i++) {
+		nb = !(i & 2);
+		set = !(i % 2);
+		type = SOCK_DGRAM | (set ? 0 : nb ? SOCK_NONBLOCK : SOCK_CLOEXEC);
+		mv_fd = socket(AF_INET, type, 0);
+		CHECK(mv_fd >= 0);
+		CHECK(setsockopt(mv_fd, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)) == 0);
+		hold_round(i, HOLD_OPT, mv_send);
+		errno = mv_errno;
+		CHECK(mv_sent && mv_r == 0);
+		CHECK(raw_domain(mv_fd) == AF_TOY_NR);
+		fl = fcntl(mv_fd, F_GETFL);
+		fdfl = fcntl(mv_fd, F_GETFD);
+		CHECK(fl >= 0 && fdfl >= 0);
+		if (nb ? !(fl & O_NONBLOCK) != !set : !(fdfl & FD_CLOEXEC) != !set) {
+			fprintf(stderr, "wrap_peer %s: round %d: %s %s by %s() in the move: lost\n",
+				scenario, i, nb ? "O_NONBLOCK" : "FD_CLOEXEC",
+				set ? "set" : "cleared", i % 8 < 4 ? "fcntl" : "ioctl");
+			CHECK(0);
+		}
+		CHECK(nb ? !(fdfl & FD_CLOEXEC) : !(fl & O_NONBLOCK));
+		CHECK(recv(r, b, sizeof(b), 0) == 1);
+		CHECK(close(mv_fd) == 0);
+	}
+	mv_end(t, r);
+}
+
+/* ......................................................... move_decide */
+
+/* another host's address: connect() (i % 3 == 0), sendto() (1), bind() (2) */
+static void act_decide(int i)
+{
+	struct sockaddr_in far = { .sin_family = AF_INET, .sin_port = htons(9) };
+
+	inet_pton(AF_INET, "192.0.2.1", &far.sin_addr);
+	if (i % 3 == 0)
+		mv_r = connect(mv_fd, (struct sockaddr *)&far, sizeof(far));
+	else if (i % 3 == 1)
+		mv_r = sendto(mv_fd, "f", 1, 0, (struct sockaddr *)&far, sizeof(far));
+	else
+		mv_r = bind(mv_fd, (struct sockaddr *)&far, sizeof(far));
+	mv_errno = errno;
+}
+
+/*
+ * Another host's address named during the move: either the move came
+ * first, and the socket is a moved one, which cannot reach that address,
+ * or the other call did, and the socket stayed on UDP (the move found
+ * nothing to move; the mover's sendto() then went to UDP's loopback,
+ * which is down here, and a bind() there may work: with no address up,
+ * the namespace has no local table to refuse it).  Never an AF_TOY
+ * socket the library forgot, which getsockname() and SO_DOMAIN showed as
+ * AF_TOY.  Held rounds are ordered the first way.
+ */
+static void move_decide(void)
+{
+	static const char *const call[] = { "connect", "sendto", "bind" };
+	int r = mv_receiver(), i, one = 1, dom;
+	pthread_t t = hold_start(act_decide, HOLD_OPT);
+	struct sockaddr_storage ss;
+	socklen_t l;
+	char b[8];
+
+	for (i = 0; i < hold_rounds; i++) {
+		mv_fd = socket(AF_INET, SOCK_DGRAM, 0);
+		CHECK(mv_fd >= 0);
+		CHECK(setsockopt(mv_fd, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)) == 0);
+		hold_round(i, HOLD_OPT, mv_send);
+		dom = raw_domain(mv_fd);
+		if (dom == AF_TOY_NR &&
+		    (opt_int(mv_fd, SOL_SOCKET, SO_DOMAIN) != AF_INET ||
+		     name_of(mv_fd, 0, &ss, &l) < 0 || ss.ss_family != AF_INET)) {
+			fprintf(stderr, "wrap_peer %s: round %d: %s after %s()\n", scenario, i,
+				"AF_TOY without its entry", call[i % 3]);
+			CHECK(0);
+		}
+		errno = mv_errno;
+		if (dom == AF_TOY_NR || hold_held) {
+			CHECK(dom == AF_TOY_NR && mv_sent && mv_r < 0);
+			CHECK(i % 3 == 2 || errno == ENETUNREACH);
+			CHECK(recv(r, b, sizeof(b), 0) == 1);
+		} else {
+			CHECK(dom == AF_INET && opt_int(mv_fd, SOL_SOCKET, SO_DOMAIN) == AF_INET);
+		}
+		CHECK(close(mv_fd) == 0);
+	}
+	mv_end(t, r);
+}
+
+/* -------------------------------------------------------------- linger */
+
+static int lg_tid, lg_case, lg_fd, lg_fd2, lg_r;	/* lg_tid: __atomic */
+
+/* case 0: close(lg_fd); 1, 2: dup2(lg_fd2, lg_fd), which closes lg_fd's socket */
+static void *lg_closer(void *arg)
+{
+	(void)arg;
+	__atomic_store_n(&lg_tid, (int)gettid(), __ATOMIC_SEQ_CST);
+	lg_r = lg_case ? dup2(lg_fd2, lg_fd) : close(lg_fd);
+	return NULL;
+}
+
+/* The system call thread tid sleeps in; -1 if it runs or is gone. */
+static long task_syscall(int tid)
+{
+	char path[64], b[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0 || b[0] < '0' || b[0] > '9')
+		return -1;
+	b[n] = '\0';
+	return atol(b);
+}
+
+static int lingers(long nr)
+{
+	return nr == SYS_close || nr == SYS_dup2;
+}
+
+/*
+ * snd (SO_LINGER 3 s) connected, through raw calls, to lfd, a raw TCP
+ * listener at to: its buffer full of what the accepted *rcv does not read,
+ * so that its last close() waits the 3 s.
+ */
+static void lg_connect(int snd, int lfd, const struct sockaddr_in *to, int *rcv)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 3 };
+	static char buf[65536];
+	int small = 4096;
+
+	CHECK(setsockopt(snd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) == 0);
+	CHECK(setsockopt(snd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	CHECK(syscall(SYS_connect, snd, to, sizeof(*to)) == 0);
+	*rcv = syscall(SYS_accept4, lfd, NULL, NULL, 0);
+	CHECK(*rcv >= 0);
+	while (syscall(SYS_sendto, snd, buf, sizeof(buf), MSG_DONTWAIT, NULL, 0) > 0)
+		;
+	CHECK(errno == EAGAIN);
+}
+
+/*
+ * A candidate can be a connected socket (a dup() of one that then stayed
+ * on TCP, or, here, one connected by a raw call).  Its last close() with
+ * SO_LINGER and data unsent waits for the linger time; so does a dup2()
+ * onto it, and a dup2() of a candidate onto a socket the library never
+ * saw.  None may hold the move lock meanwhile: a call on another
+ * candidate, a move and a fork() (which takes the lock too) must not wait
+ * for it, i.e. the closer still lingers once they are done.
+ */
+static void linger(void)
+{
+	static const char *const what[] = {
+		"close() of a candidate", "dup2() onto a candidate", "dup2() of a candidate"
+	};
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	socklen_t tl = sizeof(to);
+	int r = mv_receiver(), lfd, rcv, u, k, w, st, p[2], v = 1, small = 4096;
+	struct timespec ms = { 0, 1000000 };
+	pthread_t t;
+	long nr = -1;
+	pid_t pid;
+	char b[8];
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	CHECK(lfd >= 0);
+	CHECK(syscall(SYS_setsockopt, lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) == 0);
+	CHECK(syscall(SYS_bind, lfd, &to, sizeof(to)) == 0 && syscall(SYS_listen, lfd, 4) == 0);
+	CHECK(syscall(SYS_getsockname, lfd, &to, &tl) == 0);
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	for (k = 0; k < 3; k++) {
+		lg_case = k;
+		if (k < 2) {
+			lg_fd = socket(AF_INET, SOCK_STREAM, 0);
+			lg_fd2 = p[1];
+		} else {
+			lg_fd = syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+			lg_fd2 = socket(AF_INET, SOCK_DGRAM, 0);
+		}
+		CHECK(lg_fd >= 0 && lg_fd2 >= 0);
+		lg_connect(lg_fd, lfd, &to, &rcv);
+		CHECK(raw_domain(lg_fd) == AF_INET);
+		__atomic_store_n(&lg_tid, 0, __ATOMIC_SEQ_CST);
+		CHECK(pthread_create(&t, NULL, lg_closer, NULL) == 0);
+		for (w = 0; w < 10000; w++) {
+			nr = task_syscall(__atomic_load_n(&lg_tid, __ATOMIC_SEQ_CST));
+			if (lingers(nr))
+				break;
+			nanosleep(&ms, NULL);
+		}
+		CHECK(lingers(nr));
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		CHECK(u >= 0 && setsockopt(u, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)) == 0);
+		CHECK(sendto(u, "l", 1, 0, (struct sockaddr *)&mv_to, mv_tolen) == 1);
+		pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0)
+			_exit(0);
+		CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+		if (!lingers(task_syscall(lg_tid))) {
+			fprintf(stderr, "wrap_peer %s: %s: %s\n", scenario, what[k],
+				"setsockopt(), a move and fork() waited for its linger");
+			CHECK(0);
+		}
+		CHECK(pthread_join(t, NULL) == 0);
+		CHECK(lg_r == (k ? lg_fd : 0));
+		CHECK(raw_domain(u) == AF_TOY_NR && recv(r, b, sizeof(b), 0) == 1);
+		CHECK(close(u) == 0 && close(rcv) == 0);
+		if (k)
+			CHECK(close(lg_fd) == 0);
+		if (k == 2)
+			CHECK(close(lg_fd2) == 0);
+	}
+	CHECK(close(p[0]) == 0 && close(p[1]) == 0 && close(lfd) == 0 && close(r) == 0);
+}
+
+/* -------------------------------------------------------------- cancel */
+
+static int cn_fd;
+
+static void *cn_close(void *arg)
+{
+	(void)arg;
+	pthread_cancel(pthread_self());
+	close(cn_fd);
+	return NULL;
+}
+
+static void *cn_send(void *arg)
+{
+	(void)arg;
+	pthread_cancel(pthread_self());
+	sendto(cn_fd, "c", 1, 0, (struct sockaddr *)&mv_to, mv_tolen);
+	return NULL;
+}
+
+/* setsockopt() on a new candidate: the move lock, unless held for good */
+static void *cn_probe(void *arg)
+{
+	int v = 1, fd = socket(AF_INET, SOCK_DGRAM, 0);
+	long ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)) == 0;
+
+	(void)arg;
+	close(fd);
+	return (void *)ok;
+}
+
+/*
+ * A thread cancelled (pthread_cancel(), deferred) at the first cancellation
+ * point in a call on a candidate: close(), or sendto() whose move closes
+ * its spare fd.  It must not end with the move lock held: a setsockopt()
+ * on another candidate in another thread returns within 10 s, and the
+ * socket sendto() moved has its entry.
+ */
+static void cancel(void)
+{
+	static const char *const what[] = { "close()", "the move of sendto()" };
+	void *(*const fn[])(void *) = { cn_close, cn_send };
+	int r = mv_receiver(), k, e;
+	struct timespec until;
+	pthread_t t;
+	void *ret;
+	char b[8];
+
+	/* glibc unwinds a cancelled thread with libgcc_s (toywrap/ has a copy) */
+	if (!dlopen("libgcc_s.so.1", RTLD_NOW)) {
+		fprintf(stderr, "wrap_peer %s: no pthread_cancel(): %s\n", scenario, dlerror());
+		exit(1);
+	}
+	for (k = 0; k < 2; k++) {
+		cn_fd = socket(AF_INET, SOCK_DGRAM, 0);
+		CHECK(cn_fd >= 0);
+		CHECK(pthread_create(&t, NULL, fn[k], NULL) == 0);
+		CHECK(pthread_join(t, &ret) == 0 && ret == PTHREAD_CANCELED);
+		CHECK(pthread_create(&t, NULL, cn_probe, NULL) == 0);
+		CHECK(clock_gettime(CLOCK_REALTIME, &until) == 0);
+		until.tv_sec += 10;
+		e = pthread_timedjoin_np(t, &ret, &until);
+		if (e) {
+			fprintf(stderr, "wrap_peer %s: a thread cancelled in %s %s (%s)\n",
+				scenario, what[k], "left the move lock held", strerror(e));
+			exit(1);
+		}
+		CHECK(ret == (void *)1);
+		if (k) {
+			/* moved, entry and all; the cancel acted in the real sendto() */
+			CHECK(raw_domain(cn_fd) == AF_TOY_NR);
+			CHECK(opt_int(cn_fd, SOL_SOCKET, SO_DOMAIN) == AF_INET);
+			CHECK(close(cn_fd) == 0);
+		} else {
+			/* cancelled on its way in, close() may have left it open */
+			syscall(SYS_close, cn_fd);
+		}
+		while (recv(r, b, sizeof(b), MSG_DONTWAIT) == 1)
+			;
+	}
+	CHECK(close(r) == 0);
+}
+
+/* -------------------------------------------------------------- nofile */
+
+/*
+ * At the fd limit a move cannot make its AF_TOY socket: connect(),
+ * sendto(), listen() and bind() fail with EMFILE and the socket stays a
+ * candidate, which moves at its next call once an fd is free.  It used to
+ * stay on TCP/UDP for good (a connect() to a moved listener was refused).
+ */
+static void nofile(void)
+{
+	struct sockaddr_storage ss, any;
+	struct rlimit old, rl;
+	int ls, r, port, c, u, x, y, a, p[2], fill[64], n = 0, f;
+	socklen_t l, al;
+	char b[8];
+
+	ls = tcp_listener(AF_INET, &port);
+	r = mv_receiver();
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	x = socket(AF_INET, SOCK_STREAM, 0);
+	y = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(c >= 0 && u >= 0 && x >= 0 && y >= 0 && pipe2(p, O_CLOEXEC) == 0);
+	/* a limit a few fds above the highest, and those few taken */
+	CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	rl = old;
+	rl.rlim_cur = p[1] + 8;
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	while ((f = syscall(SYS_dup, p[0])) >= 0) {
+		CHECK(n < 64);
+		fill[n++] = f;
+	}
+	CHECK(errno == EMFILE && n > 0);
+	l = loop_addr(AF_INET, &ss, port, 0);
+	al = loop_addr(AF_INET, &any, 0, 0);
+	errno = 0;
+	CHECK(connect(c, (struct sockaddr *)&ss, l) < 0 && errno == EMFILE);
+	errno = 0;
+	CHECK(sendto(u, "n", 1, 0, (struct sockaddr *)&mv_to, mv_tolen) < 0 && errno == EMFILE);
+	errno = 0;
+	CHECK(listen(x, 4) < 0 && errno == EMFILE);
+	errno = 0;
+	CHECK(bind(y, (struct sockaddr *)&any, al) < 0 && errno == EMFILE);
+	CHECK(raw_domain(c) == AF_INET && raw_domain(u) == AF_INET);
+	CHECK(raw_domain(x) == AF_INET && raw_domain(y) == AF_INET);
+	/* one fd free: each moves now (accept() gets the fd each move gave back) */
+	syscall(SYS_close, fill[--n]);
+	CHECK(connect(c, (struct sockaddr *)&ss, l) == 0 && raw_domain(c) == AF_TOY_NR);
+	a = accept(ls, NULL, NULL);
+	CHECK(a >= 0 && write(c, "n", 1) == 1 && read(a, b, 1) == 1 && b[0] == 'n');
+	CHECK(close(a) == 0);
+	CHECK(sendto(u, "n", 1, 0, (struct sockaddr *)&mv_to, mv_tolen) == 1);
+	CHECK(raw_domain(u) == AF_TOY_NR && recv(r, b, sizeof(b), 0) == 1);
+	CHECK(listen(x, 4) == 0 && raw_domain(x) == AF_TOY_NR);
+	CHECK(bind(y, (struct sockaddr *)&any, al) == 0 && raw_domain(y) == AF_TOY_NR);
+	while (n)
+		syscall(SYS_close, fill[--n]);
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+	CHECK(close(c) == 0 && close(u) == 0 && close(x) == 0 && close(y) == 0);
+	CHECK(close(p[0]) == 0 && close(p[1]) == 0 && close(r) == 0 && close(ls) == 0);
 }
 
 /* ------------------------------------------------------------ unspec */
@@ -1176,6 +1629,63 @@ static int set_default_ca(const char *name)
 	return ok;
 }
 
+/* fd's TCP_CONGESTION is name; what (a socket) in the message if not */
+static void ca_is(int fd, const char *name, const char *what)
+{
+	char cc[32];
+	socklen_t cl = sizeof(cc);
+
+	CHECK(getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0 && cl == 16);
+	if (strcmp(cc, name))
+		fprintf(stderr, "wrap_peer %s: %s: TCP_CONGESTION %s, not %s\n", scenario, what,
+			cc, name);
+	CHECK(!strcmp(cc, name));
+}
+
+/*
+ * TCP gives a connection the default of when it comes, unless its
+ * listener set an algorithm: then that one.  l1 is made under def (its
+ * move asks TCP), l2 sets def itself (before its move); then other is
+ * the default when both are connected to.
+ */
+static void accepted_ca(const char *def, const char *other)
+{
+	struct sockaddr_storage ss;
+	int l1, l2, c1, c2, a1, a2, p1, p2;
+	socklen_t l;
+
+	l1 = tcp_listener(AF_INET, &p1);
+	l2 = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(l2 >= 0);
+	CHECK(setsockopt(l2, IPPROTO_TCP, TCP_CONGESTION, def, strlen(def)) == 0);
+	l = loop_addr(AF_INET, &ss, 0, 0);
+	CHECK(bind(l2, (struct sockaddr *)&ss, l) == 0 && listen(l2, 4) == 0);
+	CHECK(raw_domain(l2) == AF_TOY_NR && name_of(l2, 0, &ss, &l) == 0);
+	p2 = addr_port(&ss);
+	if (!set_default_ca(other)) {
+		fprintf(stderr, "wrap_peer %s: cannot make %s the default: %s\n", scenario, other,
+			strerror(errno));
+		CHECK(close(l1) == 0 && close(l2) == 0);
+		return;
+	}
+	c1 = socket(AF_INET, SOCK_STREAM, 0);
+	c2 = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, p1, 0);
+	CHECK(c1 >= 0 && connect(c1, (struct sockaddr *)&ss, l) == 0);
+	l = loop_addr(AF_INET, &ss, p2, 0);
+	CHECK(c2 >= 0 && connect(c2, (struct sockaddr *)&ss, l) == 0);
+	a1 = accept(l1, NULL, NULL);
+	a2 = accept(l2, NULL, NULL);
+	CHECK(a1 >= 0 && a2 >= 0);
+	ca_is(a1, other, "accepted on a listener that set none");
+	ca_is(a2, def, "accepted on a listener that set one");
+	ca_is(l1, def, "a listener made under the old default");
+	ca_is(l2, def, "a listener that set one");
+	CHECK(set_default_ca(def));
+	CHECK(close(a1) == 0 && close(a2) == 0 && close(c1) == 0 && close(c2) == 0);
+	CHECK(close(l1) == 0 && close(l2) == 0);
+}
+
 /* The emulated options of moved sockets: by level, as TCP/UDP/IP answer. */
 static void opts(void)
 {
@@ -1226,6 +1736,7 @@ static void opts(void)
 			strerror(errno));
 	}
 	CHECK(close(x) == 0);
+	accepted_ca(def, other);
 	memset(cc, 'x', sizeof(cc));
 	cl = sizeof(cc);
 	CHECK(getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, &cl) == 0);
@@ -1302,11 +1813,22 @@ int main(int argc, char **argv)
 		move_epoll();
 	else if (!strcmp(scenario, "move_close"))
 		move_close();
+	else if (!strcmp(scenario, "move_fcntl"))
+		move_fcntl();
+	else if (!strcmp(scenario, "move_decide"))
+		move_decide();
+	else if (!strcmp(scenario, "linger"))
+		linger();
+	else if (!strcmp(scenario, "cancel"))
+		cancel();
+	else if (!strcmp(scenario, "nofile"))
+		nofile();
 	else if (!strcmp(scenario, "exec-child") && argc > 2)
 		exec_child(atoi(argv[2]));
 	else {
-		fprintf(stderr, "usage: wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec|%s\n",
-			"nomod|race|unspec|opts|move_opt|move_epoll|move_close");
+		fprintf(stderr, "usage: wrap_peer tcp4|tcp6|udp4|udp6|real|threads|exec|%s%s\n",
+			"nomod|race|unspec|opts|move_opt|move_epoll|move_close|",
+			"move_fcntl|move_decide|linger|cancel|nofile");
 		return 2;
 	}
 	return 0;

@@ -21,18 +21,25 @@
  * with the original.
  *
  * The calls that change what a move copies or replaces (setsockopt(),
- * epoll_ctl(), close(), dup() and friends) and the ones whose answer
- * would show a half-moved socket (getsockopt(), getsockname(),
- * getpeername()) hold the move lock while they work on a candidate
- * (tw_hold(), tw_lookup_hold()), so that each happens wholly before or
- * wholly after its move: an option set during a move is neither lost nor
- * replayed over a newer one, an fd taken out of an epoll set is not put
- * back, and a close() does not let the move's dup3() land on an fd number
- * the program reused meanwhile.  Sockets with no entry and moved ones,
- * nearly every call, never take it.
+ * epoll_ctl(), fcntl(F_SETFL/F_SETFD), ioctl(FIONBIO/FIOCLEX/FIONCLEX),
+ * dup() and friends) and the ones whose answer would show a half-moved
+ * socket (getsockopt(), getsockname(), getpeername()) hold the move lock
+ * while they work on a candidate (tw_hold(), tw_lookup_hold()), so that
+ * each happens wholly before or wholly after its move: an option or flag
+ * set during a move is neither lost nor replayed over a newer one, and an
+ * fd taken out of an epoll set is not put back.  close() drops the entry
+ * and waits for a move under way before the real close(), made without
+ * the lock (it can linger): a move after that finds no entry, so its
+ * dup3() does not land on an fd number the program reused meanwhile.
+ * Sockets with no entry and moved ones, nearly every call, never take it.
+ * A move that fails for want of an fd or of memory fails the call that
+ * made it (EMFILE, ENOMEM, ...) and leaves the socket a candidate.
  *
  * Out of reach: statically linked programs, raw system calls, io_uring
- * socket operations, and the C library's calls to itself (its resolver).
+ * socket operations, and the C library's calls to itself (its resolver,
+ * fclose() of an fdopen()ed socket, closefrom()) and close_range(): a
+ * move racing one of those closes may still dup3() onto the fd number
+ * reused.
  * State: the fd table (fdtab.c, its own locks), tw_real (written once by
  * tw_resolve() under pthread_once), tw_verbose (set in the constructor),
  * tw_no_toy (set once, atomically, when AF_TOY turns out missing).
@@ -46,6 +53,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "toywrap.h"
@@ -96,6 +105,7 @@ static void tw_resolve_once(void)
 	tw_real.dup3 = tw_sym("dup3");
 	tw_real.fcntl = tw_sym("fcntl");
 	tw_real.epoll_ctl = tw_sym("epoll_ctl");
+	tw_real.ioctl = tw_sym("ioctl");
 	tw_real.fcntl64 = dlsym(RTLD_NEXT, "fcntl64");
 	if (!tw_real.fcntl64)
 		tw_real.fcntl64 = tw_real.fcntl;
@@ -239,46 +249,64 @@ static bool tw_moved(struct tw_sock *e, void *arg)
 }
 
 /*
- * Caller holds the move lock.  tw_move()'s work on a candidate; *did tells
- * whether this call moved it (else another thread did before).  Every call
- * that changes the entry's options or epoll sets, or the fd, holds the
- * lock too when the fd is a candidate: s, taken under it, stays current.
+ * socket(AF_TOY) failed for want of an fd or of memory: the move can work
+ * later, so the call fails and the socket stays a candidate.  Leaving it
+ * on TCP/UDP for good would cut it off from its AF_TOY peers (a connect()
+ * to a moved listener would be refused).
  */
-static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
+static bool tw_transient(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == ENOBUFS;
+}
+
+/*
+ * Caller holds the move lock.  tw_move()'s work on a candidate: 1 if fd
+ * is AF_TOY now (*did tells whether this call moved it, else another
+ * thread did before); 0 if it stays on the real stack or has no entry
+ * any more; -1 (errno set, entry kept) if the move failed for a
+ * while only (tw_transient()).  Every call that changes the entry's
+ * options or epoll sets, the fd's flags or the fd holds the lock too when
+ * the fd is a candidate, and close() drops the entry before it closes the
+ * fd, then waits for the lock: s, taken under it, stays current, and the
+ * fd stays the candidate's until the move is done.
+ */
+static int tw_move_locked(int fd, struct tw_sock *s, bool *did)
 {
 	static bool warned;
 	struct sockaddr_storage ss;
 	socklen_t l = sizeof(ss);
 	int fl, fdfl, nfd, e, type;
 
-	/* another thread may have moved it, or decided it, since s was taken */
+	/* another thread may have moved it, decided it or closed it since s was taken */
 	*did = false;
 	if (!tw_get(fd, s))
-		return false;
+		return 0;
 	if (s->moved)
-		return true;
+		return 1;
 	if (__atomic_load_n(&tw_no_toy, __ATOMIC_RELAXED)) {
 		errno = EAFNOSUPPORT;
-		return false;
+		return 0;
 	}
 	/*
 	 * Bound on the real stack already (a bind() the library did not see,
 	 * or let through): the socket keeps its port there.
 	 */
 	if (tw_real.getsockname(fd, (struct sockaddr *)&ss, &l) < 0)
-		return false;
+		return 0;
 	if (tw_addr_port((struct sockaddr *)&ss)) {
 		errno = EADDRINUSE;
-		return false;
+		return 0;
 	}
 	fl = tw_real.fcntl(fd, F_GETFL);
 	fdfl = tw_real.fcntl(fd, F_GETFD);
 	if (fl < 0 || fdfl < 0)
-		return false;
+		return 0;
 	type = s->type | SOCK_CLOEXEC | ((fl & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
 	nfd = tw_real.socket(AF_TOY, type, 0);
 	if (nfd < 0) {
 		e = errno;
+		if (tw_transient(e))
+			return -1;
 		if (e == EAFNOSUPPORT || e == EACCES || e == EPERM) {
 			__atomic_store_n(&tw_no_toy, true, __ATOMIC_RELAXED);
 			if (!__atomic_exchange_n(&warned, true, __ATOMIC_RELAXED))
@@ -286,7 +314,7 @@ static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
 				       "TCP/UDP stay on the real stack");
 		}
 		errno = e;
-		return false;
+		return 0;
 	}
 	/* the answers only the TCP/UDP socket has, asked before it goes */
 	tw_opt_capture(fd, s);
@@ -296,7 +324,7 @@ static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
 		e = errno;
 		tw_real.close(nfd);
 		errno = e;
-		return false;
+		return 0;
 	}
 	tw_real.close(nfd);
 	/*
@@ -307,58 +335,83 @@ static bool tw_move_locked(int fd, struct tw_sock *s, bool *did)
 	for (int i = 0; i < s->neps; i++)
 		tw_real.epoll_ctl(s->eps[i].epfd, EPOLL_CTL_ADD, fd, &s->eps[i].ev);
 	if (!tw_update(fd, tw_moved, s)) {
-		/* dropped meanwhile: another thread's call named a remote address */
+		/* dropped meanwhile by a close() of fd, which waits for this move */
 		s->moved = true;
 		s->neps = 0;
 	}
 	*did = true;
-	return true;
+	return 1;
 }
 
 /*
  * Replaces candidate fd by an AF_TOY socket of the same kind; s is updated
- * (the entry as stored).  False (errno set, fd untouched) if AF_TOY is
- * unavailable or the socket is bound on TCP/UDP already: then the entry is
- * dropped, the socket stays on the real stack for good, and the caller
- * makes the real call.  Also false, with the entry left alone, if fd has
- * no entry any more (closed, perhaps reused by a new socket meanwhile).
+ * (the entry as stored).  1 if fd is AF_TOY now.  0 (errno set, fd
+ * untouched) if AF_TOY is unavailable or the socket is bound on TCP/UDP
+ * already: then the entry is dropped, the socket stays on the real stack
+ * for good, and the caller makes the real call; also 0, with the entry
+ * left alone, if fd has no entry any more (closed, perhaps reused by a
+ * new socket meanwhile).  -1 (errno set, fd and entry untouched) if the
+ * move can work later only: the caller fails with errno.
  */
-static bool tw_move(int fd, struct tw_sock *s, const char *why,
-		    const struct sockaddr *addr)
+static int tw_move(int fd, struct tw_sock *s, const char *why,
+		   const struct sockaddr *addr)
 {
-	bool ok, did;
+	bool did;
 	char a[80];
+	int r;
 
 	tw_move_lock();
-	ok = tw_move_locked(fd, s, &did);
-	if (!ok)
+	r = tw_move_locked(fd, s, &did);
+	if (!r)
 		tw_update(fd, tw_unless_same, s);
 	tw_release(true);
-	if (!ok)
-		return false;
-	if (tw_verbose && did)
+	if (r > 0 && tw_verbose && did)
 		tw_log("fd %d: %s%s %s -> AF_TOY %s port %u (%s)", fd, tw_kind(s),
 		       s->family == AF_INET6 ? "v6" : "",
 		       addr ? tw_addr_str(addr, a, sizeof(a)) : "*",
 		       s->type == SOCK_STREAM ? "STREAM" : "DGRAM",
 		       addr ? tw_addr_port(addr) : 0, why);
+	return r;
+}
+
+/*
+ * tw_update() callback: a candidate named another host and stays on the
+ * real stack; arg is its entry as the caller took it.  Dropped if it is
+ * still that candidate; if a move got there first, arg becomes the moved
+ * entry; an entry of another socket (fd closed and reused) is kept.
+ */
+static bool tw_stay(struct tw_sock *e, void *arg)
+{
+	struct tw_sock *s = arg;
+
+	if (e->gen != s->gen)
+		return true;
+	if (!e->moved)
+		return false;
+	*s = *e;
 	return true;
 }
 
 /*
- * The decision for a socket about to use addr: true if fd is (now) AF_TOY
- * and addr local.  A non-local address drops a candidate's entry (the
- * socket stays real); a moved socket cannot reach it.
+ * The decision for a socket about to use addr: 1 if fd is (now) AF_TOY
+ * and addr local, -1 (errno set) if the move failed for now (tw_move()),
+ * else 0.  A non-local address of the socket's family drops a candidate's
+ * entry (the socket stays real), under the move lock: a move under way
+ * finishes first, and then the socket, s says, is a moved one, which
+ * cannot reach addr, rather than an AF_TOY socket with no entry.
  */
-static bool tw_decide(int fd, struct tw_sock *s, const struct sockaddr *addr,
-		      socklen_t len, const char *why)
+static int tw_decide(int fd, struct tw_sock *s, const struct sockaddr *addr,
+		     socklen_t len, const char *why)
 {
 	if (s->moved)
 		return tw_addr_local(addr, len, s->family);
 	if (!tw_addr_local(addr, len, s->family)) {
-		if (addr && addr->sa_family == s->family)
-			tw_drop(fd);
-		return false;
+		if (addr && addr->sa_family == s->family) {
+			tw_move_lock();
+			tw_update(fd, tw_stay, s);
+			tw_move_unlock();
+		}
+		return 0;
 	}
 	return tw_move(fd, s, why, addr);
 }
@@ -395,26 +448,40 @@ int socket(int domain, int type, int protocol)
 	return fd;
 }
 
+/* tw_update() callback: drops the entry; arg (a bool): it was a candidate's. */
+static bool tw_drop_candidate(struct tw_sock *e, void *arg)
+{
+	*(bool *)arg = !e->moved;
+	return false;
+}
+
 /*
- * close() and the dup()s hold a candidate's move lock (tw_hold()): a close()
- * or a dup2() onto it in the middle of its move would let the move's dup3()
- * land on whatever the program opened in its place, and a dup() of it
- * would copy the entry of one socket onto an fd of the other.
+ * close() drops the entry, then for a candidate waits for a move of it
+ * under way (the move lock, taken and given back), and only then closes:
+ * a move in the middle of its work replaces the fd before it goes, and a
+ * move after the entry went finds none and leaves the fd number alone,
+ * whatever the program opens there next.  The real close() is made
+ * without the lock: it can take long (SO_LINGER with data unsent, on a
+ * candidate that is a connected socket, e.g. a dup() of one that stayed
+ * on TCP) and is a cancellation point.  An fd with no entry costs one
+ * look at the table (none past its end): close() is a hot call.
  */
 int close(int fd)
 {
-	bool held;
-	int r;
+	bool cand = false;
 
 	tw_resolve();
-	held = tw_hold(fd, -1);
-	tw_drop(fd);
-	r = tw_real.close(fd);
-	tw_release(held);
-	return r;
+	if (tw_update(fd, tw_drop_candidate, &cand) && cand) {
+		tw_move_lock();
+		tw_move_unlock();
+	}
+	return tw_real.close(fd);
 }
 
-/* r: the result of a call that made fd's copy r (or failed). */
+/*
+ * r: the result of a call that made fd's copy r (or failed), under the
+ * move lock if held.
+ */
 static int tw_copied(int fd, int r, bool held)
 {
 	if (r >= 0)
@@ -423,6 +490,12 @@ static int tw_copied(int fd, int r, bool held)
 	return r;
 }
 
+/*
+ * The dup()s hold a candidate's move lock (tw_hold()): a dup() of it in
+ * the middle of its move would copy the entry of one socket onto an fd of
+ * the other, and a dup2() onto it would let the move's dup3() replace
+ * what the program put there.
+ */
 int dup(int fd)
 {
 	bool held;
@@ -432,47 +505,101 @@ int dup(int fd)
 	return tw_copied(fd, tw_real.dup(fd), held);
 }
 
-int dup2(int fd, int fd2)
+/*
+ * dup2() and dup3() close what fd2 was, which can take long where that
+ * was the last fd of a lingering socket.  Under the move lock (fd or fd2
+ * a candidate) a spare fd of it keeps that close quick, and is closed
+ * once the lock is given back, with the raw system call: dup2() is no
+ * cancellation point.  With no fd to spare (EMFILE) the call goes ahead
+ * without it.
+ */
+static int tw_dup_onto(int fd, int fd2, int flags, bool three)
 {
+	int r, keep = -1, e;
 	bool held;
 
 	tw_resolve();
 	held = tw_hold(fd, fd2);
-	return tw_copied(fd, tw_real.dup2(fd, fd2), held);
+	if (held && fd != fd2)
+		keep = tw_real.fcntl(fd2, F_DUPFD_CLOEXEC, 0);
+	r = three ? tw_real.dup3(fd, fd2, flags) : tw_real.dup2(fd, fd2);
+	r = tw_copied(fd, r, held);
+	if (keep >= 0) {
+		e = errno;
+		syscall(SYS_close, keep);
+		errno = e;
+	}
+	return r;
+}
+
+int dup2(int fd, int fd2)
+{
+	return tw_dup_onto(fd, fd2, 0, false);
 }
 
 int dup3(int fd, int fd2, int flags)
 {
-	bool held;
-
-	tw_resolve();
-	held = tw_hold(fd, fd2);
-	return tw_copied(fd, tw_real.dup3(fd, fd2, flags), held);
+	return tw_dup_onto(fd, fd2, flags, true);
 }
 
 /*
  * fcntl() and fcntl64() (what fcntl() is with large file offsets on
  * 32-bit): the third argument, if any, passed on as a pointer-sized one.
+ * F_DUPFD makes a copy, as dup() does; F_SETFL (O_NONBLOCK) and F_SETFD
+ * (FD_CLOEXEC) change what a move copies: on a candidate they hold the
+ * move lock, so that a move copies the flags before or after the change
+ * and never loses it.
  */
 #define TW_FCNTL(name)							\
 int name(int fd, int cmd, ...)						\
 {									\
-	bool dupfd = cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC, held;	\
 	va_list ap;							\
 	void *arg;							\
+	bool held;							\
+	int r;								\
 									\
 	tw_resolve();							\
 	va_start(ap, cmd);						\
 	arg = va_arg(ap, void *);					\
 	va_end(ap);							\
-	if (!dupfd)							\
+	switch (cmd) {							\
+	case F_DUPFD:							\
+	case F_DUPFD_CLOEXEC:						\
+		held = tw_hold(fd, -1);					\
+		return tw_copied(fd, tw_real.name(fd, cmd, arg), held);	\
+	case F_SETFL:							\
+	case F_SETFD:							\
+		held = tw_hold(fd, -1);					\
+		r = tw_real.name(fd, cmd, arg);				\
+		tw_release(held);					\
+		return r;						\
+	default:							\
 		return tw_real.name(fd, cmd, arg);			\
-	held = tw_hold(fd, -1);						\
-	return tw_copied(fd, tw_real.name(fd, cmd, arg), held);		\
+	}								\
 }
 
 TW_FCNTL(fcntl)
 TW_FCNTL(fcntl64)
+
+/* FIONBIO, FIOCLEX and FIONCLEX: fcntl()'s F_SETFL and F_SETFD as ioctl()s. */
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	bool held;
+	int r;
+
+	tw_resolve();
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (req != FIONBIO && req != FIOCLEX && req != FIONCLEX)
+		return tw_real.ioctl(fd, req, arg);
+	held = tw_hold(fd, -1);
+	r = tw_real.ioctl(fd, req, arg);
+	tw_release(held);
+	return r;
+}
 
 struct tw_ep_change {
 	int epfd;
@@ -554,7 +681,10 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		a = (const struct sockaddr *)&any4;
 		al = sizeof(any4);
 	}
-	if (!tw_decide(fd, &s, a, al, "bind"))
+	r = tw_decide(fd, &s, a, al, "bind");
+	if (r < 0)
+		return -1;
+	if (!r)
 		return tw_real.bind(fd, addr, len);
 	tw_addr_toy(&t, tw_addr_port(a));
 	r = tw_real.bind(fd, (struct sockaddr *)&t, sizeof(t));
@@ -578,7 +708,8 @@ int listen(int fd, int backlog)
 		 * bound on TCP already stays there (tw_move()).
 		 */
 		tw_addr_make(&any, s.family, NULL, false, 0);
-		tw_move(fd, &s, "listen", (struct sockaddr *)&any);
+		if (tw_move(fd, &s, "listen", (struct sockaddr *)&any) < 0)
+			return -1;
 	}
 	return tw_real.listen(fd, backlog);
 }
@@ -607,7 +738,10 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 			tw_update(fd, tw_set_peer, NULL);
 		return tw_real.connect(fd, addr, len);
 	}
-	if (!tw_decide(fd, &s, addr, len, "connect")) {
+	r = tw_decide(fd, &s, addr, len, "connect");
+	if (r < 0)
+		return -1;
+	if (!r) {
 		if (s.moved)
 			return tw_fail(addr && addr->sa_family == s.family ?
 				       ENETUNREACH : EAFNOSUPPORT);
@@ -636,8 +770,15 @@ static void tw_accepted(int lfd, const struct tw_sock *ls, int fd,
 	s.protocol = ls->protocol;
 	s.local_set = ls->local_set;
 	s.local = ls->local;
-	memcpy(s.opts, ls->opts, sizeof(s.opts));
-	s.nopts = ls->nopts;
+	/*
+	 * The options the program set on the listener, which TCP gives its
+	 * connections too; not the answers captured at its move (TCP gives a
+	 * connection the TCP_CONGESTION default of when it comes, unless the
+	 * listener set one).
+	 */
+	for (int i = 0; i < ls->nopts; i++)
+		if (!ls->opts[i].captured)
+			s.opts[s.nopts++] = ls->opts[i];
 	tw_put(fd, &s);
 	n = tw_addr_make(&ss, s.family, NULL, true, t->stoy_port);
 	tw_addr_out(&ss, n, addr, addrlen);
@@ -736,7 +877,7 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
  */
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	struct tw_opt_change c = { level, name, val, len };
+	struct tw_opt_change c = { level, name, val, len, false };
 	struct tw_sock s;
 	bool held;
 	int r;
@@ -780,13 +921,20 @@ static int tw_dest(int fd, const struct sockaddr *addr, socklen_t len,
 		   struct sockaddr_toy *t, bool *drop, int *flags)
 {
 	struct tw_sock s;
+	int r;
 
 	*drop = false;
 	if (!addr || !tw_lookup(fd, &s))
 		return 0;
 	if (s.type == SOCK_STREAM) {
-		if (!s.moved && !tw_decide(fd, &s, addr, len, "sendto"))
-			return 0;
+		/* a candidate moved by another thread meanwhile: as a moved one */
+		if (!s.moved) {
+			r = tw_decide(fd, &s, addr, len, "sendto");
+			if (r < 0)
+				return -1;
+			if (!r && !s.moved)
+				return 0;
+		}
 		if (*flags & MSG_FASTOPEN) {
 			if (connect(fd, addr, len) < 0 && errno != EISCONN)
 				return -1;
@@ -795,7 +943,10 @@ static int tw_dest(int fd, const struct sockaddr *addr, socklen_t len,
 		*drop = true;
 		return 1;
 	}
-	if (!tw_decide(fd, &s, addr, len, "sendto"))
+	r = tw_decide(fd, &s, addr, len, "sendto");
+	if (r < 0)
+		return -1;
+	if (!r)
 		return s.moved ? tw_fail(ENETUNREACH) : 0;
 	tw_addr_toy(t, tw_addr_port(addr));
 	return 1;

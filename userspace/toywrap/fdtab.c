@@ -19,8 +19,9 @@
 
 static pthread_mutex_t tw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t tw_mlock = PTHREAD_MUTEX_INITIALIZER;	/* moves */
+static int tw_mlock_cancel;	/* the cancel state its holder had: under it */
 static struct tw_sock **tw_tab;
-static int tw_size;
+static int tw_size;	/* written under tw_lock; read without it by tw_update() */
 static unsigned long tw_gen;
 
 /* Caller holds tw_lock.  Grows the table to hold fd; false if out of memory. */
@@ -38,7 +39,7 @@ static bool tw_room(int fd)
 		return false;
 	memset(t + tw_size, 0, (n - tw_size) * sizeof(*t));
 	tw_tab = t;
-	tw_size = n;
+	__atomic_store_n(&tw_size, n, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -56,14 +57,18 @@ bool tw_get(int fd, struct tw_sock *out)
 /*
  * Applies fn to fd's entry under the lock; fn returns false to drop the
  * entry.  fn must be quick and make no system call.  False if fd has no
- * entry (fn not called).
+ * entry (fn not called).  An fd past the end of the table has none and
+ * is answered without the lock (close() of every fd comes here): the
+ * table grows for an fd before the wrapper that made it (socket(),
+ * accept(), dup()) returns it, so a thread that has the fd sees the table
+ * grown.
  */
 bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg)
 {
 	struct tw_sock *old = NULL;
 	bool found = false;
 
-	if (fd < 0)
+	if (fd < 0 || fd >= __atomic_load_n(&tw_size, __ATOMIC_RELAXED))
 		return false;
 	pthread_mutex_lock(&tw_lock);
 	if (fd < tw_size && tw_tab[fd]) {
@@ -95,15 +100,29 @@ void tw_put(int fd, const struct tw_sock *s)
 	pthread_mutex_unlock(&tw_lock);
 }
 
-/* Held across a move's system calls; taken before tw_lock, never after. */
+/*
+ * Held across a move's system calls; taken before tw_lock, never after.
+ * Its holder cannot be cancelled (pthread_cancel()): a cancellation point
+ * under it (the move's close() of its spare fd, tw_log()'s write) would
+ * end the thread with the lock held, and every later move, candidate call
+ * and fork() would wait for it forever.  A cancel that came meanwhile
+ * acts at the thread's next cancellation point, once the lock is free.
+ */
 void tw_move_lock(void)
 {
+	int old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	pthread_mutex_lock(&tw_mlock);
+	tw_mlock_cancel = old;
 }
 
 void tw_move_unlock(void)
 {
+	int old = tw_mlock_cancel;
+
 	pthread_mutex_unlock(&tw_mlock);
+	pthread_setcancelstate(old, NULL);
 }
 
 static void tw_fork_prepare(void)

@@ -81,7 +81,8 @@ static bool tw_level_ok(const struct tw_sock *s, int level)
 
 /*
  * tw_update() callback: records the struct tw_opt_change c into the entry,
- * whatever its state.  Keeps it.
+ * whatever its state; a captured answer never replaces what the program
+ * set.  Keeps it.
  */
 bool tw_opt_record(struct tw_sock *s, void *change)
 {
@@ -94,6 +95,8 @@ bool tw_opt_record(struct tw_sock *s, void *change)
 	for (i = 0; i < s->nopts; i++)
 		if (s->opts[i].level == c->level && s->opts[i].name == c->name)
 			o = &s->opts[i];
+	if (o && c->captured && !o->captured)
+		return true;
 	if (!o) {
 		if (s->nopts == TW_MAX_OPTS)
 			return true;
@@ -101,6 +104,7 @@ bool tw_opt_record(struct tw_sock *s, void *change)
 	}
 	o->level = c->level;
 	o->name = c->name;
+	o->captured = c->captured;
 	o->len = c->len;
 	if (c->len)
 		memcpy(o->val, c->val, c->len);
@@ -111,7 +115,7 @@ bool tw_opt_record(struct tw_sock *s, void *change)
 int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	       const void *val, socklen_t len)
 {
-	struct tw_opt_change c = { level, name, val, len };
+	struct tw_opt_change c = { level, name, val, len, false };
 
 	if (!tw_emulated(level, name))
 		return tw_real.setsockopt(fd, level, name, val, len);
@@ -171,9 +175,10 @@ static int tw_tcp_info(int fd, void *val, socklen_t *len)
 /*
  * TCP_CONGESTION as TCP answers it: the name in a TCP_CA_NAME_MAX array,
  * NUL-padded, at most that long.  name: what was set or what the TCP
- * socket said at its move (tw_opt_capture()), else (NULL: a socket adopted
- * across execve(), or an entry with no room left) the namespace's default,
- * which a new TCP socket gets.
+ * socket said at its move (tw_opt_capture()), else (NULL: an accepted
+ * socket whose listener set none, a socket adopted across execve(), or an
+ * entry with no room left) the namespace's default, which a new TCP
+ * socket or connection gets.
  */
 #define TW_CA_NAME_MAX 16
 
@@ -209,13 +214,14 @@ static int tw_ca_out(const char *name, socklen_t nlen, void *val, socklen_t *len
  * the socket was made (the namespace's default then, or what was set).
  * Asking the socket costs one system call per move, and gives what TCP
  * would say, where /proc, read at each getsockopt(), gives the default
- * of the namespace the process is in now, as it is now.
+ * of the namespace the process is in now, as it is now.  Marked captured:
+ * a listener's connections do not inherit it (tw_accepted()).
  */
 void tw_opt_capture(int fd, struct tw_sock *s)
 {
 	char ca[TW_CA_NAME_MAX];
 	socklen_t l = sizeof(ca);
-	struct tw_opt_change c = { IPPROTO_TCP, TCP_CONGESTION, ca, 0 };
+	struct tw_opt_change c = { IPPROTO_TCP, TCP_CONGESTION, ca, 0, true };
 
 	if (s->type != SOCK_STREAM ||
 	    tw_real.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, ca, &l) < 0)

@@ -8,23 +8,34 @@
  * and nobody sleeps while holding it, so a blocking accept() or recvmsg()
  * in one thread never stalls another.  A second mutex, taken before the
  * table's and never after it, serialises the moves (tw_move_lock()): a
- * move holds it across a few quick system calls (socket, setsockopt,
- * dup3, epoll_ctl).  The calls that would otherwise interleave with a
- * candidate's move hold it too, while their fd is a candidate, around
- * the one quick system call they make: setsockopt(), epoll_ctl(), close()
- * and the dup()s, which change what the move copies or replaces, and
- * getsockopt(), getsockname() and getpeername(), which would show a
- * half-moved socket.  Each of them happens wholly before or wholly after
- * the move: an option is neither lost nor replayed over a newer one, an
- * epoll set the fd left is not given it back, and the move's dup3() never
- * lands on an fd number closed and reused meanwhile.  Such a call first
- * looks at the entry and takes the lock only for a candidate, then looks
- * again under it (a move may have finished meanwhile): calls on fds with
- * no entry or a moved one, and blocking calls (which would stall every
- * move), never take it.  Another thread seeing the fd half-moved waits
- * for the move to finish instead of taking the entry for stale.  Two
- * threads racing on one fd (a close against a connect) race as they would
- * without the library: the kernel decides, the table follows the winner.
+ * move holds it across a few quick system calls (socket, setsockopt, dup3,
+ * epoll_ctl), and its holder cannot be cancelled meanwhile, so that no
+ * cancellation point ends a thread that holds it.  The calls that would
+ * otherwise interleave with a candidate's move hold it too, while their fd
+ * is a candidate, around the one quick system call they make:
+ * setsockopt(), epoll_ctl(), fcntl()'s F_SETFL and F_SETFD, ioctl()'s
+ * FIONBIO, FIOCLEX and FIONCLEX, and the dup()s, which change what the
+ * move copies or replaces, and getsockopt(), getsockname() and
+ * getpeername(), which would show a half-moved socket; a candidate sent to
+ * another host (bind(), connect(), sendto()) loses its entry under it,
+ * unless a move got there first.  Each of them happens wholly before or
+ * wholly after the move: an option or a flag is neither lost nor replayed
+ * over a newer one, an epoll set the fd left is not given it back, and no
+ * AF_TOY socket is left without its entry.  No close that can take long
+ * (SO_LINGER with data unsent) is made under it: close() drops the entry,
+ * waits for a move of the fd under way (takes the lock and gives it back)
+ * and closes without it, and a dup2() onto an fd keeps a spare fd of the
+ * file it replaces, closed once the lock is given back.  The move's dup3()
+ * still never lands on an fd number closed and reused meanwhile: a move
+ * looks at the entry again under the lock, and an fd closed before that
+ * has none.  Such a call first looks at the entry and takes the lock only
+ * for a candidate, then looks again under it (a move may have finished
+ * meanwhile): calls on fds with no entry or a moved one, and blocking
+ * calls (which would stall every move), never take it.  Another thread
+ * seeing the fd half-moved waits for the move to finish instead of taking
+ * the entry for stale.  Two threads racing on one fd (a close against a
+ * connect) race as they would without the library: the kernel decides, the
+ * table follows the winner.
  * The wrappers are not async-signal-safe (a close() in a signal handler
  * that interrupted a wrapper of the same thread would wait for itself).
  */
@@ -44,10 +55,15 @@
 #define TW_OPT_MAX_LEN	64
 #define TW_MAX_EPOLL	4
 
-/* A setsockopt() the program made, replayed or answered later. */
+/*
+ * A setsockopt() the program made, replayed or answered later; or
+ * (captured) an answer the TCP/UDP socket gave at its move, which the
+ * program did not set, so that an accepted socket does not inherit it.
+ */
 struct tw_opt {
 	int level;
 	int name;
+	bool captured;
 	socklen_t len;
 	unsigned char val[TW_OPT_MAX_LEN];
 };
@@ -106,6 +122,7 @@ struct tw_real {
 	int (*fcntl)(int, int, ...);
 	int (*fcntl64)(int, int, ...);
 	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*ioctl)(int, unsigned long, ...);
 };
 
 extern struct tw_real tw_real;
@@ -139,6 +156,7 @@ struct tw_opt_change {			/* a setsockopt() to record */
 	int name;
 	const void *val;
 	socklen_t len;
+	bool captured;			/* tw_opt_capture()'s: never over a set one */
 };
 
 bool tw_opt_record(struct tw_sock *s, void *change);
