@@ -151,9 +151,10 @@ struct toy_stats {
  * Data pages a writer recycles: a page may be overwritten once only the
  * ring holds it (page_ref_count() == 1), i.e. every skb that pointed into
  * it has been read and freed.  Saves the page allocator and, with
- * init_on_alloc, the zeroing of every page on every write.  The pages go
- * back to the allocator once the writer has written nothing for
- * TOY_RING_IDLE (trim), so an idle socket pins none.
+ * init_on_alloc, the zeroing of every page on every write.  The pages no
+ * skb refers to go back to the allocator once the writer has written
+ * nothing for TOY_RING_IDLE (trim), so an idle socket pins none beyond
+ * what its unread bytes use.
  */
 #define TOY_RING_PAGES	8
 #define TOY_RING_ORDER	3		/* 32 KiB, like SKB_FRAG_PAGE_ORDER */
@@ -466,6 +467,7 @@ struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
 struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 				   size_t size, int *err);
 void toy_ring_free(struct sock *sk);
+void toy_ring_skb_freed(struct sock *sk);
 void toy_ring_close(struct sock *sk);
 
 /* toy_tap.c: copies of the segments for monitor devices (af_toy_mon) */

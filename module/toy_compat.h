@@ -104,4 +104,18 @@ static inline void toy_dev_set_lltx(struct net_device *dev)
 }
 #endif
 
+/*
+ * sock_def_readable()'s tracepoint (6.3 on), which toy_data_ready() fires
+ * in its place; the caller includes <trace/events/sock.h>, which a file
+ * that creates our own tracepoints must not.
+ */
+#ifdef TOY_HAVE_TRACE_SK_DATA_READY
+#define toy_trace_data_ready(sk)	trace_sk_data_ready(sk)
+#else
+struct sock;
+static inline void toy_trace_data_ready(const struct sock *sk)
+{
+}
+#endif
+
 #endif /* _TOY_COMPAT_H */

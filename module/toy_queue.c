@@ -16,6 +16,7 @@
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/stat.h>
+#include <trace/events/sock.h>
 
 #include "af_toy.h"
 
@@ -730,6 +731,7 @@ void toy_data_ready(struct sock *sk)
 {
 	struct socket_wq *wq;
 
+	toy_trace_data_ready(sk);
 	rcu_read_lock();
 	wq = rcu_dereference(sk->sk_wq);
 	if (skwq_has_sleeper(wq))

@@ -7,18 +7,22 @@
  * queued skb refers to it (page_ref_count() == 1), which saves the page
  * allocator and, with init_on_alloc, the zeroing of every page on every
  * write.  The ring holds at most SO_SNDBUF worth of pages, every one
- * charged to the writer's memory cgroup, and gives them all back once the
- * writer has written nothing for TOY_RING_IDLE (toy_ring_trim()), or at
- * release (toy_ring_close()), so an idle or closed socket pins none: the
- * skbs still queued keep their own pages, charged to the socket, and free
- * them when read, as AF_UNIX's would.
+ * charged to the writer's memory cgroup.  Once the writer has written
+ * nothing for TOY_RING_IDLE (toy_ring_trim()), the pages no skb refers to
+ * go back, whether or not the reader has read everything; a page still
+ * queued stays in its slot, so that new writes go on filling it rather
+ * than strand it with a fresh one each (its skbs are charged their bytes,
+ * not the page), and goes back at a later trim, once read.  At release
+ * (toy_ring_close()) all go, so an idle or closed socket pins none beyond
+ * what its unread bytes use.
  *
  * Locking and references: r->lock (a mutex) serialises the writers of one
  * socket and the trim; a writer holds it across the copy from user space,
  * which may fault, so the trim only tries it.  The trim work holds a
- * reference on the socket while queued (armed by the writer, it requeues
- * itself while the writer keeps writing); it runs on toy_wq, which the
- * module drains at exit.  Pages in flight are referenced by their skbs.
+ * reference on the socket while queued (armed when an skb of the writer
+ * is freed, it requeues itself while the writer keeps writing); it runs
+ * on toy_wq, which the module drains at exit.  Pages in flight are
+ * referenced by their skbs.
  */
 #include <linux/slab.h>
 
@@ -50,10 +54,25 @@ static void toy_ring_release_pages(struct toy_ring *r)
 	for (i = 0; i < TOY_RING_PAGES; i++) {
 		if (r->page[i])
 			put_page(r->page[i]);
-		r->page[i] = NULL;
+		WRITE_ONCE(r->page[i], NULL);	/* see toy_ring_has_pages() */
 	}
 	r->cur = 0;
 	r->off = 0;
+}
+
+/* The trim: gives back the pages no queued skb refers to any more. */
+static void toy_ring_release_free(struct toy_ring *r)
+{
+	int i;
+
+	for (i = 0; i < TOY_RING_PAGES; i++) {
+		if (!r->page[i] || page_ref_count(r->page[i]) != 1)
+			continue;
+		put_page(r->page[i]);
+		WRITE_ONCE(r->page[i], NULL);
+		if (i == r->cur)
+			r->off = 0;
+	}
 }
 
 /* Destructor time: no writer and no trim work are left (they hold @sk). */
@@ -68,11 +87,20 @@ void toy_ring_free(struct sock *sk)
 	toy_sk(sk)->ring = NULL;
 }
 
+/* Lockless hint for toy_ring_skb_freed(); the trim looks under r->lock. */
+static bool toy_ring_has_pages(const struct toy_ring *r)
+{
+	int i;
+
+	for (i = 0; i < TOY_RING_PAGES; i++)
+		if (READ_ONCE(r->page[i]))
+			return true;
+	return false;
+}
+
 /*
- * The writer has written nothing for TOY_RING_IDLE: its pages go back to
- * the allocator, so that an idle socket pins no memory, whether or not
- * its reader has read everything (a page still queued stays with its
- * skbs).  A writer that wrote meanwhile keeps them for another
+ * The writer has written nothing for TOY_RING_IDLE: its free pages go back
+ * to the allocator.  A writer that wrote meanwhile keeps them for another
  * TOY_RING_IDLE.
  */
 static void toy_ring_trim(struct work_struct *work)
@@ -93,7 +121,7 @@ static void toy_ring_trim(struct work_struct *work)
 	}
 	wait = (long)(r->last_use + TOY_RING_IDLE - jiffies);
 	if (wait <= 0)
-		toy_ring_release_pages(r);
+		toy_ring_release_free(r);
 	mutex_unlock(&r->lock);
 requeue:
 	/* Requeued, the work keeps our reference. */
@@ -103,14 +131,20 @@ requeue:
 }
 
 /*
- * A write used the ring: make sure a trim will look at it.  The work holds
- * a reference; the writer holds one, so the socket is not being freed.
+ * From write-space (an skb of @sk was freed, and with it perhaps the last
+ * reference to a ring page): make sure a trim will look.  The work holds a
+ * reference, taken only while the socket still has one (release may be
+ * under way).
  */
-static void toy_ring_arm(struct sock *sk, struct toy_ring *r)
+void toy_ring_skb_freed(struct sock *sk)
 {
-	if (delayed_work_pending(&r->trim) || READ_ONCE(r->closed))
+	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
+
+	if (!r || delayed_work_pending(&r->trim) || READ_ONCE(r->closed) ||
+	    !toy_ring_has_pages(r))
 		return;
-	sock_hold(sk);
+	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+		return;
 	if (!queue_delayed_work(toy_wq, &r->trim, TOY_RING_IDLE))
 		sock_put(sk);
 }
@@ -282,7 +316,6 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 		done += n;
 	}
 	mutex_unlock(&r->lock);
-	toy_ring_arm(sk, r);
 	/* sock_wfree() gives back the whole truesize, so charge all of it. */
 	skb->truesize += charge;
 	refcount_add(charge, &sk->sk_wmem_alloc);

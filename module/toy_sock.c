@@ -192,10 +192,11 @@ bool toy_writable(struct sock *sk)
 
 /*
  * Runs when an skb we sent is freed (it was read, or its receiver went
- * away), in the reader's context: wakes writers once there is room
- * again.  As TCP, only a socket whose writer or poller found no room
- * (SOCK_NOSPACE) is woken: a ping-pong reader sleeping on this queue
- * would otherwise cost a walk of it on every read.
+ * away), in the reader's context: wakes writers once there is room again,
+ * and has the ring pages it freed given back.  As TCP, only a socket
+ * whose writer or poller found no room (SOCK_NOSPACE) is woken: a
+ * ping-pong reader sleeping on this queue would otherwise cost a walk of
+ * it on every read.
  */
 void toy_write_space(struct sock *sk)
 {
@@ -203,6 +204,7 @@ void toy_write_space(struct sock *sk)
 	struct socket *sock;
 	bool room;
 
+	toy_ring_skb_freed(sk);
 	/*
 	 * Pairs with toy_note_nospace(): the room freed before this call is
 	 * seen by a writer that set SOCK_NOSPACE, or we see its flag.

@@ -218,6 +218,60 @@ REGRESS(d01c_idle_pairs_with_unread_bytes_give_cached_pages_back)
 	idle_memory(_metadata, 1);
 }
 
+/*
+ * SPACED_PAIRS pairs of @domain, each sent SPACED_WRITES writes of
+ * SPACED_LEN bytes (a size that goes into the ring) 150 ms apart, longer than
+ * the writer's idle time (100 ms), nothing read.  Memory per pair.
+ */
+#define SPACED_PAIRS	32
+#define SPACED_WRITES	40
+#define SPACED_LEN	1100
+
+static double spaced_kib(int domain, int (*sv)[2], char *buf)
+{
+	long before = mem_settled_kib();
+	int i, k;
+
+	for (i = 0; i < SPACED_PAIRS; i++)
+		if (socketpair(domain, SOCK_STREAM, 0, sv[i]))
+			return -1;
+	for (k = 0; k < SPACED_WRITES; k++) {
+		for (i = 0; i < SPACED_PAIRS; i++)
+			if (send(sv[i][0], buf, SPACED_LEN, MSG_DONTWAIT) != SPACED_LEN)
+				return -1;
+		usleep(150000);
+	}
+	return (double)(before - mem_settled_kib()) / SPACED_PAIRS;
+}
+
+/*
+ * Unread writes spaced beyond the writer's idle time: at most twice
+ * AF_UNIX's memory + 8 KiB.  A trim that gave back pages still queued
+ * made each next write take a fresh 32 KiB page for its 1100 bytes
+ * (1319 KiB a pair, AF_UNIX 83).
+ */
+REGRESS(d01d_spaced_unread_writes_do_not_strand_pages)
+{
+	int (*sv)[2] = calloc(SPACED_PAIRS, sizeof(*sv)), i;
+	char *buf = calloc(1, SPACED_LEN);
+	double unix_kib, toy_kib;
+
+	ASSERT_TRUE(sv && buf);
+	unix_kib = spaced_kib(AF_UNIX, sv, buf);
+	ASSERT_LE(0, unix_kib) TH_LOG("AF_UNIX: %s", strerror(errno));
+	for (i = 0; i < SPACED_PAIRS; i++)
+		close2(sv[i][0], sv[i][1]);
+	toy_kib = spaced_kib(AF_TOY, sv, buf);
+	ksft_print_msg("%d unread %d-byte writes 150 ms apart, per pair: AF_UNIX %.1f KiB, AF_TOY %.1f KiB\n",
+		       SPACED_WRITES, SPACED_LEN, unix_kib, toy_kib);
+	EXPECT_TRUE(toy_kib <= 2 * unix_kib + 8)
+		TH_LOG("AF_TOY holds %.1f KiB a pair, AF_UNIX %.1f", toy_kib, unix_kib);
+	for (i = 0; i < SPACED_PAIRS; i++)
+		close2(sv[i][0], sv[i][1]);
+	free(sv);
+	free(buf);
+}
+
 /* ---- 3. records bigger than 64 KiB ------------------------------------- */
 
 /* 100000 bytes and min(SO_SNDBUF, peer SO_RCVBUF) pass intact, +1 does not. */

@@ -436,6 +436,40 @@ TEST(connect_refused)
 	free_lines(lines, n);
 }
 
+/*
+ * sock:sk_data_ready (kernels from 6.3) fires for AF_TOY as for the
+ * families whose data_ready is sock_def_readable(): toy_data_ready(),
+ * which replaced it, first did not fire it.  On a kernel without the
+ * event there is nothing to see.
+ */
+TEST(sk_data_ready_event)
+{
+	char buf[1024], want[64];
+	int sv[2], found = 0;
+	FILE *f;
+
+	TOY_NEED_TRACE();
+	if (access(TRACEFS "/events/sock/sk_data_ready/enable", F_OK)) {
+		TH_LOG("no sock:sk_data_ready on this kernel");
+		return;
+	}
+	ASSERT_EQ(0, tfs_write("trace", ""));
+	ASSERT_EQ(0, tfs_write("tracing_on", "1"));
+	ASSERT_EQ(0, tfs_write("events/sock/sk_data_ready/enable", "1"));
+	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_STREAM, 0, sv));
+	EXPECT_EQ(1, send(sv[0], "x", 1, 0));
+	tfs_write("events/sock/sk_data_ready/enable", "0");
+	snprintf(want, sizeof(want), "sk_data_ready: family=%d ", AF_TOY);
+	f = fopen(TRACEFS "/trace", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(buf, sizeof(buf), f))
+		found += !!strstr(buf, want);
+	fclose(f);
+	close(sv[0]);
+	close(sv[1]);
+	EXPECT_LT(0, found) TH_LOG("no \"%s\" in the trace", want);
+}
+
 /* The tracepoints exist with their fields (the format files). */
 TEST(event_formats)
 {
