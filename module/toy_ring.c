@@ -99,6 +99,24 @@ static bool toy_ring_has_pages(const struct toy_ring *r)
 }
 
 /*
+ * A ring page still referenced while nothing of the writer's is in flight
+ * (a live skb is charged more than 1): an skb is between sock_wfree(),
+ * whose write-space found this trim pending and armed none, and the
+ * release of its pages.  Caller holds r->lock.
+ */
+static bool toy_ring_freeing(struct sock *sk, struct toy_ring *r)
+{
+	int i;
+
+	if (sk_wmem_alloc_get(sk) > 1)
+		return false;
+	for (i = 0; i < TOY_RING_PAGES; i++)
+		if (r->page[i] && page_ref_count(r->page[i]) != 1)
+			return true;
+	return false;
+}
+
+/*
  * The writer has written nothing for TOY_RING_IDLE: its free pages go back
  * to the allocator.  A writer that wrote meanwhile keeps them for another
  * TOY_RING_IDLE.
@@ -120,8 +138,11 @@ static void toy_ring_trim(struct work_struct *work)
 		goto requeue;
 	}
 	wait = (long)(r->last_use + TOY_RING_IDLE - jiffies);
-	if (wait <= 0)
+	if (wait <= 0) {
 		toy_ring_release_free(r);
+		if (toy_ring_freeing(sk, r))
+			wait = 1;	/* once its pages are put, they go too */
+	}
 	mutex_unlock(&r->lock);
 requeue:
 	/* Requeued, the work keeps our reference. */
@@ -140,12 +161,14 @@ void toy_ring_skb_freed(struct sock *sk)
 {
 	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
 
-	if (!r || delayed_work_pending(&r->trim) || READ_ONCE(r->closed) ||
-	    !toy_ring_has_pages(r))
+	if (!r || delayed_work_pending(&r->trim) || !toy_ring_has_pages(r) ||
+	    READ_ONCE(r->closed))
 		return;
 	if (!refcount_inc_not_zero(&sk->sk_refcnt))
 		return;
-	if (!queue_delayed_work(toy_wq, &r->trim, TOY_RING_IDLE))
+	/* Not after toy_ring_close(): it would pin the socket for a while. */
+	if (READ_ONCE(r->closed) ||
+	    !queue_delayed_work(toy_wq, &r->trim, TOY_RING_IDLE))
 		sock_put(sk);
 }
 
