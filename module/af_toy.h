@@ -326,6 +326,13 @@ static inline struct toy_sock *toy_peer(const struct toy_sock *tsk)
 	return smp_load_acquire(&tsk->peer);
 }
 
+/* The peer port shown (/proc, diag, trace): DGRAM's connected destination. */
+static inline u32 toy_shown_peer_port(const struct toy_sock *tsk)
+{
+	return tsk->sk.sk_type == SOCK_DGRAM ? READ_ONCE(tsk->dgram_dst) :
+					       READ_ONCE(tsk->peer_port);
+}
+
 /*
  * Whether @tsk's queue holds less than @limit of truesize.  Unsigned, as
  * UDP's __udp_enqueue_schedule_skb(): with SO_RCVBUFFORCE near INT_MAX
@@ -346,6 +353,9 @@ void toy_set_state(struct sock *sk, int state);
 void toy_segment(struct sock *from, u32 to_port, enum toy_seg_kind kind,
 		 size_t len);
 unsigned long toy_sk_ino(struct sock *sk);
+/* toy_export.c: one socket as /proc/net/toy and sock_diag show it */
+struct toy_sock_info;
+void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info);
 
 /* toy_sock.c: the socket calls and callbacks every type shares */
 int toy_check_addr(const struct sockaddr *uaddr, int alen, u32 *port);

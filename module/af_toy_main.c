@@ -132,17 +132,21 @@ void toy_data_segment(struct sock *from, struct sock *to,
 
 /*
  * The inode number user space sees in /proc/PID/fd ("socket:[ino]"), or
- * 0 while a connection waits to be accepted.  sk_callback_lock keeps
- * sk_socket stable against sock_graft() and sock_orphan().
+ * 0 while a connection waits to be accepted.  Lockless, as the
+ * tracepoints call it with preemption off, where sk_callback_lock would
+ * sleep on PREEMPT_RT: sockfs frees the inode after an RCU grace period
+ * (as toy_write_space() relies on too).
  */
 unsigned long toy_sk_ino(struct sock *sk)
 {
 	unsigned long ino = 0;
+	struct socket *sock;
 
-	read_lock_bh(&sk->sk_callback_lock);
-	if (sk->sk_socket)
-		ino = SOCK_INODE(sk->sk_socket)->i_ino;
-	read_unlock_bh(&sk->sk_callback_lock);
+	rcu_read_lock();
+	sock = READ_ONCE(sk->sk_socket);
+	if (sock)
+		ino = SOCK_INODE(sock)->i_ino;
+	rcu_read_unlock();
 	return ino;
 }
 

@@ -23,7 +23,11 @@ int toy_registered_family(void)
 }
 EXPORT_SYMBOL_GPL(toy_registered_family);
 
-static void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info)
+/*
+ * What /proc/net/toy and sock_diag show of one socket.  A listener's
+ * queues are its accept queue and backlog, as unix_diag and TCP show them.
+ */
+void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info)
 {
 	struct sock *sk = &tsk->sk;
 
@@ -33,10 +37,14 @@ static void toy_snapshot(struct toy_sock *tsk, struct toy_sock_info *info)
 	info->state = READ_ONCE(sk->sk_state);
 	info->shutdown = READ_ONCE(sk->sk_shutdown);
 	info->port = READ_ONCE(tsk->port);
-	info->peer_port = sk->sk_type == SOCK_DGRAM ?
-			  READ_ONCE(tsk->dgram_dst) : READ_ONCE(tsk->peer_port);
-	info->rqueue = atomic_read(&tsk->rq_bytes);
-	info->squeue = atomic_read(&tsk->sq_bytes);
+	info->peer_port = toy_shown_peer_port(tsk);
+	if (info->state == TCP_LISTEN) {
+		info->rqueue = READ_ONCE(sk->sk_ack_backlog);
+		info->squeue = READ_ONCE(sk->sk_max_ack_backlog);
+	} else {
+		info->rqueue = atomic_read(&tsk->rq_bytes);
+		info->squeue = atomic_read(&tsk->sq_bytes);
+	}
 }
 
 u64 toy_walk_socks(struct net *net, u64 cursor, struct toy_sock_walk *walk)

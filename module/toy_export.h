@@ -27,8 +27,8 @@ struct toy_sock_info {
 	kuid_t uid;
 	u32 port;		/* 0 while unbound */
 	u32 peer_port;		/* DGRAM: the connected destination */
-	u32 rqueue;		/* unread bytes queued to the socket */
-	u32 squeue;		/* its bytes the peer has not read yet */
+	u32 rqueue;		/* unread bytes queued; a listener's accept queue */
+	u32 squeue;		/* bytes the peer has not read; a listener's backlog */
 	u8 type;		/* SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM */
 	u8 state;		/* TCP_* numbering */
 	u8 shutdown;		/* RCV_SHUTDOWN | SEND_SHUTDOWN */

@@ -18,6 +18,7 @@
 #include <net/net_namespace.h>
 
 #include "af_toy.h"
+#include "toy_export.h"
 
 struct toy_seq_iter {
 	struct seq_net_private p;	/* first: seq_file_net() needs it */
@@ -83,24 +84,18 @@ static void toy_seq_stop(struct seq_file *seq, void *v)
 
 static int toy_seq_show(struct seq_file *seq, void *v)
 {
-	struct toy_sock *tsk = v;
-	struct sock *sk;
-	u32 peer_port;
+	struct toy_sock_info info;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_puts(seq,
 			 "Inode Type State LocalPort PeerPort RecvQ SendQ Uid\n");
 		return 0;
 	}
-	sk = &tsk->sk;
-	peer_port = sk->sk_type == SOCK_DGRAM ? READ_ONCE(tsk->dgram_dst) :
-		    READ_ONCE(tsk->peer_port);
-	seq_printf(seq, "%lu %s %s %u %u %d %d %u\n", toy_sk_ino(sk),
-		   toy_type_name(sk->sk_type),
-		   toy_state_name(READ_ONCE(sk->sk_state)),
-		   READ_ONCE(tsk->port), peer_port,
-		   atomic_read(&tsk->rq_bytes), atomic_read(&tsk->sq_bytes),
-		   from_kuid_munged(seq_user_ns(seq), sock_net_uid(sock_net(sk), sk)));
+	toy_snapshot(v, &info);
+	seq_printf(seq, "%lu %s %s %u %u %u %u %u\n", info.ino,
+		   toy_type_name(info.type), toy_state_name(info.state),
+		   info.port, info.peer_port, info.rqueue, info.squeue,
+		   from_kuid_munged(seq_user_ns(seq), info.uid));
 	return 0;
 }
 
@@ -146,7 +141,12 @@ static int toy_stat_show(struct seq_file *seq, void *v)
 		sum = 0;
 		for_each_possible_cpu(cpu)
 			sum += per_cpu_ptr(tn->stats, cpu)->v[i];
-		seq_printf(seq, "%s %ld\n", toy_stat_names[i], sum);
+		/*
+		 * Counts that go down on another CPU than they went up on
+		 * (sockets alive, memory charged) may sum below their true
+		 * value mid-change: never below 0, as sock_prot_inuse_get().
+		 */
+		seq_printf(seq, "%s %ld\n", toy_stat_names[i], max(sum, 0L));
 	}
 	return 0;
 }

@@ -97,7 +97,7 @@ TRACE_EVENT(toy_state,
 			     __field(int, newstate)),
 	    TP_fast_assign(__entry->ino = toy_sk_ino(sk);
 			   __entry->lport = toy_sk(sk)->port;
-			   __entry->pport = toy_sk(sk)->peer_port;
+			   __entry->pport = toy_shown_peer_port(toy_sk(sk));
 			   __entry->type = sk->sk_type;
 			   __entry->oldstate = oldstate;
 			   __entry->newstate = newstate;),
@@ -138,7 +138,7 @@ DECLARE_EVENT_CLASS(toy_call_class,
 				     __field(long, ret)),
 		    TP_fast_assign(__entry->ino = ino;
 				   __entry->port = sk ? toy_sk(sk)->port : 0;
-				   __entry->pport = sk ? toy_sk(sk)->peer_port : 0;
+				   __entry->pport = sk ? toy_shown_peer_port(toy_sk(sk)) : 0;
 				   __entry->type = sk ? sk->sk_type : 0;
 				   __entry->call = call;
 				   __entry->ret = ret;),

@@ -199,6 +199,33 @@ TEST(proc_lists_socket_until_close)
 	EXPECT_EQ(n0, proc_count());
 }
 
+/*
+ * A listener's RecvQ and SendQ are its accept queue and backlog, as
+ * unix_diag and /proc/net/tcp show them (they were always 0 0).
+ */
+TEST(proc_listener_queues)
+{
+	struct toy_proc_entry e;
+	int l, c[3], i;
+	uint32_t port;
+
+	ASSERT_EQ(0, toy_ensure_module());
+	l = toy_listener_backlog(SOCK_STREAM, 5, &port);
+	ASSERT_LE(0, l);
+	for (i = 0; i < 3; i++) {
+		c[i] = toy_socket(SOCK_STREAM);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(0, toy_connect(c[i], port));
+	}
+	ASSERT_EQ(0, proc_entry(l, &e));
+	EXPECT_STREQ("LISTEN", e.state);
+	EXPECT_EQ(3UL, e.rq);
+	EXPECT_EQ(5UL, e.sq);
+	for (i = 0; i < 3; i++)
+		close(c[i]);
+	close(l);
+}
+
 TEST(proc_no_kernel_pointers)
 {
 	char line[512];
