@@ -585,6 +585,21 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = -EAFNOSUPPORT;
 }
 
+/*
+ * Installs the seccomp filter f (n instructions), whose SECCOMP_RET_TRAP
+ * calls fn (SIGSYS): 0, or -1 (errno) when the kernel has no filters.
+ */
+static int trap_syscalls(struct sock_filter *f, unsigned short n,
+			 void (*fn)(int, siginfo_t *, void *))
+{
+	struct sock_fprog prog = { .len = n, .filter = f };
+	struct sigaction sa = { .sa_sigaction = fn, .sa_flags = SA_SIGINFO };
+
+	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
+	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
 /* From here on every socket(AF_TOY) of this process fails and is counted. */
 static void hide_af_toy(void)
 {
@@ -599,12 +614,8 @@ static void hide_af_toy(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 
-	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
-	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-	CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+	CHECK(trap_syscalls(f, sizeof(f) / sizeof(f[0]), on_sigsys) == 0);
 	errno = 0;
 	CHECK(syscall(SYS_socket, AF_TOY_NR, SOCK_DGRAM, 0) < 0 && errno == EAFNOSUPPORT);
 	CHECK(toy_tries == 1);
@@ -916,8 +927,6 @@ static pthread_t hold_start(void (*act)(int), int what)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-	struct sigaction sa = { .sa_sigaction = on_hold, .sa_flags = SA_SIGINFO };
 	pthread_t t;
 
 	snprintf(hold_futex, sizeof(hold_futex), "%d ", SYS_futex);
@@ -927,9 +936,7 @@ static pthread_t hold_start(void (*act)(int), int what)
 	hold_until.tv_sec += HOLD_SECS;
 	CHECK(pthread_barrier_init(&hold_bar, NULL, 2) == 0);
 	CHECK(pthread_create(&t, NULL, hold_helper, NULL) == 0);
-	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
-	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-	hold_traps = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+	hold_traps = trap_syscalls(f, sizeof(f) / sizeof(f[0]), on_hold) == 0;
 	if (!hold_traps)
 		fprintf(stderr, "wrap_peer %s: no seccomp filters (%s): no held rounds\n",
 			scenario, strerror(errno));
