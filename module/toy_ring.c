@@ -60,19 +60,28 @@ static void toy_ring_release_pages(struct toy_ring *r)
 	r->off = 0;
 }
 
-/* The trim: gives back the pages no queued skb refers to any more. */
-static void toy_ring_release_free(struct toy_ring *r)
+/*
+ * The trim: gives back the pages no queued skb refers to any more; true
+ * if some page is still referenced.
+ */
+static bool toy_ring_release_free(struct toy_ring *r)
 {
+	bool kept = false;
 	int i;
 
 	for (i = 0; i < TOY_RING_PAGES; i++) {
-		if (!r->page[i] || page_ref_count(r->page[i]) != 1)
+		if (!r->page[i])
 			continue;
+		if (page_ref_count(r->page[i]) != 1) {
+			kept = true;
+			continue;
+		}
 		put_page(r->page[i]);
 		WRITE_ONCE(r->page[i], NULL);
 		if (i == r->cur)
 			r->off = 0;
 	}
+	return kept;
 }
 
 /* Destructor time: no writer and no trim work are left (they hold @sk). */
@@ -99,24 +108,6 @@ static bool toy_ring_has_pages(const struct toy_ring *r)
 }
 
 /*
- * A ring page still referenced while nothing of the writer's is in flight
- * (a live skb is charged more than 1): an skb is between sock_wfree(),
- * whose write-space found this trim pending and armed none, and the
- * release of its pages.  Caller holds r->lock.
- */
-static bool toy_ring_freeing(struct sock *sk, struct toy_ring *r)
-{
-	int i;
-
-	if (sk_wmem_alloc_get(sk) > 1)
-		return false;
-	for (i = 0; i < TOY_RING_PAGES; i++)
-		if (r->page[i] && page_ref_count(r->page[i]) != 1)
-			return true;
-	return false;
-}
-
-/*
  * The writer has written nothing for TOY_RING_IDLE: its free pages go back
  * to the allocator.  A writer that wrote meanwhile keeps them for another
  * TOY_RING_IDLE.
@@ -138,11 +129,15 @@ static void toy_ring_trim(struct work_struct *work)
 		goto requeue;
 	}
 	wait = (long)(r->last_use + TOY_RING_IDLE - jiffies);
-	if (wait <= 0) {
-		toy_ring_release_free(r);
-		if (toy_ring_freeing(sk, r))
-			wait = 1;	/* once its pages are put, they go too */
-	}
+	/*
+	 * A page still referenced while nothing of the writer's is in flight
+	 * (a live skb is charged more than 1): an skb is between sock_wfree(),
+	 * whose write-space found this trim pending and armed none, and the
+	 * release of its pages.  Once they are put, the page goes too.
+	 */
+	if (wait <= 0 && toy_ring_release_free(r) &&
+	    sk_wmem_alloc_get(sk) <= 1)
+		wait = 1;
 	mutex_unlock(&r->lock);
 requeue:
 	/* Requeued, the work keeps our reference. */
