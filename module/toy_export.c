@@ -7,9 +7,9 @@
  * sockets allocated (a socket unlinks itself in release before its last
  * reference can go), exactly like /proc/net/toy, and resumes at a cursor.
  * Fields are read with READ_ONCE()/atomic_read(): each snapshot is
- * consistent per field, not a transaction.  The inode is read under
- * sk_callback_lock because an accept-queue child gains its struct socket
- * concurrently; that is the only lock taken under the index lock.
+ * consistent per field, not a transaction.  The inode is read under RCU
+ * (toy_sk_ino()) because an accept-queue child gains its struct socket
+ * concurrently; no lock is taken under the index lock.
  */
 #include <linux/export.h>
 #include <linux/list.h>
