@@ -290,10 +290,14 @@ static bool toy_send_room(struct sock *sk, struct toy_sock *peer)
 	       toy_rq_below(peer, READ_ONCE(peer->sk.sk_rcvbuf));
 }
 
-/* What stops a writer before room: an error, or our side shut down. */
-static int toy_send_blocked(struct sock *sk)
+/*
+ * What stops a writer before room: an error, or our side shut down.  A
+ * write that sent bytes already returns them and leaves the error (a
+ * reset) for the next call to report, as TCP: only @clear takes it.
+ */
+static int toy_send_blocked(struct sock *sk, bool clear)
 {
-	int err = sock_error(sk);
+	int err = clear ? sock_error(sk) : -READ_ONCE(sk->sk_err);
 
 	if (!err && (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN))
 		err = -EPIPE;
@@ -318,21 +322,25 @@ static void toy_window_closed(struct sock *sk, struct toy_sock *peer)
 		peer->sk.sk_data_ready(&peer->sk);
 }
 
-/* Waits for toy_send_room(); 0, or the error the write must return. */
-static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo)
+/*
+ * Waits for toy_send_room(); 0, or the error the write must return
+ * (taking a pending one only if @clear: the write sent nothing yet).
+ */
+static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo,
+			 bool clear)
 {
 	DEFINE_WAIT_FUNC(wait, toy_wake_writer);
 	struct socket *sock = sk->sk_socket;
 	int err;
 
-	err = toy_send_blocked(sk);
+	err = toy_send_blocked(sk, clear);
 	if (err || toy_send_room(sk, peer))
 		return err;	/* the common case: no waiting at all */
 	toy_window_closed(sk, peer);
 	for (;;) {
 		prepare_to_wait(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
 		toy_note_nospace(sock, sk);
-		err = toy_send_blocked(sk);
+		err = toy_send_blocked(sk, clear);
 		if (err || toy_send_room(sk, peer))
 			break;
 		err = toy_may_sleep(*timeo);
@@ -399,7 +407,7 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		return -ENOTCONN;
 	if (!len && !record) {
 		/* Nothing to send, but a closed stream says so (TCP). */
-		err = toy_send_blocked(sk);
+		err = toy_send_blocked(sk, true);
 		toy_send_epipe(sk, err, msg->msg_flags);
 		return err;
 	}
@@ -415,7 +423,7 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 					    TOY_STREAM_CHUNK);
 		if (!record)
 			toy_direct_await(sk, &peer->sk, size, timeo);
-		err = toy_wait_room(sk, peer, &timeo);
+		err = toy_wait_room(sk, peer, &timeo, !sent);
 		if (err)
 			break;
 		err = toy_send_chunk(sk, peer, msg, size);

@@ -4,7 +4,7 @@
  * connections: connect() after an aborted
  * connect(), what accepted sockets inherit from the listener, DGRAM send()
  * after SHUT_WR, SO_LINGER {1, 0}, the errors when no ephemeral port is
- * left.
+ * left, a reset that ends a blocked write.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -370,6 +370,57 @@ REGRESS(d21_no_port_left_errors_as_tcp_udp)
 		TH_LOG("type %d: bind(0) %s, listen() %s, connect() %s, sendto() %s",
 		       types[i], strerror(ref.bind0), strerror(ref.listen),
 		       strerror(ref.connect), strerror(ref.sendto));
+	}
+}
+
+/* ---- 24. a reset while a write is blocked is reported by the next call -- */
+
+#define RB_BIG	(32 << 20)	/* more than any buffer: the write blocks */
+
+static long rb_big_send(struct thr *t)
+{
+	char *buf = calloc(1, RB_BIG);
+	long n;
+
+	if (!buf)
+		return -2;
+	n = sendto(t->fd, buf, RB_BIG, MSG_NOSIGNAL, NULL, 0);
+	free(buf);
+	return n;
+}
+
+REGRESS(d24_reset_during_a_blocked_write_reported_next)
+{
+	static const char * const what[] = { "TCP", "AF_TOY connect/accept",
+					     "AF_TOY socketpair" };
+	struct thr t = { 0 };
+	int sv[2], i, k;
+	char c = 'x';
+
+	for (i = 0; i < 3; i++) {
+		if (i == 0)
+			k = tcp_pair(&sv[0], &sv[1]);
+		else if (i == 1)
+			k = toy_connect_pair(SOCK_STREAM, &sv[0], &sv[1]);
+		else
+			k = socketpair(AF_TOY, SOCK_STREAM, 0, sv);
+		ASSERT_EQ(0, k) TH_LOG("%s", what[i]);
+		t.fd = sv[0];
+		ASSERT_EQ(0, thr_start(&t, rb_big_send));
+		ASSERT_EQ(0, thr_wait_blocked(&t, SYS_sendto)) TH_LOG("%s", what[i]);
+		close(sv[1]);	/* unread data: a reset */
+		pthread_join(t.th, NULL);
+		/* The write returns what it sent; the reset waits for the next. */
+		EXPECT_LT(0, t.ret) TH_LOG("%s: blocked write: %s", what[i],
+					   strerror(t.err));
+		EXPECT_GT(RB_BIG, t.ret) TH_LOG("%s", what[i]);
+		errno = 0;
+		EXPECT_EQ(-1, send(sv[0], &c, 1, MSG_NOSIGNAL)) TH_LOG("%s", what[i]);
+		EXPECT_EQ(ECONNRESET, errno) TH_LOG("%s: next send", what[i]);
+		errno = 0;
+		EXPECT_EQ(-1, send(sv[0], &c, 1, MSG_NOSIGNAL)) TH_LOG("%s", what[i]);
+		EXPECT_EQ(EPIPE, errno) TH_LOG("%s: the send after", what[i]);
+		close(sv[0]);
 	}
 }
 
