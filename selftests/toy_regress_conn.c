@@ -215,31 +215,42 @@ REGRESS(d12_dgram_send_after_shut_wr_no_sigpipe)
 
 /* ---- 14. SO_LINGER {1, 0}: close() resets the connection ---------------- */
 
+/*
+ * The connected STREAM pairs a reset is compared on: TCP (the reference),
+ * an AF_TOY connect/accept pair and an AF_TOY socketpair.
+ */
+#define NR_RESET_PAIRS	3
+static const char * const reset_pair_name[NR_RESET_PAIRS] = {
+	"TCP", "AF_TOY connect/accept", "AF_TOY socketpair"
+};
+
+static int reset_pair(int i, int sv[2])
+{
+	if (i == 0)
+		return tcp_pair(&sv[0], &sv[1]);
+	if (i == 1)
+		return toy_connect_pair(SOCK_STREAM, &sv[0], &sv[1]);
+	return socketpair(AF_TOY, SOCK_STREAM, 0, sv);
+}
+
 REGRESS(d14_linger_zero_close_resets_the_peer)
 {
-	static const char * const what[] = { "TCP", "AF_TOY connect/accept",
-					     "AF_TOY socketpair" };
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	int sv[2], i, e, k;
 	char buf[8];
 	ssize_t n;
 
-	for (i = 0; i < 3; i++) {
-		if (i == 0)
-			k = tcp_pair(&sv[0], &sv[1]);
-		else if (i == 1)
-			k = toy_connect_pair(SOCK_STREAM, &sv[0], &sv[1]);
-		else
-			k = socketpair(AF_TOY, SOCK_STREAM, 0, sv);
-		ASSERT_EQ(0, k) TH_LOG("%s", what[i]);
+	for (i = 0; i < NR_RESET_PAIRS; i++) {
+		k = reset_pair(i, sv);
+		ASSERT_EQ(0, k) TH_LOG("%s", reset_pair_name[i]);
 		ASSERT_EQ(0, setsockopt(sv[0], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
 		ASSERT_EQ(0, toy_set_timeo(sv[1], SO_RCVTIMEO, 5000000));
 		close(sv[0]);
 		toy_poll(sv[1], POLLIN, 5000);
 		n = recv(sv[1], buf, sizeof(buf), 0);
 		e = errno;
-		EXPECT_EQ(-1, n) TH_LOG("%s: recv after the peer's abortive close", what[i]);
-		EXPECT_EQ(ECONNRESET, e) TH_LOG("%s", what[i]);
+		EXPECT_EQ(-1, n) TH_LOG("%s: recv after the peer's abortive close", reset_pair_name[i]);
+		EXPECT_EQ(ECONNRESET, e) TH_LOG("%s", reset_pair_name[i]);
 		close(sv[1]);
 	}
 }
@@ -391,35 +402,28 @@ static long rb_big_send(struct thr *t)
 
 REGRESS(d24_reset_during_a_blocked_write_reported_next)
 {
-	static const char * const what[] = { "TCP", "AF_TOY connect/accept",
-					     "AF_TOY socketpair" };
 	struct thr t = { 0 };
 	int sv[2], i, k;
 	char c = 'x';
 
-	for (i = 0; i < 3; i++) {
-		if (i == 0)
-			k = tcp_pair(&sv[0], &sv[1]);
-		else if (i == 1)
-			k = toy_connect_pair(SOCK_STREAM, &sv[0], &sv[1]);
-		else
-			k = socketpair(AF_TOY, SOCK_STREAM, 0, sv);
-		ASSERT_EQ(0, k) TH_LOG("%s", what[i]);
+	for (i = 0; i < NR_RESET_PAIRS; i++) {
+		k = reset_pair(i, sv);
+		ASSERT_EQ(0, k) TH_LOG("%s", reset_pair_name[i]);
 		t.fd = sv[0];
 		ASSERT_EQ(0, thr_start(&t, rb_big_send));
-		ASSERT_EQ(0, thr_wait_blocked(&t, SYS_sendto)) TH_LOG("%s", what[i]);
+		ASSERT_EQ(0, thr_wait_blocked(&t, SYS_sendto)) TH_LOG("%s", reset_pair_name[i]);
 		close(sv[1]);	/* unread data: a reset */
 		pthread_join(t.th, NULL);
 		/* The write returns what it sent; the reset waits for the next. */
-		EXPECT_LT(0, t.ret) TH_LOG("%s: blocked write: %s", what[i],
+		EXPECT_LT(0, t.ret) TH_LOG("%s: blocked write: %s", reset_pair_name[i],
 					   strerror(t.err));
-		EXPECT_GT(RB_BIG, t.ret) TH_LOG("%s", what[i]);
+		EXPECT_GT(RB_BIG, t.ret) TH_LOG("%s", reset_pair_name[i]);
 		errno = 0;
-		EXPECT_EQ(-1, send(sv[0], &c, 1, MSG_NOSIGNAL)) TH_LOG("%s", what[i]);
-		EXPECT_EQ(ECONNRESET, errno) TH_LOG("%s: next send", what[i]);
+		EXPECT_EQ(-1, send(sv[0], &c, 1, MSG_NOSIGNAL)) TH_LOG("%s", reset_pair_name[i]);
+		EXPECT_EQ(ECONNRESET, errno) TH_LOG("%s: next send", reset_pair_name[i]);
 		errno = 0;
-		EXPECT_EQ(-1, send(sv[0], &c, 1, MSG_NOSIGNAL)) TH_LOG("%s", what[i]);
-		EXPECT_EQ(EPIPE, errno) TH_LOG("%s: the send after", what[i]);
+		EXPECT_EQ(-1, send(sv[0], &c, 1, MSG_NOSIGNAL)) TH_LOG("%s", reset_pair_name[i]);
+		EXPECT_EQ(EPIPE, errno) TH_LOG("%s: the send after", reset_pair_name[i]);
 		close(sv[0]);
 	}
 }
