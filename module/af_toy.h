@@ -240,7 +240,7 @@ struct toy_sock {
 	atomic_t rq_mem;		/* truesize queued to us (DGRAM) */
 	bool fin_sent;			/* we sent FIN (or RST) */
 	struct sock *syn_to;		/* listener a connect() waits on */
-	u32 dgram_dst;			/* DGRAM: connected destination port */
+	u32 dgram_dst;			/* DGRAM: connected port; queue lock */
 	/* DGRAM poll(): hooked on a full receiver's backlog_wait */
 	struct wait_queue_entry peer_wake;
 	struct sock *wake_target;	/* that receiver, referenced */
@@ -454,8 +454,8 @@ int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
 		    int sync, void *key);
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, size_t room, int *err);
-int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port,
-		bool bounded);
+int toy_enqueue(struct sock *to, struct sk_buff *skb, struct sock *from,
+		int (*admit)(struct sock *to, struct sock *from));
 int toy_stream_append(struct sock *sk, struct sock *to, struct msghdr *msg,
 		      size_t size);
 int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,

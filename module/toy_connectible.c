@@ -380,7 +380,7 @@ static int toy_send_chunk(struct sock *sk, struct toy_sock *peer,
 				 &err);
 	if (!skb)
 		return err;
-	err = toy_enqueue(&peer->sk, skb, toy_sk(sk)->port, false);
+	err = toy_enqueue(&peer->sk, skb, sk, NULL);
 	if (err) {
 		kfree_skb(skb);
 		return err;

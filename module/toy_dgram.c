@@ -9,7 +9,9 @@
  * toy_port_lookup()) while it waits for room on the receiver's
  * backlog_wait queue and queues the skb.  Readers wake that queue when
  * they take a datagram off.  A socketpair() end references its peer
- * (tsk->peer) until release.
+ * (tsk->peer) until release.  tsk->dgram_dst changes under the socket's
+ * own queue lock, under which senders check the filter it sets again as
+ * they queue (toy_dgram_admit()).
  *
  * poll() of a connected sender whose receiver is full hooks the sender's
  * peer_wake entry onto the receiver's backlog_wait (as AF_UNIX's
@@ -53,11 +55,11 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	    uaddr->sa_family == AF_UNSPEC) {
 		lock_sock(sk);
 		toy_dgram_rehook(sk);
-		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
 		/* As UDP; a socketpair() end keeps its port for its peer. */
 		if (!toy_peer(toy_sk(sk)))
 			toy_port_release_auto(sk);
 		toy_queue_lock(sk);
+		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
 		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
 						       TCP_CLOSE);
 		toy_queue_unlock(sk);
@@ -75,8 +77,9 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 		return err;
 	lock_sock(sk);
 	toy_dgram_rehook(sk);
-	WRITE_ONCE(toy_sk(sk)->dgram_dst, port);
 	toy_queue_lock(sk);
+	/* Under the lock toy_dgram_admit() looks at it with. */
+	WRITE_ONCE(toy_sk(sk)->dgram_dst, port);
 	toy_set_state(sk, TCP_ESTABLISHED);
 	toy_queue_unlock(sk);
 	sock->state = SS_CONNECTED;
@@ -120,7 +123,11 @@ static struct sock *toy_dgram_target(struct sock *sk, struct msghdr *msg,
 	return target;
 }
 
-/* A connected receiver only takes datagrams from the port it named. */
+/*
+ * A connected receiver only takes datagrams from the port it named; a
+ * socketpair() end only from its peer, while that lives (AF_UNIX: until
+ * a send() to the closed peer has said ECONNREFUSED).
+ */
 static bool toy_dgram_accepts(struct sock *target, struct sock *from)
 {
 	struct toy_sock *ttarget = toy_sk(target);
@@ -129,7 +136,23 @@ static bool toy_dgram_accepts(struct sock *target, struct sock *from)
 
 	if (dst)
 		return dst == READ_ONCE(toy_sk(from)->port);
-	return !peer || peer == toy_sk(from);
+	return !peer || peer == toy_sk(from) || sock_flag(&peer->sk, SOCK_DEAD);
+}
+
+/*
+ * toy_enqueue()'s rules for a datagram, under @target's queue lock: the
+ * filter again, since @target may have connected elsewhere while we
+ * waited for room (AF_UNIX: EPERM), and -ENOBUFS while @target holds
+ * SO_RCVBUF or more: senders that all saw room before they copied get in
+ * one at a time, the others wait again.
+ */
+static int toy_dgram_admit(struct sock *target, struct sock *from)
+{
+	if (!toy_dgram_accepts(target, from))
+		return -EPERM;
+	if (!toy_rq_below(toy_sk(target), READ_ONCE(target->sk_rcvbuf)))
+		return -ENOBUFS;
+	return 0;
 }
 
 /*
@@ -179,7 +202,7 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	int err;
 
 	if (!toy_dgram_accepts(target, sk))
-		return -EPERM;	/* as AF_UNIX's unix_may_send() */
+		return -EPERM;	/* as unix_may_send(); toy_dgram_admit() again */
 	if (len > min(READ_ONCE(sk->sk_sndbuf), READ_ONCE(target->sk_rcvbuf)))
 		return -EMSGSIZE;
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
@@ -194,8 +217,7 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 			if (!skb)
 				return err;
 		}
-		err = toy_enqueue(target, skb, READ_ONCE(toy_sk(sk)->port),
-				  true);
+		err = toy_enqueue(target, skb, sk, toy_dgram_admit);
 		if (err == -EPIPE)
 			err = toy_dgram_refused(target); /* shut down meanwhile */
 		if (err != -ENOBUFS)

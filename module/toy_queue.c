@@ -298,26 +298,27 @@ struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 }
 
 /*
- * Queues @skb to @to.  Fails with -EPIPE if @to no longer reads, and, if
- * @bounded (a datagram), with -ENOBUFS while @to holds SO_RCVBUF or more:
- * senders that all saw room before they copied get in one at a time, the
- * others wait again.  On failure the caller still owns the skb.
+ * Queues @skb from @from to @to.  Fails with -EPIPE if @to no longer
+ * reads, or with what @admit (a datagram's rules, NULL for a connection's
+ * data) says under @to's queue lock, where the receiver's state it looks
+ * at changes too.  On failure the caller still owns the skb.
  */
-int toy_enqueue(struct sock *to, struct sk_buff *skb, u32 src_port,
-		bool bounded)
+int toy_enqueue(struct sock *to, struct sk_buff *skb, struct sock *from,
+		int (*admit)(struct sock *to, struct sock *from))
 {
 	struct toy_tap_data data = { .skb = skb, .len = skb->len };
 	struct toy_sock *tto = toy_sk(to);
+	int err = 0;
 
-	TOY_SKB_CB(skb)->src_port = src_port;
+	TOY_SKB_CB(skb)->src_port = READ_ONCE(toy_sk(from)->port);
 	toy_queue_lock(to);
-	if (to->sk_shutdown & RCV_SHUTDOWN) {
+	if (to->sk_shutdown & RCV_SHUTDOWN)
+		err = -EPIPE;
+	else if (admit)
+		err = admit(to, from);
+	if (err) {
 		toy_queue_unlock(to);
-		return -EPIPE;
-	}
-	if (bounded && !toy_rq_below(tto, READ_ONCE(to->sk_rcvbuf))) {
-		toy_queue_unlock(to);
-		return -ENOBUFS;
+		return err;
 	}
 	__skb_queue_tail(&to->sk_receive_queue, skb);
 	atomic_add(skb->truesize, &tto->rq_mem);
@@ -642,6 +643,13 @@ int toy_recv_stream(struct sock *sk, struct msghdr *msg, size_t len,
 			err = toy_direct_wait(sk, msg, len - copied, &timeo);
 			if (err > 0) {
 				copied += err;
+				/*
+				 * rd_lock was let go while the offer stood:
+				 * what is queued now may follow bytes that
+				 * another reader took meanwhile.
+				 */
+				if (copied >= target)
+					break;
 				continue;
 			}
 		} else {

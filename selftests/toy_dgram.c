@@ -143,7 +143,10 @@ FIXTURE_TEARDOWN(dg)
 	toy_close_all(self->a, self->b, self->c);
 }
 
-/* A read that faults leaves the datagram queued, first, for the next. */
+/*
+ * A read that faults leaves the datagram queued, first, for the next
+ * (AF_UNIX and UDP drop it: man toy.7, NOTES).
+ */
 TEST_F(dg, efault_recv_leaves_datagram)
 {
 	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,

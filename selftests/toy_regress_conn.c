@@ -4,7 +4,9 @@
  * connections: connect() after an aborted
  * connect(), what accepted sockets inherit from the listener, DGRAM send()
  * after SHUT_WR, SO_LINGER {1, 0}, the errors when no ephemeral port is
- * left, a reset that ends a blocked write.
+ * left, a reset that ends a blocked write, the filter of a connected
+ * DGRAM receiver for a sender that waited, a DGRAM socketpair() end
+ * whose peer closed.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -425,6 +427,135 @@ REGRESS(d24_reset_during_a_blocked_write_reported_next)
 		EXPECT_EQ(-1, send(sv[0], &c, 1, MSG_NOSIGNAL)) TH_LOG("%s", reset_pair_name[i]);
 		EXPECT_EQ(EPIPE, errno) TH_LOG("%s: the send after", reset_pair_name[i]);
 		close(sv[0]);
+	}
+}
+
+/* ---- 25. A connected DGRAM receiver's filter, for a sender that waited -- */
+
+/*
+ * A DGRAM socket of @fam (F_TOY, F_UNIX) bound to a name the kernel
+ * picks, that name in @a/@alen; @fd, or -1.
+ */
+static int dgram_named(int fam, int fd, struct sockaddr_storage *a,
+		       socklen_t *alen)
+{
+	socklen_t blen = fam == F_TOY ? sizeof(struct sockaddr_toy) :
+					sizeof(sa_family_t);
+
+	memset(a, 0, sizeof(*a));
+	a->ss_family = fam == F_TOY ? AF_TOY : AF_UNIX;
+	*alen = sizeof(*a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)a, blen) ||
+	    getsockname(fd, (struct sockaddr *)a, alen))
+		return -1;
+	return fd;
+}
+
+static struct sockaddr_storage d25_to;
+static socklen_t d25_tolen;
+
+static long d25_send(struct thr *t)
+{
+	return sendto(t->fd, "B", 1, 0, (struct sockaddr *)&d25_to, d25_tolen);
+}
+
+/*
+ * A sender waits for room at a full receiver, which meanwhile connect()s
+ * to another socket: once room frees, the sender is refused (EPERM), as
+ * on AF_UNIX; it used to deliver, since the filter was checked only
+ * before the wait.  Every datagram queued before the connect() is read.
+ */
+REGRESS(d25_dgram_filter_holds_for_a_blocked_sender)
+{
+	struct sockaddr_storage ta;
+	struct thr t = { 0 };
+	int fam, r, o, s, n, m;
+	socklen_t tlen;
+	char c;
+
+	for (fam = F_TOY; fam <= F_UNIX; fam++) {
+		sa_family_t f = fam == F_TOY ? AF_TOY : AF_UNIX;
+
+		r = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &d25_to, &d25_tolen);
+		o = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &ta, &tlen);
+		s = socket(f, SOCK_DGRAM, 0);
+		ASSERT_LE(0, r) TH_LOG("%s", fam_name[fam]);
+		ASSERT_LE(0, o);
+		ASSERT_LE(0, s);
+		ASSERT_EQ(0, set_int(r, SO_RCVBUF, 4096));
+		ASSERT_EQ(0, toy_set_timeo(s, SO_SNDTIMEO, 10 * 1000 * 1000));
+		for (n = 0; n < 10000; n++)
+			if (sendto(s, "A", 1, MSG_DONTWAIT, (struct sockaddr *)&d25_to,
+				   d25_tolen) != 1)
+				break;
+		ASSERT_EQ(EAGAIN, errno) TH_LOG("%s: filling", fam_name[fam]);
+		ASSERT_LT(0, n);
+		t.fd = s;
+		ASSERT_EQ(0, thr_start(&t, d25_send));
+		ASSERT_EQ(0, thr_wait_blocked(&t, SYS_sendto)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_EQ(0, connect(r, (struct sockaddr *)&ta, tlen));
+		for (m = 0; m < n && recv(r, &c, 1, 0) == 1 && c == 'A'; m++)
+			;
+		pthread_join(t.th, NULL);
+		EXPECT_EQ(n, m) TH_LOG("%s", fam_name[fam]);
+		EXPECT_EQ(-1, t.ret) TH_LOG("%s: the waiting sender delivered",
+					    fam_name[fam]);
+		EXPECT_EQ(EPERM, t.err) TH_LOG("%s: %s", fam_name[fam],
+					       strerror(t.err));
+		EXPECT_ERRNO(EAGAIN, recv(r, &c, 1, MSG_DONTWAIT));
+		close(s);
+		close2(r, o);
+	}
+}
+
+/* ---- 26. A DGRAM socketpair() end whose peer closed --------------------- */
+
+static ssize_t d26_send(int fd, const char *what, const struct sockaddr_storage *to,
+			socklen_t tolen)
+{
+	return sendto(fd, what, 1, MSG_DONTWAIT, (const struct sockaddr *)to,
+		      tolen);
+}
+
+/*
+ * A socketpair() end, bound to a name, takes datagrams only from its
+ * peer; once the peer has closed, from anyone.  It used to refuse
+ * everyone (EPERM) for ever.  AF_UNIX takes them once a send() to the
+ * closed peer has said ECONNREFUSED; AF_TOY at once (man toy.7, NOTES).
+ */
+REGRESS(d26_dgram_pair_end_takes_others_once_its_peer_closed)
+{
+	struct sockaddr_storage aa;
+	socklen_t alen;
+	int fam, sv[2], o;
+	char c;
+
+	for (fam = F_TOY; fam <= F_UNIX; fam++) {
+		sa_family_t f = fam == F_TOY ? AF_TOY : AF_UNIX;
+
+		ASSERT_EQ(0, socketpair(f, SOCK_DGRAM, 0, sv));
+		ASSERT_LE(0, dgram_named(fam, sv[0], &aa, &alen)) TH_LOG("%s", fam_name[fam]);
+		o = socket(f, SOCK_DGRAM, 0);
+		ASSERT_LE(0, o);
+		EXPECT_ERRNO(EPERM, d26_send(o, "1", &aa, alen));
+		close(sv[1]);
+		if (fam == F_TOY) {
+			EXPECT_EQ(1, d26_send(o, "2", &aa, alen));
+		} else {
+			EXPECT_ERRNO(EPERM, d26_send(o, "2", &aa, alen));
+		}
+		EXPECT_ERRNO(ECONNREFUSED, send(sv[0], "x", 1, MSG_DONTWAIT))
+			TH_LOG("%s", fam_name[fam]);
+		EXPECT_EQ(1, d26_send(o, "3", &aa, alen)) TH_LOG("%s: %s",
+			fam_name[fam], strerror(errno));
+		if (fam == F_TOY) {
+			EXPECT_EQ(1, recv(sv[0], &c, 1, MSG_DONTWAIT));
+			EXPECT_EQ('2', c);
+		}
+		EXPECT_EQ(1, recv(sv[0], &c, 1, MSG_DONTWAIT));
+		EXPECT_EQ('3', c);
+		EXPECT_ERRNO(EAGAIN, recv(sv[0], &c, 1, MSG_DONTWAIT));
+		close2(sv[0], o);
 	}
 }
 

@@ -210,7 +210,10 @@ TEST_F(sp, msg_oob_eopnotsupp)
 
 /* ---- records --------------------------------------------------------- */
 
-/* A read that faults leaves the whole record queued, first, for the next. */
+/*
+ * A read that faults leaves the whole record queued, first, for the next
+ * (AF_UNIX drops it: man toy.7, NOTES).
+ */
 TEST_F(sp, efault_recv_leaves_record)
 {
 	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
