@@ -208,6 +208,7 @@ struct toy_ring {
 	struct mutex lock;		/* writers of one socket, trim */
 	unsigned int cur, off;
 	unsigned long last_use;		/* jiffies of the last write */
+	spinlock_t arm_lock;		/* closed vs queueing the trim */
 	bool closed;			/* released: no more trims */
 	struct sock *sk;		/* the owner, for trim */
 	struct delayed_work trim;	/* holds a reference on sk */

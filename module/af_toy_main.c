@@ -236,7 +236,8 @@ static int toy_create(struct net *net, struct socket *sock, int protocol,
 	const struct proto_ops *ops;
 	struct sock *sk;
 
-	if (protocol)
+	/* 0, or the family's own number, as unix(7) takes PF_UNIX. */
+	if (protocol && protocol != toy_family)
 		return -EPROTONOSUPPORT;
 
 	switch (sock->type) {

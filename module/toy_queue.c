@@ -427,6 +427,11 @@ static void toy_fill_name(struct msghdr *msg, u32 port)
 
 	if (!addr)
 		return;
+	if (!port) {
+		/* An unbound socketpair() end: no name, as unix(7)'s. */
+		msg->msg_namelen = 0;
+		return;
+	}
 	memset(addr, 0, sizeof(*addr));
 	addr->stoy_family = toy_family;
 	addr->stoy_port = port;

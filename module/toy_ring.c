@@ -21,8 +21,11 @@
  * which may fault, so the trim only tries it.  The trim work holds a
  * reference on the socket while queued (armed when an skb of the writer
  * is freed, it requeues itself while the writer keeps writing); it runs
- * on toy_wq, which the module drains at exit.  Pages in flight are
- * referenced by their skbs.
+ * on toy_wq, which the module drains at exit.  r->arm_lock makes "not
+ * closed, so queue the trim" one step against toy_ring_close()'s "closed,
+ * so cancel it": a trim queued after the close would pin the socket, and
+ * the module, for TOY_RING_IDLE.  Pages in flight are referenced by their
+ * skbs.
  */
 #include <linux/slab.h>
 
@@ -112,6 +115,23 @@ static bool toy_ring_has_pages(const struct toy_ring *r)
  * to the allocator.  A writer that wrote meanwhile keeps them for another
  * TOY_RING_IDLE.
  */
+/*
+ * Queues the trim to run after @delay unless the ring is closed; whether
+ * it was queued now (it then holds the caller's reference on the socket).
+ */
+static bool toy_ring_arm(struct toy_ring *r, unsigned long delay)
+{
+	unsigned long flags;
+	bool queued = false;
+
+	/* Any context: an skb may be freed with interrupts off. */
+	spin_lock_irqsave(&r->arm_lock, flags);
+	if (!r->closed)
+		queued = queue_delayed_work(toy_wq, &r->trim, delay);
+	spin_unlock_irqrestore(&r->arm_lock, flags);
+	return queued;
+}
+
 static void toy_ring_trim(struct work_struct *work)
 {
 	struct toy_ring *r = container_of(to_delayed_work(work),
@@ -141,7 +161,7 @@ static void toy_ring_trim(struct work_struct *work)
 	mutex_unlock(&r->lock);
 requeue:
 	/* Requeued, the work keeps our reference. */
-	if (wait > 0 && queue_delayed_work(toy_wq, &r->trim, wait))
+	if (wait > 0 && toy_ring_arm(r, wait))
 		return;
 	sock_put(sk);
 }
@@ -161,9 +181,7 @@ void toy_ring_skb_freed(struct sock *sk)
 		return;
 	if (!refcount_inc_not_zero(&sk->sk_refcnt))
 		return;
-	/* Not after toy_ring_close(): it would pin the socket for a while. */
-	if (READ_ONCE(r->closed) ||
-	    !queue_delayed_work(toy_wq, &r->trim, TOY_RING_IDLE))
+	if (!toy_ring_arm(r, TOY_RING_IDLE))
 		sock_put(sk);
 }
 
@@ -178,9 +196,12 @@ void toy_ring_close(struct sock *sk)
 	if (!r)
 		return;
 	mutex_lock(&r->lock);
+	spin_lock_irq(&r->arm_lock);
 	WRITE_ONCE(r->closed, true);
+	spin_unlock_irq(&r->arm_lock);
 	toy_ring_release_pages(r);
 	mutex_unlock(&r->lock);
+	/* Queued before, it is cancelled; after, it was not queued. */
 	if (cancel_delayed_work(&r->trim))
 		sock_put(sk);	/* the work's reference; ours remains */
 }
@@ -249,6 +270,7 @@ static struct toy_ring *toy_ring_get(struct sock *sk)
 	if (!r)
 		return NULL;
 	mutex_init(&r->lock);
+	spin_lock_init(&r->arm_lock);
 	r->sk = sk;
 	INIT_DELAYED_WORK(&r->trim, toy_ring_trim);
 	if (cmpxchg(&tsk->ring, NULL, r)) {

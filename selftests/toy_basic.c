@@ -156,6 +156,30 @@ TEST(socket_nonzero_protocol)
 	}
 }
 
+/*
+ * The family's own number as the protocol is taken, as AF_UNIX takes
+ * PF_UNIX (it was refused with EPROTONOSUPPORT); SO_PROTOCOL still says 0.
+ */
+TEST(socket_own_family_as_protocol)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+	static const int fams[] = { AF_TOY, AF_UNIX };
+	unsigned int i, j;
+	int fd, sv[2];
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		for (j = 0; j < ARRAY_SIZE(fams); j++) {
+			fd = socket(fams[j], types[i], fams[j]);
+			EXPECT_LE(0, fd) TH_LOG("family %d type %d: %s", fams[j],
+						types[i], strerror(errno));
+			EXPECT_EQ(0, toy_getsockopt_int(fd, SOL_SOCKET, SO_PROTOCOL));
+			close(fd);
+			ASSERT_EQ(0, socketpair(fams[j], types[i], fams[j], sv));
+			toy_close_all(sv[0], sv[1]);
+		}
+	}
+}
+
 TEST(proc_header_line)
 {
 	char hdr[256];

@@ -195,6 +195,32 @@ TEST_F(pair, recvfrom_reports_the_peer)
 	EXPECT_EQ(toy_port(self->sv[1]), a.stoy_port);
 }
 
+/*
+ * A message from an end that is not bound comes with no address: length
+ * 0, as from an AF_UNIX socketpair() end (it used to be a whole
+ * struct sockaddr_toy with port 0 for datagrams).
+ */
+TEST_F(pair, recvfrom_an_unbound_end_gives_no_address)
+{
+	int fam, sv[2], fd[2];
+	struct sockaddr_storage a;
+	socklen_t alen;
+	char buf[8];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, variant->type, 0, sv));
+	for (fam = 0; fam < 2; fam++) {
+		fd[0] = fam ? sv[0] : self->sv[0];
+		fd[1] = fam ? sv[1] : self->sv[1];
+		ASSERT_EQ(2, send(fd[1], "nn", 2, 0));
+		alen = sizeof(a);
+		memset(&a, 0xee, sizeof(a));
+		ASSERT_EQ(2, recvfrom(fd[0], buf, sizeof(buf), 0,
+				      (struct sockaddr *)&a, &alen));
+		EXPECT_EQ(0, alen) TH_LOG("%s", fam ? "AF_UNIX" : "AF_TOY");
+	}
+	toy_close_all(sv[0], sv[1]);
+}
+
 TEST_F(pair, boundaries)
 {
 	char buf[32];
