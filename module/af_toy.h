@@ -16,7 +16,9 @@
  * - The "queue lock" of a toy socket is sk->sk_receive_queue.lock, taken
  *   with toy_queue_lock()/toy_queue_unlock().  It protects the receive queue, the
  *   rq_bytes counter, sk_shutdown, sk_state and, on a listener, the accept
- *   queue and sk_ack_backlog; on a DGRAM sender, wake_target; on a STREAM
+ *   queue and sk_ack_backlog; on a DGRAM socket, the port it connected
+ *   to (dgram_dst: senders check its filter under the lock as they
+ *   queue) and, as a sender, wake_target; on a STREAM
  *   reader, the buffer it offers (tsk->direct) and the growth of the last
  *   queued skb (skb->len, appended to by small writes).  Two queue
  *   locks are never held together: every event that crosses a connection
@@ -31,7 +33,9 @@
  *   tsk->rd_lock serialises readers so that bytes leave a stream in order.
  *   Neither is held while taking another socket's lock_sock().
  * - tsk->ring (the writer's recycled data pages) has its own mutex, taken
- *   by writers and by the idle-trim work, with no other lock held.
+ *   by writers and by the idle-trim work, with no other lock held; under
+ *   it, or alone, its arm_lock (a spinlock) orders queueing the trim
+ *   against close.
  * - References: a struct socket owns the reference from sk_alloc().  An
  *   accept-queue child's reference is owned by the listener's queue until
  *   accept() grafts it; a listener's spare child's by tsk->spare (stored

@@ -262,6 +262,10 @@ static int toy_shutdown(struct socket *sock, int how)
 		goto out;
 	}
 	if (!peer || sk->sk_state == TCP_CLOSE) {
+		/*
+		 * Nothing to shut: the bits would abort a later connect()
+		 * (toy_try_syn()), where TCP keeps them for its connection.
+		 */
 		err = -ENOTCONN;
 		goto out;
 	}
@@ -504,7 +508,7 @@ static __poll_t toy_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLHUP;	/* never connected, or reset */
 	peer = toy_peer(tsk);
 	if (!peer || (shutdown & SEND_SHUTDOWN))
-		mask |= EPOLLOUT | EPOLLWRNORM;
+		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 	else if (toy_poll_room(sock, sk, toy_writable))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 	else

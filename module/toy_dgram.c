@@ -44,6 +44,16 @@ static int toy_dgram_autobind(struct sock *sk)
 	return err == -EADDRINUSE ? -EAGAIN : err;
 }
 
+/*
+ * @sk's filter (its connected port) changed: senders waiting for room in
+ * its queue, and their pollers (hooked there), look again whether it
+ * still takes their datagrams, as AF_UNIX's connect wakes its peer_wait.
+ */
+static void toy_dgram_filter_changed(struct sock *sk)
+{
+	wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
+}
+
 static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 			     int alen, int flags)
 {
@@ -63,6 +73,7 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
 						       TCP_CLOSE);
 		toy_queue_unlock(sk);
+		toy_dgram_filter_changed(sk);
 		sock->state = SS_UNCONNECTED;
 		release_sock(sk);
 		return 0;
@@ -82,6 +93,7 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	WRITE_ONCE(toy_sk(sk)->dgram_dst, port);
 	toy_set_state(sk, TCP_ESTABLISHED);
 	toy_queue_unlock(sk);
+	toy_dgram_filter_changed(sk);
 	sock->state = SS_CONNECTED;
 	release_sock(sk);
 	return 0;
@@ -126,17 +138,40 @@ static struct sock *toy_dgram_target(struct sock *sk, struct msghdr *msg,
 /*
  * A connected receiver only takes datagrams from the port it named; a
  * socketpair() end only from its peer, while that lives (AF_UNIX: until
- * a send() to the closed peer has said ECONNREFUSED).
+ * a send() to the closed peer has said ECONNREFUSED).  Under @target's
+ * queue lock: its release marks it dead there before it drops its peer,
+ * so a live @target's peer may be looked at.  A dead one refuses later.
  */
 static bool toy_dgram_accepts(struct sock *target, struct sock *from)
 {
 	struct toy_sock *ttarget = toy_sk(target);
-	u32 dst = READ_ONCE(ttarget->dgram_dst);
 	struct toy_sock *peer = toy_peer(ttarget);
 
-	if (dst)
-		return dst == READ_ONCE(toy_sk(from)->port);
+	if (sock_flag(target, SOCK_DEAD))
+		return true;
+	if (ttarget->dgram_dst)
+		return ttarget->dgram_dst == READ_ONCE(toy_sk(from)->port);
 	return !peer || peer == toy_sk(from) || sock_flag(&peer->sk, SOCK_DEAD);
+}
+
+/*
+ * toy_dgram_accepts() before a sender waits for room, as AF_UNIX checks:
+ * the usual answers without the lock (pointers compared, not followed).
+ */
+static bool toy_dgram_may_send(struct sock *target, struct sock *from)
+{
+	struct toy_sock *ttarget = toy_sk(target);
+	u32 dst = READ_ONCE(ttarget->dgram_dst);
+	struct toy_sock *peer = toy_peer(ttarget);
+	bool ok;
+
+	if (dst ? dst == READ_ONCE(toy_sk(from)->port) :
+		  !peer || peer == toy_sk(from))
+		return true;
+	toy_queue_lock(target);
+	ok = toy_dgram_accepts(target, from);
+	toy_queue_unlock(target);
+	return ok;
 }
 
 /*
@@ -165,8 +200,12 @@ static int toy_dgram_refused(struct sock *target)
 	return sock_flag(target, SOCK_DEAD) ? -ECONNREFUSED : -EPIPE;
 }
 
-/* Waits until @target has room in its queue; 0 or an error. */
-static int toy_dgram_wait_room(struct sock *target, long *timeo)
+/*
+ * Waits until @target has room in its queue for @sk; 0 or an error, EPERM
+ * once it connected elsewhere (toy_dgram_filter_changed() wakes us).
+ */
+static int toy_dgram_wait_room(struct sock *sk, struct sock *target,
+			       long *timeo)
 {
 	struct toy_sock *ttarget = toy_sk(target);
 	DEFINE_WAIT(wait);
@@ -177,6 +216,10 @@ static int toy_dgram_wait_room(struct sock *target, long *timeo)
 				TASK_INTERRUPTIBLE);
 		if (READ_ONCE(target->sk_shutdown) & RCV_SHUTDOWN) {
 			err = toy_dgram_refused(target);
+			break;
+		}
+		if (!toy_dgram_may_send(target, sk)) {
+			err = -EPERM;
 			break;
 		}
 		if (toy_rq_below(ttarget, READ_ONCE(target->sk_rcvbuf)))
@@ -201,13 +244,13 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 	long timeo;
 	int err;
 
-	if (!toy_dgram_accepts(target, sk))
+	if (!toy_dgram_may_send(target, sk))
 		return -EPERM;	/* as unix_may_send(); toy_dgram_admit() again */
 	if (len > min(READ_ONCE(sk->sk_sndbuf), READ_ONCE(target->sk_rcvbuf)))
 		return -EMSGSIZE;
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	for (;;) {
-		err = toy_dgram_wait_room(target, &timeo);
+		err = toy_dgram_wait_room(sk, target, &timeo);
 		if (err == -EAGAIN && toy_dgram_wake_me(sk, target))
 			continue;	/* it drained while we hooked */
 		if (err)
@@ -384,16 +427,17 @@ static bool toy_dgram_full(struct sock *target)
 }
 
 /*
- * Hooks @sk onto full @target's queue, so that its next read wakes our
- * pollers, then looks again: a read in between is not missed.  Whether
- * @target is still full.
+ * Hooks @sk onto full @target's queue, so that its next read (or a
+ * connect() elsewhere) wakes our pollers, then looks again: a read in
+ * between is not missed.  Whether @target is still full and takes our
+ * datagrams: one it refuses makes a send fail at once (EPERM).
  */
 static bool toy_dgram_hook_full(struct sock *sk, struct sock *target)
 {
 	toy_dgram_hook(sk, target);
 	/* Orders our hook before the re-read; the reader's wake pairs. */
 	smp_mb();
-	return toy_dgram_full(target);
+	return toy_dgram_full(target) && toy_dgram_may_send(target, sk);
 }
 
 /*

@@ -111,11 +111,6 @@ static bool toy_ring_has_pages(const struct toy_ring *r)
 }
 
 /*
- * The writer has written nothing for TOY_RING_IDLE: its free pages go back
- * to the allocator.  A writer that wrote meanwhile keeps them for another
- * TOY_RING_IDLE.
- */
-/*
  * Queues the trim to run after @delay unless the ring is closed; whether
  * it was queued now (it then holds the caller's reference on the socket).
  */
@@ -124,7 +119,7 @@ static bool toy_ring_arm(struct toy_ring *r, unsigned long delay)
 	unsigned long flags;
 	bool queued = false;
 
-	/* Any context: an skb may be freed with interrupts off. */
+	/* An skb may be freed in softirq context, or with interrupts off. */
 	spin_lock_irqsave(&r->arm_lock, flags);
 	if (!r->closed)
 		queued = queue_delayed_work(toy_wq, &r->trim, delay);
@@ -132,6 +127,11 @@ static bool toy_ring_arm(struct toy_ring *r, unsigned long delay)
 	return queued;
 }
 
+/*
+ * The writer has written nothing for TOY_RING_IDLE: its free pages go back
+ * to the allocator.  A writer that wrote meanwhile keeps them for another
+ * TOY_RING_IDLE.
+ */
 static void toy_ring_trim(struct work_struct *work)
 {
 	struct toy_ring *r = container_of(to_delayed_work(work),

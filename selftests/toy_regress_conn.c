@@ -5,8 +5,8 @@
  * connect(), what accepted sockets inherit from the listener, DGRAM send()
  * after SHUT_WR, SO_LINGER {1, 0}, the errors when no ephemeral port is
  * left, a reset that ends a blocked write, the filter of a connected
- * DGRAM receiver for a sender that waited, a DGRAM socketpair() end
- * whose peer closed.
+ * DGRAM receiver for a sender that waited (and its wake-up), a DGRAM
+ * socketpair() end whose peer closed.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -503,6 +503,67 @@ REGRESS(d25_dgram_filter_holds_for_a_blocked_sender)
 		EXPECT_EQ(EPERM, t.err) TH_LOG("%s: %s", fam_name[fam],
 					       strerror(t.err));
 		EXPECT_ERRNO(EAGAIN, recv(r, &c, 1, MSG_DONTWAIT));
+		close(s);
+		close2(r, o);
+	}
+}
+
+/*
+ * The receiver was connected to the sender, which filled it, waits in a
+ * send() and polls for room in another thread; the receiver connects
+ * elsewhere and reads nothing: both wake at once, the send with EPERM and
+ * poll() with POLLOUT (a send now fails at once), as on AF_UNIX (whose
+ * reconnect also drops what was queued and, the two having been connected
+ * to each other, sets ECONNRESET, which the sends may report first).  They used to sleep
+ * until the receiver read (or SO_SNDTIMEO: EAGAIN).  What was queued
+ * stays, as UDP keeps it.
+ */
+REGRESS(d25_dgram_connect_elsewhere_wakes_waiting_senders)
+{
+	struct sockaddr_storage sa, oa;
+	struct thr t = { 0 }, p = { 0 };
+	socklen_t slen, olen;
+	int fam, r, o, s, n;
+	char c;
+
+	for (fam = F_TOY; fam <= F_UNIX; fam++) {
+		sa_family_t f = fam == F_TOY ? AF_TOY : AF_UNIX;
+
+		r = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &d25_to, &d25_tolen);
+		o = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &oa, &olen);
+		s = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &sa, &slen);
+		ASSERT_LE(0, r) TH_LOG("%s", fam_name[fam]);
+		ASSERT_LE(0, o);
+		ASSERT_LE(0, s);
+		ASSERT_EQ(0, set_int(r, SO_RCVBUF, 4096));
+		ASSERT_EQ(0, connect(r, (struct sockaddr *)&sa, slen));
+		ASSERT_EQ(0, connect(s, (struct sockaddr *)&d25_to, d25_tolen));
+		ASSERT_EQ(0, toy_set_timeo(s, SO_SNDTIMEO, 10 * 1000 * 1000));
+		for (n = 0; n < 100000; n++)
+			if (send(s, "A", 1, MSG_DONTWAIT) != 1)
+				break;
+		ASSERT_EQ(EAGAIN, errno) TH_LOG("%s: filling", fam_name[fam]);
+		t.fd = p.fd = s;
+		ASSERT_EQ(0, thr_start(&t, d25_send));
+		ASSERT_EQ(0, thr_wait_blocked(&t, SYS_sendto)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_EQ(0, thr_start(&p, th_poll_out));
+		ASSERT_EQ(0, thr_wait_blocked(&p, SYS_poll)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_EQ(0, connect(r, (struct sockaddr *)&oa, olen));
+		pthread_join(t.th, NULL);
+		pthread_join(p.th, NULL);
+		EXPECT_EQ(-1, t.ret) TH_LOG("%s", fam_name[fam]);
+		EXPECT_TRUE(t.err == EPERM || (fam == F_UNIX && t.err == ECONNRESET))
+			TH_LOG("%s: the waiting send: %s", fam_name[fam], strerror(t.err));
+		EXPECT_EQ(1, p.ret) TH_LOG("%s: poll() was not woken", fam_name[fam]);
+		EXPECT_EQ(POLLOUT, p.revents & POLLOUT) TH_LOG("%s", fam_name[fam]);
+		EXPECT_EQ(-1, send(s, "C", 1, MSG_DONTWAIT));
+		EXPECT_TRUE(errno == EPERM || (fam == F_UNIX && errno == ECONNRESET))
+			TH_LOG("%s: the next send: %s", fam_name[fam], strerror(errno));
+		if (fam == F_TOY) {
+			for (t.n = 0; recv(r, &c, 1, MSG_DONTWAIT) == 1 && c == 'A'; t.n++)
+				;
+			EXPECT_EQ(n, t.n);
+		}
 		close(s);
 		close2(r, o);
 	}

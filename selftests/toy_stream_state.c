@@ -195,6 +195,90 @@ TEST(shutdown_unconnected_enotconn)
 	close(fd);
 }
 
+/*
+ * A shutdown() that said ENOTCONN changed nothing (man toy.7, ERRORS;
+ * TCP and AF_UNIX keep it for a later connection): a connect() after it
+ * makes a connection that reads and writes both ways.
+ */
+TEST(shutdown_unconnected_then_connect_works)
+{
+	int fd = toy_socket(SOCK_STREAM), l, c;
+	uint32_t port;
+	char buf[4];
+
+	ASSERT_LE(0, fd);
+	EXPECT_ERRNO(ENOTCONN, shutdown(fd, SHUT_RDWR));
+	l = toy_listener(SOCK_STREAM, &port);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, toy_connect(fd, port));
+	c = accept(l, NULL, NULL);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(3, send(fd, "abc", 3, 0));
+	ASSERT_EQ(3, recv(c, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	ASSERT_EQ(2, send(c, "xy", 2, 0));
+	ASSERT_EQ(2, recv(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "xy", 2));
+	toy_close_all(fd, c, l);
+}
+
+/* What poll() says about writing: the POLLOUT family of bits. */
+static short poll_out_bits(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT | POLLWRNORM |
+					       POLLWRBAND };
+
+	if (poll(&p, 1, 0) < 0)
+		return -1;
+	return p.revents & (POLLOUT | POLLWRNORM | POLLWRBAND);
+}
+
+/*
+ * Wherever a STREAM or SEQPACKET socket polls writable, it says so with
+ * POLLOUT, POLLWRNORM and POLLWRBAND, as AF_UNIX: unconnected, after its
+ * own SHUT_WR, after the peer's SHUT_RD, after the peer's close, and with
+ * room.  WRBAND used to be missing in the first four.
+ */
+TEST(writable_poll_bits_as_af_unix)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+	const short all = POLLOUT | POLLWRNORM | POLLWRBAND;
+	int t, fam, step, sv[2], fd;
+
+	for (t = 0; t < 2; t++) {
+		for (fam = 0; fam < 2; fam++) {
+			int f = fam ? AF_UNIX : AF_TOY;
+			const char *name = fam ? "AF_UNIX" : "AF_TOY";
+
+			fd = socket(f, types[t], 0);
+			ASSERT_LE(0, fd);
+			EXPECT_EQ(all, poll_out_bits(fd)) TH_LOG("%s type %d unconnected",
+							      name, types[t]);
+			close(fd);
+			for (step = 0; step < 4; step++) {
+				if (fam) {
+					ASSERT_EQ(0, socketpair(f, types[t], 0, sv));
+				} else {
+					ASSERT_EQ(0, toy_connect_pair(types[t], &sv[0], &sv[1]));
+				}
+				if (step == 1) {
+					ASSERT_EQ(0, shutdown(sv[0], SHUT_WR));
+				}
+				if (step == 2) {
+					ASSERT_EQ(0, shutdown(sv[1], SHUT_RD));
+				}
+				if (step == 3) {
+					close(sv[1]);
+					sv[1] = -1;
+				}
+				EXPECT_EQ(all, poll_out_bits(sv[0]))
+					TH_LOG("%s type %d step %d", name, types[t], step);
+				toy_close_all(sv[0], sv[1]);
+			}
+		}
+	}
+}
+
 TEST_F(conn, shutdown_wr_half_close_states)
 {
 	struct toy_proc_entry e;
