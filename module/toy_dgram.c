@@ -47,7 +47,8 @@ static int toy_dgram_autobind(struct sock *sk)
 /*
  * @sk's filter (its connected port) changed: senders waiting for room in
  * its queue, and their pollers (hooked there), look again whether it
- * still takes their datagrams, as AF_UNIX's connect wakes its peer_wait.
+ * still takes their datagrams (AF_UNIX wakes them only on a reconnect
+ * that drops its queue: unix_dgram_disconnected()).
  */
 static void toy_dgram_filter_changed(struct sock *sk)
 {
