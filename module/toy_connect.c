@@ -326,6 +326,9 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock **child,
 	int err;
 
 	do {
+		/* Aborted while we waited: that, not who listens now. */
+		if (sk->sk_shutdown)
+			return -ECONNRESET;
 		lsk = toy_port_lookup(toy_sk_net(sk), sk->sk_type, port);
 		if (!lsk) {
 			toy_segment(sk, port, TOY_SEG_SYN, 0);

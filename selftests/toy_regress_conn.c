@@ -51,6 +51,47 @@ REGRESS(d04_connect_works_after_an_aborted_connect)
 	close_all(fills, nfill);
 }
 
+/*
+ * A connect() waiting for backlog room is aborted by shutdown() and, before
+ * it runs again, its listener closes: it still says ECONNRESET (man toy.7,
+ * as an abort), not ECONNREFUSED from looking the port up again, and the
+ * socket is usable.  The waiter shares our CPU and we run SCHED_FIFO, so
+ * both happen before it wakes.  (Found in review: the lookup came first.)
+ */
+REGRESS(d04_aborted_connect_says_econnreset_when_its_listener_goes_too)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	int fills[8], nfill = 0, l, l2, a;
+	struct thr t = { 0 };
+	uint32_t port2;
+	cpu_set_t set;
+
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(set), &set));
+	for (a = 0; !CPU_ISSET(a, &set); a++)
+		;
+	CPU_ZERO(&set);
+	CPU_SET(a, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set)); /* t's too */
+	l = blocked_connect(&t, fills, &nfill, 10000000);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp));
+	EXPECT_EQ(0, shutdown(t.fd, SHUT_RDWR));
+	close(l);
+	pthread_join(t.th, NULL);
+	sp.sched_priority = 0;
+	pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+	EXPECT_EQ(-1, t.ret);
+	EXPECT_EQ(ECONNRESET, t.err) TH_LOG("%s", strerror(t.err));
+	l2 = toy_listener_backlog(SOCK_STREAM, 4, &port2);
+	ASSERT_LE(0, l2);
+	EXPECT_EQ(0, toy_connect(t.fd, port2)) TH_LOG("%s", strerror(errno));
+	a = accept(l2, NULL, NULL);
+	EXPECT_LE(0, a);
+	close2(a, l2);
+	close(t.fd);
+	close_all(fills, nfill);
+}
+
 /* ---- 6. accepted sockets inherit the listener's options ---------------- */
 
 struct opts {

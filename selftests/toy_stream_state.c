@@ -10,6 +10,7 @@
 
 #include <limits.h>
 #include <sys/ioctl.h>
+#include <sys/un.h>
 
 #include "kselftest_harness.h"
 
@@ -220,6 +221,28 @@ TEST(shutdown_unconnected_then_connect_works)
 	ASSERT_EQ(2, recv(fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, "xy", 2));
 	toy_close_all(fd, c, l);
+}
+
+/*
+ * connect() to our own port, bound and not listening: ECONNREFUSED, as
+ * AF_UNIX to its own name (TCP would connect the socket to itself).
+ */
+TEST(connect_to_own_port_refused)
+{
+	struct sockaddr_un ua = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(ua);
+	int fd = toy_socket(SOCK_STREAM), u;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, toy_bind(fd, 0));
+	EXPECT_ERRNO(ECONNREFUSED, toy_connect(fd, toy_port(fd)));
+	EXPECT_STREQ("CLOSED", proc_state(fd));
+	u = socket(AF_UNIX, SOCK_STREAM, 0);
+	ASSERT_LE(0, u);
+	ASSERT_EQ(0, bind(u, (struct sockaddr *)&ua, sizeof(sa_family_t)));
+	ASSERT_EQ(0, getsockname(u, (struct sockaddr *)&ua, &len));
+	EXPECT_ERRNO(ECONNREFUSED, connect(u, (struct sockaddr *)&ua, len));
+	toy_close_all(fd, u);
 }
 
 /* What poll() says about writing: the POLLOUT family of bits. */
