@@ -426,6 +426,7 @@ void toy_abort_child(struct sock *sk);
 extern const struct proto_ops toy_dgram_ops;
 int toy_dgram_peer_wake(struct wait_queue_entry *wait, unsigned int mode,
 			int sync, void *key);
+int toy_dgram_admit(struct sock *target, struct sock *from);
 
 /* Whether a reader waiting on @sk has something to look at. */
 static inline bool toy_readable(struct sock *sk)
@@ -460,7 +461,7 @@ int toy_wake_writer(struct wait_queue_entry *wait, unsigned int mode,
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, size_t room, int *err);
 int toy_enqueue(struct sock *to, struct sk_buff *skb, struct sock *from,
-		int (*admit)(struct sock *to, struct sock *from));
+		bool dgram);
 int toy_stream_append(struct sock *sk, struct sock *to, struct msghdr *msg,
 		      size_t size);
 int toy_recv_record(struct sock *sk, struct msghdr *msg, size_t len,

@@ -384,7 +384,7 @@ static int toy_send_chunk(struct sock *sk, struct toy_sock *peer,
 				 &err);
 	if (!skb)
 		return err;
-	err = toy_enqueue(&peer->sk, skb, sk, NULL);
+	err = toy_enqueue(&peer->sk, skb, sk, false);
 	if (err) {
 		kfree_skb(skb);
 		return err;

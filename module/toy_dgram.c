@@ -182,7 +182,7 @@ static bool toy_dgram_may_send(struct sock *target, struct sock *from)
  * SO_RCVBUF or more: senders that all saw room before they copied get in
  * one at a time, the others wait again.
  */
-static int toy_dgram_admit(struct sock *target, struct sock *from)
+int toy_dgram_admit(struct sock *target, struct sock *from)
 {
 	if (!toy_dgram_accepts(target, from))
 		return -EPERM;
@@ -261,7 +261,7 @@ static int toy_dgram_send_to(struct sock *sk, struct sock *target,
 			if (!skb)
 				return err;
 		}
-		err = toy_enqueue(target, skb, sk, toy_dgram_admit);
+		err = toy_enqueue(target, skb, sk, true);
 		if (err == -EPIPE)
 			err = toy_dgram_refused(target); /* shut down meanwhile */
 		if (err != -ENOBUFS)

@@ -299,12 +299,12 @@ struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 
 /*
  * Queues @skb from @from to @to.  Fails with -EPIPE if @to no longer
- * reads, or with what @admit (a datagram's rules, NULL for a connection's
- * data) says under @to's queue lock, where the receiver's state it looks
- * at changes too.  On failure the caller still owns the skb.
+ * reads or, for a datagram (@dgram), with what toy_dgram_admit() says
+ * under @to's queue lock, where the receiver's state it looks at changes
+ * too.  On failure the caller still owns the skb.
  */
 int toy_enqueue(struct sock *to, struct sk_buff *skb, struct sock *from,
-		int (*admit)(struct sock *to, struct sock *from))
+		bool dgram)
 {
 	struct toy_tap_data data = { .skb = skb, .len = skb->len };
 	struct toy_sock *tto = toy_sk(to);
@@ -314,8 +314,8 @@ int toy_enqueue(struct sock *to, struct sk_buff *skb, struct sock *from,
 	toy_queue_lock(to);
 	if (to->sk_shutdown & RCV_SHUTDOWN)
 		err = -EPIPE;
-	else if (admit)
-		err = admit(to, from);
+	else if (dgram)
+		err = toy_dgram_admit(to, from);
 	if (err) {
 		toy_queue_unlock(to);
 		return err;
