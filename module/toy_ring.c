@@ -34,15 +34,20 @@
 /*
  * Where @size bytes of user data go: a small payload into an skb's own
  * head (with room for the next ones if @append: a small stream write to a
- * reader that is behind), a medium one into the ring, a large record into
- * page fragments and a frag_list (toy_alloc_skb()).
+ * reader that is behind), a medium one of a connection into the ring, a
+ * large record into page fragments and a frag_list (toy_alloc_skb()).
+ * Not a datagram into the ring: a ring skb is charged only its bytes, and
+ * a receiver that takes datagrams from any number of senders would pin a
+ * ring page of each beyond its SO_RCVBUF (19 times it, found in review);
+ * a connection's reader strands at most one page of its one writer.
  */
 struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
 				   size_t size, bool append, int *err)
 {
 	size_t room = 0;
 
-	if (size > TOY_RING_MIN && size <= TOY_RING_MAX)
+	if (size > TOY_RING_MIN && size <= TOY_RING_MAX &&
+	    sk->sk_type != SOCK_DGRAM)
 		return toy_alloc_skb_ring(sk, msg, size, err);
 	if (append && size <= TOY_APPEND_MAX)
 		room = TOY_APPEND_ROOM;

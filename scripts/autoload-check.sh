@@ -31,6 +31,8 @@ PROG=autoload
 if [ $# -gt 0 ]; then SERIES=("$@"); else read -r -a SERIES <<<"${KERNELS:-6.1 6.12}"; fi
 cd "$REPO_DIR"
 mkdir -p "$LOGS"
+# `make install` runs depmod: a fresh Debian 12 machine may lack kmod.
+need_cmd depmod kmod
 
 HARNESS=$("$SCRIPT_DIR/kernels.sh" --print-harness)
 say "building selftests/toy_autoload and the userspace tools"

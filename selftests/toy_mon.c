@@ -509,9 +509,14 @@ static void flag_sequence(const struct pkt *p, int n, char *buf, size_t len)
 #define SEQPACKET_PORT	7002
 #define BULK_PORT	7003
 #define APPEND_PORT	7004	/* small writes appended to a queued skb */
-#define DGRAM_A		40001
-#define DGRAM_B		(0x10000 + 40002)	/* shows as 40002 */
-#define DGRAM_BIG	40003
+/*
+ * Below the ephemeral range (32768-60999): a client port picked there
+ * shows in the capture as itself, and one that was 40001 once made 17
+ * packets of a connection count as DGRAM_A's.
+ */
+#define DGRAM_A		20001
+#define DGRAM_B		(0x10000 + 20002)	/* shows as 20002 */
+#define DGRAM_BIG	20003
 #define UDP_MAX		(65535 - 20 - 8)
 #define BULK		(256 << 10)
 

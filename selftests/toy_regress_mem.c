@@ -6,7 +6,8 @@
  * sockets, record sizes (FIONREAD, MSG_TRUNC, SO_RCVLOWAT), zero-length
  * STREAM sends on a closed direction; from the second review: a DGRAM
  * receiver's queue within SO_RCVBUF when many senders saw room at once,
- * control messages checked, not dropped.
+ * control messages checked, not dropped; from the third: DGRAM receivers'
+ * memory within their buffers.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -275,6 +276,56 @@ REGRESS(d01d_spaced_unread_writes_do_not_strand_pages)
 		close2(sv[i][0], sv[i][1]);
 	free(sv);
 	free(buf);
+}
+
+/*
+ * Many short-lived senders, one 1025-byte datagram each (a size that a
+ * connection's writer puts into its page ring), to DG_RECEIVERS
+ * receivers that read nothing: each receiver holds no more memory than
+ * six times its SO_RCVBUF (what is charged, plus the closed senders'
+ * sockets its datagrams keep, KASAN's quarantine on the debug kernel:
+ * 1.6 times on 6.12).  Datagrams took ring pages, charged only their
+ * bytes: a 32 KiB page pinned per sender, 19 times SO_RCVBUF.
+ */
+#define DG_RECEIVERS	4
+#define DG_LEN		1025
+
+REGRESS(d27_dgram_receivers_hold_what_their_buffer_says)
+{
+	static char buf[DG_LEN];
+	uint32_t port[DG_RECEIVERS];
+	int r[DG_RECEIVERS], i, n, e, s, rcv, total = 0;
+	long before, kib;
+	ssize_t w;
+
+	before = mem_settled_kib();
+	for (i = 0; i < DG_RECEIVERS; i++) {
+		r[i] = toy_bound(SOCK_DGRAM, &port[i]);
+		ASSERT_LE(0, r[i]);
+	}
+	rcv = toy_getsockopt_int(r[0], SOL_SOCKET, SO_RCVBUF);
+	for (i = 0; i < DG_RECEIVERS; i++) {
+		struct sockaddr_toy a = toy_addr(port[i]);
+
+		for (n = 0; n < 10000; n++, total++) {
+			s = toy_socket(SOCK_DGRAM);
+			ASSERT_LE(0, s);
+			w = sendto(s, buf, DG_LEN, MSG_DONTWAIT,
+				   (struct sockaddr *)&a, sizeof(a));
+			e = errno;
+			close(s);
+			if (w != DG_LEN)
+				break;
+		}
+		ASSERT_EQ(EAGAIN, e) TH_LOG("receiver %d, datagram %d", i, n);
+	}
+	kib = (before - mem_settled_kib()) / DG_RECEIVERS;
+	ksft_print_msg("%d datagrams of %d bytes from as many senders: %ld KiB per receiver, SO_RCVBUF %d\n",
+		       total, DG_LEN, kib, rcv);
+	EXPECT_TRUE(kib * 1024 <= 6L * rcv)
+		TH_LOG("a receiver holds %ld KiB, SO_RCVBUF %d", kib, rcv);
+	for (i = 0; i < DG_RECEIVERS; i++)
+		close(r[i]);
 }
 
 /* ---- 3. records bigger than 64 KiB ------------------------------------- */
