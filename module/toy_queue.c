@@ -263,9 +263,9 @@ static int toy_chain_pieces(struct sock *sk, struct sk_buff *skb,
 
 /*
  * Allocates an skb for @size bytes charged to @sk and fills it from @msg.
- * Small payloads go to the skb's head, made at least @room bytes large so
- * that later small writes can be appended to it (toy_stream_append());
- * larger payloads go to page fragments and,
+ * Small payloads, and any up to @room bytes, go to the skb's head, made
+ * at least @room bytes large so that later small writes can be appended
+ * to it (toy_stream_append()); larger payloads go to page fragments and,
  * past TOY_SKB_PIECE, to a frag_list, so that no record the buffer sizes
  * admit needs a high-order allocation (AF_UNIX puts the excess into a
  * large linear head instead, which fragmentation can make fail).
@@ -273,7 +273,7 @@ static int toy_chain_pieces(struct sock *sk, struct sk_buff *skb,
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, size_t room, int *err)
 {
-	size_t linear = size <= SKB_MAX_HEAD(0) ? size : 0;
+	size_t linear = size <= max(SKB_MAX_HEAD(0), room) ? size : 0;
 	size_t frags = min_t(size_t, size - linear, TOY_SKB_PIECE);
 	struct sk_buff *skb;
 

@@ -46,9 +46,13 @@ struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
 {
 	size_t room = 0;
 
-	if (size > TOY_RING_MIN && size <= TOY_RING_MAX &&
-	    sk->sk_type != SOCK_DGRAM)
-		return toy_alloc_skb_ring(sk, msg, size, err);
+	if (size > TOY_RING_MIN && size <= TOY_RING_MAX) {
+		if (sk->sk_type != SOCK_DGRAM)
+			return toy_alloc_skb_ring(sk, msg, size, err);
+		/* As AF_UNIX: in the head up to SKB_MAX_ALLOC, not a page each. */
+		if (size <= SKB_MAX_ALLOC)
+			room = size;
+	}
 	if (append && size <= TOY_APPEND_MAX)
 		room = TOY_APPEND_ROOM;
 	return toy_alloc_skb(sk, msg, size, room, err);
