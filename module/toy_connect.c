@@ -152,14 +152,12 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 /*
  * Sends a SYN to the listener @lsk.  Returns 1 when the handshake is done,
  * 0 when its backlog has no room, or an error.  The caller holds
- * lock_sock(): shutdown() either aborted us before (sk_shutdown is set) or
- * finds the connection established after.
+ * lock_sock() and found no abort (toy_do_connect()), so shutdown() finds
+ * the connection established after.
  */
 static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child)
 {
 	sock_owned_by_me(sk);
-	if (sk->sk_shutdown)
-		return -ECONNRESET;	/* shutdown() aborted us */
 	toy_queue_lock(lsk);
 	if (lsk->sk_state != TCP_LISTEN) {
 		toy_queue_unlock(lsk);
@@ -326,7 +324,11 @@ static int toy_do_connect(struct sock *sk, u32 port, struct sock **child,
 	int err;
 
 	do {
-		/* Aborted while we waited: that, not who listens now. */
+		/*
+		 * shutdown() aborted us (before, or while we waited; it needs
+		 * lock_sock(), which we hold until the SYN): that, not who
+		 * listens now.
+		 */
 		if (sk->sk_shutdown)
 			return -ECONNRESET;
 		lsk = toy_port_lookup(toy_sk_net(sk), sk->sk_type, port);

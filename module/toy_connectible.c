@@ -264,7 +264,7 @@ static int toy_shutdown(struct socket *sock, int how)
 	if (!peer || sk->sk_state == TCP_CLOSE) {
 		/*
 		 * Nothing to shut: the bits would abort a later connect()
-		 * (toy_try_syn()), where TCP keeps them for its connection.
+		 * (toy_do_connect()), where TCP keeps them for its connection.
 		 */
 		err = -ENOTCONN;
 		goto out;

@@ -137,37 +137,48 @@ static struct sock *toy_dgram_target(struct sock *sk, struct msghdr *msg,
 }
 
 /*
- * A connected receiver only takes datagrams from the port it named; a
- * socketpair() end only from its peer, while that lives (AF_UNIX: until
- * a send() to the closed peer has said ECONNREFUSED).  Under @target's
- * queue lock: its release marks it dead there before it drops its peer,
- * so a live @target's peer may be looked at.  A dead one refuses later.
+ * The filter of @target by ports and pointers alone: a connected receiver
+ * takes datagrams only from the port it named, a socketpair() end only
+ * from its peer.  Never follows @target's peer, so needs no lock.
  */
-static bool toy_dgram_accepts(struct sock *target, struct sock *from)
-{
-	struct toy_sock *ttarget = toy_sk(target);
-	struct toy_sock *peer = toy_peer(ttarget);
-
-	if (sock_flag(target, SOCK_DEAD))
-		return true;
-	if (ttarget->dgram_dst)
-		return ttarget->dgram_dst == READ_ONCE(toy_sk(from)->port);
-	return !peer || peer == toy_sk(from) || sock_flag(&peer->sk, SOCK_DEAD);
-}
-
-/*
- * toy_dgram_accepts() before a sender waits for room, as AF_UNIX checks:
- * the usual answers without the lock (pointers compared, not followed).
- */
-static bool toy_dgram_may_send(struct sock *target, struct sock *from)
+static bool toy_dgram_filter_passes(struct sock *target, struct sock *from)
 {
 	struct toy_sock *ttarget = toy_sk(target);
 	u32 dst = READ_ONCE(ttarget->dgram_dst);
 	struct toy_sock *peer = toy_peer(ttarget);
+
+	return dst ? dst == READ_ONCE(toy_sk(from)->port) :
+		     !peer || peer == toy_sk(from);
+}
+
+/*
+ * Whether @target takes a datagram from @from: the filter, which a
+ * socketpair() end's peer sets only while it lives (AF_UNIX: until a
+ * send() to the closed peer has said ECONNREFUSED).  Under @target's queue
+ * lock: its release marks it dead there before it drops its peer, so a
+ * live @target's peer may be looked at.  A dead one refuses later.
+ */
+static bool toy_dgram_accepts(struct sock *target, struct sock *from)
+{
+	struct toy_sock *peer;
+
+	if (sock_flag(target, SOCK_DEAD) ||
+	    toy_dgram_filter_passes(target, from))
+		return true;
+	/* Refused: a port it named, or a peer that is not @from. */
+	peer = toy_peer(toy_sk(target));
+	return !toy_sk(target)->dgram_dst && sock_flag(&peer->sk, SOCK_DEAD);
+}
+
+/*
+ * toy_dgram_accepts() before a sender waits for room, as AF_UNIX checks:
+ * the usual answer without the lock.
+ */
+static bool toy_dgram_may_send(struct sock *target, struct sock *from)
+{
 	bool ok;
 
-	if (dst ? dst == READ_ONCE(toy_sk(from)->port) :
-		  !peer || peer == toy_sk(from))
+	if (toy_dgram_filter_passes(target, from))
 		return true;
 	toy_queue_lock(target);
 	ok = toy_dgram_accepts(target, from);
