@@ -229,6 +229,29 @@ static inline int toy_listener(int type, uint32_t *port)
 }
 
 /*
+ * Binds @fd (AF_TOY or AF_UNIX) to a name the kernel picks (port 0,
+ * autobind) and puts that name in @a/@alen; @fd, or -1.
+ */
+static inline int sock_autoname(int fd, struct sockaddr_storage *a,
+				socklen_t *alen)
+{
+	socklen_t dlen = sizeof(int), blen = sizeof(sa_family_t);
+	int domain;
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen))
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->ss_family = domain;
+	if (domain == AF_TOY)
+		blen = sizeof(struct sockaddr_toy);
+	*alen = sizeof(*a);
+	if (bind(fd, (struct sockaddr *)a, blen) ||
+	    getsockname(fd, (struct sockaddr *)a, alen))
+		return -1;
+	return fd;
+}
+
+/*
  * Lets this process open at least @want files, raising the hard limit too
  * where it is lower (root may): 0, or -1 when the limit stays below @want.
  */
@@ -907,6 +930,80 @@ static inline int wait_in_syscall(pid_t pid, long nr)
 		usleep(TOY_WAIT_USEC);
 	}
 	return -1;
+}
+
+/* ---- helper threads ---------------------------------------------------- */
+
+/* A thread that runs fn (one blocking call, its result in ret and err). */
+struct thr {
+	pthread_t th;
+	long (*fn)(struct thr *t);
+	int fd, n, count, err, tid, done;
+	uint32_t port;
+	short revents;
+	long ret;
+};
+
+static inline void *thr_main(void *arg)
+{
+	struct thr *t = arg;
+
+	__atomic_store_n(&t->tid, (int)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+	t->ret = t->fn(t);
+	t->err = errno;
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static inline int thr_start(struct thr *t, long (*fn)(struct thr *))
+{
+	t->fn = fn;
+	t->tid = t->done = 0;
+	return pthread_create(&t->th, NULL, thr_main, t) ? -1 : 0;
+}
+
+static inline bool thr_done(struct thr *t)
+{
+	return __atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
+}
+
+/* Bounded: 0 once the thread sleeps in syscall nr, -1 if it never does. */
+static inline int thr_wait_blocked(struct thr *t, long nr)
+{
+	int i;
+
+	for (i = 0; i < TOY_WAIT_TRIES && !__atomic_load_n(&t->tid, __ATOMIC_SEQ_CST); i++)
+		usleep(TOY_WAIT_USEC);
+	return t->tid ? wait_in_syscall(t->tid, nr) : -1;
+}
+
+/* Puts the calling thread on CPU @cpu (@cpu < 0: leaves it alone). */
+static inline int pin_thread(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/*
+ * The first two CPUs we may run on, in @cpus; how many there are (0-2),
+ * or -1 if our affinity cannot be read.
+ */
+static inline int two_cpus(int cpus[2])
+{
+	cpu_set_t set;
+	int n = 0, c;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	for (c = 0; c < CPU_SETSIZE && n < 2; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n;
 }
 
 /*

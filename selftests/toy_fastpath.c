@@ -163,35 +163,6 @@ struct flow {
 	int cpu1;		/* 0, or run on CPU cpu1 - 1 */
 };
 
-/* Puts the calling thread on CPU @cpu (@cpu < 0: leaves it alone). */
-static int pin_thread(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-/*
- * The first two CPUs we may run on, in @cpus; how many there are (0-2),
- * or -1 if our affinity cannot be read.
- */
-static int two_cpus(int cpus[2])
-{
-	cpu_set_t set;
-	int n = 0, c;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -1;
-	for (c = 0; c < CPU_SETSIZE && n < 2; c++)
-		if (CPU_ISSET(c, &set))
-			cpus[n++] = c;
-	return n;
-}
-
 /*
  * Writes @total bytes of pattern: pieces of 1..max bytes, random if
  * f->seed is set, else max each.
@@ -806,35 +777,27 @@ static long pins_held(void)
 	return acq < 0 || rel < 0 ? -1 : acq - rel;
 }
 
-/* One read(): its thread, its CPU, what it got. */
+/* One read(): its thread (t.ret: what it got), its CPU, its buffer. */
 struct run_reader {
-	int fd, cpu;
-	pid_t tid;
-	ssize_t got;
+	struct thr t;
+	int cpu;
 	char buf[BIG];
 };
 
-static void *run_reader(void *arg)
+static long run_read(struct thr *t)
 {
-	struct run_reader *r = arg;
+	struct run_reader *r = (struct run_reader *)t;
 
-	r->got = pin_thread(r->cpu) ? -1 : 0;
-	__atomic_store_n(&r->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
-	if (!r->got)
-		r->got = read(r->fd, r->buf, BIG);
-	return NULL;
+	if (pin_thread(r->cpu))
+		return -1;
+	return read(t->fd, r->buf, BIG);
 }
 
 /* Starts @r and waits until it sleeps in its read(); 0 or -1. */
-static int run_reader_start(struct run_reader *r, pthread_t *th)
+static int run_reader_start(struct run_reader *r)
 {
-	int i;
-
-	if (pthread_create(th, NULL, run_reader, r))
-		return -1;
-	for (i = 0; i < TOY_WAIT_TRIES && !__atomic_load_n(&r->tid, __ATOMIC_SEQ_CST); i++)
-		usleep(TOY_WAIT_USEC);
-	return r->got ? -1 : wait_in_syscall(r->tid, SYS_read);
+	return thr_start(&r->t, run_read) ? -1 :
+	       thr_wait_blocked(&r->t, SYS_read);
 }
 
 /*
@@ -948,7 +911,7 @@ TEST_F_TIMEOUT(fam, two_readers_each_read_one_run, 300)
 		struct run_reader *a = calloc(1, sizeof(*a));
 		struct run_reader *b = calloc(1, sizeof(*b));
 		struct cpu_hog h = { .cpu = cpus[0] };
-		pthread_t ta, tb, th;
+		pthread_t th;
 		char *bufs[3];
 		ssize_t lens[3];
 		int sv[2], go[2];
@@ -958,27 +921,27 @@ TEST_F_TIMEOUT(fam, two_readers_each_read_one_run, 300)
 		ASSERT_EQ(0, big_writes_seen(sv));
 		ASSERT_EQ(0, pipe(go));
 		ASSERT_EQ(0, pin_thread(cpus[1]));
-		a->fd = b->fd = sv[1];
+		a->t.fd = b->t.fd = sv[1];
 		a->cpu = cpus[0];
 		b->cpu = cpus[1];
 		h.go = go[0];
-		ASSERT_EQ(0, run_reader_start(b, &tb));
+		ASSERT_EQ(0, run_reader_start(b));
 		usleep(30000);		/* B's offer is over: A's is the one */
 		ASSERT_EQ(0, pthread_create(&th, NULL, cpu_hog, &h));
-		ASSERT_EQ(0, run_reader_start(a, &ta));
+		ASSERT_EQ(0, run_reader_start(a));
 		ASSERT_EQ(1, write(go[1], "g", 1));
 		while (!__atomic_load_n(&h.running, __ATOMIC_SEQ_CST))
 			;
 		ASSERT_EQ(0, h.err) TH_LOG("SCHED_FIFO on CPU %d", cpus[0]);
 		ASSERT_EQ(RUN_PIECE, write(sv[0], all, RUN_PIECE));
 		ASSERT_EQ(RUN_PIECE, write(sv[0], all + RUN_PIECE, RUN_PIECE));
-		pthread_join(tb, NULL);
+		pthread_join(b->t.th, NULL);
 		ASSERT_EQ(RUN_PIECE, write(sv[0], all + 2 * RUN_PIECE, RUN_PIECE));
 		__atomic_store_n(&h.stop, 1, __ATOMIC_SEQ_CST);
 		pthread_join(th, NULL);
-		pthread_join(ta, NULL);
-		lens[0] = a->got;
-		lens[1] = b->got;
+		pthread_join(a->t.th, NULL);
+		lens[0] = a->t.ret;
+		lens[1] = b->t.ret;
 		lens[2] = recv(sv[1], rest, RUN_TOTAL, MSG_DONTWAIT);
 		if (lens[2] < 0 && errno == EAGAIN)
 			lens[2] = 0;

@@ -120,49 +120,7 @@ static inline void block_sigpipe(sigset_t *old)
 		;
 }
 
-/* ---- helper threads ---------------------------------------------------- */
-
-struct thr {
-	pthread_t th;
-	long (*fn)(struct thr *t);
-	int fd, n, count, err, tid, done;
-	uint32_t port;
-	short revents;
-	long ret;
-};
-
-static inline void *thr_main(void *arg)
-{
-	struct thr *t = arg;
-
-	__atomic_store_n(&t->tid, (int)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
-	t->ret = t->fn(t);
-	t->err = errno;
-	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static inline int thr_start(struct thr *t, long (*fn)(struct thr *))
-{
-	t->fn = fn;
-	t->tid = t->done = 0;
-	return pthread_create(&t->th, NULL, thr_main, t) ? -1 : 0;
-}
-
-static inline bool thr_done(struct thr *t)
-{
-	return __atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
-}
-
-/* Bounded: 0 once the thread sleeps in syscall nr, -1 if it never does. */
-static inline int thr_wait_blocked(struct thr *t, long nr)
-{
-	int i;
-
-	for (i = 0; i < TOY_WAIT_TRIES && !__atomic_load_n(&t->tid, __ATOMIC_SEQ_CST); i++)
-		usleep(TOY_WAIT_USEC);
-	return t->tid ? wait_in_syscall(t->tid, nr) : -1;
-}
+/* ---- helper threads (struct thr: toy_common.h) ----------------------- */
 
 static inline void on_usr1(int sig)
 {

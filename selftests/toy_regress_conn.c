@@ -61,17 +61,12 @@ REGRESS(d04_connect_works_after_an_aborted_connect)
 REGRESS(d04_aborted_connect_says_econnreset_when_its_listener_goes_too)
 {
 	struct sched_param sp = { .sched_priority = 1 };
-	int fills[8], nfill = 0, l, l2, a;
+	int fills[8], nfill = 0, l, l2, a, cpus[2];
 	struct thr t = { 0 };
 	uint32_t port2;
-	cpu_set_t set;
 
-	ASSERT_EQ(0, sched_getaffinity(0, sizeof(set), &set));
-	for (a = 0; !CPU_ISSET(a, &set); a++)
-		;
-	CPU_ZERO(&set);
-	CPU_SET(a, &set);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set)); /* t's too */
+	ASSERT_LT(0, two_cpus(cpus));
+	ASSERT_EQ(0, pin_thread(cpus[0]));	/* t's too */
 	l = blocked_connect(&t, fills, &nfill, 10000000);
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp));
@@ -473,25 +468,6 @@ REGRESS(d24_reset_during_a_blocked_write_reported_next)
 
 /* ---- 25. A connected DGRAM receiver's filter, for a sender that waited -- */
 
-/*
- * A DGRAM socket of @fam (F_TOY, F_UNIX) bound to a name the kernel
- * picks, that name in @a/@alen; @fd, or -1.
- */
-static int dgram_named(int fam, int fd, struct sockaddr_storage *a,
-		       socklen_t *alen)
-{
-	socklen_t blen = fam == F_TOY ? sizeof(struct sockaddr_toy) :
-					sizeof(sa_family_t);
-
-	memset(a, 0, sizeof(*a));
-	a->ss_family = fam == F_TOY ? AF_TOY : AF_UNIX;
-	*alen = sizeof(*a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)a, blen) ||
-	    getsockname(fd, (struct sockaddr *)a, alen))
-		return -1;
-	return fd;
-}
-
 static struct sockaddr_storage d25_to;
 static socklen_t d25_tolen;
 
@@ -517,8 +493,8 @@ REGRESS(d25_dgram_filter_holds_for_a_blocked_sender)
 	for (fam = F_TOY; fam <= F_UNIX; fam++) {
 		sa_family_t f = fam == F_TOY ? AF_TOY : AF_UNIX;
 
-		r = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &d25_to, &d25_tolen);
-		o = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &ta, &tlen);
+		r = sock_autoname(socket(f, SOCK_DGRAM, 0), &d25_to, &d25_tolen);
+		o = sock_autoname(socket(f, SOCK_DGRAM, 0), &ta, &tlen);
 		s = socket(f, SOCK_DGRAM, 0);
 		ASSERT_LE(0, r) TH_LOG("%s", fam_name[fam]);
 		ASSERT_LE(0, o);
@@ -570,9 +546,9 @@ REGRESS(d25_dgram_connect_elsewhere_wakes_waiting_senders)
 	for (fam = F_TOY; fam <= F_UNIX; fam++) {
 		sa_family_t f = fam == F_TOY ? AF_TOY : AF_UNIX;
 
-		r = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &d25_to, &d25_tolen);
-		o = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &oa, &olen);
-		s = dgram_named(fam, socket(f, SOCK_DGRAM, 0), &sa, &slen);
+		r = sock_autoname(socket(f, SOCK_DGRAM, 0), &d25_to, &d25_tolen);
+		o = sock_autoname(socket(f, SOCK_DGRAM, 0), &oa, &olen);
+		s = sock_autoname(socket(f, SOCK_DGRAM, 0), &sa, &slen);
 		ASSERT_LE(0, r) TH_LOG("%s", fam_name[fam]);
 		ASSERT_LE(0, o);
 		ASSERT_LE(0, s);
@@ -636,7 +612,7 @@ REGRESS(d26_dgram_pair_end_takes_others_once_its_peer_closed)
 		sa_family_t f = fam == F_TOY ? AF_TOY : AF_UNIX;
 
 		ASSERT_EQ(0, socketpair(f, SOCK_DGRAM, 0, sv));
-		ASSERT_LE(0, dgram_named(fam, sv[0], &aa, &alen)) TH_LOG("%s", fam_name[fam]);
+		ASSERT_LE(0, sock_autoname(sv[0], &aa, &alen)) TH_LOG("%s", fam_name[fam]);
 		o = socket(f, SOCK_DGRAM, 0);
 		ASSERT_LE(0, o);
 		EXPECT_ERRNO(EPERM, d26_send(o, "1", &aa, alen));

@@ -107,20 +107,6 @@ static void dgram_poll_case(struct __test_metadata *_metadata, int s, int r,
 	EXPECT_EQ(sizeof(buf), send(s, buf, sizeof(buf), MSG_DONTWAIT));
 }
 
-/* An autobound AF_UNIX DGRAM receiver, its name in *@ua, or -1. */
-static int unix_dgram_receiver(struct sockaddr_un *ua, socklen_t *len)
-{
-	int r = socket(AF_UNIX, SOCK_DGRAM, 0);
-
-	memset(ua, 0, sizeof(*ua));
-	ua->sun_family = AF_UNIX;
-	*len = sizeof(*ua);
-	if (r < 0 || bind(r, (struct sockaddr *)ua, sizeof(sa_family_t)) ||
-	    getsockname(r, (struct sockaddr *)ua, len))
-		return -1;
-	return r;
-}
-
 /*
  * A bound AF_TOY DGRAM receiver, its port in *@port, or -1: its SO_RCVBUF
  * is well below the senders' SO_SNDBUF, so that it fills first.
@@ -136,13 +122,13 @@ static int toy_dgram_receiver(uint32_t *port)
 
 REGRESS(d05_connected_dgram_pollout_follows_the_receiver)
 {
-	struct sockaddr_un ua;
+	struct sockaddr_storage ua;
 	socklen_t ualen;
 	int s, r, sv[2];
 	uint32_t port;
 
 	/* AF_UNIX: a socket connect()ed to an autobound receiver */
-	r = unix_dgram_receiver(&ua, &ualen);
+	r = sock_autoname(socket(AF_UNIX, SOCK_DGRAM, 0), &ua, &ualen);
 	ASSERT_LE(0, r);
 	s = socket(AF_UNIX, SOCK_DGRAM, 0);
 	ASSERT_EQ(0, connect(s, (struct sockaddr *)&ua, ualen));
@@ -316,13 +302,13 @@ static void dgram_et_case(struct __test_metadata *_metadata, int s, int r,
 REGRESS(d16_dgram_eagain_then_drain_wakes_edge_triggered_epoll)
 {
 	struct sockaddr_toy ta;
-	struct sockaddr_un ua;
+	struct sockaddr_storage ua;
 	socklen_t ualen;
 	int s, r, sv[2];
 	uint32_t port;
 
 	/* AF_UNIX: connected to an autobound receiver, then sendto() it */
-	r = unix_dgram_receiver(&ua, &ualen);
+	r = sock_autoname(socket(AF_UNIX, SOCK_DGRAM, 0), &ua, &ualen);
 	ASSERT_LE(0, r);
 	s = socket(AF_UNIX, SOCK_DGRAM, 0);
 	ASSERT_EQ(0, connect(s, (struct sockaddr *)&ua, ualen));
