@@ -162,6 +162,7 @@ struct toy_stats {
  */
 #define TOY_RING_PAGES	8
 #define TOY_RING_ORDER	3		/* 32 KiB, like SKB_FRAG_PAGE_ORDER */
+/* (A datagram socket's ring has order-0 pages: toy_alloc_dgram_ring().) */
 #define TOY_RING_IDLE	(HZ / 10)
 /* Payloads above this size use the ring; smaller ones an skb's own head. */
 #define TOY_RING_MIN	1024
@@ -218,6 +219,7 @@ struct toy_ring {
 	struct delayed_work trim;	/* holds a reference on sk */
 	struct page *page[TOY_RING_PAGES];
 	unsigned int size[TOY_RING_PAGES];
+	unsigned int order;		/* of new pages: 0 for datagrams */
 };
 
 struct toy_sock {
@@ -480,6 +482,8 @@ __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 /* toy_ring.c: the writer's data pages */
 struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
 				   size_t size, bool append, int *err);
+struct sk_buff *toy_alloc_dgram_ring(struct sock *sk, struct msghdr *msg,
+				     size_t size, int *err);
 struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 				   size_t size, int *err);
 void toy_ring_free(struct sock *sk);

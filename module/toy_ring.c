@@ -12,7 +12,10 @@
  * go back, whether or not the reader has read everything; a page still
  * queued stays in its slot, so that new writes go on filling it rather
  * than strand it with a fresh one each (its skbs are charged their bytes,
- * not the page), and goes back at a later trim, once read.  At release
+ * not the page), and goes back at a later trim, once read.  A datagram
+ * socket's ring is of order-0 pages, one per datagram, charged whole: its
+ * datagrams go to any number of receivers, which must not pin more than
+ * they are charged (toy_alloc_dgram_ring()).  At release
  * (toy_ring_close()) all go, so an idle or closed socket pins none beyond
  * what its unread bytes use.
  *
@@ -36,22 +39,27 @@
  * head (with room for the next ones if @append: a small stream write to a
  * reader that is behind), a medium one of a connection into the ring, a
  * large record into page fragments and a frag_list (toy_alloc_skb()).
- * Not a datagram into the ring: a ring skb is charged only its bytes, and
- * a receiver that takes datagrams from any number of senders would pin a
- * ring page of each beyond its SO_RCVBUF (19 times it, found in review);
- * a connection's reader strands at most one page of its one writer.
+ * A datagram that fills most of a page goes into a ring page of its own,
+ * charged the whole page (toy_alloc_dgram_ring()); one that does not
+ * find a free one, and any other datagram up to SKB_MAX_ALLOC, into the
+ * head, as on AF_UNIX.
  */
 struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
 				   size_t size, bool append, int *err)
 {
+	struct sk_buff *skb;
 	size_t room = 0;
 
-	if (size > TOY_RING_MIN && size <= TOY_RING_MAX) {
-		if (sk->sk_type != SOCK_DGRAM)
-			return toy_alloc_skb_ring(sk, msg, size, err);
-		/* As AF_UNIX: in the head up to SKB_MAX_ALLOC, not a page each. */
+	if (sk->sk_type == SOCK_DGRAM && size > TOY_RING_MIN) {
+		if (size > SKB_MAX_HEAD(0) && size <= PAGE_SIZE) {
+			skb = toy_alloc_dgram_ring(sk, msg, size, err);
+			if (skb || *err)
+				return skb;
+		}
 		if (size <= SKB_MAX_ALLOC)
 			room = size;
+	} else if (size > TOY_RING_MIN && size <= TOY_RING_MAX) {
+		return toy_alloc_skb_ring(sk, msg, size, err);
 	}
 	if (append && size <= TOY_APPEND_MAX)
 		room = TOY_APPEND_ROOM;
@@ -232,9 +240,9 @@ static struct page *toy_ring_alloc_page(struct toy_ring *r, unsigned int idx)
 	struct page *p;
 
 	p = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_COMP | __GFP_NOWARN |
-			__GFP_NORETRY, TOY_RING_ORDER);
-	r->size[idx] = PAGE_SIZE << TOY_RING_ORDER;
-	if (!p) {
+			__GFP_NORETRY, r->order);
+	r->size[idx] = PAGE_SIZE << r->order;
+	if (!p && r->order) {
 		p = alloc_page(GFP_KERNEL_ACCOUNT);
 		r->size[idx] = PAGE_SIZE;
 	}
@@ -281,6 +289,8 @@ static struct toy_ring *toy_ring_get(struct sock *sk)
 	mutex_init(&r->lock);
 	spin_lock_init(&r->arm_lock);
 	r->sk = sk;
+	/* A datagram's page is charged whole to its receiver: one page each. */
+	r->order = sk->sk_type == SOCK_DGRAM ? 0 : TOY_RING_ORDER;
 	INIT_DELAYED_WORK(&r->trim, toy_ring_trim);
 	if (cmpxchg(&tsk->ring, NULL, r)) {
 		kfree(r);
@@ -372,6 +382,79 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 		kfree_skb(skb);
 		return NULL;
 	}
+	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
+	return skb;
+}
+
+/*
+ * Whether some ring page of @sk is free to write (a lockless hint: the
+ * caller looks again under r->lock).
+ */
+static bool toy_ring_may_have_free(struct sock *sk)
+{
+	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
+	unsigned int i, slots;
+
+	if (!r)
+		return true;	/* the first datagram makes it */
+	slots = toy_ring_slots(sk);
+	for (i = 0; i < slots; i++) {
+		struct page *p = READ_ONCE(r->page[i]);
+
+		if (!p || page_ref_count(p) == 1)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A datagram of @size bytes (at most a page) into a ring page of its own:
+ * no page allocation, no zeroing, no order-1 head.  The skb is charged the
+ * whole page, so a receiver that holds datagrams of many senders holds
+ * the memory its SO_RCVBUF counts, not a page per byte charged.  NULL
+ * with *@err 0 when every ring page is still queued somewhere: the caller
+ * takes an skb head instead.
+ */
+struct sk_buff *toy_alloc_dgram_ring(struct sock *sk, struct msghdr *msg,
+				     size_t size, int *err)
+{
+	struct sk_buff *skb;
+	struct toy_ring *r;
+	struct page *page;
+
+	*err = 0;
+	if (!toy_ring_may_have_free(sk))
+		return NULL;
+	r = toy_ring_get(sk);
+	if (!r)
+		return NULL;
+	skb = sock_alloc_send_pskb(sk, 0, 0, msg->msg_flags & MSG_DONTWAIT,
+				   err, 0);
+	if (!skb)
+		return NULL;
+	*err = 0;
+	mutex_lock(&r->lock);
+	r->last_use = jiffies;
+	r->off = r->size[r->cur];	/* no page shared with another */
+	page = toy_ring_page(sk, r);
+	if (page && copy_page_from_iter(page, 0, size, &msg->msg_iter) != size) {
+		*err = -EFAULT;
+		page = NULL;
+	}
+	if (page) {
+		get_page(page);
+		skb_fill_page_desc(skb, 0, page, 0, size);
+		skb->len = size;
+		skb->data_len = size;
+	}
+	mutex_unlock(&r->lock);
+	if (!page) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	/* sock_wfree() gives back the whole truesize, so charge all of it. */
+	skb->truesize += PAGE_SIZE;
+	refcount_add(PAGE_SIZE, &sk->sk_wmem_alloc);
 	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
 	return skb;
 }

@@ -106,7 +106,8 @@ if want w1 || want sparse; then
 		if want sparse; then
 			# Objects are up to date: only the C=2 checker runs.
 			say "$rel: sparse (C=2)"
-			make -C "$kdir" M="$b" W=1 C=2 modules >"$WORK/sparse-$rel" 2>&1 || true
+			# CHECK lines count the files: not silenced by a make -s above us.
+			make --no-silent -C "$kdir" M="$b" W=1 C=2 modules >"$WORK/sparse-$rel" 2>&1 || true
 			echo "== sparse $rel"
 			grep -E 'warning:|error:' "$WORK/sparse-$rel" || true
 			checked=$(grep -c '^ *CHECK ' "$WORK/sparse-$rel" || true)

@@ -630,6 +630,95 @@ TEST_F(dg, queued_datagrams_survive_sender_close)
 	}
 }
 
+/* ---- page-sized datagrams: the sender's page ring (module/toy_ring.c) -- */
+
+/*
+ * Around the size where a datagram leaves an skb head for a ring page of
+ * its own (SKB_MAX_HEAD(0), 3776 bytes with 4 KiB pages) and a page.
+ */
+static const size_t pg_len[] = { 3776, 3777, 4095, 4096 };
+#define PG_NLEN		(sizeof(pg_len) / sizeof(pg_len[0]))
+#define PG_SEED(i)	((uint64_t)(i) * 7919)
+
+static ssize_t pg_send(int fd, char *buf, unsigned int i, uint32_t dst)
+{
+	toy_pattern(buf, pg_len[i % PG_NLEN], PG_SEED(i));
+	return dg_sendto(fd, buf, pg_len[i % PG_NLEN], 0, dst);
+}
+
+/* The next datagram on @fd is the @i-th of pg_send(), whole, from @src. */
+static void pg_expect(struct __test_metadata *_metadata, int fd,
+		      unsigned int i, uint32_t src)
+{
+	static char got[8192], want[8192];
+	size_t len = pg_len[i % PG_NLEN];
+	uint32_t from = 0;
+
+	toy_pattern(want, len, PG_SEED(i));
+	ASSERT_EQ(len, dg_recvfrom(fd, got, sizeof(got), 0, &from))
+		TH_LOG("datagram %u", i);
+	EXPECT_EQ(0, memcmp(got, want, len)) TH_LOG("datagram %u", i);
+	EXPECT_EQ(src, from);
+}
+
+/*
+ * Datagrams of about a page arrive whole, in order, once each: while more
+ * are queued than the sender has ring pages (the rest take an skb head),
+ * and while the sender rewrites pages its earlier datagrams left, five
+ * still queued.  Nothing is left over.
+ */
+TEST_F(dg, page_sized_datagrams_intact_queued_and_recycled)
+{
+	static char buf[8192];
+	unsigned int i;
+
+	for (i = 0; i < 30; i++)
+		ASSERT_EQ(pg_len[i % PG_NLEN], pg_send(self->a, buf, i, self->pb));
+	for (i = 0; i < 30; i++)
+		pg_expect(_metadata, self->b, i, self->pa);
+	for (i = 0; i < 400; i++) {
+		ASSERT_EQ(pg_len[i % PG_NLEN], pg_send(self->a, buf, i, self->pb));
+		if (i >= 5)
+			pg_expect(_metadata, self->b, i - 5, self->pa);
+	}
+	for (i = 395; i < 400; i++)
+		pg_expect(_metadata, self->b, i, self->pa);
+	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
+}
+
+/*
+ * A page-sized datagram peeked is still there whole; a short read takes
+ * its head and drops the rest (MSG_TRUNC says so); a send from a bad
+ * buffer fails with EFAULT and queues nothing, and the next one is whole.
+ */
+TEST_F(dg, page_sized_datagram_peek_truncate_efault)
+{
+	void *bad = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	static char buf[8192], want[8192];
+	struct iovec iov = { .iov_base = buf, .iov_len = 100 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(4096, pg_send(self->a, buf, 3, self->pb));
+	ASSERT_EQ(4096, recv(self->b, buf, sizeof(buf), MSG_PEEK));
+	toy_pattern(want, 4096, PG_SEED(3));
+	EXPECT_EQ(0, memcmp(buf, want, 4096));
+	ASSERT_EQ(4096, pg_send(self->a, buf, 7, self->pb));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(100, recvmsg(self->b, &m, 0));
+	EXPECT_EQ(MSG_TRUNC, m.msg_flags & MSG_TRUNC);
+	EXPECT_EQ(0, memcmp(buf, want, 100));
+	pg_expect(_metadata, self->b, 7, self->pa);
+	EXPECT_ERRNO(EFAULT, dg_sendto(self->a, bad, 4096, 0, self->pb));
+	EXPECT_ERRNO(EFAULT, dg_sendto(self->a, (char *)bad + 4000, 4000, 0,
+				       self->pb));
+	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(4095, pg_send(self->a, buf, 2, self->pb));
+	pg_expect(_metadata, self->b, 2, self->pa);
+	munmap(bad, 8192);
+}
+
 /* ---- concurrent senders ------------------------------------------------ */
 
 #define NSENDERS	4
