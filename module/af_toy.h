@@ -164,7 +164,10 @@ struct toy_stats {
 #define TOY_RING_ORDER	3		/* 32 KiB, like SKB_FRAG_PAGE_ORDER */
 /* (A datagram socket's ring has order-0 pages: toy_alloc_dgram_ring().) */
 #define TOY_RING_IDLE	(HZ / 10)
-/* Payloads above this size use the ring; smaller ones an skb's own head. */
+/*
+ * Payloads above this size use the ring (datagrams: only those of about
+ * a page, toy_alloc_data_skb()); smaller ones an skb's own head.
+ */
 #define TOY_RING_MIN	1024
 /*
  * Stream writes up to TOY_APPEND_MAX bytes may be appended to the last
@@ -482,8 +485,6 @@ __poll_t toy_poll_rcv(struct sock *sk, u8 shutdown);
 /* toy_ring.c: the writer's data pages */
 struct sk_buff *toy_alloc_data_skb(struct sock *sk, struct msghdr *msg,
 				   size_t size, bool append, int *err);
-struct sk_buff *toy_alloc_dgram_ring(struct sock *sk, struct msghdr *msg,
-				     size_t size, int *err);
 struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 				   size_t size, int *err);
 void toy_ring_free(struct sock *sk);

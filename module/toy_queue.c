@@ -269,8 +269,9 @@ static int toy_chain_pieces(struct sock *sk, struct sk_buff *skb,
  * past TOY_SKB_PIECE, to a frag_list, so that no record beyond
  * SKB_MAX_ALLOC needs a high-order allocation (AF_UNIX puts the excess
  * into a large linear head instead, which fragmentation can make fail).
- * A datagram up to SKB_MAX_ALLOC takes a head of up to order 2 (@room),
- * as AF_UNIX's: a costly order at most, which does not fail.
+ * A datagram up to SKB_MAX_ALLOC that is not in a ring page
+ * (toy_alloc_data_skb()) takes a head of up to order 2 (@room), as
+ * AF_UNIX's: a costly order at most, which does not fail.
  */
 struct sk_buff *toy_alloc_skb(struct sock *sk, struct msghdr *msg,
 			      size_t size, size_t room, int *err)

@@ -21,7 +21,9 @@
  *
  * Locking and references: r->lock (a mutex) serialises the writers of one
  * socket and the trim; a writer holds it across the copy from user space,
- * which may fault, so the trim only tries it.  The trim work holds a
+ * which may fault, so the trim only tries it, and so does a datagram
+ * sender, which takes a reference on its page under it and copies after
+ * (a reference count above 1 keeps the others off the page).  The trim work holds a
  * reference on the socket while queued (armed when an skb of the writer
  * is freed, it requeues itself while the writer keeps writing); it runs
  * on toy_wq, which the module drains at exit.  r->arm_lock makes "not
@@ -33,6 +35,10 @@
 #include <linux/slab.h>
 
 #include "af_toy.h"
+
+static struct sk_buff *toy_alloc_dgram_ring(struct sock *sk,
+					    struct msghdr *msg, size_t size,
+					    int *err);
 
 /*
  * Where @size bytes of user data go: a small payload into an skb's own
@@ -227,9 +233,9 @@ void toy_ring_close(struct sock *sk)
  * How many ring pages @sk may keep: what its send buffer allows, so that
  * recycling pins no more memory than SO_SNDBUF already lets it queue.
  */
-static unsigned int toy_ring_slots(struct sock *sk)
+static unsigned int toy_ring_slots(struct sock *sk, const struct toy_ring *r)
 {
-	unsigned int n = READ_ONCE(sk->sk_sndbuf) >> (PAGE_SHIFT + TOY_RING_ORDER);
+	unsigned int n = READ_ONCE(sk->sk_sndbuf) >> (PAGE_SHIFT + r->order);
 
 	return clamp(n, 1U, (unsigned int)TOY_RING_PAGES);
 }
@@ -252,7 +258,7 @@ static struct page *toy_ring_alloc_page(struct toy_ring *r, unsigned int idx)
 /* A ring page with room at r->off, or NULL if all are in flight. */
 static struct page *toy_ring_page(struct sock *sk, struct toy_ring *r)
 {
-	unsigned int slots = toy_ring_slots(sk);
+	unsigned int slots = toy_ring_slots(sk, r);
 	struct page *p = r->page[r->cur];
 	unsigned int i, idx;
 
@@ -358,7 +364,7 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 		*err = -ENOBUFS;
 		return NULL;
 	}
-	/* Charges and waits for SO_SNDBUF (DGRAM); STREAM already waited. */
+	/* Charges SO_SNDBUF (SEQPACKET waits for it here; STREAM did). */
 	skb = sock_alloc_send_pskb(sk, 0, 0, msg->msg_flags & MSG_DONTWAIT,
 				   err, 0);
 	if (!skb)
@@ -390,14 +396,10 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
  * Whether some ring page of @sk is free to write (a lockless hint: the
  * caller looks again under r->lock).
  */
-static bool toy_ring_may_have_free(struct sock *sk)
+static bool toy_ring_may_have_free(struct sock *sk, const struct toy_ring *r)
 {
-	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
-	unsigned int i, slots;
+	unsigned int i, slots = toy_ring_slots(sk, r);
 
-	if (!r)
-		return true;	/* the first datagram makes it */
-	slots = toy_ring_slots(sk);
 	for (i = 0; i < slots; i++) {
 		struct page *p = READ_ONCE(r->page[i]);
 
@@ -408,53 +410,71 @@ static bool toy_ring_may_have_free(struct sock *sk)
 }
 
 /*
+ * A free ring page of @sk's for one datagram, referenced (the ring's
+ * reference and ours keep other senders and the trim off it), or NULL.
+ * Only tried: a sender that would wait for r->lock (another one copying
+ * into the ring, which may fault) takes an skb head instead, so that
+ * MSG_DONTWAIT, signals and SO_SNDTIMEO hold as on the head's path.
+ */
+static struct page *toy_ring_take_page(struct sock *sk)
+{
+	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
+	struct page *page;
+
+	if (r && !toy_ring_may_have_free(sk, r))
+		return NULL;
+	if (!r) {
+		r = toy_ring_get(sk);
+		if (!r)
+			return NULL;
+	}
+	if (!mutex_trylock(&r->lock))
+		return NULL;
+	r->last_use = jiffies;
+	r->off = r->size[r->cur];	/* no page shared with another */
+	page = toy_ring_page(sk, r);
+	if (page)
+		get_page(page);
+	mutex_unlock(&r->lock);
+	return page;
+}
+
+/*
  * A datagram of @size bytes (at most a page) into a ring page of its own:
  * no page allocation, no zeroing, no order-1 head.  The skb is charged the
  * whole page, so a receiver that holds datagrams of many senders holds
  * the memory its SO_RCVBUF counts, not a page per byte charged.  NULL
- * with *@err 0 when every ring page is still queued somewhere: the caller
- * takes an skb head instead.
+ * with *@err 0 when no ring page is free: the caller takes an skb head.
  */
-struct sk_buff *toy_alloc_dgram_ring(struct sock *sk, struct msghdr *msg,
-				     size_t size, int *err)
+static struct sk_buff *toy_alloc_dgram_ring(struct sock *sk,
+					    struct msghdr *msg, size_t size,
+					    int *err)
 {
+	struct page *page = toy_ring_take_page(sk);
 	struct sk_buff *skb;
-	struct toy_ring *r;
-	struct page *page;
 
 	*err = 0;
-	if (!toy_ring_may_have_free(sk))
-		return NULL;
-	r = toy_ring_get(sk);
-	if (!r)
+	if (!page)
 		return NULL;
 	skb = sock_alloc_send_pskb(sk, 0, 0, msg->msg_flags & MSG_DONTWAIT,
 				   err, 0);
 	if (!skb)
-		return NULL;
+		goto out_page;
 	*err = 0;
-	mutex_lock(&r->lock);
-	r->last_use = jiffies;
-	r->off = r->size[r->cur];	/* no page shared with another */
-	page = toy_ring_page(sk, r);
-	if (page && copy_page_from_iter(page, 0, size, &msg->msg_iter) != size) {
+	if (copy_page_from_iter(page, 0, size, &msg->msg_iter) != size) {
 		*err = -EFAULT;
-		page = NULL;
-	}
-	if (page) {
-		get_page(page);
-		skb_fill_page_desc(skb, 0, page, 0, size);
-		skb->len = size;
-		skb->data_len = size;
-	}
-	mutex_unlock(&r->lock);
-	if (!page) {
 		kfree_skb(skb);
-		return NULL;
+		goto out_page;
 	}
+	skb_fill_page_desc(skb, 0, page, 0, size);	/* takes our reference */
+	skb->len = size;
+	skb->data_len = size;
 	/* sock_wfree() gives back the whole truesize, so charge all of it. */
 	skb->truesize += PAGE_SIZE;
 	refcount_add(PAGE_SIZE, &sk->sk_wmem_alloc);
 	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
 	return skb;
+out_page:
+	put_page(page);		/* back to the ring's alone: free again */
+	return NULL;
 }

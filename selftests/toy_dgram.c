@@ -643,7 +643,7 @@ static const size_t pg_len[] = { 3776, 3777, 4095, 4096 };
 static ssize_t pg_send(int fd, char *buf, unsigned int i, uint32_t dst)
 {
 	toy_pattern(buf, pg_len[i % PG_NLEN], PG_SEED(i));
-	return dg_sendto(fd, buf, pg_len[i % PG_NLEN], 0, dst);
+	return dg_sendto(fd, buf, pg_len[i % PG_NLEN], MSG_DONTWAIT, dst);
 }
 
 /* The next datagram on @fd is the @i-th of pg_send(), whole, from @src. */
@@ -672,6 +672,9 @@ TEST_F(dg, page_sized_datagrams_intact_queued_and_recycled)
 	static char buf[8192];
 	unsigned int i;
 
+	/* Room for 30 (MSG_DONTWAIT: a full queue fails the test, no hang). */
+	ASSERT_EQ(0, toy_setsockopt_int(self->a, SOL_SOCKET, SO_SNDBUF, 200000));
+	ASSERT_EQ(0, toy_setsockopt_int(self->b, SOL_SOCKET, SO_RCVBUF, 200000));
 	for (i = 0; i < 30; i++)
 		ASSERT_EQ(pg_len[i % PG_NLEN], pg_send(self->a, buf, i, self->pb));
 	for (i = 0; i < 30; i++)
@@ -689,17 +692,19 @@ TEST_F(dg, page_sized_datagrams_intact_queued_and_recycled)
 /*
  * A page-sized datagram peeked is still there whole; a short read takes
  * its head and drops the rest (MSG_TRUNC says so); a send from a bad
- * buffer fails with EFAULT and queues nothing, and the next one is whole.
+ * buffer, wholly or from its middle on, fails with EFAULT and queues
+ * nothing, and the next one is whole.
  */
 TEST_F(dg, page_sized_datagram_peek_truncate_efault)
 {
-	void *bad = mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
+	char *bad = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	static char buf[8192], want[8192];
 	struct iovec iov = { .iov_base = buf, .iov_len = 100 };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, mprotect(bad + 4096, 4096, PROT_NONE));
 	ASSERT_EQ(4096, pg_send(self->a, buf, 3, self->pb));
 	ASSERT_EQ(4096, recv(self->b, buf, sizeof(buf), MSG_PEEK));
 	toy_pattern(want, 4096, PG_SEED(3));
@@ -710,9 +715,8 @@ TEST_F(dg, page_sized_datagram_peek_truncate_efault)
 	EXPECT_EQ(MSG_TRUNC, m.msg_flags & MSG_TRUNC);
 	EXPECT_EQ(0, memcmp(buf, want, 100));
 	pg_expect(_metadata, self->b, 7, self->pa);
-	EXPECT_ERRNO(EFAULT, dg_sendto(self->a, bad, 4096, 0, self->pb));
-	EXPECT_ERRNO(EFAULT, dg_sendto(self->a, (char *)bad + 4000, 4000, 0,
-				       self->pb));
+	EXPECT_ERRNO(EFAULT, dg_sendto(self->a, bad + 4096, 4096, 0, self->pb));
+	EXPECT_ERRNO(EFAULT, dg_sendto(self->a, bad + 2096, 4000, 0, self->pb));
 	EXPECT_ERRNO(EAGAIN, recv(self->b, buf, sizeof(buf), MSG_DONTWAIT));
 	ASSERT_EQ(4095, pg_send(self->a, buf, 2, self->pb));
 	pg_expect(_metadata, self->b, 2, self->pa);

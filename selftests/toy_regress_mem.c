@@ -703,6 +703,82 @@ REGRESS(d17_dgram_senders_that_saw_room_at_once_fit_one_by_one)
 	munmap(region, UF_SENDERS * UF_STRIDE);
 }
 
+static const char *d28_region;
+
+static long d28_send_faulting(struct thr *t)
+{
+	return send(t->fd, d28_region, 4096, 0);
+}
+
+static long d28_send_now(struct thr *t)
+{
+	static char buf[4096];
+
+	memset(buf, 'B', sizeof(buf));
+	return send(t->fd, buf, sizeof(buf), MSG_DONTWAIT);
+}
+
+/*
+ * A datagram sender whose copy into a ring page faults (userfaultfd holds
+ * it) does not hold up the other senders of its socket: a non-blocking
+ * send of a page on the same socket returns, whole, while the first one
+ * still waits.  (Found in review: the ring's mutex was held across the
+ * copy, and MSG_DONTWAIT waited for the fault.)
+ */
+REGRESS(d28_dgram_send_not_held_by_another_ones_fault)
+{
+	struct thr a = { 0 }, b = { 0 };
+	static char got[8192];
+	struct uffdio_zeropage zp;
+	struct uffd_msg msg;
+	int r, s, uffd, i, faulted = 0;
+	uint32_t port;
+	char *region;
+
+	region = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, region);
+	uffd = uf_open(region, 4096);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd (%s)", strerror(errno));
+	d28_region = region;
+	r = toy_bound(SOCK_DGRAM, &port);
+	ASSERT_LE(0, r);
+	s = toy_socket(SOCK_DGRAM);
+	ASSERT_EQ(0, toy_connect(s, port));
+	a.fd = b.fd = s;
+	ASSERT_EQ(0, thr_start(&a, d28_send_faulting));
+	for (i = 0; i < 1000 && !faulted; i++) {	/* bounded: 10 s */
+		if (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+			faulted = 1;
+		else
+			toy_poll(uffd, POLLIN, 10);
+	}
+	ASSERT_EQ(1, faulted);
+	ASSERT_EQ(0, thr_start(&b, d28_send_now));
+	for (i = 0; i < TOY_WAIT_TRIES && !thr_done(&b); i++)
+		usleep(TOY_WAIT_USEC);
+	EXPECT_TRUE(thr_done(&b)) TH_LOG("a MSG_DONTWAIT send waits for another one's fault");
+	EXPECT_FALSE(thr_done(&a));
+	zp.range.start = (unsigned long)region;
+	zp.range.len = 4096;
+	zp.mode = 0;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	pthread_join(b.th, NULL);
+	pthread_join(a.th, NULL);
+	EXPECT_EQ(4096, b.ret) TH_LOG("%s", strerror(b.err));
+	EXPECT_EQ(4096, a.ret) TH_LOG("%s", strerror(a.err));
+	/* B's first (A's waited for its page), each whole, and no more */
+	ASSERT_EQ(4096, recv(r, got, sizeof(got), MSG_DONTWAIT));
+	EXPECT_TRUE(got[0] == 'B' && got[4095] == 'B');
+	ASSERT_EQ(4096, recv(r, got, sizeof(got), MSG_DONTWAIT));
+	EXPECT_TRUE(got[0] == 0 && got[4095] == 0);
+	EXPECT_ERRNO(EAGAIN, recv(r, got, sizeof(got), MSG_DONTWAIT));
+	close2(s, r);
+	close(uffd);
+	munmap(region, 4096);
+}
+
 /* ---- 20. control messages are checked, not dropped -------------------- */
 
 /* sendmsg() of 4 bytes with one SOL_SOCKET control message: 0 or errno. */
