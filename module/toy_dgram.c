@@ -213,36 +213,48 @@ static int toy_dgram_refused(struct sock *target)
 }
 
 /*
- * Waits until @target has room in its queue for @sk; 0 or an error, EPERM
- * once it connected elsewhere (toy_dgram_filter_changed() wakes us).
+ * Whether @sk's datagram may go to @target now: 1, 0 (no room yet) or an
+ * error, EPERM once it connected elsewhere.
+ */
+static int toy_dgram_room(struct sock *sk, struct sock *target)
+{
+	if (READ_ONCE(target->sk_shutdown) & RCV_SHUTDOWN)
+		return toy_dgram_refused(target);
+	if (!toy_dgram_may_send(target, sk))
+		return -EPERM;
+	return toy_rq_below(toy_sk(target), READ_ONCE(target->sk_rcvbuf));
+}
+
+/*
+ * Waits until @target has room in its queue for @sk; 0 or an error
+ * (toy_dgram_room()'s; toy_dgram_filter_changed() wakes us for EPERM).
+ * A queue with room is not locked: the wait queue only when we wait.
  */
 static int toy_dgram_wait_room(struct sock *sk, struct sock *target,
 			       long *timeo)
 {
 	struct toy_sock *ttarget = toy_sk(target);
 	DEFINE_WAIT(wait);
-	int err = 0;
+	int ret;
 
+	ret = toy_dgram_room(sk, target);
+	if (ret)
+		return min(ret, 0);
 	for (;;) {
 		prepare_to_wait(&ttarget->backlog_wait, &wait,
 				TASK_INTERRUPTIBLE);
-		if (READ_ONCE(target->sk_shutdown) & RCV_SHUTDOWN) {
-			err = toy_dgram_refused(target);
+		ret = toy_dgram_room(sk, target);
+		if (ret) {
+			ret = min(ret, 0);
 			break;
 		}
-		if (!toy_dgram_may_send(target, sk)) {
-			err = -EPERM;
-			break;
-		}
-		if (toy_rq_below(ttarget, READ_ONCE(target->sk_rcvbuf)))
-			break;
-		err = toy_may_sleep(*timeo);
-		if (err)
+		ret = toy_may_sleep(*timeo);
+		if (ret)
 			break;
 		*timeo = schedule_timeout(*timeo);
 	}
 	finish_wait(&ttarget->backlog_wait, &wait);
-	return err;
+	return ret;
 }
 
 /*
