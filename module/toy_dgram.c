@@ -240,6 +240,8 @@ static int toy_dgram_wait_room(struct sock *sk, struct sock *target,
 	ret = toy_dgram_room(sk, target);
 	if (ret)
 		return min(ret, 0);
+	if (!*timeo)
+		return -EAGAIN;	/* toy_dgram_wake_me() hooks, then looks again */
 	for (;;) {
 		prepare_to_wait(&ttarget->backlog_wait, &wait,
 				TASK_INTERRUPTIBLE);

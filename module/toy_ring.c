@@ -20,10 +20,11 @@
  * what its unread bytes use.
  *
  * Locking and references: r->lock (a mutex) serialises the writers of one
- * socket and the trim; a writer holds it across the copy from user space,
- * which may fault, so the trim only tries it, and so does a datagram
- * sender, which takes a reference on its page under it and copies after
- * (a reference count above 1 keeps the others off the page).  The trim work holds a
+ * socket and the trim.  A stream or record writer holds it across the copy
+ * from user space, which may fault, so the trim only tries it.  A datagram
+ * sender holds it only to pick its page, on which it takes a reference,
+ * and copies after letting go: a reference count above 1 keeps the other
+ * senders and the trim off that page.  The trim work holds a
  * reference on the socket while queued (armed when an skb of the writer
  * is freed, it requeues itself while the writer keeps writing); it runs
  * on toy_wq, which the module drains at exit.  r->arm_lock makes "not
@@ -176,7 +177,8 @@ static void toy_ring_trim(struct work_struct *work)
 	 * A page still referenced while nothing of the writer's is in flight
 	 * (a live skb is charged more than 1): an skb is between sock_wfree(),
 	 * whose write-space found this trim pending and armed none, and the
-	 * release of its pages.  Once they are put, the page goes too.
+	 * release of its pages, or a datagram sender holds it before it
+	 * charges its skb.  Once they are put, the page goes too.
 	 */
 	if (wait <= 0 && toy_ring_release_free(r) &&
 	    sk_wmem_alloc_get(sk) <= 1)
@@ -393,8 +395,8 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 }
 
 /*
- * Whether some ring page of @sk is free to write (a lockless hint: the
- * caller looks again under r->lock).
+ * Whether some ring page of @sk is free to write (a lockless hint:
+ * toy_ring_page() looks again under r->lock).
  */
 static bool toy_ring_may_have_free(struct sock *sk, const struct toy_ring *r)
 {
@@ -412,9 +414,9 @@ static bool toy_ring_may_have_free(struct sock *sk, const struct toy_ring *r)
 /*
  * A free ring page of @sk's for one datagram, referenced (the ring's
  * reference and ours keep other senders and the trim off it), or NULL.
- * Only tried: a sender that would wait for r->lock (another one copying
- * into the ring, which may fault) takes an skb head instead, so that
- * MSG_DONTWAIT, signals and SO_SNDTIMEO hold as on the head's path.
+ * r->lock is held only to pick the page (and perhaps allocate it, as the
+ * head's path would): nobody copies from user space under a datagram
+ * socket's, so MSG_DONTWAIT, signals and SO_SNDTIMEO hold as there.
  */
 static struct page *toy_ring_take_page(struct sock *sk)
 {
@@ -428,13 +430,13 @@ static struct page *toy_ring_take_page(struct sock *sk)
 		if (!r)
 			return NULL;
 	}
-	if (!mutex_trylock(&r->lock))
-		return NULL;
-	r->last_use = jiffies;
+	mutex_lock(&r->lock);
 	r->off = r->size[r->cur];	/* no page shared with another */
 	page = toy_ring_page(sk, r);
-	if (page)
+	if (page) {
 		get_page(page);
+		r->last_use = jiffies;
+	}
 	mutex_unlock(&r->lock);
 	return page;
 }
@@ -476,5 +478,7 @@ static struct sk_buff *toy_alloc_dgram_ring(struct sock *sk,
 	return skb;
 out_page:
 	put_page(page);		/* back to the ring's alone: free again */
+	/* No skb of ours was freed to arm the trim (toy_write_space()). */
+	toy_ring_skb_freed(sk);
 	return NULL;
 }
