@@ -572,7 +572,8 @@ static int toy_dgram_release(struct socket *sock)
 	toy_queue_unlock(sk);
 	toy_purge_queue(sk);
 	/* Senders waiting for room in our queue now get ECONNREFUSED. */
-	wake_up_interruptible_all(&tsk->backlog_wait);
+	if (wq_has_sleeper(&tsk->backlog_wait))
+		wake_up_interruptible_all(&tsk->backlog_wait);
 
 	toy_drop_peer(sk);
 	sock_orphan(sk);

@@ -808,9 +808,18 @@ void toy_skb_consumed(struct sock *sk, struct sk_buff *skb, u32 bytes)
 /* Drops everything still queued to @sk, uncharging the senders. */
 void toy_purge_queue(struct sock *sk)
 {
+	struct sk_buff_head q;
 	struct sk_buff *skb;
 
-	while ((skb = skb_dequeue(&sk->sk_receive_queue))) {
+	/* An empty queue stays so: nothing is queued to a closed socket. */
+	if (skb_queue_empty_lockless(&sk->sk_receive_queue))
+		return;
+	/* Our queue lock, not skb_dequeue()'s irq-saving one per skb. */
+	__skb_queue_head_init(&q);
+	toy_queue_lock(sk);
+	skb_queue_splice_init(&sk->sk_receive_queue, &q);
+	toy_queue_unlock(sk);
+	while ((skb = __skb_dequeue(&q))) {
 		atomic_sub(skb->truesize, &toy_sk(sk)->rq_mem);
 		toy_stat_add(sk, TOY_STAT_MEM, -(long)skb->truesize);
 		toy_skb_consumed(sk, skb, skb->len - TOY_SKB_CB(skb)->consumed);
