@@ -241,7 +241,7 @@ static int toy_dgram_wait_room(struct sock *sk, struct sock *target,
 	if (ret)
 		return min(ret, 0);
 	if (!*timeo)
-		return -EAGAIN;	/* toy_dgram_wake_me() hooks, then looks again */
+		return -EAGAIN;	/* as toy_may_sleep() would say, without the locks */
 	for (;;) {
 		prepare_to_wait(&ttarget->backlog_wait, &wait,
 				TASK_INTERRUPTIBLE);

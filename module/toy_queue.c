@@ -811,7 +811,11 @@ void toy_purge_queue(struct sock *sk)
 	struct sk_buff_head q;
 	struct sk_buff *skb;
 
-	/* An empty queue stays so: nothing is queued to a closed socket. */
+	/*
+	 * Empty stays empty: our callers set RCV_SHUTDOWN under the queue
+	 * lock first, which every enqueue checks under it (or they hold the
+	 * last reference), so what was queued before is seen here.
+	 */
 	if (skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return;
 	/* Our queue lock, not skb_dequeue()'s irq-saving one per skb. */

@@ -414,11 +414,12 @@ static bool toy_ring_may_have_free(struct sock *sk, const struct toy_ring *r)
 /*
  * A free ring page of @sk's for one datagram, referenced (the ring's
  * reference and ours keep other senders and the trim off it), or NULL.
- * r->lock is held only to pick the page (and perhaps allocate it, as the
- * head's path would): nobody copies from user space under a datagram
- * socket's, so MSG_DONTWAIT, signals and SO_SNDTIMEO hold as there.
+ * r->lock is held only to pick the page and perhaps allocate it: nobody
+ * copies from user space under a datagram socket's.  A non-blocking
+ * sender only tries it (another one may be reclaiming for a new page)
+ * and takes an skb head if it cannot have it.
  */
-static struct page *toy_ring_take_page(struct sock *sk)
+static struct page *toy_ring_take_page(struct sock *sk, bool nonblock)
 {
 	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
 	struct page *page;
@@ -430,7 +431,12 @@ static struct page *toy_ring_take_page(struct sock *sk)
 		if (!r)
 			return NULL;
 	}
-	mutex_lock(&r->lock);
+	if (nonblock) {
+		if (!mutex_trylock(&r->lock))
+			return NULL;
+	} else {
+		mutex_lock(&r->lock);
+	}
 	r->off = r->size[r->cur];	/* no page shared with another */
 	page = toy_ring_page(sk, r);
 	if (page) {
@@ -452,14 +458,14 @@ static struct sk_buff *toy_alloc_dgram_ring(struct sock *sk,
 					    struct msghdr *msg, size_t size,
 					    int *err)
 {
-	struct page *page = toy_ring_take_page(sk);
+	bool nonblock = msg->msg_flags & MSG_DONTWAIT;
+	struct page *page = toy_ring_take_page(sk, nonblock);
 	struct sk_buff *skb;
 
 	*err = 0;
 	if (!page)
 		return NULL;
-	skb = sock_alloc_send_pskb(sk, 0, 0, msg->msg_flags & MSG_DONTWAIT,
-				   err, 0);
+	skb = sock_alloc_send_pskb(sk, 0, 0, nonblock, err, 0);
 	if (!skb)
 		goto out_page;
 	*err = 0;
@@ -478,7 +484,7 @@ static struct sk_buff *toy_alloc_dgram_ring(struct sock *sk,
 	return skb;
 out_page:
 	put_page(page);		/* back to the ring's alone: free again */
-	/* No skb of ours was freed to arm the trim (toy_write_space()). */
+	/* Without an skb (sock_wfree()), nothing else arms the trim. */
 	toy_ring_skb_freed(sk);
 	return NULL;
 }
