@@ -818,10 +818,15 @@ void toy_purge_queue(struct sock *sk)
 	 */
 	if (skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return;
-	/* Our queue lock, not skb_dequeue()'s irq-saving one per skb. */
+	/*
+	 * Our queue lock, not skb_dequeue()'s irq-saving one per skb; one
+	 * by one, since a splice re-initialises the head with plain stores
+	 * that a peer's lockless look at it may race with.
+	 */
 	__skb_queue_head_init(&q);
 	toy_queue_lock(sk);
-	skb_queue_splice_init(&sk->sk_receive_queue, &q);
+	while ((skb = __skb_dequeue(&sk->sk_receive_queue)))
+		__skb_queue_tail(&q, skb);
 	toy_queue_unlock(sk);
 	while ((skb = __skb_dequeue(&q))) {
 		atomic_sub(skb->truesize, &toy_sk(sk)->rq_mem);
