@@ -232,12 +232,14 @@ struct toy_sock {
 	u32 port;			/* local port, 0 while unbound */
 	u32 peer_port;
 	bool bound;			/* holds tsk->port in the port table */
+	bool listed;			/* visible in toy_net->socks */
+	bool fin_sent;			/* we sent FIN (or RST) */
 	struct hlist_node bind_node;
 	struct list_head index_node;	/* in toy_net->socks while listed */
 	u64 id;				/* order in that list */
-	bool listed;			/* visible in toy_net->socks */
-	/* listener: children on accept_q, of sk_ack_backlog (in a hole) */
+	/* listener: children on accept_q, of sk_ack_backlog */
 	unsigned int accept_qlen;
+	u32 dgram_dst;			/* DGRAM: connected port; queue lock */
 	struct toy_sock *peer;		/* set once, referenced */
 	struct list_head accept_q;	/* listener: established children */
 	struct sock *spare;		/* listener: next child, made by accept() */
@@ -248,9 +250,7 @@ struct toy_sock {
 	atomic_t rq_bytes;		/* unread bytes queued to us */
 	atomic_t sq_bytes;		/* our bytes the peer has not read */
 	atomic_t rq_mem;		/* truesize queued to us (DGRAM) */
-	bool fin_sent;			/* we sent FIN (or RST) */
 	struct sock *syn_to;		/* listener a connect() waits on */
-	u32 dgram_dst;			/* DGRAM: connected port; queue lock */
 	/* DGRAM poll(): hooked on a full receiver's backlog_wait */
 	struct wait_queue_entry peer_wake;
 	struct sock *wake_target;	/* that receiver, referenced */
@@ -267,11 +267,11 @@ struct toy_sock {
 	/* writer: big writes that do not wait, and misses in a row */
 	u8 await_skip;
 	u8 await_backoff;
-	u64 last_send;			/* local_clock() of our last write */
-	u64 last_recv;			/* ... of our last record read */
 	/* Readers' spin (toy_spin_for_data()): waits left to skip, backoff */
 	u16 spin_skip;
 	u8 spin_backoff;
+	u64 last_send;			/* local_clock() of our last write */
+	u64 last_recv;			/* ... of our last record read */
 	unsigned long spin_flags;	/* TOY_SPINNING: a reader spins */
 	/*
 	 * A capture's TCP numbering (toy_tap.c), advanced only while a
