@@ -240,8 +240,9 @@ static int toy_dgram_wait_room(struct sock *sk, struct sock *target,
 	ret = toy_dgram_room(sk, target);
 	if (ret)
 		return min(ret, 0);
-	if (!*timeo)
-		return -EAGAIN;	/* as toy_may_sleep() would say, without the locks */
+	ret = toy_may_sleep(*timeo);	/* before the wait queue's locks */
+	if (ret)
+		return ret;
 	for (;;) {
 		prepare_to_wait(&ttarget->backlog_wait, &wait,
 				TASK_INTERRUPTIBLE);

@@ -351,6 +351,17 @@ static size_t toy_ring_fill(struct sock *sk, struct toy_ring *r,
 }
 
 /*
+ * Adds @bytes of ring pages to @skb's truesize and to @sk's write memory:
+ * sock_wfree() gives back the whole truesize, so all of it is charged.
+ */
+static void toy_ring_charge(struct sock *sk, struct sk_buff *skb,
+			    size_t bytes)
+{
+	skb->truesize += bytes;
+	refcount_add(bytes, &sk->sk_wmem_alloc);
+}
+
+/*
  * Like toy_alloc_skb(), but the payload goes into the writer's recycled
  * pages (no linear data, no page allocation, no zeroing).
  * @size <= TOY_RING_MAX.
@@ -383,9 +394,7 @@ struct sk_buff *toy_alloc_skb_ring(struct sock *sk, struct msghdr *msg,
 		done += n;
 	}
 	mutex_unlock(&r->lock);
-	/* sock_wfree() gives back the whole truesize, so charge all of it. */
-	skb->truesize += charge;
-	refcount_add(charge, &sk->sk_wmem_alloc);
+	toy_ring_charge(sk, skb, charge);
 	if (*err) {
 		kfree_skb(skb);
 		return NULL;
@@ -421,16 +430,11 @@ static bool toy_ring_may_have_free(struct sock *sk, const struct toy_ring *r)
  */
 static struct page *toy_ring_take_page(struct sock *sk, bool nonblock)
 {
-	struct toy_ring *r = READ_ONCE(toy_sk(sk)->ring);
+	struct toy_ring *r = toy_ring_get(sk);
 	struct page *page;
 
-	if (r && !toy_ring_may_have_free(sk, r))
+	if (!r || !toy_ring_may_have_free(sk, r))
 		return NULL;
-	if (!r) {
-		r = toy_ring_get(sk);
-		if (!r)
-			return NULL;
-	}
 	if (nonblock) {
 		if (!mutex_trylock(&r->lock))
 			return NULL;
@@ -477,9 +481,7 @@ static struct sk_buff *toy_alloc_dgram_ring(struct sock *sk,
 	skb_fill_page_desc(skb, 0, page, 0, size);	/* takes our reference */
 	skb->len = size;
 	skb->data_len = size;
-	/* sock_wfree() gives back the whole truesize, so charge all of it. */
-	skb->truesize += PAGE_SIZE;
-	refcount_add(PAGE_SIZE, &sk->sk_wmem_alloc);
+	toy_ring_charge(sk, skb, PAGE_SIZE);
 	memset(TOY_SKB_CB(skb), 0, sizeof(struct toy_skb_cb));
 	return skb;
 out_page:
