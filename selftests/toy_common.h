@@ -967,6 +967,16 @@ static inline bool thr_done(struct thr *t)
 	return __atomic_load_n(&t->done, __ATOMIC_SEQ_CST);
 }
 
+/* Bounded (10 s): whether the thread's call has returned. */
+static inline bool thr_wait_done(struct thr *t)
+{
+	int i;
+
+	for (i = 0; i < TOY_WAIT_TRIES && !thr_done(t); i++)
+		usleep(TOY_WAIT_USEC);
+	return thr_done(t);
+}
+
 /* Bounded: 0 once the thread sleeps in syscall nr, -1 if it never does. */
 static inline int thr_wait_blocked(struct thr *t, long nr)
 {

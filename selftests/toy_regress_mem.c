@@ -632,6 +632,31 @@ static int uf_open(void *p, size_t len)
 	return uffd;
 }
 
+/* Bounded (10 s): how many of @n faults @uffd reported. */
+static int uf_wait_faults(int uffd, int n)
+{
+	struct uffd_msg msg;
+	int i, faults = 0;
+
+	for (i = 0; i < 1000 && faults < n; i++) {
+		if (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
+			faults++;
+		else
+			toy_poll(uffd, POLLIN, 10);
+	}
+	return faults;
+}
+
+/* Resolves the faults held on @len bytes at @p with zero pages: 0 or -1. */
+static int uf_zero(int uffd, void *p, size_t len)
+{
+	struct uffdio_zeropage zp = {
+		.range = { (unsigned long)p, len },
+	};
+
+	return ioctl(uffd, UFFDIO_ZEROPAGE, &zp);
+}
+
 /*
  * Non-blocking senders that all found room start to copy; userfaultfd
  * holds every copy until all have passed the room check.  Then only one
@@ -643,9 +668,7 @@ REGRESS(d17_dgram_senders_that_saw_room_at_once_fit_one_by_one)
 {
 	struct uf_sender u[UF_SENDERS];
 	static char buf[UF_LEN];
-	int r, s0, k = 0, uffd, faults = 0, sent = 0, i, got = 0;
-	struct uffdio_zeropage zp;
-	struct uffd_msg msg;
+	int r, s0, k = 0, uffd, sent = 0, i, got = 0;
 	uint32_t port;
 	char *region;
 
@@ -672,18 +695,10 @@ REGRESS(d17_dgram_senders_that_saw_room_at_once_fit_one_by_one)
 		u[i].buf = region + i * UF_STRIDE;
 		ASSERT_EQ(0, pthread_create(&u[i].th, NULL, uf_send, &u[i]));
 	}
-	/* bounded: every sender's copy faults within 10 s */
-	for (i = 0; i < 1000 && faults < UF_SENDERS; i++) {
-		if (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
-			faults++;
-		else
-			toy_poll(uffd, POLLIN, 10);
-	}
-	EXPECT_EQ(UF_SENDERS, faults) TH_LOG("senders that passed the room check");
-	zp.range.start = (unsigned long)region;
-	zp.range.len = UF_SENDERS * UF_STRIDE;
-	zp.mode = 0;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	/* every sender's copy faults */
+	EXPECT_EQ(UF_SENDERS, uf_wait_faults(uffd, UF_SENDERS))
+		TH_LOG("senders that passed the room check");
+	ASSERT_EQ(0, uf_zero(uffd, region, UF_SENDERS * UF_STRIDE));
 	for (i = 0; i < UF_SENDERS; i++) {
 		pthread_join(u[i].th, NULL);
 		if (u[i].ret == UF_LEN)
@@ -729,9 +744,7 @@ REGRESS(d28_dgram_send_not_held_by_another_ones_fault)
 {
 	struct thr a = { 0 }, b = { 0 };
 	static char got[8192];
-	struct uffdio_zeropage zp;
-	struct uffd_msg msg;
-	int r, s, uffd, i, faulted = 0;
+	int r, s, uffd;
 	uint32_t port;
 	char *region;
 
@@ -748,22 +761,11 @@ REGRESS(d28_dgram_send_not_held_by_another_ones_fault)
 	ASSERT_EQ(0, toy_connect(s, port));
 	a.fd = b.fd = s;
 	ASSERT_EQ(0, thr_start(&a, d28_send_faulting));
-	for (i = 0; i < 1000 && !faulted; i++) {	/* bounded: 10 s */
-		if (read(uffd, &msg, sizeof(msg)) == sizeof(msg))
-			faulted = 1;
-		else
-			toy_poll(uffd, POLLIN, 10);
-	}
-	ASSERT_EQ(1, faulted);
+	ASSERT_EQ(1, uf_wait_faults(uffd, 1));
 	ASSERT_EQ(0, thr_start(&b, d28_send_now));
-	for (i = 0; i < TOY_WAIT_TRIES && !thr_done(&b); i++)
-		usleep(TOY_WAIT_USEC);
-	EXPECT_TRUE(thr_done(&b)) TH_LOG("a MSG_DONTWAIT send waits for another one's fault");
+	EXPECT_TRUE(thr_wait_done(&b)) TH_LOG("a MSG_DONTWAIT send waits for another one's fault");
 	EXPECT_FALSE(thr_done(&a));
-	zp.range.start = (unsigned long)region;
-	zp.range.len = 4096;
-	zp.mode = 0;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	ASSERT_EQ(0, uf_zero(uffd, region, 4096));
 	pthread_join(b.th, NULL);
 	pthread_join(a.th, NULL);
 	EXPECT_EQ(4096, b.ret) TH_LOG("%s", strerror(b.err));

@@ -250,15 +250,13 @@ REGRESS(d10_sigio_when_space_frees_after_eagain)
  */
 REGRESS(d11_second_listen_wakes_waiting_connect)
 {
-	int fills[8], nfill = 0, l, i;
+	int fills[8], nfill = 0, l;
 	struct thr t = { 0 };
 
 	l = blocked_connect(&t, fills, &nfill, 60000000);
 	ASSERT_LE(0, l);
 	EXPECT_EQ(0, listen(l, 8));
-	for (i = 0; i < 10000 && !thr_done(&t); i++)
-		usleep(1000);
-	if (!thr_done(&t))
+	if (!thr_wait_done(&t))
 		shutdown(t.fd, SHUT_RDWR);	/* not woken: abort it */
 	pthread_join(t.th, NULL);
 	EXPECT_EQ(0, t.ret) TH_LOG("connect: %s", strerror(t.err));
@@ -411,7 +409,7 @@ static long th_poll_in(struct thr *t)
  */
 REGRESS(d19_lowering_rcvlowat_wakes_a_poller)
 {
-	int fam, sv[2], i;
+	int fam, sv[2];
 	bool woken;
 
 	ASSERT_EQ(0, toy_sigaction(SIGIO, on_sigio, SA_RESTART));
@@ -435,9 +433,7 @@ REGRESS(d19_lowering_rcvlowat_wakes_a_poller)
 		ASSERT_EQ(0, thr_start(&t, th_poll_in));
 		EXPECT_EQ(0, thr_wait_blocked(&t, SYS_poll)) TH_LOG("%s", fam_name[fam]);
 		ASSERT_EQ(0, set_int(sv[1], SO_RCVLOWAT, 1));
-		for (i = 0; i < 10000 && !thr_done(&t); i++)	/* bounded: 10 s */
-			usleep(1000);
-		woken = thr_done(&t);
+		woken = thr_wait_done(&t);
 		if (!woken)
 			send(sv[0], "x", 1, 0);
 		pthread_join(t.th, NULL);
