@@ -107,15 +107,16 @@ static void toy_inherit(struct sock *child, struct sock *lsk)
  * The handshake proper, once the listener had room: the child is counted
  * in the listener's backlog but is not yet on its queue.  The caller
  * holds @sk's lock_sock(), so shutdown() sees SYN_SENT or ESTABLISHED.
+ * @port is the one the SYN went to.
  */
 static void toy_handshake(struct sock *sk, struct sock *lsk,
-			  struct sock *child)
+			  struct sock *child, u32 port)
 {
 	struct toy_sock *tchild = toy_sk(child);
 	struct toy_sock *tsk = toy_sk(sk);
 	bool queued = false;
 
-	tchild->port = toy_sk(lsk)->port;
+	tchild->port = port;
 	tchild->peer_port = tsk->port;	/* the SYN's source */
 	toy_inherit(child, lsk);
 	toy_set_state(child, TCP_SYN_RECV);
@@ -153,10 +154,15 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
  * Sends a SYN to the listener @lsk.  Returns 1 when the handshake is done,
  * 0 when its backlog has no room, or an error.  The caller holds
  * lock_sock() and found no abort (toy_do_connect()), so shutdown() finds
- * the connection established after.
+ * the connection established after.  The listener's port is read while
+ * it listens: shutdown(SHUT_RD) gives a picked one back only once it no
+ * longer does, and the child keeps it if the listener listens again on
+ * another port meanwhile (as a TCP child keeps the port its SYN came to).
  */
 static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child)
 {
+	u32 port;
+
 	sock_owned_by_me(sk);
 	toy_queue_lock(lsk);
 	if (lsk->sk_state != TCP_LISTEN) {
@@ -168,9 +174,10 @@ static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child)
 		return 0;
 	}
 	sk_acceptq_added(lsk);
+	port = READ_ONCE(toy_sk(lsk)->port);
 	toy_queue_unlock(lsk);
-	toy_segment(sk, toy_sk(lsk)->port, TOY_SEG_SYN, 0);
-	toy_handshake(sk, lsk, child);
+	toy_segment(sk, port, TOY_SEG_SYN, 0);
+	toy_handshake(sk, lsk, child, port);
 	return 1;
 }
 

@@ -81,7 +81,7 @@ static void toy_send_fin(struct sock *sk, bool closing)
 		toy_queue_unlock(sk);
 		return;
 	}
-	tsk->fin_sent = true;
+	WRITE_ONCE(tsk->fin_sent, true);
 	sk->sk_shutdown |= SEND_SHUTDOWN;
 	if (sk->sk_state == TCP_ESTABLISHED)
 		toy_set_state(sk, TCP_FIN_WAIT1);
@@ -114,7 +114,7 @@ static void toy_rcv_rst(struct sock *sk)
 	if (sk->sk_state != TCP_CLOSE)
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	/* The connection is gone: our close() has no FIN left to send. */
-	toy_sk(sk)->fin_sent = true;
+	WRITE_ONCE(toy_sk(sk)->fin_sent, true);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	toy_set_state(sk, TCP_CLOSE);
 	toy_queue_unlock(sk);
@@ -128,7 +128,7 @@ static void toy_send_rst(struct sock *sk)
 	struct toy_sock *peer = toy_peer(tsk);
 
 	toy_queue_lock(sk);
-	tsk->fin_sent = true;
+	WRITE_ONCE(tsk->fin_sent, true);
 	toy_set_state(sk, TCP_CLOSE);
 	toy_queue_unlock(sk);
 	toy_segment(sk, tsk->peer_port, TOY_SEG_RST, 0);
@@ -156,7 +156,7 @@ static void toy_close_connection(struct sock *sk)
 	if (peer) {
 		if (abort && READ_ONCE(peer->sk.sk_state) != TCP_CLOSE)
 			toy_send_rst(sk);
-		else if (!tsk->fin_sent)
+		else if (!READ_ONCE(tsk->fin_sent))
 			toy_send_fin(sk, true);
 		else
 			toy_rcv_gone(&peer->sk);
@@ -212,7 +212,7 @@ static void toy_close_sk(struct sock *sk)
 	toy_ring_close(sk);
 	toy_port_unbind(sk);
 	toy_sock_unlink(sk);
-	if (sk->sk_state == TCP_LISTEN)
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
 		toy_close_listener(sk);
 	else
 		toy_close_connection(sk);
@@ -239,7 +239,7 @@ static int toy_shutdown(struct socket *sock, int how)
 {
 	struct sock *sk = sock->sk;
 	struct toy_sock *peer;
-	int err = 0;
+	int state, err = 0;
 
 	if (how < SHUT_RD || how > SHUT_RDWR)
 		return -EINVAL;
@@ -249,19 +249,24 @@ static int toy_shutdown(struct socket *sock, int how)
 	/* connect() moves SYN_SENT -> ESTABLISHED under lock_sock() too. */
 	lock_sock(sk);
 	peer = toy_peer(toy_sk(sk));
-	if (sk->sk_state == TCP_SYN_SENT) {
+	/* A peer's RST may set it to TCP_CLOSE meanwhile: no matter. */
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_SYN_SENT) {
 		toy_abort_connect(sk, how);
 		goto out;
 	}
-	if (sk->sk_state == TCP_LISTEN) {
-		/* As TCP: SHUT_RD stops a listener and wakes accept(). */
+	if (state == TCP_LISTEN) {
+		/*
+		 * As TCP: SHUT_RD stops a listener and wakes accept().  The
+		 * port goes after: a connect() reads it while we listen.
+		 */
 		if (how & RCV_SHUTDOWN) {
-			toy_port_release_auto(sk);
 			toy_close_listener(sk);
+			toy_port_release_auto(sk);
 		}
 		goto out;
 	}
-	if (!peer || sk->sk_state == TCP_CLOSE) {
+	if (!peer || state == TCP_CLOSE) {
 		/*
 		 * Nothing to shut: the bits would abort a later connect()
 		 * (toy_do_connect()), where TCP keeps them for its connection.
@@ -356,6 +361,18 @@ static int toy_wait_room(struct sock *sk, struct toy_sock *peer, long *timeo,
 	return err;
 }
 
+/*
+ * A write that sent bytes returns them and leaves a reset for the next
+ * call (toy_send_blocked()), as TCP; but an allocation that failed on it
+ * (sock_alloc_send_pskb(), the only source of -ECONNRESET in
+ * toy_send_chunk()) took it with sock_error(): it goes back.
+ */
+static void toy_keep_reset(struct sock *sk, int err, size_t sent)
+{
+	if (sent && err == -ECONNRESET)
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+}
+
 /* Largest piece of a stream write that goes into one skb. */
 #define TOY_STREAM_CHUNK	TOY_RING_MAX
 
@@ -431,8 +448,10 @@ static int toy_do_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		if (err)
 			break;
 		err = toy_send_chunk(sk, peer, msg, size);
-		if (err < 0)
+		if (err < 0) {
+			toy_keep_reset(sk, err, sent);
 			break;
+		}
 		sent += err;
 	} while (sent < len);
 

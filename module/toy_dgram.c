@@ -65,7 +65,6 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (alen >= (int)sizeof(uaddr->sa_family) &&
 	    uaddr->sa_family == AF_UNSPEC) {
 		lock_sock(sk);
-		toy_dgram_rehook(sk);
 		/* As UDP; a socketpair() end keeps its port for its peer. */
 		if (!toy_peer(toy_sk(sk)))
 			toy_port_release_auto(sk);
@@ -74,6 +73,7 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
 						       TCP_CLOSE);
 		toy_queue_unlock(sk);
+		toy_dgram_rehook(sk);
 		toy_dgram_filter_changed(sk);
 		sock->state = SS_UNCONNECTED;
 		release_sock(sk);
@@ -88,12 +88,12 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (err)
 		return err;
 	lock_sock(sk);
-	toy_dgram_rehook(sk);
 	toy_queue_lock(sk);
 	/* Under the lock toy_dgram_admit() looks at it with. */
 	WRITE_ONCE(toy_sk(sk)->dgram_dst, port);
 	toy_set_state(sk, TCP_ESTABLISHED);
 	toy_queue_unlock(sk);
+	toy_dgram_rehook(sk);
 	toy_dgram_filter_changed(sk);
 	sock->state = SS_CONNECTED;
 	release_sock(sk);
@@ -114,6 +114,8 @@ static struct sock *toy_dgram_target(struct sock *sk, struct msghdr *msg,
 
 	if (msg->msg_name) {
 		*err = toy_check_addr(msg->msg_name, msg->msg_namelen, &port);
+		if (!*err && !port)
+			*err = -EINVAL;	/* as UDP's sendto() to port 0 */
 		if (*err)
 			return NULL;
 	} else {
@@ -385,11 +387,8 @@ static void toy_dgram_unqueue(struct sock *sk, struct sock *target)
 	spin_unlock_irqrestore(&q->lock, flags);
 }
 
-/*
- * Release, (dis)connect: @sk no longer waits for any receiver's room.
- * Returns whether it was waiting for one.
- */
-static bool toy_dgram_unhook_target(struct sock *sk)
+/* Release, (dis)connect: @sk no longer waits for any receiver's room. */
+static void toy_dgram_unhook(struct sock *sk)
 {
 	struct toy_sock *tsk = toy_sk(sk);
 	struct sock *old;
@@ -400,26 +399,24 @@ static bool toy_dgram_unhook_target(struct sock *sk)
 	if (old)
 		toy_dgram_unqueue(sk, old);
 	toy_queue_unlock(sk);
-	if (!old)
-		return false;
-	sock_put(old);
-	return true;
-}
-
-static void toy_dgram_unhook(struct sock *sk)
-{
-	toy_dgram_unhook_target(sk);
+	if (old)
+		sock_put(old);
 }
 
 /*
- * (Dis)connect: pollers that waited for the old receiver's room ask
- * again, about the new one (AF_UNIX: ..._peer_wake_disconnect_wakeup()).
+ * (Dis)connect, after the new destination is set: pollers ask again,
+ * about that one (AF_UNIX: ..._peer_wake_disconnect_wakeup(), after
+ * unix_peer() changed).  Woken before, a poller could look at the old
+ * receiver, still full, and sleep on.  Woken always: one that read the
+ * old destination before the change may not have hooked onto it yet, so
+ * the unhook would not tell it.  If it hooks there after all, the hook
+ * only wakes it once more, and goes at the next (dis)connect or release.
  */
 static void toy_dgram_rehook(struct sock *sk)
 {
-	if (toy_dgram_unhook_target(sk))
-		wake_up_interruptible_poll(sk_sleep(sk), EPOLLOUT |
-					   EPOLLWRNORM | EPOLLWRBAND);
+	toy_dgram_unhook(sk);
+	wake_up_interruptible_poll(sk_sleep(sk), EPOLLOUT | EPOLLWRNORM |
+				   EPOLLWRBAND);
 }
 
 /* Hooks @sk's pollers onto @target's next read; see toy_dgram_peer_wake(). */

@@ -571,6 +571,27 @@ static bool toy_stream_consume(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * Copies @len bytes at @off of a queued stream skb.  A linear one may be
+ * the tail that a small write appends to (skb->len, under the queue
+ * lock): its bytes are copied without skb_copy_datagram_msg(), which
+ * reads skb->len; those below @off + @len never change.  One with pages
+ * is never appended to.  A fault copies nothing (@msg is as it was).
+ */
+static int toy_stream_copy_skb(const struct sk_buff *skb, u32 off,
+			       struct msghdr *msg, size_t len)
+{
+	size_t n;
+
+	if (skb->data_len)
+		return skb_copy_datagram_msg(skb, off, msg, len);
+	n = copy_to_iter(skb->data + off, len, &msg->msg_iter);
+	if (n == len)
+		return 0;
+	iov_iter_revert(&msg->msg_iter, n);
+	return -EFAULT;
+}
+
+/*
  * Stream reads: copies across skbs, consuming them as they empty.  With
  * MSG_TRUNC the bytes are discarded instead of copied, as TCP does.  An
  * skb's length is read under the queue lock, since the last one may grow;
@@ -599,7 +620,7 @@ static int toy_stream_copy(struct sock *sk, struct msghdr *msg, size_t len,
 		if (!skb)
 			break;
 		err = (flags & MSG_TRUNC) ? 0 :
-		      skb_copy_datagram_msg(skb, pos, msg, chunk);
+		      toy_stream_copy_skb(skb, pos, msg, chunk);
 		if (err)
 			return err;
 		*copied += chunk;

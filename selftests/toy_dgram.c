@@ -11,6 +11,8 @@
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include "toy_common.h"
 
 #include <pthread.h>
@@ -463,6 +465,27 @@ TEST_F(dg, sendto_bad_address)
 					  (struct sockaddr *)&a, sizeof(a)));
 	/* nothing arrived */
 	EXPECT_EQ(0, toy_poll(self->b, POLLIN, 0));
+}
+
+/* Port 0 names no receiver: EINVAL, as UDP's, not ECONNREFUSED. */
+TEST_F(dg, sendto_port_zero_einval_as_udp)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_toy a = toy_addr(0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+	ASSERT_LE(0, u);
+	EXPECT_ERRNO(EINVAL, sendto(u, "x", 1, 0, (struct sockaddr *)&in,
+				    sizeof(in)));
+	close(u);
+	EXPECT_ERRNO(EINVAL, sendto(self->a, "x", 1, 0, (struct sockaddr *)&a,
+				    sizeof(a)));
+	u = toy_socket(SOCK_DGRAM);
+	ASSERT_LE(0, u);
+	EXPECT_ERRNO(EINVAL, sendto(u, "x", 1, 0, (struct sockaddr *)&a,
+				    sizeof(a)));
+	close(u);
 }
 
 TEST_F(dg, destination_nobody_bound_econnrefused)

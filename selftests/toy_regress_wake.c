@@ -8,7 +8,8 @@
  * connect() waits; from the second review: a DGRAM send's EAGAIN and
  * edge-triggered epoll, SO_RCVLOWAT beyond what can be queued, lowering
  * SO_RCVLOWAT; from the fourth: a writer out of room waking a reader
- * below SO_RCVLOWAT, SIGIO only past SO_RCVLOWAT.
+ * below SO_RCVLOWAT, SIGIO only past SO_RCVLOWAT; later: a DGRAM
+ * (dis)connect waking its poller about the new destination.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -546,6 +547,97 @@ REGRESS(d15_no_pollout_while_connect_waits)
 	EXPECT_EQ(-1, t.ret);
 	close2(t.fd, l);
 	close_all(fills, nfill);
+}
+
+/* ---- 29. (dis)connect wakes a POLLOUT poller about the new destination -- */
+
+/* poll(POLLOUT) at SCHED_FIFO on CPU 0: it runs as soon as it is woken. */
+static long th_poll_out_fifo(struct thr *t)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	struct pollfd p = { .fd = t->fd, .events = POLLOUT };
+	long r;
+
+	if (pin_thread(0) || sched_setscheduler(0, SCHED_FIFO, &sp))
+		return -2;
+	r = poll(&p, 1, -1);
+	t->revents = p.revents;
+	return r;
+}
+
+/*
+ * A DGRAM socket, connected to a full receiver, must be one sender to the
+ * new destination: @reconnect (to an empty receiver, or AF_UNSPEC) wakes
+ * its poller, which then says POLLOUT.  On a fully preemptible kernel
+ * (6.12-rt) the woken poller runs at once on the connecting thread's CPU:
+ * woken before the destination changed, it looked at the old receiver,
+ * still full, and slept on.  It gets 10 s, then the old receiver drains.
+ */
+static void d29_case(struct __test_metadata *_metadata, int s, int r1,
+		     const struct sockaddr *to, socklen_t tolen,
+		     const char *what)
+{
+	static char buf[1000];
+	struct thr t = { .fd = s };
+	bool woken;
+
+	while (send(s, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno) TH_LOG("%s", what);
+	ASSERT_EQ(0, pin_thread(0));
+	ASSERT_EQ(0, thr_start(&t, th_poll_out_fifo));
+	EXPECT_EQ(0, thr_wait_blocked(&t, SYS_poll)) TH_LOG("%s", what);
+	ASSERT_EQ(0, connect(s, to, tolen)) TH_LOG("%s: %s", what,
+						   strerror(errno));
+	woken = thr_wait_done(&t);
+	if (!woken)
+		while (recv(r1, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+	pthread_join(t.th, NULL);
+	EXPECT_TRUE(woken) TH_LOG("%s: poll() slept on", what);
+	EXPECT_EQ(1, t.ret) TH_LOG("%s", what);
+	EXPECT_EQ(POLLOUT, t.revents & POLLOUT) TH_LOG("%s", what);
+	if (to->sa_family != AF_UNSPEC)	/* else: no destination left */
+		EXPECT_EQ(sizeof(buf), send(s, buf, sizeof(buf), MSG_DONTWAIT))
+			TH_LOG("%s: %s", what, strerror(errno));
+}
+
+REGRESS(d29_dgram_reconnect_wakes_poller_about_new_destination)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct sockaddr_storage u1, u2;
+	socklen_t u1len, u2len;
+	struct sockaddr_toy a2;
+	int s, r1, r2, re;
+	uint32_t p1, p2;
+
+	for (re = 0; re < 2; re++) {	/* to an empty receiver, AF_UNSPEC */
+		const char *what = re ? "AF_UNIX, AF_UNSPEC" : "AF_UNIX";
+
+		r1 = sock_autoname(socket(AF_UNIX, SOCK_DGRAM, 0), &u1, &u1len);
+		r2 = sock_autoname(socket(AF_UNIX, SOCK_DGRAM, 0), &u2, &u2len);
+		s = socket(AF_UNIX, SOCK_DGRAM, 0);
+		ASSERT_LE(0, r1);
+		ASSERT_LE(0, r2);
+		ASSERT_EQ(0, connect(s, (struct sockaddr *)&u1, u1len));
+		d29_case(_metadata, s, r1, re ? &unspec : (void *)&u2,
+			 re ? sizeof(unspec) : u2len, what);
+		close2(s, r1);
+		close(r2);
+
+		what = re ? "AF_TOY, AF_UNSPEC" : "AF_TOY";
+		r1 = toy_dgram_receiver(&p1);
+		r2 = toy_dgram_receiver(&p2);
+		s = toy_socket(SOCK_DGRAM);
+		ASSERT_LE(0, r1);
+		ASSERT_LE(0, r2);
+		ASSERT_EQ(0, toy_connect(s, p1));
+		a2 = toy_addr(p2);
+		d29_case(_metadata, s, r1, re ? &unspec : (void *)&a2,
+			 re ? sizeof(unspec) : sizeof(a2), what);
+		close2(s, r1);
+		close(r2);
+	}
 }
 
 TEST_HARNESS_MAIN
