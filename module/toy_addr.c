@@ -131,7 +131,8 @@ int toy_port_bind(struct sock *sk, u32 port)
 	sock_owned_by_me(sk);
 	if (toy_sk(sk)->bound)
 		return -EINVAL;
-	if (port && port < PROT_SOCK &&
+	/* Privileged ports end where TCP's do (ip_unprivileged_port_start). */
+	if (port && port < (u32)READ_ONCE(net->ipv4.sysctl_ip_prot_sock) &&
 	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
 		return -EACCES;
 	if (!port)

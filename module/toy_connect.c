@@ -136,7 +136,13 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 	toy_queue_unlock(child);
 
 	toy_queue_lock(lsk);
-	if (lsk->sk_state == TCP_LISTEN) {
+	/*
+	 * Still listening, and on the port the SYN went to: one that
+	 * listens again on another (shutdown(SHUT_RD), listen()) does not
+	 * take it, as a TCP listener does not take its old requests.
+	 */
+	if (lsk->sk_state == TCP_LISTEN &&
+	    READ_ONCE(toy_sk(lsk)->port) == port) {
 		list_add_tail(&tchild->accept_node, &toy_sk(lsk)->accept_q);
 		toy_sk(lsk)->accept_qlen++;
 		queued = true;
@@ -147,7 +153,7 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
 	if (queued)
 		lsk->sk_data_ready(lsk);
 	else
-		toy_abort_child(child);	/* the listener closed meanwhile */
+		toy_abort_child(child);	/* closed, or moved, meanwhile */
 }
 
 /*
@@ -156,8 +162,8 @@ static void toy_handshake(struct sock *sk, struct sock *lsk,
  * lock_sock() and found no abort (toy_do_connect()), so shutdown() finds
  * the connection established after.  The listener's port is read while
  * it listens: shutdown(SHUT_RD) gives a picked one back only once it no
- * longer does, and the child keeps it if the listener listens again on
- * another port meanwhile (as a TCP child keeps the port its SYN came to).
+ * longer does (toy_handshake() resets the child if it listens again on
+ * another port meanwhile).
  */
 static int toy_try_syn(struct sock *sk, struct sock *lsk, struct sock *child)
 {
@@ -381,23 +387,25 @@ int toy_connect(struct socket *sock, struct sockaddr *uaddr, int alen,
 {
 	struct sock *sk = sock->sk;
 	struct sock *child = NULL;
+	int state, err;
 	u32 port;
-	int err;
 
 	toy_call_enter(sock, TOY_CALL_CONNECT);
 	err = toy_check_addr(uaddr, alen, &port);
 	if (err)
 		goto out_trace;
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
+	/* A peer's RST may move a connected socket to CLOSE meanwhile. */
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_LISTEN) {
 		err = -EISCONN;	/* as TCP (AF_UNIX says EINVAL) */
 		goto out;
 	}
-	if (sk->sk_state == TCP_SYN_SENT) {
+	if (state == TCP_SYN_SENT) {
 		err = -EALREADY;	/* another thread is connecting */
 		goto out;
 	}
-	if (toy_peer(toy_sk(sk)) || sk->sk_state != TCP_CLOSE) {
+	if (toy_peer(toy_sk(sk)) || state != TCP_CLOSE) {
 		err = -EISCONN;
 		goto out;
 	}

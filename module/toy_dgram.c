@@ -27,7 +27,7 @@
 #include "toy_trace.h"
 
 static void toy_dgram_unhook(struct sock *sk);
-static void toy_dgram_rehook(struct sock *sk);
+static void toy_dgram_rehook(struct sock *sk, bool had_dst);
 static bool toy_dgram_wake_me(struct sock *sk, struct sock *target);
 
 /*
@@ -55,6 +55,26 @@ static void toy_dgram_filter_changed(struct sock *sk)
 	wake_up_interruptible_all(&toy_sk(sk)->backlog_wait);
 }
 
+/*
+ * (Dis)connect: where a send() without an address goes now, @port (0:
+ * nowhere, or the socketpair() peer), set under the lock that
+ * toy_dgram_admit() looks at it with; then the pollers and senders that
+ * waited for the old destination hear of it.
+ */
+static void toy_dgram_set_dst(struct sock *sk, u32 port)
+{
+	struct toy_sock *tsk = toy_sk(sk);
+	bool had_dst;
+
+	toy_queue_lock(sk);
+	had_dst = tsk->dgram_dst || toy_peer(tsk);
+	WRITE_ONCE(tsk->dgram_dst, port);
+	toy_set_state(sk, port || toy_peer(tsk) ? TCP_ESTABLISHED : TCP_CLOSE);
+	toy_queue_unlock(sk);
+	toy_dgram_rehook(sk, had_dst);
+	toy_dgram_filter_changed(sk);
+}
+
 static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 			     int alen, int flags)
 {
@@ -68,13 +88,7 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 		/* As UDP; a socketpair() end keeps its port for its peer. */
 		if (!toy_peer(toy_sk(sk)))
 			toy_port_release_auto(sk);
-		toy_queue_lock(sk);
-		WRITE_ONCE(toy_sk(sk)->dgram_dst, 0);
-		toy_set_state(sk, toy_peer(toy_sk(sk)) ? TCP_ESTABLISHED :
-						       TCP_CLOSE);
-		toy_queue_unlock(sk);
-		toy_dgram_rehook(sk);
-		toy_dgram_filter_changed(sk);
+		toy_dgram_set_dst(sk, 0);
 		sock->state = SS_UNCONNECTED;
 		release_sock(sk);
 		return 0;
@@ -88,13 +102,7 @@ static int toy_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (err)
 		return err;
 	lock_sock(sk);
-	toy_queue_lock(sk);
-	/* Under the lock toy_dgram_admit() looks at it with. */
-	WRITE_ONCE(toy_sk(sk)->dgram_dst, port);
-	toy_set_state(sk, TCP_ESTABLISHED);
-	toy_queue_unlock(sk);
-	toy_dgram_rehook(sk);
-	toy_dgram_filter_changed(sk);
+	toy_dgram_set_dst(sk, port);
 	sock->state = SS_CONNECTED;
 	release_sock(sk);
 	return 0;
@@ -407,16 +415,20 @@ static void toy_dgram_unhook(struct sock *sk)
  * (Dis)connect, after the new destination is set: pollers ask again,
  * about that one (AF_UNIX: ..._peer_wake_disconnect_wakeup(), after
  * unix_peer() changed).  Woken before, a poller could look at the old
- * receiver, still full, and sleep on.  Woken always: one that read the
- * old destination before the change may not have hooked onto it yet, so
- * the unhook would not tell it.  If it hooks there after all, the hook
- * only wakes it once more, and goes at the next (dis)connect or release.
+ * receiver, still full, and sleep on.  Woken whenever there was an old
+ * destination (@had_dst), hooked onto or not: a poller that read it
+ * before the change may not have hooked onto it yet, so the unhook would
+ * not tell it.  If it hooks there after all, the hook only wakes it once
+ * more, and goes at the next (dis)connect or release.  Without one,
+ * poll() said writable by our SO_SNDBUF alone, which no connect() makes
+ * any truer.
  */
-static void toy_dgram_rehook(struct sock *sk)
+static void toy_dgram_rehook(struct sock *sk, bool had_dst)
 {
 	toy_dgram_unhook(sk);
-	wake_up_interruptible_poll(sk_sleep(sk), EPOLLOUT | EPOLLWRNORM |
-				   EPOLLWRBAND);
+	if (had_dst)
+		wake_up_interruptible_poll(sk_sleep(sk), EPOLLOUT |
+					   EPOLLWRNORM | EPOLLWRBAND);
 }
 
 /* Hooks @sk's pollers onto @target's next read; see toy_dgram_peer_wake(). */

@@ -296,6 +296,7 @@ static const struct scenario scenarios[] = {
 	   GETOPT(0, SO_RCVLOWAT), SETOPT(0, SO_RCVLOWAT, 0), GETOPT(0, SO_RCVLOWAT)),
 	ST(R_ALL, "st_opt_keepalive", SOCK(0), GETOPT(0, SO_KEEPALIVE), SETOPT(0, SO_KEEPALIVE, 1),
 	   GETOPT(0, SO_KEEPALIVE)),
+	ST(R_ALL, "st_opt_reuseport", SOCK(0), SETOPT(0, SO_REUSEPORT, 1), GETOPT(0, SO_REUSEPORT)),
 	ST(R_ALL, "st_opt_linger", SOCK(0), GETOPT(0, SO_LINGER), SETOPT(0, SO_LINGER, LG(1, 3)),
 	   GETOPT(0, SO_LINGER)),
 	ST(R_ALL, "st_opt_bufs", SOCK(0), SETOPT(0, SO_SNDBUF, 65536), GETOPT(0, SO_SNDBUF),
@@ -480,7 +481,7 @@ static const struct scenario scenarios[] = {
 #define RM_FAMILY "An address of another family gives `EAFNOSUPPORT` (AF_UNIX: `EINVAL`)."
 #define RM_LISTEN_BINDS "`listen()` on an unbound socket binds an ephemeral port (AF_UNIX: `EINVAL`)."
 #define RM_BIND_TWICE "A `connect()` that succeeds binds the socket too, so a later `bind()` fails with `EINVAL`, as does any second `bind()` (AF_UNIX lets an unnamed client bind, and answers 0 to a second autobind)."
-#define RM_EISCONN "`connect()` on a listener gives `EISCONN` (AF_UNIX: `EINVAL`), and on a connected socket `EISCONN` whatever the address (AF_UNIX looks the address up first: `ECONNREFUSED`)."
+#define RM_EISCONN "`connect()` on a listener gives `EISCONN` (AF_UNIX: `EINVAL`), and on a connected socket `EISCONN` for any well-formed AF_TOY address (AF_UNIX looks the address up first: `ECONNREFUSED`;"
 #define RM_RECV_NOTCONN "`recv()` on a STREAM socket that is not connected, or listens, gives `ENOTCONN` (AF_UNIX: `EINVAL`)."
 #define RM_SHUT_NOTCONN "`shutdown()` of a STREAM or SEQPACKET socket that is not connected gives `ENOTCONN` (AF_UNIX: 0)."
 #define RM_SENDTO "A STREAM `sendto()` on a connected socket ignores the address (AF_UNIX: `EISCONN`)."
@@ -496,6 +497,7 @@ static const struct scenario scenarios[] = {
 #define RM_RESET "the peer's next read or write fails with `ECONNRESET` once, then writes give `EPIPE`"
 #define RM_LINGER "or with `SO_LINGER` on and a zero timeout, sends RST, not FIN (as TCP)"
 #define RM_INHERIT "take from their listener what TCP children take"
+#define RM_REUSEPORT "setting `SO_REUSEPORT` fails with `EOPNOTSUPP` too, as on AF_UNIX: the kernel allows it on IPv4 and IPv6 sockets only"
 #define RM_TRUNC "`MSG_TRUNC` discards the bytes instead of copying them"
 #define RM_RCVLOWAT "`poll()` reports `EPOLLIN` only once `SO_RCVLOWAT` bytes are queued,"
 #define RM_OOB "`send()` and `recv()` with it fail with `EOPNOTSUPP` on every type, and `SIOCATMARK` with `ENOTTY` (TCP and AF_UNIX STREAM sockets carry one urgent byte; their `recv(MSG_OOB)` without one says `EINVAL`, UDP's `EAGAIN`)."
@@ -504,7 +506,7 @@ static const struct scenario scenarios[] = {
 #define RM_DG_SHUT "`shutdown()` of an unconnected DGRAM socket returns `ENOTCONN`"
 #define RM_DG_CONNECT "`connect()` only records the port, so nobody need be bound there yet (AF_UNIX: `ECONNREFUSED`)."
 #define RM_DG_STAYS "A connected socket stays connected when its receiver closes: sends fail with `ECONNREFUSED` (AF_UNIX disconnects it after one: `ENOTCONN`), a `socketpair()` end too."
-#define RM_DG_DESTADDR "A `send()` without an address on an unconnected socket fails with `EDESTADDRREQ` (AF_UNIX: `ENOTCONN`)."
+#define RM_DG_DESTADDR "A `send()` without an address on an unconnected socket fails with `EDESTADDRREQ` (AF_UNIX: `ENOTCONN`), one to port 0 with `EINVAL`, as UDP's."
 #define RM_DG_UNSPEC "`connect(AF_UNSPEC)` on a `socketpair()` end forgets a port it was connected to but keeps the pair (AF_UNIX disconnects it);"
 #define RM_DG_FILTER "A datagram to a connected socket from another port than its peer fails with `EPERM`, as AF_UNIX (UDP drops it)."
 #define RM_RELIABLE "a datagram is queued or the sender is told why not"
@@ -551,6 +553,8 @@ static const struct divergence divergences[] = {
 	{ "st_recv_listener", 4, "AF_UNIX", "-1 ENOTCONN", "-1 EINVAL", RM_RECV_NOTCONN },
 	{ "st_sendto_connected", 7, "AF_UNIX", "4", "-1 EISCONN", RM_SENDTO },
 	{ "st_sendto_connected", 8, "AF_UNIX", "4 #549d", "-1 EAGAIN", RM_SENDTO },
+	{ "st_opt_reuseport", 2, "TCP", "-1 EOPNOTSUPP", "0", RM_REUSEPORT },
+	{ "st_opt_reuseport", 3, "TCP", "0 = 0", "0 = 1", RM_REUSEPORT },
 	{ "st_trunc", 8, "AF_UNIX", "4 #13f5", "4 #549d", RM_TRUNC },
 	{ "st_trunc_peek", 8, "AF_UNIX", "4 #13f5", "4 #549d", RM_TRUNC },
 	{ "st_oob_send", 7, "AF_UNIX", "-1 EOPNOTSUPP", "1", RM_OOB },

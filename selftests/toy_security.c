@@ -11,6 +11,8 @@
 #include "toy_common.h"
 
 #include <grp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <regex.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
@@ -195,6 +197,60 @@ TEST_F_TIMEOUT(stress, unprivileged_bind_below_1024, 120)
 				CHILD_CHECK(toy_bind(fd, 1024 + 7 * t + 3000) == 0 || errno == EADDRINUSE);
 				close(fd);
 			}
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+}
+
+/* 0 if the calling task could bind @port on TCP (any address), else errno. */
+static int tcp_bind_errno(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), e;
+
+	if (fd < 0)
+		return errno;
+	e = bind(fd, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
+	close(fd);
+	return e;
+}
+
+/*
+ * net.ipv4.ip_unprivileged_port_start sets where privileged ports end, as
+ * for TCP: an unprivileged user may bind 100 once it is 80 (a container's
+ * nginx on port 80 with it 0), not 79.  In a netns of its own, as that
+ * sysctl is per netns.
+ */
+TEST_F_TIMEOUT(stress, unprivileged_port_start_as_tcp, 120)
+{
+	pid_t pid;
+
+	if (TOY_FORK(pid)) {
+		static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+		unsigned int t;
+		FILE *f;
+
+		CHILD_CHECK(unshare(CLONE_NEWNET) == 0);
+		f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "w");
+		CHILD_CHECK(f && fprintf(f, "80\n") > 0 && fclose(f) == 0);
+		drop_privileges();
+		CHILD_CHECK(tcp_bind_errno(100) == 0);
+		CHILD_CHECK(tcp_bind_errno(79) == EACCES);
+		for (t = 0; t < 3; t++) {
+			int fd = toy_socket(types[t]);
+
+			CHILD_CHECK(fd >= 0);
+			CHILD_CHECK(toy_bind(fd, 100) == 0);
+			close(fd);
+			fd = toy_socket(types[t]);
+			CHILD_CHECK(fd >= 0);
+			CHILD_CHECK(toy_bind(fd, 80) == 0);
+			close(fd);
+			fd = toy_socket(types[t]);
+			CHILD_CHECK(fd >= 0);
+			CHILD_CHECK_ERRNO(EACCES, toy_bind(fd, 79));
+			close(fd);
 		}
 		_exit(0);
 	}

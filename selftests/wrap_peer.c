@@ -12,7 +12,10 @@
  *             cancel|nofile [FD]
  *
  * exec re-executes the loader in $WRAP_LOADER with $WRAP_LIBDIR and
- * $WRAP_LIB (as toy_wrap started this program) on a listening socket.
+ * $WRAP_LIB (as toy_wrap started this program) on a listening socket,
+ * once as a low fd and once above 1024, after a vfork() child closed it.
+ * Built with _FORTIFY_SOURCE, as Debian's packages are (udp: a recvfrom()
+ * that becomes __recvfrom_chk()).
  * nomod and linger need the loopback interface up (real TCP/UDP).
  */
 #define _GNU_SOURCE
@@ -183,6 +186,8 @@ static int tcp_listener(int fam, int *port)
 	return fd;
 }
 
+static void dual_stack(void);
+
 static void tcp(int fam)
 {
 	static unsigned char out[BULK], in[BULK];
@@ -312,6 +317,44 @@ static void tcp(int fam)
 	a = accept(ls, NULL, NULL);
 	CHECK(a >= 0 && write(c, "q", 1) == 1 && read(a, in, 1) == 1 && in[0] == 'q');
 	CHECK(close(a) == 0 && close(c) == 0 && close(ls) == 0);
+
+	if (fam == AF_INET6)
+		dual_stack();
+}
+
+/*
+ * A dual-stack server (nginx's "listen 80; listen [::]:80;"): the IPv4
+ * listener moves; the IPv6-only one, on the same port, which one AF_TOY
+ * port cannot also hold, stays on TCP; an IPv6 client of the port moves
+ * and reaches the IPv4 listener.  Two IPv4 listeners on one port still
+ * clash, as on TCP.
+ */
+static void dual_stack(void)
+{
+	struct sockaddr_storage ss;
+	int l4, l6, l4b, c, a, port, one = 1;
+	socklen_t l;
+
+	l4 = tcp_listener(AF_INET, &port);
+	l6 = socket(AF_INET6, SOCK_STREAM, 0);
+	CHECK(l6 >= 0);
+	CHECK(setsockopt(l6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+	l = loop_addr(AF_INET6, &ss, port, 1);
+	CHECK(bind(l6, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_domain(l6) == AF_INET6);
+	CHECK(listen(l6, 4) == 0);
+	c = socket(AF_INET6, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET6, &ss, port, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_domain(c) == AF_TOY_NR);
+	a = accept(l4, NULL, NULL);
+	CHECK(a >= 0);
+	l4b = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, port, 1);
+	CHECK(l4b >= 0 && bind(l4b, (struct sockaddr *)&ss, l) == -1 &&
+	      errno == EADDRINUSE);
+	CHECK(close(a) == 0 && close(c) == 0 && close(l4b) == 0);
+	CHECK(close(l6) == 0 && close(l4) == 0);
 }
 
 /* ------------------------------------------------------------------ UDP */
@@ -323,6 +366,7 @@ static void udp(int fam)
 	socklen_t l, sl, l1;
 	struct msghdr m;
 	struct iovec iov;
+	volatile size_t want = 64;
 	char buf[64];
 	int u1, u2, port1, port2;
 
@@ -348,8 +392,9 @@ static void udp(int fam)
 	port2 = addr_port(&ss);
 	CHECK(port2 >= 32768 && raw_port(u2, 0) == port2);
 
+	/* a length not known at compile time: __recvfrom_chk() */
 	sl = sizeof(src);
-	CHECK(recvfrom(u1, buf, sizeof(buf), 0, (struct sockaddr *)&src, &sl) == 4);
+	CHECK(recvfrom(u1, buf, want, 0, (struct sockaddr *)&src, &sl) == 4);
 	CHECK(!memcmp(buf, "ping", 4));
 	CHECK(is_addr(&src, sl, fam, 0) && addr_port(&src) == port2);
 
@@ -528,30 +573,60 @@ static void exec_parent(void)
 {
 	const char *ld = getenv("WRAP_LOADER"), *dir = getenv("WRAP_LIBDIR");
 	const char *lib = getenv("WRAP_LIB"), *self = getenv("WRAP_PEER");
+	struct timeval tmo = { .tv_sec = 10 };
+	struct rlimit rl;
 	struct sockaddr_storage ss;
 	char fdarg[16], b[8];
-	int ls, c, port, st;
+	int ls, c, port, st, i;
 	socklen_t l;
 	pid_t pid;
 
 	CHECK(ld && dir && lib && self);
 	ls = tcp_listener(AF_INET, &port);
 	CHECK(fcntl(ls, F_SETFD, 0) == 0);
-	snprintf(fdarg, sizeof(fdarg), "%d", ls);
-	pid = fork();
-	CHECK(pid >= 0);
+
+	/* a vfork() child's close() (a JDK's) leaves the parent's table be */
+	pid = vfork();
 	if (pid == 0) {
-		execl(ld, ld, "--library-path", dir, "--preload", lib, self, "exec-child",
-		      fdarg, (char *)NULL);
-		_exit(127);
+		close(ls);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+	CHECK(name_of(ls, 0, &ss, &l) == 0 && is_addr(&ss, l, AF_INET, 0) &&
+	      addr_port(&ss) == port);
+
+	/* handed over as a low fd, then above 1024 */
+	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	if (rl.rlim_cur < 2048) {
+		rl.rlim_cur = 2048;
+		if (rl.rlim_max < 2048)
+			rl.rlim_max = 2048;
+		CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	}
+	for (i = 0; i < 2; i++) {
+		if (i) {
+			CHECK(dup2(ls, 1500) == 1500 && close(ls) == 0);
+			ls = 1500;
+		}
+		snprintf(fdarg, sizeof(fdarg), "%d", ls);
+		pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0) {
+			execl(ld, ld, "--library-path", dir, "--preload", lib, self,
+			      "exec-child", fdarg, (char *)NULL);
+			_exit(127);
+		}
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		l = loop_addr(AF_INET, &ss, port, 0);
+		/* a child that failed never answers: 10 s, not forever */
+		CHECK(setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) == 0);
+		CHECK(connect(c, (struct sockaddr *)&ss, l) == 0);
+		CHECK(read(c, b, 2) == 2 && !memcmp(b, "ok", 2));
+		close(c);
+		CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		      WEXITSTATUS(st) == 0);
 	}
 	close(ls);
-	c = socket(AF_INET, SOCK_STREAM, 0);
-	l = loop_addr(AF_INET, &ss, port, 0);
-	CHECK(connect(c, (struct sockaddr *)&ss, l) == 0);
-	CHECK(read(c, b, 2) == 2 && !memcmp(b, "ok", 2));
-	close(c);
-	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static void exec_child(int ls)

@@ -44,6 +44,7 @@
  * tw_resolve() under pthread_once), tw_verbose (set in the constructor),
  * tw_no_toy (set once, atomically, when AF_TOY turns out missing).
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +55,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -656,6 +658,36 @@ static bool tw_set_local(struct tw_sock *s, void *arg)
 	return true;
 }
 
+/*
+ * A dual-stack server's second listener: an IPv6-only socket (nginx's
+ * "listen [::]:80", redis's "::*") binding a port that an AF_TOY socket of
+ * its type holds already, its IPv4 one, moved.  TCP lets the two share the
+ * port, one AF_TOY port space cannot: this one stays on TCP/UDP, and IPv6
+ * clients of the port, which move, reach the AF_TOY one.  A port held by
+ * a socket of the same family still fails with EADDRINUSE, as on TCP.
+ */
+static bool tw_v6only_port_taken(int fd, const struct tw_sock *s,
+				 const struct sockaddr *a, socklen_t al)
+{
+	struct sockaddr_toy t;
+	socklen_t l = sizeof(int);
+	int v = 0, tfd, err;
+	in_port_t port;
+
+	if (s->moved || s->family != AF_INET6 || !tw_addr_local(a, al, s->family))
+		return false;
+	port = tw_addr_port(a);
+	if (!port || tw_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) < 0 || !v)
+		return false;
+	tfd = tw_real.socket(AF_TOY, s->type | SOCK_CLOEXEC, 0);
+	if (tfd < 0)
+		return false;
+	tw_addr_toy(&t, port);
+	err = tw_real.bind(tfd, (struct sockaddr *)&t, sizeof(t)) < 0 ? errno : 0;
+	tw_real.close(tfd);
+	return err == EADDRINUSE;
+}
+
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	const struct sockaddr *a = addr;
@@ -680,6 +712,15 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		any4.sin_family = AF_INET;
 		a = (const struct sockaddr *)&any4;
 		al = sizeof(any4);
+	}
+	if (tw_v6only_port_taken(fd, &s, a, al)) {
+		tw_move_lock();
+		tw_update(fd, tw_stay, &s);
+		tw_move_unlock();
+		if (tw_verbose)
+			tw_log("fd %d: %sv6 IPv6-only, port %u held on AF_TOY: stays (bind)",
+			       fd, tw_kind(&s), tw_addr_port(a));
+		return tw_real.bind(fd, addr, len);
 	}
 	r = tw_decide(fd, &s, a, al, "bind");
 	if (r < 0)
@@ -1024,6 +1065,22 @@ ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
 	return r;
 }
 
+/*
+ * _FORTIFY_SOURCE (Debian builds its packages with it) turns a recvfrom()
+ * into a buffer of known size but a length that is not constant into
+ * __recvfrom_chk(), which the C library serves without calling
+ * recvfrom(): the same check, then the same translation.
+ */
+extern void __chk_fail(void) __attribute__((noreturn));
+
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+		       struct sockaddr *addr, socklen_t *addrlen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recvfrom(fd, buf, n, flags, addr, addrlen);
+}
+
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct sockaddr_toy t;
@@ -1148,35 +1205,77 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	return r;
 }
 
+/* ---------------------------------------------------------- processes */
+
+/*
+ * A vfork() child shares the table's memory but has fds of its own: its
+ * close()s (a JDK 8 or 11 child closes every fd above 2 before its exec)
+ * would empty the parent's table.  fork() gives the child its own copy
+ * (pthread_atfork(), fdtab.c); a vfork() child may only exec or _exit,
+ * which a fork() child can too.  posix_spawn() calls no wrapper in its
+ * child.
+ */
+pid_t vfork(void)
+{
+	return fork();
+}
+
 /* ---------------------------------------------------------- start-up */
+
+/* fd, inherited across execve(): an AF_TOY socket a wrapped parent moved? */
+static void tw_adopt_fd(int fd)
+{
+	struct tw_sock s;
+	int dom, type;
+	socklen_t l;
+
+	l = sizeof(dom);
+	if (tw_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0 ||
+	    dom != AF_TOY)
+		return;
+	l = sizeof(type);
+	if (tw_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM))
+		return;
+	memset(&s, 0, sizeof(s));
+	s.moved = true;
+	s.family = AF_INET;
+	s.type = type;
+	s.protocol = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	tw_put(fd, &s);
+}
 
 /*
  * Sockets a wrapped parent moved and handed over across execve(): the
  * table did not survive the exec, the AF_TOY socket did.  Their IP family
- * is not recorded anywhere the kernel keeps: IPv4 is assumed.
+ * is not recorded anywhere the kernel keeps: IPv4 is assumed.  The open
+ * fds are listed in /proc/self/fd; without /proc, every fd below the fd
+ * limit (up to 65536) is asked.
  */
 static void tw_adopt_inherited(void)
 {
-	struct tw_sock s;
-	int fd, dom, type;
-	socklen_t l;
+	struct rlimit rl;
+	struct dirent *e;
+	int fd, max;
+	DIR *d;
 
-	for (fd = 0; fd < 1024; fd++) {
-		l = sizeof(dom);
-		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0 ||
-		    dom != AF_TOY)
-			continue;
-		l = sizeof(type);
-		if (tw_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 ||
-		    (type != SOCK_STREAM && type != SOCK_DGRAM))
-			continue;
-		memset(&s, 0, sizeof(s));
-		s.moved = true;
-		s.family = AF_INET;
-		s.type = type;
-		s.protocol = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
-		tw_put(fd, &s);
+	d = opendir("/proc/self/fd");
+	if (d) {
+		while ((e = readdir(d))) {
+			char *end;
+			long v = strtol(e->d_name, &end, 10);
+
+			if (*end || end == e->d_name || v == dirfd(d))
+				continue;
+			tw_adopt_fd((int)v);
+		}
+		closedir(d);
+		return;
 	}
+	max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ?
+	      (int)rl.rlim_cur : 65536;
+	for (fd = 0; fd < max; fd++)
+		tw_adopt_fd(fd);
 }
 
 __attribute__((constructor)) static void tw_init(void)
