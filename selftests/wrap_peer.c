@@ -326,8 +326,8 @@ static void tcp(int fam)
  * A dual-stack server (nginx's "listen 80; listen [::]:80;"): the IPv4
  * listener moves; the IPv6-only one, on the same port, which one AF_TOY
  * port cannot also hold, stays on TCP; an IPv6 client of the port moves
- * and reaches the IPv4 listener.  Two IPv4 listeners on one port still
- * clash, as on TCP.
+ * and reaches the IPv4 listener.  Two IPv4 listeners, or two IPv6-only
+ * ones, on one port still clash, as on TCP.
  */
 static void dual_stack(void)
 {
@@ -355,6 +355,15 @@ static void dual_stack(void)
 	      errno == EADDRINUSE);
 	CHECK(close(a) == 0 && close(c) == 0 && close(l4b) == 0);
 	CHECK(close(l6) == 0 && close(l4) == 0);
+
+	/* two IPv6-only sockets on one port clash, as on TCP */
+	l6 = tcp_listener(AF_INET6, &port);
+	l4b = socket(AF_INET6, SOCK_STREAM, 0);
+	CHECK(l4b >= 0 &&
+	      setsockopt(l4b, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+	l = loop_addr(AF_INET6, &ss, port, 1);
+	CHECK(bind(l4b, (struct sockaddr *)&ss, l) == -1 && errno == EADDRINUSE);
+	CHECK(close(l4b) == 0 && close(l6) == 0);
 }
 
 /* ------------------------------------------------------------------ UDP */
@@ -421,6 +430,42 @@ static void udp(int fam)
 	CHECK(connect(u2, (struct sockaddr *)&ss, sizeof(ss)) == 0);
 	errno = 0;
 	CHECK(name_of(u2, 1, &ss, &l) < 0 && errno == ENOTCONN);
+	/* getsockname() with no buffer: EFAULT, unless it asks for no room */
+	l = sizeof(ss);
+	errno = 0;
+	CHECK(getsockname(u2, NULL, &l) == -1 && errno == EFAULT);
+	l = 0;
+	CHECK(getsockname(u2, NULL, &l) == 0 && l == (fam == AF_INET ?
+	      sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)));
+
+	/*
+	 * Connected to another loopback name (127.0.0.53, as to a local
+	 * resolver; ::ffff:127.0.0.1): replies come from that name, which
+	 * resolvers check.
+	 */
+	{
+		struct sockaddr_storage named, from;
+		socklen_t nl, fl;
+		int u4 = socket(fam, SOCK_DGRAM, 0);
+
+		nl = loop_addr(fam, &named, port1, 0);
+		if (fam == AF_INET)
+			((struct sockaddr_in *)&named)->sin_addr.s_addr =
+				htonl(0x7f000035);
+		else
+			inet_pton(AF_INET6, "::ffff:127.0.0.1",
+				  &((struct sockaddr_in6 *)&named)->sin6_addr);
+		CHECK(u4 >= 0 && connect(u4, (struct sockaddr *)&named, nl) == 0);
+		CHECK(raw_domain(u4) == AF_TOY_NR && send(u4, "q", 1, 0) == 1);
+		fl = sizeof(from);
+		CHECK(recvfrom(u1, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) == 1);
+		CHECK(sendto(u1, "r", 1, 0, (struct sockaddr *)&from, fl) == 1);
+		fl = sizeof(from);
+		memset(&from, 0, sizeof(from));
+		CHECK(recvfrom(u4, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) == 1);
+		CHECK(buf[0] == 'r' && fl == nl && !memcmp(&from, &named, nl));
+		CHECK(close(u4) == 0);
+	}
 
 	/* the batched calls translate each message's address */
 	{

@@ -658,34 +658,41 @@ static bool tw_set_local(struct tw_sock *s, void *arg)
 	return true;
 }
 
+/* tw_any() callback: a moved IPv4 socket of arg's type bound to its port. */
+static bool tw_is_v4_twin(const struct tw_sock *e, const void *arg)
+{
+	const struct tw_sock *s = arg;
+
+	return e->moved && e->family == AF_INET && e->type == s->type &&
+	       e->local_set &&
+	       tw_addr_port((const struct sockaddr *)&e->local) ==
+	       tw_addr_port((const struct sockaddr *)&s->local);
+}
+
 /*
  * A dual-stack server's second listener: an IPv6-only socket (nginx's
- * "listen [::]:80", redis's "::*") binding a port that an AF_TOY socket of
- * its type holds already, its IPv4 one, moved.  TCP lets the two share the
- * port, one AF_TOY port space cannot: this one stays on TCP/UDP, and IPv6
- * clients of the port, which move, reach the AF_TOY one.  A port held by
- * a socket of the same family still fails with EADDRINUSE, as on TCP.
+ * "listen [::]:80", redis's "::*") binding the port of this process's
+ * IPv4 socket of its type, moved.  TCP lets the two share the port, one
+ * AF_TOY port space cannot: this one stays on TCP/UDP, and IPv6 clients
+ * of the port, which move, reach the IPv4 one.  Any other holder of the
+ * port (an IPv6 socket, another process) makes the bind fail with
+ * EADDRINUSE, as it would on TCP or could not be told apart from that.
  */
-static bool tw_v6only_port_taken(int fd, const struct tw_sock *s,
-				 const struct sockaddr *a, socklen_t al)
+static bool tw_v6only_twin(int fd, const struct tw_sock *s,
+			   const struct sockaddr *a, socklen_t al)
 {
-	struct sockaddr_toy t;
+	struct tw_sock want;
 	socklen_t l = sizeof(int);
-	int v = 0, tfd, err;
-	in_port_t port;
+	int v = 0;
 
-	if (s->moved || s->family != AF_INET6 || !tw_addr_local(a, al, s->family))
+	if (s->moved || s->family != AF_INET6 || !tw_addr_local(a, al, s->family) ||
+	    !tw_addr_port(a) ||
+	    tw_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) < 0 || !v)
 		return false;
-	port = tw_addr_port(a);
-	if (!port || tw_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) < 0 || !v)
-		return false;
-	tfd = tw_real.socket(AF_TOY, s->type | SOCK_CLOEXEC, 0);
-	if (tfd < 0)
-		return false;
-	tw_addr_toy(&t, port);
-	err = tw_real.bind(tfd, (struct sockaddr *)&t, sizeof(t)) < 0 ? errno : 0;
-	tw_real.close(tfd);
-	return err == EADDRINUSE;
+	memset(&want, 0, sizeof(want));
+	want.type = s->type;
+	memcpy(&want.local, a, al < sizeof(want.local) ? al : sizeof(want.local));
+	return tw_any(tw_is_v4_twin, &want);
 }
 
 int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -713,14 +720,16 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		a = (const struct sockaddr *)&any4;
 		al = sizeof(any4);
 	}
-	if (tw_v6only_port_taken(fd, &s, a, al)) {
+	if (tw_v6only_twin(fd, &s, a, al)) {
 		tw_move_lock();
 		tw_update(fd, tw_stay, &s);
 		tw_move_unlock();
-		if (tw_verbose)
-			tw_log("fd %d: %sv6 IPv6-only, port %u held on AF_TOY: stays (bind)",
-			       fd, tw_kind(&s), tw_addr_port(a));
-		return tw_real.bind(fd, addr, len);
+		if (!s.moved) {	/* else another thread's call moved it first */
+			if (tw_verbose)
+				tw_log("fd %d: %sv6 IPv6-only, port %u of its IPv4 twin: stays (bind)",
+				       fd, tw_kind(&s), tw_addr_port(a));
+			return tw_real.bind(fd, addr, len);
+		}
 	}
 	r = tw_decide(fd, &s, a, al, "bind");
 	if (r < 0)
@@ -730,8 +739,15 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	tw_addr_toy(&t, tw_addr_port(a));
 	r = tw_real.bind(fd, (struct sockaddr *)&t, sizeof(t));
 	if (r == 0) {
-		memset(&local, 0, sizeof(local));
-		memcpy(&local, a, al < sizeof(local) ? al : sizeof(local));
+		struct sockaddr_storage asked;
+		socklen_t tl = sizeof(t);
+
+		/* the port the kernel picked for port 0: a twin looks for it */
+		memset(&asked, 0, sizeof(asked));
+		memcpy(&asked, a, al < sizeof(asked) ? al : sizeof(asked));
+		if (tw_real.getsockname(fd, (struct sockaddr *)&t, &tl) < 0)
+			t.stoy_port = tw_addr_port(a);
+		tw_addr_make(&local, s.family, &asked, false, t.stoy_port);
 		tw_update(fd, tw_set_local, &local);
 	}
 	return r;
@@ -883,7 +899,8 @@ static int tw_name(int fd, struct sockaddr *addr, socklen_t *addrlen, bool peer)
 		tw_release(held);
 		return r;
 	}
-	if (!addrlen)
+	/* As the kernel: no room needed when the program asks for none. */
+	if (!addrlen || (!addr && *addrlen))
 		return tw_fail(EFAULT);
 	if (real(fd, (struct sockaddr *)&t, &tl) < 0)
 		return -1;
@@ -895,7 +912,10 @@ static int tw_name(int fd, struct sockaddr *addr, socklen_t *addrlen, bool peer)
 		named = s.local_set ? &s.local : NULL;
 	}
 	n = tw_addr_make(&ss, s.family, named, connected, t.stoy_port);
-	tw_addr_out(&ss, n, addr, addrlen);
+	if (addr)
+		tw_addr_out(&ss, n, addr, addrlen);
+	else
+		*addrlen = n;	/* the length it would have taken */
 	return 0;
 }
 
@@ -1032,10 +1052,16 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	return tw_real.sendmsg(fd, &m, flags);
 }
 
-/* A received AF_TOY source as the program's family sees it. */
+/*
+ * A received AF_TOY source as the program's family sees it: the address
+ * a connected socket named for its peer's port (127.0.0.53, an
+ * IPv4-mapped one: resolvers check that the reply comes from where the
+ * query went), else loopback.
+ */
 static void tw_source(const struct tw_sock *s, const struct sockaddr_toy *t,
 		      socklen_t tl, struct sockaddr *addr, socklen_t *addrlen)
 {
+	const struct sockaddr_storage *peer = NULL;
 	struct sockaddr_storage ss;
 	socklen_t n;
 
@@ -1043,7 +1069,10 @@ static void tw_source(const struct tw_sock *s, const struct sockaddr_toy *t,
 		*addrlen = 0;
 		return;
 	}
-	n = tw_addr_make(&ss, s->family, NULL, true, t->stoy_port);
+	if (s->peer_set &&
+	    tw_addr_port((const struct sockaddr *)&s->peer) == t->stoy_port)
+		peer = &s->peer;
+	n = tw_addr_make(&ss, s->family, peer, true, t->stoy_port);
 	tw_addr_out(&ss, n, addr, addrlen);
 }
 
@@ -1203,21 +1232,6 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	free(m);
 	free(t);
 	return r;
-}
-
-/* ---------------------------------------------------------- processes */
-
-/*
- * A vfork() child shares the table's memory but has fds of its own: its
- * close()s (a JDK 8 or 11 child closes every fd above 2 before its exec)
- * would empty the parent's table.  fork() gives the child its own copy
- * (pthread_atfork(), fdtab.c); a vfork() child may only exec or _exit,
- * which a fork() child can too.  posix_spawn() calls no wrapper in its
- * child.
- */
-pid_t vfork(void)
-{
-	return fork();
 }
 
 /* ---------------------------------------------------------- start-up */

@@ -9,11 +9,17 @@
  * written back would make a moved socket a candidate again.
  * After fork() the child has its own copy of the table, as of its own fds;
  * fork() takes both locks first (pthread_atfork()), so that the child never
- * starts with one held by a thread it does not have.
+ * starts with one held by a thread it does not have.  A vfork() child (a
+ * JDK's, which closes every fd above 2 before its exec) shares the
+ * parent's memory, table included, but has fds of its own, and no
+ * pthread_atfork() handler runs for it: tw_pid, the process the table
+ * describes, is not its pid, and it leaves the table as it is (its calls
+ * read entries, and change only its own fds).
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "toywrap.h"
 
@@ -23,6 +29,13 @@ static int tw_mlock_cancel;	/* the cancel state its holder had: under it */
 static struct tw_sock **tw_tab;
 static int tw_size;	/* written under tw_lock; read without it by tw_update() */
 static unsigned long tw_gen;
+static pid_t tw_pid;	/* set at start and in a fork() child */
+
+/* A vfork() child (or another CLONE_VM one): hands off the table. */
+static bool tw_foreign(void)
+{
+	return getpid() != __atomic_load_n(&tw_pid, __ATOMIC_RELAXED);
+}
 
 /* Caller holds tw_lock.  Grows the table to hold fd; false if out of memory. */
 static bool tw_room(int fd)
@@ -73,7 +86,11 @@ bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg)
 	pthread_mutex_lock(&tw_lock);
 	if (fd < tw_size && tw_tab[fd]) {
 		found = true;
-		if (!fn(tw_tab[fd], arg)) {
+		if (tw_foreign()) {
+			struct tw_sock copy = *tw_tab[fd];
+
+			fn(&copy, arg);	/* its answer, not its changes */
+		} else if (!fn(tw_tab[fd], arg)) {
 			old = tw_tab[fd];
 			tw_tab[fd] = NULL;
 		}
@@ -86,7 +103,7 @@ bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg)
 /* A new entry for fd (a new socket, an accepted or inherited one). */
 void tw_put(int fd, const struct tw_sock *s)
 {
-	if (fd < 0)
+	if (fd < 0 || tw_foreign())
 		return;
 	pthread_mutex_lock(&tw_lock);
 	if (tw_room(fd)) {
@@ -137,16 +154,23 @@ static void tw_fork_done(void)
 	pthread_mutex_unlock(&tw_mlock);
 }
 
+static void tw_fork_child(void)
+{
+	__atomic_store_n(&tw_pid, getpid(), __ATOMIC_RELAXED);
+	tw_fork_done();
+}
+
 void tw_fdtab_init(void)
 {
-	pthread_atfork(tw_fork_prepare, tw_fork_done, tw_fork_done);
+	__atomic_store_n(&tw_pid, getpid(), __ATOMIC_RELAXED);
+	pthread_atfork(tw_fork_prepare, tw_fork_done, tw_fork_child);
 }
 
 void tw_drop(int fd)
 {
 	struct tw_sock *old = NULL;
 
-	if (fd < 0)
+	if (fd < 0 || tw_foreign())
 		return;
 	pthread_mutex_lock(&tw_lock);
 	if (fd < tw_size) {
@@ -157,12 +181,26 @@ void tw_drop(int fd)
 	free(old);
 }
 
+/* Whether fn() is true of some entry (fn quick, no system call). */
+bool tw_any(bool (*fn)(const struct tw_sock *s, const void *arg),
+	    const void *arg)
+{
+	bool found = false;
+	int fd;
+
+	pthread_mutex_lock(&tw_lock);
+	for (fd = 0; fd < tw_size && !found; fd++)
+		found = tw_tab[fd] && fn(tw_tab[fd], arg);
+	pthread_mutex_unlock(&tw_lock);
+	return found;
+}
+
 /* dup() and friends: the new fd is the same socket (one snapshot). */
 void tw_copy(int from, int to)
 {
 	struct tw_sock *old = NULL;
 
-	if (from == to || from < 0 || to < 0)
+	if (from == to || from < 0 || to < 0 || tw_foreign())
 		return;
 	pthread_mutex_lock(&tw_lock);
 	if (from < tw_size && tw_tab[from] && tw_room(to)) {

@@ -134,6 +134,8 @@ bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg);
 void tw_put(int fd, const struct tw_sock *s);
 void tw_drop(int fd);
 void tw_copy(int from, int to);
+bool tw_any(bool (*fn)(const struct tw_sock *s, const void *arg),
+	    const void *arg);
 void tw_move_lock(void);
 void tw_move_unlock(void);
 void tw_fdtab_init(void);
