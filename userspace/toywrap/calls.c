@@ -809,6 +809,13 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	memcpy(&peer, addr, len < sizeof(peer) ? len : sizeof(peer));
 	tw_update(fd, tw_set_peer, &peer);
 	r = tw_real.connect(fd, (struct sockaddr *)&t, sizeof(t));
+	if (r < 0) {
+		int e = errno;
+
+		/* not connected there: the old peer (UDP) or none stays */
+		tw_update(fd, tw_set_peer, s.peer_set ? &s.peer : NULL);
+		errno = e;
+	}
 	return r;
 }
 
@@ -899,11 +906,15 @@ static int tw_name(int fd, struct sockaddr *addr, socklen_t *addrlen, bool peer)
 		tw_release(held);
 		return r;
 	}
-	/* As the kernel: no room needed when the program asks for none. */
-	if (!addrlen || (!addr && *addrlen))
+	if (!addrlen)
 		return tw_fail(EFAULT);
 	if (real(fd, (struct sockaddr *)&t, &tl) < 0)
 		return -1;
+	/* As the kernel, after its own checks: no room needed if none asked. */
+	if ((int)*addrlen < 0)
+		return tw_fail(EINVAL);
+	if (!addr && *addrlen)
+		return tw_fail(EFAULT);
 	if (peer) {
 		connected = true;
 		named = s.peer_set ? &s.peer : NULL;
@@ -1239,6 +1250,7 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 /* fd, inherited across execve(): an AF_TOY socket a wrapped parent moved? */
 static void tw_adopt_fd(int fd)
 {
+	struct sockaddr_toy t;
 	struct tw_sock s;
 	int dom, type;
 	socklen_t l;
@@ -1256,6 +1268,12 @@ static void tw_adopt_fd(int fd)
 	s.family = AF_INET;
 	s.type = type;
 	s.protocol = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	l = sizeof(t);
+	if (tw_real.getsockname(fd, (struct sockaddr *)&t, &l) == 0 && t.stoy_port) {
+		/* its port, for an IPv6-only twin (tw_v6only_twin()) */
+		tw_addr_make(&s.local, AF_INET, NULL, false, t.stoy_port);
+		s.local_set = true;
+	}
 	tw_put(fd, &s);
 }
 

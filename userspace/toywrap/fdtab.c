@@ -31,10 +31,18 @@ static int tw_size;	/* written under tw_lock; read without it by tw_update() */
 static unsigned long tw_gen;
 static pid_t tw_pid;	/* set at start and in a fork() child */
 
-/* A vfork() child (or another CLONE_VM one): hands off the table. */
+/*
+ * A vfork() child (or another CLONE_VM one): hands off the table.  Not
+ * before our constructor ran (tw_pid 0): another library's constructor may
+ * make sockets first.  A system call: asked before tw_lock, and only to
+ * change the table.  A child of a raw clone() or of _Fork(), which run no
+ * pthread_atfork() handler, is taken for one too, for its whole life.
+ */
 static bool tw_foreign(void)
 {
-	return getpid() != __atomic_load_n(&tw_pid, __ATOMIC_RELAXED);
+	pid_t owner = __atomic_load_n(&tw_pid, __ATOMIC_RELAXED);
+
+	return owner && getpid() != owner;
 }
 
 /* Caller holds tw_lock.  Grows the table to hold fd; false if out of memory. */
@@ -64,7 +72,17 @@ static bool tw_copy_out(struct tw_sock *s, void *out)
 
 bool tw_get(int fd, struct tw_sock *out)
 {
-	return tw_update(fd, tw_copy_out, out);
+	bool found = false;
+
+	if (fd < 0 || fd >= __atomic_load_n(&tw_size, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&tw_lock);
+	if (fd < tw_size && tw_tab[fd]) {
+		found = true;
+		tw_copy_out(tw_tab[fd], out);
+	}
+	pthread_mutex_unlock(&tw_lock);
+	return found;
 }
 
 /*
@@ -79,14 +97,15 @@ bool tw_get(int fd, struct tw_sock *out)
 bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg)
 {
 	struct tw_sock *old = NULL;
-	bool found = false;
+	bool found = false, foreign;
 
 	if (fd < 0 || fd >= __atomic_load_n(&tw_size, __ATOMIC_RELAXED))
 		return false;
+	foreign = tw_foreign();
 	pthread_mutex_lock(&tw_lock);
 	if (fd < tw_size && tw_tab[fd]) {
 		found = true;
-		if (tw_foreign()) {
+		if (foreign) {
 			struct tw_sock copy = *tw_tab[fd];
 
 			fn(&copy, arg);	/* its answer, not its changes */
