@@ -68,6 +68,7 @@ selftests: harness ## build the selftests into build/selftests/
 	else echo "selftests: no selftests/Makefile yet"; fi
 
 userspace: ## build the userspace tools into build/userspace/
+	@scripts/toolchain.sh
 	@if [ -f userspace/Makefile ]; then \
 		$(MAKE) --no-print-directory -C userspace OUT=$(BUILD)/userspace; \
 	else echo "userspace: no userspace/Makefile yet"; fi

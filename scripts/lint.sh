@@ -24,7 +24,8 @@
 #               (any output is a finding), and every option of every tool
 #               is in its man page (scripts/check-man-options.sh, with its
 #               self-test)
-# Installs sparse/shellcheck/groff-base/mandoc with apt-get when missing.
+# Installs perl/sparse/shellcheck/groff-base/mandoc and the C toolchain
+# with apt-get when missing.
 # Prints each tool's findings, then a summary line per tool; exit status
 # non-zero on any finding.
 #
@@ -64,6 +65,8 @@ mapfile -t CSRC < <(ls module/*.[ch] module/uapi/linux/*.h 2>/dev/null)
 # ---------------------------------------------------------------- checkpatch
 if want checkpatch; then
 	CP=$("$SCRIPT_DIR/kernels.sh" --print-checkpatch) || die "no checkpatch (kernels.sh --print-checkpatch)"
+	# checkpatch.pl needs the full perl (Term::ANSIColor, Encode), not perl-base
+	apt_install_missing perl
 	say "checkpatch --strict: ${#CSRC[@]} files"
 	echo "== checkpatch --strict"
 	n=0
