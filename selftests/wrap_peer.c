@@ -194,7 +194,7 @@ static void tcp(int fam)
 	struct sockaddr_storage ss, ps;
 	struct pollfd p;
 	socklen_t l, pl;
-	int ls, c, a, port, cport, v;
+	int ls, c, a, port, cport, v, one = 1;
 	pid_t pid;
 
 	ls = tcp_listener(fam, &port);
@@ -251,6 +251,20 @@ static void tcp(int fam)
 		      fam == AF_INET ? IP_TOS : IPV6_TCLASS) == 0x10);
 	errno = 0;
 	CHECK(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, 1) < 0 && errno == EINVAL);
+	/* kept as the kernel keeps them: a flag reads back 1 */
+	v = 5;
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) == 0);
+	CHECK(opt_int(c, IPPROTO_TCP, TCP_NODELAY) == 1);
+	if (fam == AF_INET) {
+		unsigned char tos = 0x20;	/* IPv4 takes a byte too */
+
+		CHECK(setsockopt(c, IPPROTO_IP, IP_TOS, &tos, 1) == 0);
+		CHECK(opt_int(c, IPPROTO_IP, IP_TOS) == 0x20);
+	} else {
+		errno = 0;	/* bound: too late, as on TCP */
+		CHECK(setsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 &&
+		      errno == EINVAL);
+	}
 	errno = 0;
 	CHECK(opt_int(c, IPPROTO_TCP, 9999) == -1000 && errno == ENOPROTOOPT);
 	{

@@ -1205,7 +1205,8 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	}
 	free(m);
 	free(t);
-	if (r < 0 && e)
+	/* the first message that failed says why: the kernel's, if it sent none */
+	if (!n)
 		errno = e;
 	return r;
 }

@@ -67,6 +67,26 @@ static bool tw_emulated(int level, int name)
 	       (level == SOL_SOCKET && name == SO_REUSEPORT);
 }
 
+/* Options the kernel keeps as a flag: getsockopt() gives 0 or 1. */
+static bool tw_flag(int level, int name)
+{
+	switch (level) {
+	case SOL_SOCKET:
+		return name == SO_REUSEPORT;
+	case IPPROTO_TCP:
+		return name == TCP_NODELAY || name == TCP_CORK || name == TCP_QUICKACK;
+	case IPPROTO_UDP:
+		return name == UDP_CORK;
+	case IPPROTO_IP:
+		return name == IP_PKTINFO || name == IP_RECVERR || name == IP_FREEBIND ||
+		       name == IP_BIND_ADDRESS_NO_PORT;
+	case IPPROTO_IPV6:
+		return name == IPV6_V6ONLY || name == IPV6_RECVPKTINFO ||
+		       name == IPV6_RECVERR;
+	}
+	return false;
+}
+
 /* Whether the kernel has level's options for s's family and protocol. */
 static bool tw_level_ok(const struct tw_sock *s, int level)
 {
@@ -116,6 +136,8 @@ int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	       const void *val, socklen_t len)
 {
 	struct tw_opt_change c = { level, name, val, len, false };
+	bool ca = level == IPPROTO_TCP && name == TCP_CONGESTION;
+	int v;
 
 	if (!tw_emulated(level, name))
 		return tw_real.setsockopt(fd, level, name, val, len);
@@ -123,18 +145,28 @@ int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 		errno = ENOPROTOOPT;
 		return -1;
 	}
-	if (name == TCP_CONGESTION && level == IPPROTO_TCP) {
-		if (!len || len > TW_OPT_MAX_LEN) {
-			errno = EINVAL;
-			return -1;
-		}
-	} else if (len < sizeof(int)) {
+	/* IPv4's int options take a byte too, as the kernel reads them */
+	if (ca ? !len || len > TW_OPT_MAX_LEN :
+		 len < (level == IPPROTO_IP ? 1 : sizeof(int))) {
 		errno = EINVAL;
 		return -1;
 	}
 	if (!val) {
 		errno = EFAULT;
 		return -1;
+	}
+	/* a moved socket is bound: the kernel refuses it then */
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!ca) {
+		/* kept as the kernel keeps it: an int, a flag as 0 or 1 */
+		v = len >= sizeof(int) ? *(const int *)val : *(const unsigned char *)val;
+		if (tw_flag(level, name))
+			v = !!v;
+		c.val = &v;
+		c.len = sizeof(v);
 	}
 	tw_update(fd, tw_opt_record, &c);
 	return 0;
