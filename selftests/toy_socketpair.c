@@ -186,9 +186,12 @@ TEST_F(pair, recvfrom_reports_the_peer)
 	memset(&a, 0xee, sizeof(a));
 	ASSERT_EQ(2, recvfrom(self->sv[0], buf, sizeof(buf), 0,
 			      (struct sockaddr *)&a, &alen));
-	/* connection types need not fill in an address; if they do, the peer's */
-	if (variant->connection && alen == 0)
+	EXPECT_EQ(0, memcmp(buf, "pp", 2));
+	/* connection types fill in no address, as TCP; a datagram the peer's */
+	if (variant->connection) {
+		EXPECT_EQ(0, alen);
 		return;
+	}
 	EXPECT_EQ(sizeof(a), alen);
 	EXPECT_EQ(AF_TOY, a.stoy_family);
 	EXPECT_EQ(p1, a.stoy_port);

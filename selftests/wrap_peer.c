@@ -1093,6 +1093,8 @@ static void hold_round(int i, int what, void (*move)(int))
 	if (!hold_held)
 		hold_spin((i * 7 % 50) * 20);
 	move(i);
+	/* a held round was held: the move made the trapped call */
+	CHECK(!hold_held || __atomic_load_n(&hold_in, __ATOMIC_SEQ_CST));
 	__atomic_store_n(&hold_armed, HOLD_OFF, __ATOMIC_SEQ_CST);
 	pthread_barrier_wait(&hold_bar);
 }

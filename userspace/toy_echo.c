@@ -27,6 +27,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,8 @@ int main(int argc, char **argv)
 	if (!server_cmd && strcmp(argv[1], "client"))
 		usage(2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* a peer gone before our write: an error to report, not a death */
+	signal(SIGPIPE, SIG_IGN);
 	first = parse_opts(argc - 1, argv + 1, server_cmd, &once);
 	argc -= 1 + first;	/* the operands: PORT [MSG...] */
 	argv += 1 + first;

@@ -203,6 +203,7 @@ int main(int argc, char **argv)
 {
 	int header = 1, verbose = 0, source = 0;	/* 'N', 'P' or 0 */
 	unsigned int states = 0;
+	char *end;
 	int c, n;
 
 	while ((c = getopt_long(argc, argv, "alt:s:i:F:NPHvh", long_opts,
@@ -220,10 +221,14 @@ int main(int argc, char **argv)
 			states |= state_bits(optarg);
 			break;
 		case 'i':
-			want_ino = strtoul(optarg, NULL, 0);
+			want_ino = strtoul(optarg, &end, 0);
+			if (end == optarg || *end || !want_ino)
+				usage(2);
 			break;
 		case 'F':
-			family = atoi(optarg);
+			family = (int)strtol(optarg, &end, 0);
+			if (end == optarg || *end || family <= 0)
+				usage(2);
 			break;
 		case 'N':
 		case 'P':

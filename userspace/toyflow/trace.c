@@ -168,7 +168,8 @@ static int parse_line(const char *line, struct ev *e)
 	if (parse_task(line, p, e) < 0)
 		return -1;
 	p += 2;		/* "toy_xxx: ..." */
-	if (sscanf(p, "%31[^:]:%n", name, &n) != 1)
+	n = -1;		/* %n is not set unless the ':' matched */
+	if (sscanf(p, "%31[^:]:%n", name, &n) != 1 || n < 0)
 		return -1;
 	body = p + n;
 	while (*body == ' ')

@@ -145,7 +145,8 @@ static void parse_opts(int argc, char **argv, const char **only,
 		default: usage(2);
 		}
 	}
-	if (optind != argc || rounds < 1 || rounds > MAXROUNDS || run_time <= 0)
+	if (optind != argc || rounds < 1 || rounds > MAXROUNDS || !(run_time > 0) ||
+	    run_time > 3600)
 		usage(2);
 }
 
