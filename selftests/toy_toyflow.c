@@ -254,6 +254,78 @@ static char *run_scenario(struct __test_metadata *_metadata, const char *tf,
 	return out;
 }
 
+/* The first word of tracefs file @name (the bracketed one for a list). */
+static void tfs_word(const char *name, char *buf, size_t len)
+{
+	char path[256], line[512], *b, *e;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		b = strchr(line, '[');
+		b = b ? b + 1 : line;
+		e = b + strcspn(b, "] \n");
+		if ((size_t)(e - b) >= len)
+			e = b + len - 1;
+		memcpy(buf, b, e - b);
+		buf[e - b] = '\0';
+	}
+	fclose(f);
+}
+
+/*
+ * SIGTERM to toyflow alone while it traces: the traced command ends, the
+ * toy events are off again, the trace clock is the one before, and
+ * toyflow dies of the signal (it left tracing on, the command running).
+ */
+TEST(sigterm_puts_tracing_back)
+{
+	char clock[32], now[32], on[8];
+	pid_t pid;
+	int st, i;
+	NEED_TOYFLOW();
+
+	tfs_word("trace_clock", clock, sizeof(clock));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		sigset_t none;
+
+		sigemptyset(&none);	/* as from a shell */
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGTERM, SIG_DFL);
+		execl(tf, tf, "--", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {
+		tfs_word("events/toy/enable", on, sizeof(on));
+		if (on[0] == '1')
+			break;
+		usleep(TOY_WAIT_USEC);
+	}
+	EXPECT_EQ('1', on[0]);
+	ASSERT_EQ(0, kill(pid, SIGTERM));
+	for (i = 0; i < TOY_WAIT_TRIES; i++) {	/* 10 s, then it failed */
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			break;
+		usleep(TOY_WAIT_USEC);
+	}
+	if (i == TOY_WAIT_TRIES) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	ASSERT_GT(TOY_WAIT_TRIES, i) TH_LOG("toyflow outlived its SIGTERM");
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	tfs_word("events/toy/enable", on, sizeof(on));
+	EXPECT_EQ('0', on[0]);
+	tfs_word("trace_clock", now, sizeof(now));
+	EXPECT_STREQ(clock, now);
+}
+
 /* The default run: the echo demo. */
 TEST(demo)
 {

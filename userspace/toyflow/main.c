@@ -153,14 +153,18 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_self_dir();
 	if (o.kernel) {
+		toyflow_signals();
 		rc = kernel_trace(o.cmd, o.kcalls, o.raw);
+		toyflow_signals_end();
 		return rc < 0 ? 1 : rc;
 	}
 	if (o.input) {
 		if (read_input(&o) < 0)
 			return 1;
 	} else {
+		toyflow_signals();
 		rc = trace_command(&o);
+		toyflow_signals_end();
 		if (rc < 0)
 			return 1;
 	}

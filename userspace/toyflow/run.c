@@ -22,6 +22,102 @@
 
 static char self_dir[PATH_MAX];
 
+/*
+ * A signal that ends toyflow (SIGTERM, SIGHUP) goes on to the children it
+ * runs, so that the traced command ends; toyflow then stops tracing, puts
+ * back what it changed (tracefs, the kernel tracer), and dies of that
+ * signal (toyflow_signals_end()).  SIGINT and SIGQUIT from the terminal
+ * reach the children anyway (one process group): toyflow ignores them
+ * while they run, as system() does, and they get them back as they start.
+ */
+static volatile pid_t kids[8];
+static volatile sig_atomic_t ended_by;
+
+static void remember_kid(pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++) {
+		if (!kids[i]) {
+			kids[i] = pid;
+			break;
+		}
+	}
+	/* the signal came before we knew the child: it goes now */
+	if (ended_by)
+		kill(pid, SIGTERM);
+}
+
+static void on_end(int sig)
+{
+	unsigned int i;
+
+	ended_by = sig;
+	for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++)
+		if (kids[i] > 0)
+			kill(kids[i], SIGTERM);
+}
+
+void toyflow_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_end };
+	sigset_t ends;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	/* blocked by whoever started us, they would never reach us */
+	sigemptyset(&ends);
+	sigaddset(&ends, SIGTERM);
+	sigaddset(&ends, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &ends, NULL);
+}
+
+void toyflow_signals_end(void)
+{
+	if (!ended_by)
+		return;
+	signal(ended_by, SIG_DFL);
+	raise(ended_by);
+}
+
+/*
+ * fork(), with SIGTERM and SIGHUP held until the child is one of kids[]
+ * (else on_end() would miss it, or, in the child before its exec, run and
+ * lose the signal).  A child that runs a tool (@tool) takes every signal
+ * as usual; one that runs the demo keeps on_end() for its own kids.
+ */
+static pid_t fork_kid(bool tool)
+{
+	sigset_t ends, old;
+	unsigned int i;
+	pid_t pid;
+
+	sigemptyset(&ends);
+	sigaddset(&ends, SIGTERM);
+	sigaddset(&ends, SIGHUP);
+	fflush(stdout);
+	fflush(stderr);
+	sigprocmask(SIG_BLOCK, &ends, &old);
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < sizeof(kids) / sizeof(kids[0]); i++)
+			kids[i] = 0;	/* its own, from here */
+		if (tool) {
+			signal(SIGINT, SIG_DFL);
+			signal(SIGQUIT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
+		}
+	} else if (pid > 0) {
+		remember_kid(pid);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
 void find_self_dir(void)
 {
 	ssize_t n = readlink("/proc/self/exe", self_dir, sizeof(self_dir) - 1);
@@ -54,9 +150,7 @@ pid_t spawn(char **argv)
 {
 	pid_t pid;
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = fork_kid(true);
 	if (pid < 0) {
 		perror("toyflow: fork");
 		return -1;
@@ -76,9 +170,7 @@ pid_t spawn_held(char **argv, int *go)
 		perror("toyflow: pipe");
 		return -1;
 	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
+	pid = fork_kid(argv != NULL);
 	if (pid < 0) {
 		perror("toyflow: fork");
 		close(p[0]);

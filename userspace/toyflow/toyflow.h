@@ -150,6 +150,8 @@ int tracing_read(bool raw);
 void find_self_dir(void);
 /* fork + exec argv (PATH, then toyflow's directory): the pid, or -1. */
 pid_t spawn(char **argv);
+void toyflow_signals(void);
+void toyflow_signals_end(void);
 /* Exit status of pid (128 + signal if killed). */
 int wait_status(pid_t pid);
 /* The echo demo: toy_echo server 7 --once and one client; its status. */
