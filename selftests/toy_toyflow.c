@@ -254,29 +254,6 @@ static char *run_scenario(struct __test_metadata *_metadata, const char *tf,
 	return out;
 }
 
-/* The first word of tracefs file @name (the bracketed one for a list). */
-static void tfs_word(const char *name, char *buf, size_t len)
-{
-	char path[256], line[512], *b, *e;
-	FILE *f;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(line, sizeof(line), f)) {
-		b = strchr(line, '[');
-		b = b ? b + 1 : line;
-		e = b + strcspn(b, "] \n");
-		if ((size_t)(e - b) >= len)
-			e = b + len - 1;
-		memcpy(buf, b, e - b);
-		buf[e - b] = '\0';
-	}
-	fclose(f);
-}
-
 /*
  * SIGTERM to toyflow alone while it traces: the traced command ends, the
  * toy events are off again, the trace clock is the one before, and
@@ -289,7 +266,7 @@ TEST(sigterm_puts_tracing_back)
 	int st, i;
 	NEED_TOYFLOW();
 
-	tfs_word("trace_clock", clock, sizeof(clock));
+	toy_read_word(TOY_TRACEFS "/trace_clock", clock, sizeof(clock));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -302,7 +279,7 @@ TEST(sigterm_puts_tracing_back)
 		_exit(127);
 	}
 	for (i = 0; i < TOY_WAIT_TRIES; i++) {
-		tfs_word("events/toy/enable", on, sizeof(on));
+		toy_read_word(TOY_TRACEFS "/events/toy/enable", on, sizeof(on));
 		if (on[0] == '1')
 			break;
 		usleep(TOY_WAIT_USEC);
@@ -320,9 +297,9 @@ TEST(sigterm_puts_tracing_back)
 	}
 	ASSERT_GT(TOY_WAIT_TRIES, i) TH_LOG("toyflow outlived its SIGTERM");
 	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
-	tfs_word("events/toy/enable", on, sizeof(on));
+	toy_read_word(TOY_TRACEFS "/events/toy/enable", on, sizeof(on));
 	EXPECT_EQ('0', on[0]);
-	tfs_word("trace_clock", now, sizeof(now));
+	toy_read_word(TOY_TRACEFS "/trace_clock", now, sizeof(now));
 	EXPECT_STREQ(clock, now);
 }
 

@@ -446,6 +446,26 @@ static long mem_available_raw_kib(void)
 	return kib;
 }
 
+void toy_read_word(const char *path, char *buf, size_t len)
+{
+	char line[512], *b, *e;
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		b = strchr(line, '[');
+		b = b ? b + 1 : line;
+		e = b + strcspn(b, "] \n");
+		if ((size_t)(e - b) < len) {
+			memcpy(buf, b, e - b);
+			buf[e - b] = '\0';
+		}
+	}
+	fclose(f);
+}
+
 long toy_mem_available_kib(void)
 {
 	long kib = mem_available_raw_kib();

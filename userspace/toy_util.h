@@ -112,6 +112,12 @@ int toy_klog_size(void);
 
 /* Bring the loopback interface up if it is down: 0, or -1 if it stays down. */
 int toy_lo_up(void);
+/*
+ * The first word of file @path's first line, or the chosen one of a list
+ * that brackets it (tracefs' trace_clock, current_tracer): "" if the file
+ * cannot be read or the word does not fit in @len.
+ */
+void toy_read_word(const char *path, char *buf, size_t len);
 /* MemAvailable plus the per-CPU free lists (free, uncounted there), KiB. */
 long toy_mem_available_kib(void);
 /* It once two readings interval_us apart differ by < within_kib (<= tries). */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "toy_util.h"
 #include "toyflow.h"
 
 const char *tracefs;
@@ -82,22 +83,10 @@ FILE *tfs_open(const char *file, bool quiet)
 
 void tfs_read_word(const char *file, char *buf, size_t len)
 {
-	char line[512], *b, *e;
-	FILE *f = tfs_open(file, true);
+	char path[PATH_MAX];
 
-	buf[0] = '\0';
-	if (!f)
-		return;
-	if (fgets(line, sizeof(line), f)) {
-		b = strchr(line, '[');
-		b = b ? b + 1 : line;
-		e = b + strcspn(b, "] \n");
-		if ((size_t)(e - b) < len) {
-			memcpy(buf, b, e - b);
-			buf[e - b] = '\0';
-		}
-	}
-	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
+	toy_read_word(path, buf, len);
 }
 
 int tfs_find(const char *probe, const char *missing)

@@ -658,15 +658,20 @@ static bool tw_set_local(struct tw_sock *s, void *arg)
 	return true;
 }
 
-/* tw_any() callback: a moved IPv4 socket of arg's type bound to its port. */
+/* What an IPv6-only socket's IPv4 twin has: its type and port. */
+struct tw_twin {
+	int type;
+	unsigned int port;
+};
+
+/* tw_any() callback: a moved IPv4 socket of arg's type, bound to its port. */
 static bool tw_is_v4_twin(const struct tw_sock *e, const void *arg)
 {
-	const struct tw_sock *s = arg;
+	const struct tw_twin *w = arg;
 
-	return e->moved && e->family == AF_INET && e->type == s->type &&
+	return e->moved && e->family == AF_INET && e->type == w->type &&
 	       e->local_set &&
-	       tw_addr_port((const struct sockaddr *)&e->local) ==
-	       tw_addr_port((const struct sockaddr *)&s->local);
+	       tw_addr_port((const struct sockaddr *)&e->local) == w->port;
 }
 
 /*
@@ -681,17 +686,16 @@ static bool tw_is_v4_twin(const struct tw_sock *e, const void *arg)
 static bool tw_v6only_twin(int fd, const struct tw_sock *s,
 			   const struct sockaddr *a, socklen_t al)
 {
-	struct tw_sock want;
+	struct tw_twin want = { s->type, 0 };
 	socklen_t l = sizeof(int);
 	int v = 0;
 
-	if (s->moved || s->family != AF_INET6 || !tw_addr_local(a, al, s->family) ||
-	    !tw_addr_port(a) ||
+	if (s->moved || s->family != AF_INET6 || !tw_addr_local(a, al, s->family))
+		return false;
+	want.port = tw_addr_port(a);
+	if (!want.port ||
 	    tw_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) < 0 || !v)
 		return false;
-	memset(&want, 0, sizeof(want));
-	want.type = s->type;
-	memcpy(&want.local, a, al < sizeof(want.local) ? al : sizeof(want.local));
 	return tw_any(tw_is_v4_twin, &want);
 }
 

@@ -70,45 +70,28 @@ static bool tw_copy_out(struct tw_sock *s, void *out)
 	return true;	/* keep it */
 }
 
-bool tw_get(int fd, struct tw_sock *out)
-{
-	bool found = false;
-
-	if (fd < 0 || fd >= __atomic_load_n(&tw_size, __ATOMIC_RELAXED))
-		return false;
-	pthread_mutex_lock(&tw_lock);
-	if (fd < tw_size && tw_tab[fd]) {
-		found = true;
-		tw_copy_out(tw_tab[fd], out);
-	}
-	pthread_mutex_unlock(&tw_lock);
-	return found;
-}
-
 /*
- * Applies fn to fd's entry under the lock; fn returns false to drop the
- * entry.  fn must be quick and make no system call.  False if fd has no
- * entry (fn not called).  An fd past the end of the table has none and
- * is answered without the lock (close() of every fd comes here): the
- * table grows for an fd before the wrapper that made it (socket(),
- * accept(), dup()) returns it, so a thread that has the fd sees the table
- * grown.
+ * Applies fn to fd's entry under the lock (to a copy of it if @foreign:
+ * its answer, not its changes); fn returns false to drop the entry.  fn
+ * must be quick and make no system call.  False if fd has no entry (fn
+ * not called).  An fd past the end of the table has none and is answered
+ * without the lock (close() of every fd comes here): the table grows for
+ * an fd before the wrapper that made it (socket(), accept(), dup())
+ * returns it, so a thread that has the fd sees the table grown.
  */
-bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg)
+static bool tw_apply(int fd, bool (*fn)(struct tw_sock *s, void *arg),
+		     void *arg, bool foreign)
 {
 	struct tw_sock *old = NULL;
-	bool found = false, foreign;
+	bool found = false;
 
-	if (fd < 0 || fd >= __atomic_load_n(&tw_size, __ATOMIC_RELAXED))
-		return false;
-	foreign = tw_foreign();
 	pthread_mutex_lock(&tw_lock);
 	if (fd < tw_size && tw_tab[fd]) {
 		found = true;
 		if (foreign) {
 			struct tw_sock copy = *tw_tab[fd];
 
-			fn(&copy, arg);	/* its answer, not its changes */
+			fn(&copy, arg);
 		} else if (!fn(tw_tab[fd], arg)) {
 			old = tw_tab[fd];
 			tw_tab[fd] = NULL;
@@ -117,6 +100,23 @@ bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg)
 	pthread_mutex_unlock(&tw_lock);
 	free(old);
 	return found;
+}
+
+/* Whether fd may have an entry: a quick look before the lock. */
+static bool tw_in_table(int fd)
+{
+	return fd >= 0 && fd < __atomic_load_n(&tw_size, __ATOMIC_RELAXED);
+}
+
+/* A read: no tw_foreign() and its system call. */
+bool tw_get(int fd, struct tw_sock *out)
+{
+	return tw_in_table(fd) && tw_apply(fd, tw_copy_out, out, false);
+}
+
+bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg)
+{
+	return tw_in_table(fd) && tw_apply(fd, fn, arg, tw_foreign());
 }
 
 /* A new entry for fd (a new socket, an accepted or inherited one). */
