@@ -70,8 +70,6 @@
 #include "uapi/linux/toy.h"
 #include "toy_compat.h"
 
-#define TOY_EPHEMERAL_LO	32768
-#define TOY_EPHEMERAL_HI	60999
 #define TOY_PORT_HASH_BITS	12
 /* Lists of the socket index per netns (toy_index.c) */
 #define TOY_INDEX_BITS		8

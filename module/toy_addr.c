@@ -17,6 +17,7 @@
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <net/ip.h>
 
 #include "af_toy.h"
 
@@ -83,12 +84,29 @@ static int toy_port_take(struct toy_net *tn, struct sock *sk, u32 port)
 	return err;
 }
 
-/* A uniformly random port of the ephemeral range, without a division. */
-static u32 toy_random_ephemeral(void)
-{
-	u32 range = TOY_EPHEMERAL_HI - TOY_EPHEMERAL_LO + 1;
+/*
+ * The ephemeral range is the netns's net.ipv4.ip_local_port_range, as for
+ * TCP and UDP: the privileged ports already end where theirs do, and the
+ * kernel keeps that sysctl above ip_unprivileged_port_start, so a port the
+ * kernel picks is never a privileged one.
+ */
+struct toy_ephemeral {
+	u32 lo;
+	u32 n;		/* ports in the range, at least 1 */
+};
 
-	return TOY_EPHEMERAL_LO + (u32)(((u64)get_random_u32() * range) >> 32);
+static struct toy_ephemeral toy_ephemeral_range(struct sock *sk)
+{
+	int lo, hi;
+
+	inet_get_local_port_range(sock_net(sk), &lo, &hi);
+	return (struct toy_ephemeral){ .lo = lo, .n = hi - lo + 1 };
+}
+
+/* A uniformly random port of @r, without a division. */
+static u32 toy_random_ephemeral(const struct toy_ephemeral *r)
+{
+	return r->lo + (u32)(((u64)get_random_u32() * r->n) >> 32);
 }
 
 /* Random probes before the exhaustive scan: 99.7% full still finds one. */
@@ -103,16 +121,15 @@ static u32 toy_random_ephemeral(void)
  */
 static int toy_port_take_ephemeral(struct toy_net *tn, struct sock *sk)
 {
-	u32 range = TOY_EPHEMERAL_HI - TOY_EPHEMERAL_LO + 1;
+	struct toy_ephemeral r = toy_ephemeral_range(sk);
 	u32 start, i;
 
 	for (i = 0; i < TOY_EPHEMERAL_PROBES; i++)
-		if (!toy_port_take(tn, sk, toy_random_ephemeral()))
+		if (!toy_port_take(tn, sk, toy_random_ephemeral(&r)))
 			return 0;
-	start = toy_random_ephemeral() - TOY_EPHEMERAL_LO;
-	for (i = 0; i < range; i++) {
-		if (!toy_port_take(tn, sk, TOY_EPHEMERAL_LO +
-				   (start + i) % range))
+	start = toy_random_ephemeral(&r) - r.lo;
+	for (i = 0; i < r.n; i++) {
+		if (!toy_port_take(tn, sk, r.lo + (start + i) % r.n))
 			return 0;
 		cond_resched();
 	}

@@ -54,6 +54,7 @@
 
 #define TOY_PROC_HEADER "Inode Type State LocalPort PeerPort RecvQ SendQ Uid"
 #define TOY_MODULE_PATH "/af_toy.ko"
+/* The default net.ipv4.ip_local_port_range, AF_TOY's ephemeral ports */
 #define TOY_EPHEMERAL_LO 32768
 #define TOY_EPHEMERAL_HI 60999
 

@@ -510,7 +510,7 @@ static void flag_sequence(const struct pkt *p, int n, char *buf, size_t len)
 #define BULK_PORT	7003
 #define APPEND_PORT	7004	/* small writes appended to a queued skb */
 /*
- * Below the ephemeral range (32768-60999): a client port picked there
+ * Below the default ephemeral range (32768-60999): a client port picked there
  * shows in the capture as itself, and one that was 40001 once made 17
  * packets of a connection count as DGRAM_A's.
  */

@@ -803,6 +803,25 @@ static int send_cmsg(int fd, int type, int fdarg)
 	return sendmsg(fd, &m, MSG_DONTWAIT) == 4 ? 0 : errno;
 }
 
+/* A UDP socket on 127.0.0.1 connected to itself: its fd, or -1. */
+static int udp_self_connected(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) ||
+	    connect(fd, (struct sockaddr *)&a, len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /*
  * A control message the socket layer does not know is EINVAL on TCP, UDP
  * and AF_UNIX, and on AF_TOY.  Descriptors (SCM_RIGHTS), which AF_TOY
@@ -820,6 +839,12 @@ REGRESS(d20_control_messages_are_checked_not_dropped)
 		EXPECT_EQ(EINVAL, send_cmsg(sv[0], 77, 0)) TH_LOG("%s", fam_name[fam]);
 		close2(sv[0], sv[1]);
 	}
+	sv[0] = udp_self_connected();
+	ASSERT_LE(0, sv[0]);
+	EXPECT_EQ(EINVAL, send_cmsg(sv[0], 77, 0)) TH_LOG("UDP");
+	EXPECT_EQ(-1, recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno) TH_LOG("UDP: something was queued");
+	close(sv[0]);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, socketpair(AF_TOY, types[i], 0, sv));
 		EXPECT_EQ(EINVAL, send_cmsg(sv[0], 77, 0)) TH_LOG("type %d", types[i]);

@@ -30,7 +30,9 @@
  * holds (charged to A) is well below half of it.  A's SO_SNDTIMEO is long
  * (60 s): an expired timeout retries once and would then find the room, so
  * instead the sender gets 10 s (C's SO_RCVTIMEO) to go on once C was
- * drained, and is interrupted if it did not.
+ * drained, and is interrupted if it did not.  No reference runs: an
+ * AF_UNIX DGRAM sender waits on its receiver's backlog, not on its own
+ * SO_SNDBUF, and UDP's loopback never makes a sender wait.
  */
 REGRESS(d02_dgram_pair_end_woken_when_other_receiver_drains)
 {

@@ -257,6 +257,88 @@ TEST_F_TIMEOUT(stress, unprivileged_port_start_as_tcp, 120)
 	EXPECT_EQ(0, wait_child(pid));
 }
 
+/* The local port of a TCP socket the calling task bound to port 0, or -1. */
+static long tcp_autobind_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	long port = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !getsockname(fd, (struct sockaddr *)&a, &len))
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	if (fputs(val, f) < 0) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f);
+}
+
+#define AB_LO	40000
+#define AB_HI	40063
+
+/*
+ * The ports the kernel picks come from net.ipv4.ip_local_port_range, as
+ * TCP's, and so stay above a raised ip_unprivileged_port_start (which the
+ * kernel keeps at or below that range).  AF_TOY's range was fixed at
+ * 32768-60999: an unprivileged bind() of port 0 could get port 33000,
+ * which the same user may not bind by name.
+ */
+TEST_F_TIMEOUT(stress, unprivileged_autobind_in_local_port_range_as_tcp, 120)
+{
+	pid_t pid;
+
+	if (TOY_FORK(pid)) {
+		static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+		unsigned int t, i;
+		int fd;
+		long p;
+
+		CHILD_CHECK(unshare(CLONE_NEWNET) == 0);
+		CHILD_CHECK(write_sysctl("/proc/sys/net/ipv4/ip_local_port_range",
+					 "40000 40063\n") == 0);
+		CHILD_CHECK(write_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+					 "40000\n") == 0);
+		drop_privileges();
+		p = tcp_autobind_port();
+		CHILD_CHECK(p >= AB_LO && p <= AB_HI);
+		CHILD_CHECK(tcp_bind_errno(AB_LO - 1) == EACCES);
+		for (t = 0; t < 3; t++) {
+			int fds[AB_HI - AB_LO + 1];
+
+			for (i = 0; i <= AB_HI - AB_LO; i++) {
+				fds[i] = toy_socket(types[t]);
+				CHILD_CHECK(fds[i] >= 0 && toy_bind(fds[i], 0) == 0);
+				p = toy_port(fds[i]);
+				CHILD_CHECK(p >= AB_LO && p <= AB_HI);
+			}
+			/* all 64 taken: the range is the whole range */
+			fd = toy_socket(types[t]);
+			CHILD_CHECK_ERRNO(EADDRINUSE, toy_bind(fd, 0));
+			close(fd);
+			toy_close_fds(fds, AB_HI - AB_LO + 1);
+			fd = toy_socket(types[t]);
+			CHILD_CHECK_ERRNO(EACCES, toy_bind(fd, AB_LO - 1));
+			close(fd);
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+}
+
 TEST_F_TIMEOUT(stress, unprivileged_cannot_reach_other_netns, 120)
 {
 	uint32_t sport, dport;

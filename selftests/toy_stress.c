@@ -103,11 +103,11 @@ static void *churn_sockets(void *arg)
 		int fd = socket(AF_TOY, SOCK_STREAM, 0);
 
 		if (fd >= 0) {
-			c->created++;
+			__atomic_fetch_add(&c->created, 1, __ATOMIC_RELAXED);
 			listen(fd, 1);
 			close(fd);
 		} else if (errno == EAFNOSUPPORT) {
-			c->eafnosupport++;
+			__atomic_fetch_add(&c->eafnosupport, 1, __ATOMIC_RELAXED);
 			usleep(1000);
 		}
 		if (socketpair(AF_TOY, SOCK_DGRAM, 0, sv) == 0) {
@@ -116,6 +116,22 @@ static void *churn_sockets(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Whether the race was run: rmmod got through a few times while sockets
+ * came and went, and a socket() found the family gone.  Most tries are
+ * refused (3-11 of 60 got through in past runs), so the loop goes on
+ * until then, within a bound.
+ */
+#define RACE_MIN_TRIES		60
+#define RACE_MAX_TRIES		3000
+#define RACE_MIN_UNLOADS	3
+
+static bool race_seen(const struct churn *c, int tries, int unloaded)
+{
+	return tries >= RACE_MIN_TRIES && unloaded >= RACE_MIN_UNLOADS &&
+	       __atomic_load_n(&c->eafnosupport, __ATOMIC_RELAXED) > 0;
 }
 
 TEST_F_TIMEOUT(stress, rmmod_races_socket_creation, 300)
@@ -128,7 +144,7 @@ TEST_F_TIMEOUT(stress, rmmod_races_socket_creation, 300)
 		SKIP(return, "%s not present (not in the VM)", TOY_MODULE_PATH);
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, churn_sockets, &c));
-	for (i = 0; i < 60; i++) {
+	for (i = 0; i < RACE_MAX_TRIES && !race_seen(&c, i, unloaded); i++) {
 		if (unload_module() == 0) {
 			unloaded++;
 			usleep(2000);
@@ -146,6 +162,9 @@ TEST_F_TIMEOUT(stress, rmmod_races_socket_creation, 300)
 	TH_LOG("rmmod: %d unloaded, %d refused; %ld sockets created, %ld EAFNOSUPPORT",
 	       unloaded, refused, c.created, c.eafnosupport);
 	EXPECT_LT(0, c.created);
+	/* not a vacuous pass: the module went away under the churn */
+	EXPECT_LE(RACE_MIN_UNLOADS, unloaded);
+	EXPECT_LT(0, c.eafnosupport);
 	EXPECT_EQ(self->base, wait_proc_count(self->base));
 }
 

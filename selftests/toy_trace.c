@@ -439,8 +439,8 @@ TEST(connect_refused)
 /*
  * sock:sk_data_ready (kernels from 6.3) fires for AF_TOY as for the
  * families whose data_ready is sock_def_readable(): toy_data_ready(),
- * which replaced it, first did not fire it.  On a kernel without the
- * event there is nothing to see.
+ * which replaced it, first did not fire it.  A kernel without the event
+ * (6.1) skips: there is nothing to see, and a pass would claim more.
  */
 TEST(sk_data_ready_event)
 {
@@ -449,10 +449,8 @@ TEST(sk_data_ready_event)
 	FILE *f;
 
 	TOY_NEED_TRACE();
-	if (access(TRACEFS "/events/sock/sk_data_ready/enable", F_OK)) {
-		TH_LOG("no sock:sk_data_ready on this kernel");
-		return;
-	}
+	if (access(TRACEFS "/events/sock/sk_data_ready/enable", F_OK))
+		SKIP(return, "no sock:sk_data_ready on this kernel");
 	ASSERT_EQ(0, tfs_write("trace", ""));
 	ASSERT_EQ(0, tfs_write("tracing_on", "1"));
 	ASSERT_EQ(0, tfs_write("events/sock/sk_data_ready/enable", "1"));
