@@ -343,6 +343,8 @@ static void tcp(int fam)
  * and reaches the IPv4 listener.  Two IPv4 listeners, or two IPv6-only
  * ones, on one port still clash, as on TCP.
  */
+static void gone_twin(int how);
+
 static void dual_stack(void)
 {
 	struct sockaddr_storage ss;
@@ -378,6 +380,38 @@ static void dual_stack(void)
 	l = loop_addr(AF_INET6, &ss, port, 1);
 	CHECK(bind(l4b, (struct sockaddr *)&ss, l) == -1 && errno == EADDRINUSE);
 	CHECK(close(l4b) == 0 && close(l6) == 0);
+
+	gone_twin(0);
+	gone_twin(1);
+}
+
+/*
+ * An IPv4 listener closed by close_range() (@how 0) or closefrom() (1) is
+ * no twin any more: an IPv6-only socket on its port then moves.  Its table
+ * entry used to outlive it, and kept that socket on TCP.
+ */
+static void gone_twin(int how)
+{
+	struct sockaddr_storage ss;
+	int l4, l6, hi = 900 + how, port, one = 1;
+	socklen_t l;
+
+	l4 = tcp_listener(AF_INET, &port);
+	CHECK(raw_domain(l4) == AF_TOY_NR);
+	/* closefrom() needs the highest fd: a copy far above the others */
+	CHECK(dup2(l4, hi) == hi && close(l4) == 0);
+	if (how)
+		closefrom(hi);
+	else
+		CHECK(close_range(hi, hi, 0) == 0);
+	CHECK(fcntl(hi, F_GETFD) == -1 && errno == EBADF);
+	l6 = socket(AF_INET6, SOCK_STREAM, 0);
+	CHECK(l6 >= 0);
+	CHECK(setsockopt(l6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+	l = loop_addr(AF_INET6, &ss, port, 1);
+	CHECK(bind(l6, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_domain(l6) == AF_TOY_NR);
+	CHECK(close(l6) == 0);
 }
 
 /* ------------------------------------------------------------------ UDP */

@@ -37,9 +37,8 @@
  *
  * Out of reach: statically linked programs, raw system calls, io_uring
  * socket operations, and the C library's calls to itself (its resolver,
- * fclose() of an fdopen()ed socket, closefrom()) and close_range(): a
- * move racing one of those closes may still dup3() onto the fd number
- * reused.
+ * fclose() of an fdopen()ed socket): a move racing one of those closes
+ * may still dup3() onto the fd number reused.
  * State: the fd table (fdtab.c, its own locks), tw_real (written once by
  * tw_resolve() under pthread_once), tw_verbose (set in the constructor),
  * tw_no_toy (set once, atomically, when AF_TOY turns out missing).
@@ -102,6 +101,8 @@ static void tw_resolve_once(void)
 	tw_real.sendmmsg = tw_sym("sendmmsg");
 	tw_real.recvmmsg = tw_sym("recvmmsg");
 	tw_real.close = tw_sym("close");
+	tw_real.close_range = tw_sym("close_range");
+	tw_real.closefrom = tw_sym("closefrom");
 	tw_real.dup = tw_sym("dup");
 	tw_real.dup2 = tw_sym("dup2");
 	tw_real.dup3 = tw_sym("dup3");
@@ -478,6 +479,37 @@ int close(int fd)
 		tw_move_unlock();
 	}
 	return tw_real.close(fd);
+}
+
+/*
+ * close_range() and closefrom() (a daemon's or a JDK child's "close all
+ * but 0-2") drop the entries of the fds they close, as close() does: a
+ * stale entry of a moved IPv4 socket would still count as the twin of a
+ * later IPv6-only socket on its port, which then stayed on TCP.  With
+ * CLOSE_RANGE_CLOEXEC nothing closes yet; exec() makes a new table.
+ */
+static void tw_closing_range(unsigned int first, unsigned int last)
+{
+	if (tw_drop_range(first, last)) {
+		tw_move_lock();
+		tw_move_unlock();
+	}
+}
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	tw_resolve();
+	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
+		tw_closing_range(first, last);
+	return tw_real.close_range(first, last, flags);
+}
+
+void closefrom(int lowfd)
+{
+	tw_resolve();
+	if (lowfd >= 0)
+		tw_closing_range(lowfd, ~0U);
+	tw_real.closefrom(lowfd);
 }
 
 /*

@@ -200,6 +200,31 @@ void tw_drop(int fd)
 	free(old);
 }
 
+/*
+ * close_range() and closefrom(): drops the entries of fds @first..@last
+ * under one lock (freed under it: free() makes none of our calls); a
+ * vfork() child only looks.  Whether one of them was a candidate, whose
+ * move under way must end before the fds close, as for close().
+ */
+bool tw_drop_range(unsigned int first, unsigned int last)
+{
+	bool foreign = tw_foreign(), cand = false;
+	unsigned int fd;
+
+	pthread_mutex_lock(&tw_lock);
+	for (fd = first; fd < (unsigned int)tw_size && fd <= last; fd++) {
+		if (!tw_tab[fd])
+			continue;
+		cand |= !tw_tab[fd]->moved;
+		if (!foreign) {
+			free(tw_tab[fd]);
+			tw_tab[fd] = NULL;
+		}
+	}
+	pthread_mutex_unlock(&tw_lock);
+	return cand;
+}
+
 /* Whether fn() is true of some entry (fn quick, no system call). */
 bool tw_any(bool (*fn)(const struct tw_sock *s, const void *arg),
 	    const void *arg)

@@ -116,6 +116,8 @@ struct tw_real {
 	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
 	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
 	int (*close)(int);
+	int (*close_range)(unsigned int, unsigned int, int);
+	void (*closefrom)(int);
 	int (*dup)(int);
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
@@ -133,6 +135,7 @@ bool tw_get(int fd, struct tw_sock *out);
 bool tw_update(int fd, bool (*fn)(struct tw_sock *s, void *arg), void *arg);
 void tw_put(int fd, const struct tw_sock *s);
 void tw_drop(int fd);
+bool tw_drop_range(unsigned int first, unsigned int last);
 void tw_copy(int from, int to);
 bool tw_any(bool (*fn)(const struct tw_sock *s, const void *arg),
 	    const void *arg);
