@@ -16,6 +16,8 @@
 #               (Kbuild, Makefiles, mk/*.mk, dkms.conf, the shell scripts,
 #               module/, userspace/ and its tool directories, selftests/,
 #               man/)
+#   harness     no ASSERT_*()/EXPECT_*() of kselftest_harness.h is the
+#               unbraced body of a loop in selftests/ (scripts/check-harness.sh)
 #   difftable   every README sentence the intended-divergence table of
 #               selftests/toy_diff.c quotes is in README.md
 #               (scripts/check-diff-table.sh)
@@ -30,7 +32,7 @@
 # non-zero on any finding.
 #
 # Usage: scripts/lint.sh [--only TOOL[,TOOL...]]
-#        (tools: checkpatch,w1,sparse,shellcheck,spdx,difftable,man)
+#        (tools: checkpatch,w1,sparse,shellcheck,spdx,harness,difftable,man)
 
 set -eu
 
@@ -38,7 +40,7 @@ SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$REPO_DIR"
 read -r -a SERIES <<<"${KERNELS:-6.1 6.12 6.12-rt}"
-ONLY=checkpatch,w1,sparse,shellcheck,spdx,difftable,man
+ONLY=checkpatch,w1,sparse,shellcheck,spdx,harness,difftable,man
 if [ "${1:-}" = --only ]; then ONLY=${2:?--only needs a list}; fi
 
 PROG=lint
@@ -151,6 +153,14 @@ if want spdx; then
 			{ echo "$f: missing SPDX-License-Identifier line"; n=$((n + 1)); }
 	done
 	result SPDX "$n"
+fi
+
+# ------------------------------------------------------------- harness
+if want harness; then
+	echo "== selftests: harness checks as loop bodies"
+	"$SCRIPT_DIR/check-harness.sh" selftests/*.[ch] >"$WORK/harness" || true
+	cat "$WORK/harness"
+	result harness "$(wc -l <"$WORK/harness")"
 fi
 
 # ----------------------------------------------------------- difftable

@@ -642,8 +642,9 @@ TEST_F(dg, queued_datagrams_survive_sender_close)
 	uint32_t from = 0;
 	int i;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(1, dg_sendto(self->a, &"012"[i], 1, 0, self->pb));
+	}
 	close(self->a);
 	self->a = -1;
 	for (i = 0; i < 3; i++) {
@@ -698,8 +699,9 @@ TEST_F(dg, page_sized_datagrams_intact_queued_and_recycled)
 	/* Room for 30 (MSG_DONTWAIT: a full queue fails the test, no hang). */
 	ASSERT_EQ(0, toy_setsockopt_int(self->a, SOL_SOCKET, SO_SNDBUF, 200000));
 	ASSERT_EQ(0, toy_setsockopt_int(self->b, SOL_SOCKET, SO_RCVBUF, 200000));
-	for (i = 0; i < 30; i++)
+	for (i = 0; i < 30; i++) {
 		ASSERT_EQ(pg_len[i % PG_NLEN], pg_send(self->a, buf, i, self->pb));
+	}
 	for (i = 0; i < 30; i++)
 		pg_expect(_metadata, self->b, i, self->pa);
 	for (i = 0; i < 400; i++) {
@@ -839,8 +841,9 @@ TEST_F_TIMEOUT(dg, concurrent_sender_processes, 120)
 		}
 	}
 	/* release all senders at once */
-	for (i = 0; i < NSENDERS; i++)
+	for (i = 0; i < NSENDERS; i++) {
 		ASSERT_EQ(0, sync_post(go[1]));
+	}
 	EXPECT_EQ(0, dg_collect(_metadata, self->b, ports));
 	for (i = 0; i < NSENDERS; i++) {
 		EXPECT_EQ(0, wait_child(pids[i]));

@@ -295,9 +295,10 @@ TEST_F(zoo, state_filter)
 	n = diag_dump(1U << ST_FIN_WAIT2 | 1U << ST_CLOSE_WAIT, 0, 0, nl,
 		      MAX_ENTRIES);
 	ASSERT_LE(2, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		EXPECT_TRUE(nl[i].state == ST_FIN_WAIT2 ||
 			    nl[i].state == ST_CLOSE_WAIT);
+	}
 	EXPECT_NE(NULL, ent_find(nl, n, toy_ino(self->fin_c)));
 	EXPECT_NE(NULL, ent_find(nl, n, toy_ino(self->fin_s)));
 
@@ -319,15 +320,17 @@ TEST_F(zoo, type_and_inode_filter)
 	n = diag_dump(TOY_DIAG_ALL_STATES, 1U << SOCK_DGRAM, 0, nl,
 		      MAX_ENTRIES);
 	ASSERT_LE(2, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		EXPECT_EQ(SOCK_DGRAM, nl[i].type);
+	}
 	EXPECT_NE(NULL, ent_find(nl, n, toy_ino(self->dg_a)));
 
 	n = diag_dump(TOY_DIAG_ALL_STATES, 1U << SOCK_SEQPACKET, 0, nl,
 		      MAX_ENTRIES);
 	ASSERT_LE(1, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		EXPECT_EQ(SOCK_SEQPACKET, nl[i].type);
+	}
 
 	n = diag_dump(TOY_DIAG_ALL_STATES, 0, toy_ino(self->srv), nl,
 		      MAX_ENTRIES);

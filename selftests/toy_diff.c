@@ -994,9 +994,10 @@ TEST(tables)
 	for (i = 0; i < NSCEN; i++) {
 		const struct step *st;
 
-		for (k = 0; k < i; k++)
+		for (k = 0; k < i; k++) {
 			EXPECT_NE(0, strcmp(scenarios[i].name, scenarios[k].name))
 				TH_LOG("scenario name %s used twice", scenarios[i].name);
+		}
 		for (steps = 0, st = scenarios[i].steps; st->op != OP_END; st++, steps++)
 			if (st->op == OP_PAIR)
 				pairs++;

@@ -1344,8 +1344,9 @@ TEST_F_TIMEOUT(fam, dgram_reader_pool_gets_each_datagram_once, 300)
 	/* the children hold what they need: none waits on us */
 	toy_close_fds(sv, 2);
 	EXPECT_EQ(0, wait_child(spid));
-	for (r = 0; r < POOL_READERS; r++)
+	for (r = 0; r < POOL_READERS; r++) {
 		EXPECT_EQ(0, wait_child(pids[r]));
+	}
 	for (bad = 0, i = 0; i < SPIN_DGRAMS; i++)
 		bad += seen[i] != 1;
 	EXPECT_EQ(0, bad)

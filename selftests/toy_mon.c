@@ -619,8 +619,9 @@ TEST(device_counts_segments)
 	/* down: no tap, nothing counted */
 	ASSERT_EQ(0, toy_link_set_up("toymon2", false));
 	before = dev_packets("toymon2");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, talk(7006 + i));
+	}
 	EXPECT_EQ(before, dev_packets("toymon2"));
 	EXPECT_EQ(0, toy_link_del("toymon2"));
 }
@@ -728,8 +729,9 @@ TEST_F_TIMEOUT(mon, tcpdump_and_tshark, 240)
 	/* small writes to a reader that is behind share one skb */
 	ASSERT_EQ(0, pair_on(SOCK_STREAM, APPEND_PORT, &c, &s));
 	appended = toy_stat_value("bytes_appended");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(3, write(c, "abc", 3));
+	}
 	ASSERT_EQ(9, read_all(s, got, 9));
 	appended = toy_stat_value("bytes_appended") - appended;
 	EXPECT_LT(0, appended);
@@ -986,15 +988,17 @@ TEST(unload_while_capturing)
 		_exit(0);
 	}
 	close(s);
-	for (i = 0; i < 50; i++)
+	for (i = 0; i < 50; i++) {
 		ASSERT_EQ(64, write(c, out, 64));
+	}
 	capture_sync(&cc);
 
 	EXPECT_EQ(-1, toy_module_unload("af_toy", 1));
 	EXPECT_EQ(EAGAIN, errno);
 	ASSERT_EQ(0, toy_module_unload("af_toy_mon", TOY_WAIT_TRIES));
-	for (i = 0; i < 50; i++)
+	for (i = 0; i < 50; i++) {
 		ASSERT_EQ(64, write(c, out, 64));
+	}
 	st = capture_stop(&cc, out, sizeof(out));
 	EXPECT_NE(0, st) TH_LOG("tcpdump: %s", out);	/* its device went */
 	close(c);

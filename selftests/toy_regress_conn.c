@@ -531,9 +531,10 @@ REGRESS(d30_reset_with_writers_blocked_reported_once)
 				ASSERT_LT(0, recv(sv[1], buf, sizeof(buf), 0));
 				usleep(500);
 			}
-			for (j = 0; j < WRITERS; j++)
+			for (j = 0; j < WRITERS; j++) {
 				ASSERT_EQ(0, thr_wait_blocked(&t[j], SYS_sendto))
 					TH_LOG("%s: writer %d", reset_pair_name[i], j);
+			}
 			close(sv[1]);	/* unread data: a reset */
 			reports = 0;
 			for (j = 0; j < WRITERS; j++) {

@@ -454,8 +454,9 @@ REGRESS(d07_proc_lists_3000_sockets_once_in_small_reads)
 		ASSERT_GE(TOY_EPHEMERAL_HI, port[i - V]);
 	}
 	qsort(sorted, N, sizeof(long), cmp_long);
-	for (i = 1; i < N; i++)
+	for (i = 1; i < N; i++) {
 		ASSERT_NE(sorted[i - 1], sorted[i]);
+	}
 	ASSERT_EQ(0, toy_bind(fd[0], 0));	/* one more ephemeral port */
 	p = toy_port(fd[0]);
 	EXPECT_LE(TOY_EPHEMERAL_LO, p);
@@ -510,9 +511,10 @@ static void fionread_case(struct __test_metadata *_metadata, int s, int r,
 	static const char data[30];
 	int v = -1, i;
 
-	for (i = 1; i <= 3; i++)
+	for (i = 1; i <= 3; i++) {
 		ASSERT_EQ(10 * i, sendto(s, data, 10 * i, 0, dst, dlen))
 			TH_LOG("%s: %s", what, strerror(errno));
+	}
 	ASSERT_EQ(POLLIN, toy_poll(r, POLLIN, 5000) & POLLIN);
 	ASSERT_EQ(0, ioctl(r, FIONREAD, &v));
 	EXPECT_EQ(want, v) TH_LOG("%s: FIONREAD with 10, 20, 30 queued", what);

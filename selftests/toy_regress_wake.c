@@ -52,8 +52,9 @@ REGRESS(d02_dgram_pair_end_woken_when_other_receiver_drains)
 
 	ASSERT_EQ(0, socketpair(AF_TOY, SOCK_DGRAM, 0, sv));
 	k = n * 3 / 5;	/* more than half full, not full */
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k; i++) {
 		ASSERT_EQ(SMALL, send(sv[0], buf, SMALL, MSG_DONTWAIT));
+	}
 	c = toy_bound(SOCK_DGRAM, &cport);
 	ASSERT_LE(0, c);
 	ASSERT_EQ(0, set_int(c, SO_RCVBUFFORCE, 8 << 20));
@@ -361,9 +362,10 @@ static void rcvlowat_case(struct __test_metadata *_metadata, int fam,
 	ASSERT_EQ(0, fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK));
 	for (round = 0; round < 20; round++) {
 		if (by_poll) {
-			while (toy_poll(c, POLLOUT, 0) > 0)
+			while (toy_poll(c, POLLOUT, 0) > 0) {
 				ASSERT_EQ(sizeof(buf), send(c, buf, sizeof(buf),
 							    MSG_NOSIGNAL));
+			}
 		} else {
 			while (send(c, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
 				;

@@ -460,9 +460,10 @@ TEST(many_pairs_independent)
 	/* named ends never share a port within one type */
 	for (i = 0; i < 2 * N; i++)
 		for (j = i + 1; j < 2 * N; j++)
-			if ((i / 2) % 3 == (j / 2) % 3)
+			if ((i / 2) % 3 == (j / 2) % 3) {
 				ASSERT_NE(ports[i], ports[j])
 					TH_LOG("ends %d and %d share port %ld", i, j, ports[i]);
+			}
 	/* each pair talks only to itself, in both directions */
 	for (i = 0; i < N; i++) {
 		ASSERT_EQ(sizeof(i), send(sv[i][0], &i, sizeof(i), 0));

@@ -186,8 +186,9 @@ TEST(bind_ephemeral_ports_distinct)
 		ports[i] = toy_port(fds[i]);
 		ASSERT_LE(TOY_EPHEMERAL_LO, ports[i]);
 		ASSERT_GE(TOY_EPHEMERAL_HI, ports[i]);
-		for (j = 0; j < i; j++)
+		for (j = 0; j < i; j++) {
 			ASSERT_NE(ports[j], ports[i]);
+		}
 	}
 	toy_close_fds(fds, N);
 }

@@ -144,8 +144,9 @@ TEST(threaded_server_many_clients)
 		}
 		close(s);
 	}
-	for (i = 0; i < N; i++)
+	for (i = 0; i < N; i++) {
 		EXPECT_EQ(0, wait_child(pids[i]));
+	}
 	/* reap the servers */
 	while (wait(NULL) > 0)
 		;
@@ -537,11 +538,13 @@ TEST(listener_closed_while_connect_waits)
 			_exit(0);
 		}
 	}
-	for (i = 0; i < W; i++)
+	for (i = 0; i < W; i++) {
 		ASSERT_EQ(0, wait_proc_sleeping(pids[i]));
+	}
 	close(l);
-	for (i = 0; i < W; i++)
+	for (i = 0; i < W; i++) {
 		EXPECT_EQ(0, wait_child(pids[i])) TH_LOG("waiter %d", i);
+	}
 	/* the queued, never accepted connections are reset or closed */
 	for (i = 0; i < n; i++) {
 		char c;

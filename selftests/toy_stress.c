@@ -142,8 +142,9 @@ TEST_F_TIMEOUT(stress, rmmod_races_socket_creation, 300)
 
 	if (access(TOY_MODULE_PATH, R_OK))
 		SKIP(return, "%s not present (not in the VM)", TOY_MODULE_PATH);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, churn_sockets, &c));
+	}
 	for (i = 0; i < RACE_MAX_TRIES && !race_seen(&c, i, unloaded); i++) {
 		if (unload_module() == 0) {
 			unloaded++;

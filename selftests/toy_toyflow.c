@@ -303,6 +303,94 @@ TEST(sigterm_puts_tracing_back)
 	EXPECT_STREQ(clock, now);
 }
 
+/* Writes val to a tracefs file (O_APPEND: adds to a list): 0 or -1. */
+static int tfs_put(const char *file, const char *val, bool append)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), TOY_TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC));
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* The first word of a tracefs file ("" if none). */
+static void tfs_word(const char *file, char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TOY_TRACEFS "/%s", file);
+	toy_read_word(path, buf, len);
+}
+
+/* Tracefs files the failed set-up below must leave as they were. */
+static const char *const kept_files[] = {
+	"set_ftrace_filter", "set_ftrace_pid", "set_event_pid",
+	"events/toy/toy_state/enable", "events/toy/toy_segment/enable",
+	"trace_clock", "tracing_on", "current_tracer",
+};
+
+#define KEPT_N ARRAY_SIZE(kept_files)
+
+/*
+ * toyflow --kernel whose set-up fails partway (its kprobe event's name is
+ * taken by an enabled one) puts back only what it changed, and as it was:
+ * it used to clear the function filter and both pid filters and turn the
+ * toy events off, none of which it had saved.  Without function_graph or
+ * kprobe events it fails before it changes anything: the same holds.
+ */
+TEST(failed_kernel_setup_leaves_tracefs_as_it_was)
+{
+	char *argv[] = { NULL, "--kernel", "--", "/bin/true", NULL };
+	char before[KEPT_N][64], after[KEPT_N][64];
+	bool probe;
+	char *out;
+	unsigned int i;
+	int st;
+	NEED_TOYFLOW();
+
+	/* a state unlike the defaults, where the kernel has the file */
+	tfs_put("set_ftrace_filter", "schedule", false);
+	tfs_put("set_event_pid", "1", false);
+	tfs_put("set_ftrace_pid", "1", false);
+	ASSERT_EQ(0, tfs_put("events/toy/toy_state/enable", "1", false));
+	ASSERT_EQ(0, tfs_put("events/toy/toy_segment/enable", "0", false));
+	tfs_put("trace_clock", "mono", false);
+	ASSERT_EQ(0, tfs_put("tracing_on", "0", false));
+	probe = !tfs_put("kprobe_events", "p:toyflow/ino vfs_read", true) &&
+		!tfs_put("events/toyflow/ino/enable", "1", false);
+	for (i = 0; i < KEPT_N; i++)
+		tfs_word(kept_files[i], before[i], sizeof(before[i]));
+	EXPECT_STREQ("1", before[3]);
+
+	argv[0] = (char *)tf;
+	out = run(argv, &st);
+	for (i = 0; i < KEPT_N; i++)
+		tfs_word(kept_files[i], after[i], sizeof(after[i]));
+	/* back to the defaults */
+	tfs_put("events/toyflow/ino/enable", "0", false);
+	tfs_put("kprobe_events", "-:toyflow/ino", true);
+	tfs_put("set_ftrace_filter", "", false);
+	tfs_put("set_event_pid", "", false);
+	tfs_put("set_ftrace_pid", "", false);
+	tfs_put("events/toy/toy_state/enable", "0", false);
+	tfs_put("trace_clock", "local", false);
+	tfs_put("tracing_on", "1", false);
+
+	ASSERT_NE(NULL, out);
+	TH_LOG("kprobe name taken: %s", probe ? "yes" : "no");
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0) TH_LOG("%s", out);
+	for (i = 0; i < KEPT_N; i++) {	/* braces: the macro is two statements */
+		EXPECT_STREQ(before[i], after[i]) TH_LOG("%s", kept_files[i]);
+	}
+	free(out);
+}
+
 /* The default run: the echo demo. */
 TEST(demo)
 {

@@ -276,8 +276,13 @@ static int diag_parse(const char *buf, ssize_t len, toy_diag_fn *fn,
 	     h = NLMSG_NEXT(h, len)) {
 		const struct toy_diag_msg *r = NLMSG_DATA(h);
 
-		if (h->nlmsg_type == NLMSG_DONE)
+		/* a dump that failed partway ends with its -errno here */
+		if (h->nlmsg_type == NLMSG_DONE) {
+			if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) &&
+			    *(const int *)NLMSG_DATA(h) < 0)
+				return *(const int *)NLMSG_DATA(h);
 			return 1;
+		}
 		if (h->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = NLMSG_DATA(h);
 

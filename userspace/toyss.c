@@ -20,9 +20,11 @@
  *   -v, --verbose         say on stderr which source was used
  *
  * The sockets come from NETLINK_SOCK_DIAG (af_toy_diag.ko, which the
- * kernel loads on demand when installed); when that is not available
- * (ENOENT, EINVAL, EPROTONOSUPPORT...) toyss falls back to /proc/net/toy.
- * Both list the sockets of the caller's network namespace.  Output:
+ * kernel loads on demand when installed); whenever that gives no whole
+ * listing of AF_TOY sockets (an error: ENOENT, EINVAL, EOPNOTSUPP,
+ * EPROTONOSUPPORT...; or a reply that is another family's) toyss falls
+ * back to /proc/net/toy.  Both list the sockets of the caller's network
+ * namespace.  Output:
  *
  *   Type      State       Recv-Q Send-Q Local  Peer   Inode  Uid
  *   STREAM    LISTEN      0      0      7      0      12345  0
@@ -81,38 +83,74 @@ static void print_entry(const struct toy_diag_msg *e)
 	       e->tdiag_peer_port, (unsigned long)e->tdiag_ino, e->tdiag_uid);
 }
 
-/* The sockets printed so far, with the header line before the first. */
+/*
+ * The matching sockets of one source, kept until it has given them all:
+ * a netlink dump that fails halfway prints nothing, so that the
+ * /proc/net/toy listing that replaces it is the only one.
+ */
 struct listing {
-	int header, n;
+	struct toy_diag_msg *e;
+	int n, cap;
 };
-
-static void list_entry(struct listing *l, const struct toy_diag_msg *e)
-{
-	if (!matches(e))
-		return;
-	if (l->header && !l->n)
-		print_header();
-	print_entry(e);
-	l->n++;
-}
 
 static int list_diag_msg(const struct toy_diag_msg *r, void *arg)
 {
-	list_entry(arg, r);
+	struct listing *l = arg;
+	struct toy_diag_msg *e;
+
+	if (!matches(r))
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		e = realloc(l->e, l->cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		l->e = e;
+	}
+	l->e[l->n++] = *r;
 	return 0;
 }
 
-/* The end of a listing: the header even if no socket matched; the count. */
-static int list_end(const struct listing *l)
+/* The header (also when no socket matched), then the sockets: the count. */
+static int list_print(struct listing *l, int header)
 {
-	if (l->header && !l->n)
+	int i;
+
+	if (header)
 		print_header();
+	for (i = 0; i < l->n; i++)
+		print_entry(&l->e[i]);
+	free(l->e);
 	return l->n;
+}
+
+/* A netlink reply that was not AF_TOY's (for the messages). */
+static bool foreign_reply;
+
+/*
+ * Another family's sock_diag handler may answer (one registered at the
+ * number -F names, or loaded on demand for it) with messages that are
+ * no toy_diag_msg; af_toy_diag's name the family that was asked for.
+ */
+static int netlink_diag_msg(const struct toy_diag_msg *r, void *arg)
+{
+	if (r->tdiag_family != family) {
+		foreign_reply = true;
+		return -EPROTO;
+	}
+	return list_diag_msg(r, arg);
+}
+
+/* Why netlink gave no listing (its -errno): for the messages. */
+static const char *netlink_why(int err)
+{
+	return foreign_reply ? "the reply is another family's, not AF_TOY's"
+			     : strerror(-err);
 }
 
 /*
  * Dump over NETLINK_SOCK_DIAG.  Returns the number of sockets printed, or
- * -errno when the kernel side is not available (nothing printed then).
+ * -errno when it gave no whole AF_TOY listing (nothing printed then).
  */
 static int list_netlink(int header)
 {
@@ -122,26 +160,32 @@ static int list_netlink(int header)
 		.tdiag_types = want_types,
 		.tdiag_ino = want_ino,
 	};
-	struct listing l = { header, 0 };
+	struct listing l = { NULL, 0, 0 };
 	int ret;
 
 	ret = toy_diag_request(NLM_F_REQUEST | NLM_F_DUMP, &req, sizeof(req),
-			       list_diag_msg, &l);
-	if (ret < 0)
+			       netlink_diag_msg, &l);
+	if (ret < 0) {
+		free(l.e);
 		return ret;
-	return list_end(&l);
+	}
+	return list_print(&l, header);
 }
 
 static int list_proc(int header)
 {
-	struct listing l = { header, 0 };
+	struct listing l = { NULL, 0, 0 };
+	int ret;
 
-	if (toy_proc_foreach_diag(list_diag_msg, &l) < 0) {
+	ret = toy_proc_foreach_diag(list_diag_msg, &l);
+	if (ret) {
+		/* -1: unreadable (errno), else list_diag_msg()'s -errno */
 		fprintf(stderr, "toyss: %s: %s (is af_toy loaded?)\n",
-			AF_TOY_PROC, strerror(errno));
+			AF_TOY_PROC, strerror(ret == -1 ? errno : -ret));
+		free(l.e);
 		return -1;
 	}
-	return list_end(&l);
+	return list_print(&l, header);
 }
 
 static void usage(int status)
@@ -226,8 +270,9 @@ int main(int argc, char **argv)
 				usage(2);
 			break;
 		case 'F':
+			/* the request's sdiag_family is a byte */
 			family = (int)strtol(optarg, &end, 0);
-			if (end == optarg || *end || family <= 0)
+			if (end == optarg || *end || family <= 0 || family > 255)
 				usage(2);
 			break;
 		case 'N':
@@ -262,12 +307,12 @@ int main(int argc, char **argv)
 		}
 		if (source == 'N') {
 			fprintf(stderr, "toyss: netlink sock_diag for family %d: %s\n",
-				family, strerror(-n));
+				family, netlink_why(n));
 			return 1;
 		}
 		if (verbose)
 			fprintf(stderr, "toyss: netlink sock_diag unavailable (%s), using /proc/net/toy\n",
-				strerror(-n));
+				netlink_why(n));
 	}
 	n = list_proc(header);
 	if (n < 0)

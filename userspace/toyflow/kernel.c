@@ -47,9 +47,9 @@
  *     runs after a call's exit and before its next call belongs to that
  *     call ("on the way back to user space").
  *
- * Afterwards the tracer, the options, the clock and tracing_on are put
- * back as they were; the function filter, the pid filters, the events it
- * enabled and its kprobe event are cleared.
+ * Afterwards every tracefs file it wrote is put back to what it held
+ * before (tfs_set(), tfs_undo()) and its kprobe event is removed; also
+ * when the set-up fails partway, when only what it got to change is.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -121,14 +121,12 @@ static const struct {
 
 #define KPROBE "toyflow/ino"
 
-static char saved_tracer[32], saved_clock[32], saved_on[8];
 static const char *const opt_names[] = {
 	"funcgraph-proc", "funcgraph-cpu", "funcgraph-duration",
 	"funcgraph-overhead", "funcgraph-tail", "funcgraph-irqs",
 	"funcgraph-abstime", "function-fork", "event-fork",
 };
 static const char opt_want[] = { 1, 1, 1, 1, 1, 0, 0, 1, 1 };
-static int opt_saved[sizeof(opt_want)];
 static bool kprobe_made, toy_events;
 
 bool in_list(const char *fn, const char *const *l, size_t n)
@@ -203,7 +201,10 @@ static int set_filter(void)
 		len += sprintf(filter + len, "%s ", fn);
 	}
 	fclose(f);
-	tfs_write("set_ftrace_filter", "", true);
+	if (tfs_set("set_ftrace_filter", "", false)) {
+		free(filter);
+		return -1;
+	}
 	if (tfs_append("set_ftrace_filter", filter)) {
 		fprintf(stderr, "toyflow: set_ftrace_filter '%s': %s\n",
 			filter, strerror(errno));
@@ -221,47 +222,29 @@ static int set_filter(void)
 	return 0;
 }
 
-static void set_options(bool restore)
+/* The options a kernel has (6.1 and 6.12 differ); the others are left. */
+static void set_options(void)
 {
-	char file[80], v[8];
+	char file[80];
 	size_t i;
 
 	for (i = 0; i < sizeof(opt_want); i++) {
 		snprintf(file, sizeof(file), "options/%s", opt_names[i]);
-		if (!restore) {
-			tfs_read_word(file, v, sizeof(v));
-			opt_saved[i] = v[0] ? v[0] == '1' : -1;
-			if (opt_saved[i] >= 0)
-				tfs_write(file, opt_want[i] ? "1" : "0", true);
-		} else if (opt_saved[i] >= 0) {
-			tfs_write(file, opt_saved[i] ? "1" : "0", true);
-		}
+		tfs_set(file, opt_want[i] ? "1" : "0", true);
 	}
 }
 
+/*
+ * What was changed, back as it was (tfs_undo(): the kprobe event's
+ * enable too, which it must be before the event can go).
+ */
 static void kernel_restore(void)
 {
-	tfs_write("tracing_on", "0", true);
-	tfs_write("events/raw_syscalls/enable", "0", true);
-	if (toy_events) {
-		tfs_write("events/toy/toy_call_enter/enable", "0", true);
-		tfs_write("events/toy/toy_state/enable", "0", true);
-		tfs_write("events/toy/toy_segment/enable", "0", true);
-	}
+	tfs_undo();
 	if (kprobe_made) {
-		tfs_write("events/" KPROBE "/enable", "0", true);
 		tfs_append("kprobe_events", "-:" KPROBE);
 		kprobe_made = false;
 	}
-	tfs_write("current_tracer", saved_tracer[0] ? saved_tracer : "nop",
-		  true);
-	tfs_write("set_ftrace_filter", "", true);
-	tfs_write("set_ftrace_pid", "", true);
-	tfs_write("set_event_pid", "", true);
-	set_options(true);
-	if (saved_clock[0])
-		tfs_write("trace_clock", saved_clock, true);
-	tfs_write("tracing_on", saved_on[0] == '0' ? "0" : "1", true);
 }
 
 static int make_kprobe(void)
@@ -276,7 +259,7 @@ static int make_kprobe(void)
 		return -1;
 	}
 	kprobe_made = true;
-	return tfs_write("events/" KPROBE "/enable", "1", false);
+	return tfs_set("events/" KPROBE "/enable", "1", false);
 }
 
 /* Everything but the pid and the tracer: 0 or -1. */
@@ -298,21 +281,18 @@ static int kernel_setup(void)
 	if (!toy_events)
 		fprintf(stderr, "toyflow: af_toy is not loaded: its functions "
 			"are not shown\n");
-	tfs_read_word("current_tracer", saved_tracer, sizeof(saved_tracer));
-	tfs_read_word("trace_clock", saved_clock, sizeof(saved_clock));
-	tfs_read_word("tracing_on", saved_on, sizeof(saved_on));
-	tfs_write("tracing_on", "0", false);
-	tfs_write("current_tracer", "nop", false);
-	set_options(false);
-	tfs_write("trace_clock", "global", true);
+	tfs_set("tracing_on", "0", false);
+	tfs_set("current_tracer", "nop", false);
+	set_options();
+	tfs_set("trace_clock", "global", true);
 	if (set_filter() || make_kprobe())
 		return -1;
-	if (tfs_write("events/raw_syscalls/enable", "1", false))
+	if (tfs_set_events("events/raw_syscalls", "1", false))
 		return -1;
 	if (toy_events) {
-		tfs_write("events/toy/toy_call_enter/enable", "1", false);
-		tfs_write("events/toy/toy_state/enable", "1", false);
-		tfs_write("events/toy/toy_segment/enable", "1", false);
+		tfs_set("events/toy/toy_call_enter/enable", "1", false);
+		tfs_set("events/toy/toy_state/enable", "1", false);
+		tfs_set("events/toy/toy_segment/enable", "1", false);
 	}
 	return tfs_write("trace", "", false);	/* clears the buffer */
 }
@@ -324,8 +304,7 @@ int kernel_trace(char **cmd, const char *want, bool raw)
 	pid_t pid;
 
 	if (kernel_setup()) {
-		if (tracefs)
-			kernel_restore();
+		kernel_restore();	/* what it got to change */
 		return -1;
 	}
 	pid = spawn_held(cmd, &go);
@@ -334,10 +313,10 @@ int kernel_trace(char **cmd, const char *want, bool raw)
 		return -1;
 	}
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
-	if (tfs_write("set_ftrace_pid", pidbuf, false) ||
-	    tfs_write("set_event_pid", pidbuf, false) ||
-	    tfs_write("current_tracer", "function_graph", false) ||
-	    tfs_write("tracing_on", "1", false)) {
+	if (tfs_set("set_ftrace_pid", pidbuf, false) ||
+	    tfs_set("set_event_pid", pidbuf, false) ||
+	    tfs_set("current_tracer", "function_graph", false) ||
+	    tfs_set("tracing_on", "1", false)) {
 		close(go);	/* the child exits without running */
 		wait_status(pid);
 		kernel_restore();

@@ -109,10 +109,7 @@ static int trace_command(const struct opts *o)
 	int rc;
 
 	if (tracing_start()) {
-		if (tracefs) {
-			tracing_stop();
-			tracing_restore();
-		}
+		tracing_restore();	/* what it got to change */
 		return -1;
 	}
 	if (o->cmd) {

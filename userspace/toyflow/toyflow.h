@@ -135,11 +135,20 @@ FILE *tfs_open(const char *file, bool quiet);
  * choice) into buf; "" if it cannot be read or is too long.
  */
 void tfs_read_word(const char *file, char *buf, size_t len);
+/*
+ * tfs_write(), after reading what file holds for tfs_undo(): 0, or -1
+ * (said unless quiet); if it cannot be read it is not written either.
+ */
+int tfs_set(const char *file, const char *val, bool quiet);
+/* tfs_set() of the enable file of every event of group ("events/toy"). */
+int tfs_set_events(const char *group, const char *val, bool quiet);
+/* Put back what every tfs_set() changed, the last change first. */
+void tfs_undo(void);
 /* Clear the buffer and enable the toy events (and sched_switch): 0 or -1. */
 int tracing_start(void);
-/* Disable the events again. */
+/* Stop recording (tracing_on), so that the trace can be read. */
 void tracing_stop(void);
-/* Put back the trace clock and sched_switch filter. */
+/* Put back everything tracing_start() and tracing_stop() changed. */
 void tracing_restore(void);
 /* read_trace() of tracefs's 'trace': 0 or -1. */
 int tracing_read(bool raw);
