@@ -42,15 +42,21 @@
  * placement to the scheduler.  dual-stream always pins pair i to CPU i.
  *
  * Defaults: 10 rounds x 0.2 s per cell (--quick: 2 x 0.15 s).  The figure
- * of a cell is the time-weighted mean over the rounds (total operations /
- * total time): many short interleaved rounds average a loaded host out
- * better than a median of a few long ones.  The ratio is AF_TOY/AF_UNIX of
- * those means.  --profile samples
- * the kernel (perf_event_open cpu-clock, all CPUs, with call chains) while
- * the AF_TOY and AF_UNIX cells run and prints where the time went, by
- * symbol, self and inclusive; --callers SYM (implies --profile) also
- * lists the call paths of the samples taken in SYM.  It is a benchmark: the exit status says
- * nothing about the goals.
+ * of a cell is total operations / total time over its rounds: each round's
+ * figure weighted by its length, which is about --time in every round, so
+ * for a rate the mean of the per-round rates and for the round trip the
+ * harmonic mean of the per-round times.  Many short interleaved rounds
+ * average a loaded host out better than a median of a few long ones.  The
+ * ratio is AF_TOY/AF_UNIX of those figures.
+ *
+ * --profile samples the kernel (perf_event_open cpu-clock, every online
+ * CPU, with call chains) during an extra, uncounted round of the AF_TOY
+ * and AF_UNIX cells, a thread copying the samples out of the kernel's
+ * rings as they fill, and prints where the time went, by symbol, self and
+ * inclusive, and how many samples the kernel lost; --callers SYM (implies
+ * --profile) also lists the call paths of the samples taken in SYM.
+ *
+ * It is a benchmark: the exit status says nothing about the goals.
  *
  * The parts are in the other files of this directory (toyperf.h).
  */
@@ -82,6 +88,7 @@ static void usage(int status)
 		"usage: toyperf [--quick] [--rounds N] [--time SEC] [--only W[,W..]]\n"
 		"               [--json FILE] [--profile] [--callers SYM] [--pin same|none]\n"
 		"               [--list]\n"
+		"a cell's figure: total operations / total time over the rounds\n"
 		"workloads:");
 	for (i = 0; i < NWL; i++)
 		fprintf(stderr, " %s", workloads[i].name);
@@ -189,22 +196,22 @@ static void read_family(void)
 /* One cell of round r (r < 0: the profiling round, not counted). */
 static void cell(struct results *res, size_t w, int ff, int r)
 {
-	struct prof p = { 0 };
-	bool prof_on = ff != F_IP && r < 0;
+	struct prof *p = NULL;
 	struct result cr;
 	char title[96];
 
-	if (prof_on && prof_start(&p) < 0)
-		prof_on = false;
+	if (ff != F_IP && r < 0)
+		p = prof_start();
 	cr = run_cell(&workloads[w], ff);
-	if (prof_on) {
+	if (p) {
 		snprintf(title, sizeof(title), "%s %s", workloads[w].name,
 			 fam_name[ff]);
-		prof_stop(&p, title);
+		prof_stop(p, title);
 	}
 	if (r < 0)
 		return;
 	res->vals[w][ff][r] = cr.value;
+	res->secs[w][ff][r] = cr.secs;
 	res->csws[w][ff][r] = cr.csw;
 	if (ff == F_IP)
 		res->losses[w][r] = cr.loss;
@@ -238,9 +245,9 @@ static void print_header(const char *kernel)
 {
 	int fd;
 
-	printf("toyperf: kernel %s, %d round(s) x %.2f s per cell, mean; "
-	       "%ld CPUs; single pairs %s\n", kernel, rounds, run_time,
-	       sysconf(_SC_NPROCESSORS_ONLN),
+	printf("toyperf: kernel %s, %d round(s) x %.2f s per cell, "
+	       "total ops / total time; %ld CPUs; single pairs %s\n", kernel,
+	       rounds, run_time, sysconf(_SC_NPROCESSORS_ONLN),
 	       pin_same ? "pinned to CPU 0" : "not pinned");
 	fd = socket(toy_family, SOCK_STREAM, 0);
 	if (fd < 0)

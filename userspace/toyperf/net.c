@@ -22,7 +22,7 @@ const char *const fam_name[NFAM] = { "AF_TOY", "AF_UNIX", "TCP" };
 const char *const fam_key[NFAM] = { "toy", "unix", "tcp" };
 int toy_family = AF_TOY;
 
-double cell_csw, cell_ops;
+double cell_csw, cell_ops, cell_secs;
 
 void die(const char *what)
 {

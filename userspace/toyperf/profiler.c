@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * toyperf --profile: samples the kernel (perf_event_open cpu-clock on
- * every CPU, with call chains) while a cell runs, and prints where the
- * time went by symbol, self and inclusive; --callers SYM also lists the
- * call paths of the samples taken in SYM.  Symbols: /proc/kallsyms.
+ * every online CPU, with call chains) while a cell runs, and prints where
+ * the time went by symbol, self and inclusive; --callers SYM also lists
+ * the call paths of the samples taken in SYM.  Symbols: /proc/kallsyms.
+ *
+ * A ring holds well under a second of one CPU's samples, so a reader
+ * thread empties the rings while the cell runs: woken by the kernel when
+ * a ring is half full, it only copies the records out (into the stash);
+ * they are counted after the cell, so the thread costs the workload
+ * little.  What the kernel still could not write (a full ring) is
+ * reported as lost.
  */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +27,28 @@
 
 #include "toyperf.h"
 
-#define RING_PAGES 256
-#define REC_WORDS 520		/* the longest sample record we read */
+#ifndef PERF_FORMAT_LOST
+#define PERF_FORMAT_LOST (1U << 4)	/* Linux 6.0 */
+#endif
+
+/*
+ * 128 data pages per CPU (512 KiB with 4 KiB pages): with the header page
+ * that is kernel.perf_event_mlock_kb's default per CPU, so a user without
+ * CAP_IPC_LOCK can map every CPU's ring too.  Half a ring is a few tenths
+ * of a second of one CPU's samples (4 kHz, a few hundred bytes each): the
+ * reader thread has that long to be scheduled before samples are lost.
+ */
+#define RING_PAGES 128
+
+/*
+ * The stash holds up to STASH_MAX of records; when it is full the reader
+ * thread counts them itself (CPU time while the cell runs, rather than
+ * memory without bound on a long --time).  Its first STASH_TOUCHED bytes
+ * are paged in before the cell, seconds' worth of samples.
+ */
+#define STASH_MAX (64UL << 20)
+#define STASH_TOUCHED (4UL << 20)
+_Static_assert(STASH_TOUCHED <= STASH_MAX, "STASH_TOUCHED");
 
 struct ksym {
 	unsigned long addr;
@@ -83,40 +113,6 @@ static int ksym_find(unsigned long ip)
 	return (int)lo;
 }
 
-int prof_start(struct prof *p)
-{
-	struct perf_event_attr attr;
-	long pg = sysconf(_SC_PAGESIZE);
-	int cpu;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
-	attr.type = PERF_TYPE_SOFTWARE;
-	attr.config = PERF_COUNT_SW_CPU_CLOCK;
-	attr.sample_period = 250000;		/* ns: 4 kHz */
-	attr.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_CALLCHAIN;
-	attr.exclude_callchain_user = 1;
-	attr.disabled = 1;
-	p->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (p->ncpu > MAXCPU)
-		p->ncpu = MAXCPU;
-	p->ring_size = (RING_PAGES + 1) * pg;
-	for (cpu = 0; cpu < p->ncpu; cpu++) {
-		p->fd[cpu] = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, 0);
-		if (p->fd[cpu] < 0) {
-			perror("toyperf: perf_event_open");
-			return -1;
-		}
-		p->ring[cpu] = mmap(NULL, p->ring_size, PROT_READ | PROT_WRITE,
-				    MAP_SHARED, p->fd[cpu], 0);
-		if (p->ring[cpu] == MAP_FAILED)
-			die("mmap perf ring");
-	}
-	for (cpu = 0; cpu < p->ncpu; cpu++)
-		ioctl(p->fd[cpu], PERF_EVENT_IOC_ENABLE, 0);
-	return 0;
-}
-
 struct symcount {
 	double self, incl;
 };
@@ -126,7 +122,9 @@ struct samples {
 	struct symcount *cnt;		/* per symbol; [nksyms]: unknown */
 	unsigned int *seen;		/* sample stamp last counted in incl */
 	unsigned int stamp;
-	double total, user, lost, idle;
+	double total, user, idle;
+	double lost;			/* as PERF_RECORD_LOST said */
+	double throttled;		/* PERF_RECORD_THROTTLE records */
 };
 
 /* --callers: call paths (4 frames) of the samples taken in one symbol */
@@ -169,7 +167,7 @@ static bool is_idle(const uint64_t *chain, uint64_t nr)
 {
 	uint64_t j;
 
-	for (j = 0; j < nr && 3 + j < REC_WORDS; j++) {
+	for (j = 0; j < nr; j++) {
 		int q = chain[j] >= PERF_CONTEXT_MAX ? -1 : ksym_find(chain[j]);
 
 		if (q >= 0 && (!strcmp(ksyms[q].name, "do_idle") ||
@@ -179,10 +177,14 @@ static bool is_idle(const uint64_t *chain, uint64_t nr)
 	return false;
 }
 
-/* rec[0] header, rec[1] ip, rec[2] nr, rec[3..] chain */
-static void count_sample(struct samples *sm, uint16_t misc, const uint64_t *rec)
+/*
+ * rec[0] header, rec[1] ip, rec[2] nr, rec[3..] chain; words: the
+ * record's length, which bounds the chain whatever nr says.
+ */
+static void count_sample(struct samples *sm, uint16_t misc, const uint64_t *rec,
+			 size_t words)
 {
-	uint64_t nr = rec[2], j;
+	uint64_t nr = rec[2] < words - 3 ? rec[2] : words - 3, j;
 	int s = ksym_find(rec[1]);
 	size_t i;
 
@@ -198,8 +200,8 @@ static void count_sample(struct samples *sm, uint16_t misc, const uint64_t *rec)
 	}
 	sm->cnt[s < 0 ? nksyms : (size_t)s].self++;
 	if (callers_of && s >= 0 && !strcmp(ksyms[s].name, callers_of))
-		count_path(&rec[3], nr < REC_WORDS - 3 ? nr : REC_WORDS - 3);
-	for (j = 0; j < nr && 3 + j < REC_WORDS; j++) {
+		count_path(&rec[3], nr);
+	for (j = 0; j < nr; j++) {
 		uint64_t ip = rec[3 + j];
 
 		if (ip >= PERF_CONTEXT_MAX)
@@ -213,33 +215,332 @@ static void count_sample(struct samples *sm, uint16_t misc, const uint64_t *rec)
 	}
 }
 
-/* The records of one CPU's ring (the last RING_PAGES of them). */
-static void read_ring(const struct prof *p, int cpu, struct samples *sm)
+/* One record of a ring, 8-byte aligned (the kernel pads them so). */
+static void count_record(struct samples *sm, const struct perf_event_header *h)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	struct perf_event_mmap_page *mp = p->ring[cpu];
-	unsigned char *data = (unsigned char *)mp + pg;
-	uint64_t size = RING_PAGES * pg, head = mp->data_head, tail;
+	const uint64_t *rec = (const uint64_t *)h;
+	size_t words = h->size / sizeof(uint64_t);
 
-	__sync_synchronize();
-	tail = head > size ? head - size : 0;
-	while (tail < head) {
-		struct perf_event_header hdr;
-		uint64_t rec[REC_WORDS];
-		size_t k;
-
-		for (k = 0; k < sizeof(hdr); k++)
-			((unsigned char *)&hdr)[k] = data[(tail + k) % size];
-		if (hdr.size < sizeof(hdr) || hdr.size > sizeof(rec))
-			break;
-		for (k = 0; k < hdr.size; k++)
-			((unsigned char *)rec)[k] = data[(tail + k) % size];
-		tail += hdr.size;
-		if (hdr.type == PERF_RECORD_LOST)
-			sm->lost += rec[2];
-		else if (hdr.type == PERF_RECORD_SAMPLE)
-			count_sample(sm, hdr.misc, rec);
+	if (words < 3)
+		return;
+	switch (h->type) {
+	case PERF_RECORD_SAMPLE:
+		count_sample(sm, h->misc, rec, words);
+		break;
+	case PERF_RECORD_LOST:		/* header, id, lost */
+		sm->lost += rec[2];
+		break;
+	case PERF_RECORD_THROTTLE:
+		sm->throttled++;
+		break;
 	}
+}
+
+/* ------------------------------------------------------------ sampling */
+
+/* Kernel sampling on every online CPU, while one cell runs. */
+struct prof {
+	int ncpu;			/* CPUs 0..ncpu-1: the configured ones */
+	int nopen;			/* how many of them are sampled */
+	int *fd;			/* [cpu] its event; -1: offline */
+	void **ring;			/* [cpu] its mapped ring, or NULL */
+	/* [cpu] its event (-1: not watched); [ncpu] the stop pipe */
+	struct pollfd *pfd;
+	size_t page, data_size;		/* a ring: one header page + data */
+	bool fmt_lost;			/* read() counts the lost samples */
+	int stop[2];			/* prof_stop() ends the reader with it */
+	pthread_t reader;
+	bool reading;			/* the reader thread runs */
+	unsigned char *stash;		/* records copied out of the rings */
+	size_t len;			/* bytes in the stash */
+	struct samples sm;
+};
+
+/* Count the records of the stash and empty it. */
+static void fold(struct prof *p)
+{
+	size_t off = 0;
+
+	while (p->len - off >= sizeof(struct perf_event_header)) {
+		const struct perf_event_header *h = (const void *)(p->stash + off);
+
+		if (h->size < sizeof(*h) || h->size > p->len - off)
+			break;		/* cannot happen: whole records only */
+		count_record(&p->sm, h);
+		off += h->size;
+	}
+	p->len = 0;
+}
+
+/*
+ * Room for need more bytes in the stash: when it is full, what it holds
+ * is counted now (need is at most a ring, far less than STASH_MAX).
+ */
+static void stash_room(struct prof *p, size_t need)
+{
+	if (need > STASH_MAX - p->len)
+		fold(p);
+}
+
+/* Move what the kernel wrote into cpu's ring to the stash, and free it. */
+static void drain_ring(struct prof *p, int cpu)
+{
+	struct perf_event_mmap_page *mp = p->ring[cpu];
+	const unsigned char *data = (const unsigned char *)mp + p->page;
+	uint64_t tail = mp->data_tail, head;
+	size_t len, off, first;
+
+	/* Acquire: the records below data_head are all written. */
+	head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
+	len = head - tail;
+	if (!len || len > p->data_size)	/* more cannot be: tail holds it back */
+		return;
+	stash_room(p, len);
+	off = tail & (p->data_size - 1);
+	first = len < p->data_size - off ? len : p->data_size - off;
+	memcpy(p->stash + p->len, data + off, first);
+	memcpy(p->stash + p->len + first, data, len - first);
+	p->len += len;
+	/* Release: the copy is done before the kernel may write there. */
+	__atomic_store_n(&mp->data_tail, head, __ATOMIC_RELEASE);
+}
+
+static void drain_all(struct prof *p)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < p->ncpu; cpu++)
+		if (p->ring[cpu])
+			drain_ring(p, cpu);
+}
+
+/*
+ * The reader thread: sleeps in poll() until a ring is half full (the
+ * event's wakeup_watermark) or prof_stop() writes to the stop pipe.
+ */
+static void *reader(void *arg)
+{
+	struct prof *p = arg;
+	int cpu;
+
+	for (;;) {
+		if (poll(p->pfd, p->ncpu + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("toyperf: profile: poll");
+			break;		/* prof_stop() still drains */
+		}
+		if (p->pfd[p->ncpu].revents)
+			break;
+		/* An event that cannot be polled must not make this spin. */
+		for (cpu = 0; cpu < p->ncpu; cpu++)
+			if (p->pfd[cpu].revents & (POLLERR | POLLHUP | POLLNVAL))
+				p->pfd[cpu].fd = -1;
+		drain_all(p);
+	}
+	return NULL;
+}
+
+/* Sampling of the kernel and user space, at 4 kHz, with call chains. */
+static void sample_attr(struct perf_event_attr *attr, size_t data_size)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->size = sizeof(*attr);
+	attr->type = PERF_TYPE_SOFTWARE;
+	attr->config = PERF_COUNT_SW_CPU_CLOCK;
+	attr->sample_period = 250000;		/* ns: 4 kHz */
+	attr->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_CALLCHAIN;
+	attr->read_format = PERF_FORMAT_LOST;
+	attr->exclude_callchain_user = 1;
+	attr->disabled = 1;
+	attr->watermark = 1;
+	attr->wakeup_watermark = data_size / 2;
+}
+
+/*
+ * The event and ring of one CPU; an offline CPU is skipped (fd -1):
+ * 0, or -1 (said on stderr).
+ */
+static int open_cpu(struct prof *p, struct perf_event_attr *attr, int cpu)
+{
+	int fd = syscall(SYS_perf_event_open, attr, -1, cpu, -1, 0);
+
+	if (fd < 0 && errno == EINVAL && (attr->read_format & PERF_FORMAT_LOST)) {
+		/* before 6.0: only PERF_RECORD_LOST tells of losses */
+		attr->read_format &= ~PERF_FORMAT_LOST;
+		p->fmt_lost = false;
+		fd = syscall(SYS_perf_event_open, attr, -1, cpu, -1, 0);
+	}
+	if (fd < 0 && errno == ENODEV)
+		return 0;
+	if (fd < 0) {
+		fprintf(stderr, "toyperf: perf_event_open CPU %d: %s\n", cpu,
+			strerror(errno));
+		return -1;
+	}
+	p->fd[cpu] = fd;
+	p->pfd[cpu].fd = fd;
+	p->ring[cpu] = mmap(NULL, p->page + p->data_size,
+			    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p->ring[cpu] == MAP_FAILED) {
+		p->ring[cpu] = NULL;
+		fprintf(stderr, "toyperf: mmap of CPU %d's perf ring: %s\n",
+			cpu, strerror(errno));
+		return -1;
+	}
+	p->nopen++;
+	return 0;
+}
+
+static void prof_free(struct prof *p)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < p->ncpu; cpu++) {
+		if (p->ring && p->ring[cpu])
+			munmap(p->ring[cpu], p->page + p->data_size);
+		if (p->fd && p->fd[cpu] >= 0)
+			close(p->fd[cpu]);
+	}
+	if (p->stop[0] >= 0) {
+		close(p->stop[0]);
+		close(p->stop[1]);
+	}
+	if (p->stash)
+		munmap(p->stash, STASH_MAX);
+	free(p->fd);
+	free(p->ring);
+	free(p->pfd);
+	free(p->sm.cnt);
+	free(p->sm.seen);
+	free(p);
+}
+
+/*
+ * The stash: STASH_MAX of address space, of which the first STASH_TOUCHED
+ * bytes are paged in now so that our page faults stay out of the profile.
+ * The cell's children do not inherit it (MADV_DONTFORK): while they share
+ * its pages, each first write to one would be a copy-on-write fault.
+ */
+static unsigned char *stash_alloc(void)
+{
+	void *s = mmap(NULL, STASH_MAX, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (s == MAP_FAILED)
+		return NULL;
+	madvise(s, STASH_MAX, MADV_DONTFORK);
+	memset(s, 0, STASH_TOUCHED);
+	return s;
+}
+
+/* Everything one profile needs, allocated now; NULL if out of memory. */
+static struct prof *prof_alloc(void)
+{
+	struct prof *p = calloc(1, sizeof(*p));
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	int cpu;
+
+	if (!p)
+		return NULL;
+	p->ncpu = n > 0 ? (int)n : 1;
+	p->page = sysconf(_SC_PAGESIZE);
+	p->data_size = RING_PAGES * p->page;
+	p->fmt_lost = true;
+	p->stop[0] = -1;
+	p->stop[1] = -1;
+	p->fd = malloc(p->ncpu * sizeof(*p->fd));
+	p->ring = calloc(p->ncpu, sizeof(*p->ring));
+	p->pfd = calloc(p->ncpu + 1, sizeof(*p->pfd));
+	p->stash = stash_alloc();
+	p->sm.cnt = calloc(nksyms + 1, sizeof(*p->sm.cnt));
+	p->sm.seen = calloc(nksyms + 1, sizeof(*p->sm.seen));
+	if (!p->fd || !p->ring || !p->pfd || !p->stash || !p->sm.cnt ||
+	    !p->sm.seen) {
+		p->ncpu = 0;		/* no fd to close yet */
+		prof_free(p);
+		return NULL;
+	}
+	for (cpu = 0; cpu < p->ncpu; cpu++) {
+		p->fd[cpu] = -1;
+		p->pfd[cpu].fd = -1;
+		p->pfd[cpu].events = POLLIN;
+	}
+	return p;
+}
+
+/* The stop pipe and the reader thread: 0, or -1 (said on stderr). */
+static int start_reader(struct prof *p)
+{
+	int err;
+
+	if (pipe(p->stop) < 0) {	/* leaves p->stop -1 */
+		perror("toyperf: profile: pipe");
+		return -1;
+	}
+	p->pfd[p->ncpu].fd = p->stop[0];
+	p->pfd[p->ncpu].events = POLLIN;
+	err = pthread_create(&p->reader, NULL, reader, p);
+	if (err) {
+		fprintf(stderr, "toyperf: profile: pthread_create: %s\n",
+			strerror(err));
+		return -1;
+	}
+	p->reading = true;
+	return 0;
+}
+
+struct prof *prof_start(void)
+{
+	struct perf_event_attr attr;
+	struct prof *p = prof_alloc();
+	int cpu;
+
+	if (!p) {
+		fprintf(stderr, "toyperf: profile: out of memory\n");
+		return NULL;
+	}
+	sample_attr(&attr, p->data_size);
+	for (cpu = 0; cpu < p->ncpu; cpu++)
+		if (open_cpu(p, &attr, cpu) < 0)
+			goto fail;
+	if (!p->nopen) {
+		fprintf(stderr, "toyperf: profile: no CPU to sample\n");
+		goto fail;
+	}
+	if (start_reader(p) < 0)
+		goto fail;
+	for (cpu = 0; cpu < p->ncpu; cpu++)
+		if (p->fd[cpu] >= 0)
+			ioctl(p->fd[cpu], PERF_EVENT_IOC_ENABLE, 0);
+	return p;
+fail:
+	prof_free(p);
+	return NULL;
+}
+
+/*
+ * Samples the kernel could not write into a full ring.  A
+ * PERF_RECORD_LOST record says so only once there is room again, so
+ * losses just before the end would go unreported: read() of the event
+ * (PERF_FORMAT_LOST, since 6.0) counts every one.  *exact: which it is.
+ */
+static double lost_samples(const struct prof *p, bool *exact)
+{
+	uint64_t v[2];			/* value, lost */
+	double lost = 0;
+	int cpu;
+
+	*exact = p->fmt_lost;
+	for (cpu = 0; cpu < p->ncpu && *exact; cpu++) {
+		if (p->fd[cpu] < 0)
+			continue;
+		if (read(p->fd[cpu], v, sizeof(v)) != sizeof(v))
+			*exact = false;
+		else
+			lost += v[1];
+	}
+	return *exact ? lost : p->sm.lost;
 }
 
 static double pick(const struct symcount *c, int incl)
@@ -304,31 +605,34 @@ static void print_paths(double busy)
 
 void prof_stop(struct prof *p, const char *title)
 {
-	struct samples sm = {
-		.cnt = calloc(nksyms + 1, sizeof(*sm.cnt)),
-		.seen = calloc(nksyms + 1, sizeof(*sm.seen)),
-	};
-	double busy;
+	struct samples *sm = &p->sm;
+	double busy, lost;
+	bool exact;
 	int cpu;
 
-	if (!sm.cnt || !sm.seen)
-		die("calloc");
 	for (cpu = 0; cpu < p->ncpu; cpu++)
-		ioctl(p->fd[cpu], PERF_EVENT_IOC_DISABLE, 0);
-	for (cpu = 0; cpu < p->ncpu; cpu++) {
-		read_ring(p, cpu, &sm);
-		munmap(p->ring[cpu], p->ring_size);
-		close(p->fd[cpu]);
+		if (p->fd[cpu] >= 0)
+			ioctl(p->fd[cpu], PERF_EVENT_IOC_DISABLE, 0);
+	if (p->reading) {
+		if (write(p->stop[1], "", 1) != 1)
+			perror("toyperf: profile: stopping the reader");
+		pthread_join(p->reader, NULL);
 	}
-	busy = sm.total - sm.idle;
-	printf("\n## profile %s: %.0f samples, %.0f idle (left out), %.0f busy"
-	       " (%.0f%% of them user), %.0f lost; %% of busy samples:\n",
-	       title, sm.total, sm.idle, busy,
-	       busy > 0 ? 100 * sm.user / busy : 0, sm.lost);
+	drain_all(p);			/* what came after its last wake-up */
+	fold(p);
+	lost = lost_samples(p, &exact);
+	busy = sm->total - sm->idle;
+	printf("\n## profile %s: %d CPUs, %.0f samples, %.0f idle (left out),"
+	       " %.0f busy (%.0f%% of them user), %s%.0f lost",
+	       title, p->nopen, sm->total, sm->idle, busy,
+	       busy > 0 ? 100 * sm->user / busy : 0, exact ? "" : "at least ",
+	       lost);
+	if (sm->throttled)
+		printf(", sampling throttled %.0f times", sm->throttled);
+	printf("; %% of busy samples:\n");
 	if (busy > 0)
-		print_top(sm.cnt, busy);
+		print_top(sm->cnt, busy);
 	if (callers_of && busy > 0)
 		print_paths(busy);
-	free(sm.cnt);
-	free(sm.seen);
+	prof_free(p);
 }

@@ -60,8 +60,11 @@ struct report {
 	double extra;
 };
 
-/* per cell: context switches of all its processes, and operations done */
-extern double cell_csw, cell_ops;
+/*
+ * per cell: context switches of all its processes, operations done, and
+ * the time its figure is over (from the clock's start to the last one)
+ */
+extern double cell_csw, cell_ops, cell_secs;
 
 void die(const char *what) __attribute__((noreturn));
 double now(void);			/* CLOCK_MONOTONIC, seconds */
@@ -105,6 +108,7 @@ struct result {
 	double value;			/* in the workload's unit; <0 = n/a */
 	double loss;			/* UDP: fraction of datagrams lost */
 	double csw;			/* context switches per operation */
+	double secs;			/* the time value is over */
 };
 
 /* Measure workload w over family fam once, for run_time. */
@@ -152,21 +156,14 @@ void run_figures(struct figures *fg);
 
 /* ------------------------------------------------------- profiler.c */
 
-#define MAXCPU 8
-
-/* Kernel sampling on every CPU, while one cell runs. */
-struct prof {
-	int ncpu;
-	int fd[MAXCPU];
-	void *ring[MAXCPU];
-	size_t ring_size;
-};
+/* Kernel sampling on every online CPU, while one cell runs. */
+struct prof;
 
 /* Read /proc/kallsyms (the text symbols) for the profiles. */
 void load_kallsyms(void);
-/* Start sampling: 0, or -1 (said on stderr). */
-int prof_start(struct prof *p);
-/* Stop sampling and print where the time went, under title. */
+/* Start sampling; NULL if it cannot (said on stderr). */
+struct prof *prof_start(void);
+/* Stop sampling, print where the time went, under title, and free p. */
 void prof_stop(struct prof *p, const char *title);
 
 /* --------------------------------------------------------- report.c */
@@ -176,13 +173,14 @@ struct results {
 	bool sel[NWL];			/* workloads selected (--only) */
 	int nsel;
 	double vals[NWL][NFAM][MAXROUNDS];
+	double secs[NWL][NFAM][MAXROUNDS];	/* what vals are over */
 	double csws[NWL][NFAM][MAXROUNDS];
 	double losses[NWL][MAXROUNDS];	/* the IP column (UDP) */
 	/* summarise() */
-	double value[NWL][NFAM];	/* mean over the rounds */
+	double value[NWL][NFAM];	/* total ops / total time of the rounds */
 	double csw[NWL][NFAM];		/* median */
 	double loss[NWL];		/* median */
-	double ratio[NWL];		/* AF_TOY/AF_UNIX of the means; <0 n/a */
+	double ratio[NWL];		/* AF_TOY/AF_UNIX of the values; <0 n/a */
 };
 
 /* Two 64 KiB pairs on two CPUs vs one pair, for AF_TOY: the goal. */
