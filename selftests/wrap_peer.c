@@ -344,6 +344,7 @@ static void tcp(int fam)
  * ones, on one port still clash, as on TCP.
  */
 static void gone_twin(int how);
+static void v6only_first(void);
 
 static void dual_stack(void)
 {
@@ -383,6 +384,41 @@ static void dual_stack(void)
 
 	gone_twin(0);
 	gone_twin(1);
+	v6only_first();
+}
+
+/*
+ * The other order (nginx's "listen [::]:80 ipv6only=on; listen 80;"): the
+ * IPv6-only listener moves, the IPv4 one on its port stays on TCP, and an
+ * IPv4 client of the port moves and reaches the IPv6-only one.  The IPv4
+ * bind() failed with EADDRINUSE before.
+ */
+static void v6only_first(void)
+{
+	struct sockaddr_storage ss;
+	int l4, l6, c, a, port, one = 1;
+	socklen_t l;
+
+	l6 = socket(AF_INET6, SOCK_STREAM, 0);
+	CHECK(l6 >= 0);
+	CHECK(setsockopt(l6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+	l = loop_addr(AF_INET6, &ss, 0, 1);
+	CHECK(bind(l6, (struct sockaddr *)&ss, l) == 0 && listen(l6, 4) == 0);
+	CHECK(raw_domain(l6) == AF_TOY_NR);
+	l = sizeof(ss);
+	CHECK(getsockname(l6, (struct sockaddr *)&ss, &l) == 0);
+	port = addr_port(&ss);
+	l4 = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, port, 1);
+	CHECK(l4 >= 0 && bind(l4, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_domain(l4) == AF_INET && listen(l4, 4) == 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	l = loop_addr(AF_INET, &ss, port, 0);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&ss, l) == 0);
+	CHECK(raw_domain(c) == AF_TOY_NR);
+	a = accept(l6, NULL, NULL);
+	CHECK(a >= 0);
+	CHECK(close(a) == 0 && close(c) == 0 && close(l4) == 0 && close(l6) == 0);
 }
 
 /*
@@ -1864,6 +1900,35 @@ static void accepted_ca(const char *def, const char *other)
 }
 
 /* The emulated options of moved sockets: by level, as TCP/UDP/IP answer. */
+/*
+ * Options set on a candidate, then read on the moved socket: as the
+ * kernel kept them, a flag as 1 (TCP_NODELAY set to 5), an IPv4 option
+ * given as one byte as an int.  They used to be read back as passed (5;
+ * one byte).
+ */
+static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
+{
+	unsigned char tos = 0x10;
+	int x, v = 5;
+	socklen_t vl;
+
+	x = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(x >= 0);
+	CHECK(setsockopt(x, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) == 0);
+	CHECK(setsockopt(x, IPPROTO_IP, IP_TOS, &tos, 1) == 0);
+	CHECK(connect(x, (const struct sockaddr *)ss, l) == 0);
+	CHECK(raw_domain(x) == AF_TOY_NR);
+	v = -1;
+	vl = sizeof(v);
+	CHECK(getsockopt(x, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0);
+	CHECK(v == 1 && vl == sizeof(v));
+	v = -1;
+	vl = sizeof(v);
+	CHECK(getsockopt(x, IPPROTO_IP, IP_TOS, &v, &vl) == 0);
+	CHECK(v == 0x10 && vl == sizeof(v));
+	CHECK(close(x) == 0);
+}
+
 static void opts(void)
 {
 	char cc[32], def[32] = "cubic";
@@ -1913,6 +1978,7 @@ static void opts(void)
 			strerror(errno));
 	}
 	CHECK(close(x) == 0);
+	set_before_move(&ss, l);
 	accepted_ca(def, other);
 	memset(cc, 'x', sizeof(cc));
 	cl = sizeof(cc);

@@ -706,27 +706,42 @@ static bool tw_is_v4_twin(const struct tw_sock *e, const void *arg)
 	       tw_addr_port((const struct sockaddr *)&e->local) == w->port;
 }
 
+/* tw_any() callback: a moved IPv6-only socket of arg's type on its port. */
+static bool tw_is_v6only_twin(const struct tw_sock *e, const void *arg)
+{
+	const struct tw_twin *w = arg;
+
+	return e->moved && e->family == AF_INET6 && e->type == w->type &&
+	       e->local_set && tw_opt_v6only(e) &&
+	       tw_addr_port((const struct sockaddr *)&e->local) == w->port;
+}
+
 /*
  * A dual-stack server's second listener: an IPv6-only socket (nginx's
  * "listen [::]:80", redis's "::*") binding the port of this process's
- * IPv4 socket of its type, moved.  TCP lets the two share the port, one
- * AF_TOY port space cannot: this one stays on TCP/UDP, and IPv6 clients
- * of the port, which move, reach the IPv4 one.  Any other holder of the
- * port (an IPv6 socket, another process) makes the bind fail with
- * EADDRINUSE, as it would on TCP or could not be told apart from that.
+ * IPv4 socket of its type, moved, or an IPv4 one binding the port of its
+ * moved IPv6-only socket (the other order).  TCP lets the two share the
+ * port, one AF_TOY port space cannot: the second stays on TCP/UDP, and
+ * the clients of the port, which move, reach the first, whichever
+ * family they use.  Any other holder of the port (a socket that is not
+ * IPv6-only, another process) makes the bind fail with EADDRINUSE, as it
+ * would on TCP or could not be told apart from that.
  */
-static bool tw_v6only_twin(int fd, const struct tw_sock *s,
-			   const struct sockaddr *a, socklen_t al)
+static bool tw_dual_stack_twin(int fd, const struct tw_sock *s,
+			       const struct sockaddr *a, socklen_t al)
 {
 	struct tw_twin want = { s->type, 0 };
 	socklen_t l = sizeof(int);
 	int v = 0;
 
-	if (s->moved || s->family != AF_INET6 || !tw_addr_local(a, al, s->family))
+	if (s->moved || !tw_addr_local(a, al, s->family))
 		return false;
 	want.port = tw_addr_port(a);
-	if (!want.port ||
-	    tw_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) < 0 || !v)
+	if (!want.port)
+		return false;
+	if (s->family == AF_INET)
+		return tw_any(tw_is_v6only_twin, &want);
+	if (tw_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) < 0 || !v)
 		return false;
 	return tw_any(tw_is_v4_twin, &want);
 }
@@ -756,14 +771,16 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		a = (const struct sockaddr *)&any4;
 		al = sizeof(any4);
 	}
-	if (tw_v6only_twin(fd, &s, a, al)) {
+	if (tw_dual_stack_twin(fd, &s, a, al)) {
 		tw_move_lock();
 		tw_update(fd, tw_stay, &s);
 		tw_move_unlock();
 		if (!s.moved) {	/* else another thread's call moved it first */
 			if (tw_verbose)
-				tw_log("fd %d: %sv6 IPv6-only, port %u of its IPv4 twin: stays (bind)",
-				       fd, tw_kind(&s), tw_addr_port(a));
+				tw_log("fd %d: %s%s, port %u of its dual-stack twin: stays (bind)",
+				       fd, tw_kind(&s),
+				       s.family == AF_INET ? "v4" : "v6 IPv6-only",
+				       tw_addr_port(a));
 			return tw_real.bind(fd, addr, len);
 		}
 	}
@@ -988,7 +1005,7 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	struct tw_opt_change c = { level, name, val, len, false };
 	struct tw_sock s;
 	bool held;
-	int r;
+	int r, v;
 
 	tw_resolve();
 	if (!tw_lookup_hold(fd, &s, &held))
@@ -996,8 +1013,11 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	if (!held)
 		return tw_opt_set(fd, &s, level, name, val, len);
 	r = tw_real.setsockopt(fd, level, name, val, len);
-	if (r == 0)
+	if (r == 0) {
+		/* as a moved socket will answer it: as the kernel kept it */
+		tw_opt_kept(&c, &v);
 		tw_update(fd, tw_opt_record, &c);
+	}
 	tw_release(held);
 	return r;
 }
@@ -1307,7 +1327,7 @@ static void tw_adopt_fd(int fd)
 	s.protocol = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
 	l = sizeof(t);
 	if (tw_real.getsockname(fd, (struct sockaddr *)&t, &l) == 0 && t.stoy_port) {
-		/* its port, for an IPv6-only twin (tw_v6only_twin()) */
+		/* its port, for a dual-stack twin (tw_dual_stack_twin()) */
 		tw_addr_make(&s.local, AF_INET, NULL, false, t.stoy_port);
 		s.local_set = true;
 	}

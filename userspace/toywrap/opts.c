@@ -137,7 +137,7 @@ int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 {
 	struct tw_opt_change c = { level, name, val, len, false };
 	bool ca = level == IPPROTO_TCP && name == TCP_CONGESTION;
-	int v;
+	int v = 0;
 
 	if (!tw_emulated(level, name))
 		return tw_real.setsockopt(fd, level, name, val, len);
@@ -160,16 +160,30 @@ int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!ca) {
-		/* kept as the kernel keeps it: an int, a flag as 0 or 1 */
-		v = len >= sizeof(int) ? *(const int *)val : *(const unsigned char *)val;
-		if (tw_flag(level, name))
-			v = !!v;
-		c.val = &v;
-		c.len = sizeof(v);
-	}
+	tw_opt_kept(&c, &v);
 	tw_update(fd, tw_opt_record, &c);
 	return 0;
+}
+
+/*
+ * An emulated int option as the kernel keeps it, whatever the program
+ * passed (validated: by tw_opt_set(), or by the kernel for a candidate):
+ * an int, a flag as 0 or 1, an IPv4 option from a single byte too.  c
+ * then points at *v.  Others (TCP_CONGESTION's name, SOL_SOCKET's
+ * replayed ones) are kept as they came.
+ */
+void tw_opt_kept(struct tw_opt_change *c, int *v)
+{
+	if (!tw_emulated(c->level, c->name) || !c->val || !c->len ||
+	    (c->level == IPPROTO_TCP && c->name == TCP_CONGESTION) ||
+	    c->level == SOL_SOCKET)
+		return;
+	*v = c->len >= sizeof(int) ? *(const int *)c->val :
+				     *(const unsigned char *)c->val;
+	if (tw_flag(c->level, c->name))
+		*v = !!*v;
+	c->val = v;
+	c->len = sizeof(*v);
 }
 
 static int tw_int_out(int v, void *val, socklen_t *len)
@@ -240,6 +254,42 @@ static int tw_ca_out(const char *name, socklen_t nlen, void *val, socklen_t *len
 }
 
 /*
+ * IPV6_V6ONLY as the socket has it (set, or net.ipv6.bindv6only's
+ * default): whether a moved IPv6 socket is IPv6-only decides whether an
+ * IPv4 socket of its port is its twin (tw_opt_v6only()).
+ */
+static void tw_capture_v6only(int fd, struct tw_sock *s)
+{
+	struct tw_opt_change c = { IPPROTO_IPV6, IPV6_V6ONLY, NULL, sizeof(int), true };
+	socklen_t l = sizeof(int);
+	int v;
+
+	if (s->family != AF_INET6 ||
+	    tw_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &l) < 0)
+		return;
+	v = !!v;
+	c.val = &v;
+	tw_update(fd, tw_opt_record, &c);
+	tw_opt_record(s, &c);
+}
+
+/* Whether entry s is IPv6-only (as recorded: no system call). */
+bool tw_opt_v6only(const struct tw_sock *s)
+{
+	int i, v = 0;
+
+	for (i = 0; i < s->nopts; i++) {
+		const struct tw_opt *o = &s->opts[i];
+
+		if (o->level == IPPROTO_IPV6 && o->name == IPV6_V6ONLY) {
+			memcpy(&v, o->val, o->len < sizeof(v) ? o->len : sizeof(v));
+			return v != 0;
+		}
+	}
+	return false;
+}
+
+/*
  * Caller holds the move lock, fd still the TCP/UDP socket of entry s.
  * Records, in the entry and in s, the answers that only that socket has
  * and that a moved one keeps giving: TCP's congestion control, fixed when
@@ -255,6 +305,7 @@ void tw_opt_capture(int fd, struct tw_sock *s)
 	socklen_t l = sizeof(ca);
 	struct tw_opt_change c = { IPPROTO_TCP, TCP_CONGESTION, ca, 0, true };
 
+	tw_capture_v6only(fd, s);
 	if (s->type != SOCK_STREAM ||
 	    tw_real.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, ca, &l) < 0)
 		return;
