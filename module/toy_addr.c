@@ -85,10 +85,11 @@ static int toy_port_take(struct toy_net *tn, struct sock *sk, u32 port)
 }
 
 /*
- * The ephemeral range is the netns's net.ipv4.ip_local_port_range, as for
- * TCP and UDP: the privileged ports already end where theirs do, and the
- * kernel keeps that sysctl above ip_unprivileged_port_start, so a port the
- * kernel picks is never a privileged one.
+ * The ephemeral range is the netns's net.ipv4.ip_local_port_range, less
+ * its ip_local_reserved_ports, as for TCP and UDP: the privileged ports
+ * already end where theirs do, and the kernel keeps that range above
+ * ip_unprivileged_port_start, so a port the kernel picks is never a
+ * privileged one.
  */
 struct toy_ephemeral {
 	u32 lo;
@@ -112,6 +113,15 @@ static u32 toy_random_ephemeral(const struct toy_ephemeral *r)
 /* Random probes before the exhaustive scan: 99.7% full still finds one. */
 #define TOY_EPHEMERAL_PROBES	2048
 
+/* Puts @sk on ephemeral @port unless it is reserved: 0 or -EADDRINUSE. */
+static int toy_port_take_unreserved(struct toy_net *tn, struct sock *sk,
+				    u32 port)
+{
+	if (inet_is_local_reserved_port(sock_net(sk), port))
+		return -EADDRINUSE;
+	return toy_port_take(tn, sk, port);
+}
+
 /*
  * A free ephemeral port, one candidate (and one bucket lock) at a time.
  * Independent random probes first: their expected number is 1/(share of
@@ -124,12 +134,13 @@ static int toy_port_take_ephemeral(struct toy_net *tn, struct sock *sk)
 	struct toy_ephemeral r = toy_ephemeral_range(sk);
 	u32 start, i;
 
-	for (i = 0; i < TOY_EPHEMERAL_PROBES; i++)
-		if (!toy_port_take(tn, sk, toy_random_ephemeral(&r)))
+	/* a small range is scanned at once: probes would only repeat it */
+	for (i = 0; i < min_t(u32, TOY_EPHEMERAL_PROBES, r.n); i++)
+		if (!toy_port_take_unreserved(tn, sk, toy_random_ephemeral(&r)))
 			return 0;
 	start = toy_random_ephemeral(&r) - r.lo;
 	for (i = 0; i < r.n; i++) {
-		if (!toy_port_take(tn, sk, r.lo + (start + i) % r.n))
+		if (!toy_port_take_unreserved(tn, sk, r.lo + (start + i) % r.n))
 			return 0;
 		cond_resched();
 	}

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check-harness.sh - finds ASSERT_*()/EXPECT_*() of kselftest_harness.h
-# that are the unbraced body of a loop (for/while, maybe under an unbraced
-# if/else).  Such a macro is two statements: the check, then a for() that
+# that are the unbraced body of a loop (for/while, maybe under unbraced
+# ifs).  Such a macro is two statements: the check, then a for() that
 # runs its TH_LOG and an ASSERT's bail.  As a loop's only statement, the
 # check runs per iteration, but the log (with the loop's last index) and
 # the bail only after the loop: an ASSERT does not stop the loop.
+# Comments are ignored and a header may span lines; an unbraced else is
+# not followed (its if's body sits between it and the loop).
 #
 # Usage: scripts/check-harness.sh FILE...
 # Prints FILE:LINE: ... per finding; exit status 1 if any, 2 on misuse.
@@ -15,17 +17,47 @@ set -eu
 
 [ "$#" -gt 0 ] || { echo "usage: check-harness.sh FILE..." >&2; exit 2; }
 awk '
+function strip(l) {
+	gsub(/\/\*([^*]|\*+[^*\/])*\*+\//, "", l)
+	sub(/\/\/.*$/, "", l)
+	return l
+}
+function depth(l,    i, c, d) {
+	d = 0
+	for (i = 1; i <= length(l); i++) {
+		c = substr(l, i, 1)
+		if (c == "(")
+			d++
+		else if (c == ")")
+			d--
+	}
+	return d
+}
 function hdr(l) { return l ~ /^[ \t]*((for|while|if)[ \t]*\(.*\)|else)[ \t]*$/ }
 function loop(l) { return l ~ /^[ \t]*(for|while)[ \t]*\(.*\)[ \t]*$/ }
-FNR == 1 { p1 = ""; p2 = ""; p3 = "" }
-/^[ \t]*(ASSERT|EXPECT)_[A-Z_]+\(/ {
-	if (hdr(p1) && (loop(p1) || (hdr(p2) && (loop(p2) ||
-	    (hdr(p3) && loop(p3)))))) {
+FNR == 1 { p1 = ""; p2 = ""; p3 = ""; pend = ""; pd = 0 }
+{
+	l = strip($0)
+	if (pd > 0) {			# a header that goes on
+		pend = pend " " l
+		pd += depth(l)
+		if (pd > 0)
+			next
+		l = pend
+	} else if (l ~ /^[ \t]*(for|while|if)[ \t]*\(/ && depth(l) > 0) {
+		pend = l
+		pd = depth(l)
+		next
+	}
+	if (l ~ /^[ \t]*(ASSERT|EXPECT)_[A-Z_]+\(/ && hdr(p1) &&
+	    (loop(p1) || (hdr(p2) && (loop(p2) || (hdr(p3) && loop(p3)))))) {
 		printf "%s:%d: a harness check as an unbraced loop body: add braces\n",
 		       FILENAME, FNR
 		bad++
 	}
+	p3 = p2
+	p2 = p1
+	p1 = l
 }
-{ p3 = p2; p2 = p1; p1 = $0 }
 END { exit bad ? 1 : 0 }
 ' "$@"

@@ -54,9 +54,27 @@
 
 #define TOY_PROC_HEADER "Inode Type State LocalPort PeerPort RecvQ SendQ Uid"
 #define TOY_MODULE_PATH "/af_toy.ko"
-/* The default net.ipv4.ip_local_port_range, AF_TOY's ephemeral ports */
-#define TOY_EPHEMERAL_LO 32768
-#define TOY_EPHEMERAL_HI 60999
+/*
+ * AF_TOY's ephemeral ports: the calling task's netns's
+ * net.ipv4.ip_local_port_range (its default, 32768-60999, if unreadable).
+ */
+static inline long toy_ephemeral(bool hi)
+{
+	long lo = 32768, h = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &lo, &h) != 2) {
+			lo = 32768;
+			h = 60999;
+		}
+		fclose(f);
+	}
+	return hi ? h : lo;
+}
+
+#define TOY_EPHEMERAL_LO toy_ephemeral(false)
+#define TOY_EPHEMERAL_HI toy_ephemeral(true)
 
 /* Bounded polling: TOY_WAIT_TRIES * TOY_WAIT_USEC (about 10 s). */
 #define TOY_WAIT_TRIES 10000

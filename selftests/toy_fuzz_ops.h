@@ -44,8 +44,8 @@ static uint32_t rand_port(struct worker *w)
 		return rn(w, 1024);
 	case 2:
 		return (uint32_t)rnd(w);
-	case 3:
-		return TOY_EPHEMERAL_LO + rn(w, 64);
+	case 3:		/* the default ephemeral range: no file read per op */
+		return 32768 + rn(w, 64);
 	default:
 		return PORT_BASE + rn(w, PORT_POOL);
 	}

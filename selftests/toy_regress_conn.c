@@ -7,7 +7,7 @@
  * left, a reset that ends a blocked write, the filter of a connected
  * DGRAM receiver for a sender that waited (and its wake-up), a DGRAM
  * socketpair() end whose peer closed; later: a reset with several writers
- * blocked, reported once.
+ * blocked, reported once; ephemeral ports skip the reserved ones.
  *
  * One section per defect, numbered as in the review; the helpers, the
  * fixture and the rules all of them follow: toy_regress.h.  The other
@@ -448,6 +448,55 @@ REGRESS(d21_no_port_left_errors_as_tcp_udp)
 		TH_LOG("type %d: bind(0) %s, listen() %s, connect() %s, sendto() %s",
 		       types[i], strerror(ref.bind0), strerror(ref.listen),
 		       strerror(ref.connect), strerror(ref.sendto));
+	}
+}
+
+/*
+ * Ports of net.ipv4.ip_local_reserved_ports are never picked, as by TCP
+ * and UDP: with 40000-40007 the range and 40000-40003 reserved, bind() of
+ * port 0 gets 40004-40007, then EADDRINUSE.  (Found in review of the
+ * change that made the range ip_local_port_range's: AF_TOY took
+ * reserved ones too.)
+ */
+REGRESS(d31_reserved_ports_never_picked_as_tcp_udp)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
+	static int fds[NP_MAX];
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct sockaddr_toy toy = { .stoy_family = AF_TOY };
+	int i, n, fd;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	toy_lo_up();
+	set_port_range("40000 40007");
+	fd = open("/proc/sys/net/ipv4/ip_local_reserved_ports", O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(11, write(fd, "40000-40003", 11));
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		for (n = 0; n < NP_MAX; n++) {
+			fds[n] = socket(AF_INET, types[i], 0);
+			ASSERT_LE(0, fds[n]);
+			if (bind(fds[n], (struct sockaddr *)&any, sizeof(any))) {
+				ASSERT_EQ(EADDRINUSE, errno);
+				close(fds[n]);
+				break;
+			}
+		}
+		ASSERT_EQ(4, n) TH_LOG("type %d: TCP/UDP ports bound", types[i]);
+		toy_close_fds(fds, n);
+		for (n = 0; n < NP_MAX; n++) {
+			fds[n] = toy_socket(types[i]);
+			ASSERT_LE(0, fds[n]);
+			if (bind(fds[n], (struct sockaddr *)&toy, sizeof(toy))) {
+				ASSERT_EQ(EADDRINUSE, errno);
+				close(fds[n]);
+				break;
+			}
+		}
+		ASSERT_EQ(4, n) TH_LOG("type %d: AF_TOY ports bound", types[i]);
+		np_assert_in_range(_metadata, fds, n, 40004, 40007);
+		toy_close_fds(fds, n);
 	}
 }
 

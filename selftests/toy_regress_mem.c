@@ -108,9 +108,10 @@ REGRESS(d01a_memcg_charges_queued_stream_data)
 	memset(buf, 'm', sizeof(buf));
 	before = cg_read(cg(grp, "memory.current"), ctl, sizeof(ctl));
 	ASSERT_LE(0, before);
-	for (i = 0; i < 128; i++)	/* 4 MiB, never read */
+	for (i = 0; i < 128; i++) {	/* 4 MiB, never read */
 		ASSERT_EQ(sizeof(buf), send(sv[0], buf, sizeof(buf), MSG_DONTWAIT))
 			TH_LOG("write %d: %s", i, strerror(errno));
+	}
 	after = cg_read(cg(grp, "memory.current"), ctl, sizeof(ctl));
 	TH_LOG("memory.current grew by %ld KiB with 4096 KiB queued",
 	       (after - before) >> 10);

@@ -1902,9 +1902,9 @@ static void accepted_ca(const char *def, const char *other)
 /* The emulated options of moved sockets: by level, as TCP/UDP/IP answer. */
 /*
  * Options set on a candidate, then read on the moved socket: as the
- * kernel kept them, a flag as 1 (TCP_NODELAY set to 5), an IPv4 option
- * given as one byte as an int.  They used to be read back as passed (5;
- * one byte).
+ * kernel kept them, a flag as 1 (TCP_NODELAY, SO_REUSEPORT set to 5), an
+ * IPv4 option given as one byte as an int.  They used to be read back as
+ * passed (5; one byte).  SO_REUSEPORT set on the moved socket too.
  */
 static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
 {
@@ -1916,6 +1916,7 @@ static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
 	CHECK(x >= 0);
 	CHECK(setsockopt(x, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) == 0);
 	CHECK(setsockopt(x, IPPROTO_IP, IP_TOS, &tos, 1) == 0);
+	CHECK(setsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) == 0);
 	CHECK(connect(x, (const struct sockaddr *)ss, l) == 0);
 	CHECK(raw_domain(x) == AF_TOY_NR);
 	v = -1;
@@ -1926,6 +1927,16 @@ static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
 	vl = sizeof(v);
 	CHECK(getsockopt(x, IPPROTO_IP, IP_TOS, &v, &vl) == 0);
 	CHECK(v == 0x10 && vl == sizeof(v));
+	v = -1;
+	vl = sizeof(v);
+	CHECK(getsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, &vl) == 0);
+	CHECK(v == 1 && vl == sizeof(v));
+	v = 7;
+	CHECK(setsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) == 0);
+	v = -1;
+	vl = sizeof(v);
+	CHECK(getsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, &vl) == 0);
+	CHECK(v == 1 && vl == sizeof(v));
 	CHECK(close(x) == 0);
 }
 

@@ -131,6 +131,9 @@ static bool foreign_reply;
  * Another family's sock_diag handler may answer (one registered at the
  * number -F names, or loaded on demand for it) with messages that are
  * no toy_diag_msg; af_toy_diag's name the family that was asked for.
+ * Only some are told apart so (TIPC's): inet, unix, netlink and packet
+ * messages start with the family asked for too, and only one too short
+ * is caught (-EBADMSG).  -F has to name AF_TOY's number.
  */
 static int netlink_diag_msg(const struct toy_diag_msg *r, void *arg)
 {

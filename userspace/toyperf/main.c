@@ -29,7 +29,8 @@
  *   bindlat   socket()+bind()+close() of a DGRAM socket to an ephemeral
  *             port (AF_UNIX: autobind), mean µs over 2000; alone, then while
  *             another process holds 28000 (--quick: 2000) bound DGRAM
- *             sockets of the same family (AF_TOY has 28232 ephemeral ports)
+ *             sockets of the same family (AF_TOY has 28232 ephemeral ports
+ *             with the default net.ipv4.ip_local_port_range)
  *   callcost  mean µs of each call of a STREAM connection's life, both ends
  *             in this process (the CPU cost of each, no scheduling): in
  *             batches of 50, socket()+connect() of each client, then

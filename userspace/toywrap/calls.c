@@ -101,8 +101,9 @@ static void tw_resolve_once(void)
 	tw_real.sendmmsg = tw_sym("sendmmsg");
 	tw_real.recvmmsg = tw_sym("recvmmsg");
 	tw_real.close = tw_sym("close");
-	tw_real.close_range = tw_sym("close_range");
-	tw_real.closefrom = tw_sym("closefrom");
+	/* glibc 2.34 and later: older ones get the system call (tw_close_range()) */
+	tw_real.close_range = dlsym(RTLD_NEXT, "close_range");
+	tw_real.closefrom = dlsym(RTLD_NEXT, "closefrom");
 	tw_real.dup = tw_sym("dup");
 	tw_real.dup2 = tw_sym("dup2");
 	tw_real.dup3 = tw_sym("dup3");
@@ -496,20 +497,39 @@ static void tw_closing_range(unsigned int first, unsigned int last)
 	}
 }
 
+/* The C library's close_range(), or the system call where it has none. */
+static int tw_close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (tw_real.close_range)
+		return tw_real.close_range(first, last, flags);
+	return syscall(SYS_close_range, first, last, flags);
+}
+
+/*
+ * Entries go only when the calling process's fds close: not with
+ * CLOSE_RANGE_CLOEXEC (nothing closes yet), nor with CLOSE_RANGE_UNSHARE
+ * (the fds close in a private copy of the table, and the process's other
+ * threads still use them), nor with flags the kernel refuses.
+ */
 int close_range(unsigned int first, unsigned int last, int flags)
 {
 	tw_resolve();
-	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
+	if (!flags && first <= last)
 		tw_closing_range(first, last);
-	return tw_real.close_range(first, last, flags);
+	return tw_close_range(first, last, flags);
 }
 
+/* glibc's closefrom() closes from 0 for a negative lowfd. */
 void closefrom(int lowfd)
 {
+	unsigned int first = lowfd < 0 ? 0 : lowfd;
+
 	tw_resolve();
-	if (lowfd >= 0)
-		tw_closing_range(lowfd, ~0U);
-	tw_real.closefrom(lowfd);
+	tw_closing_range(first, ~0U);
+	if (tw_real.closefrom)
+		tw_real.closefrom(lowfd);
+	else
+		tw_close_range(first, ~0U, 0);
 }
 
 /*

@@ -165,18 +165,27 @@ int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	return 0;
 }
 
+/* Whether level/name is an int option we answer for (tw_defaults[]). */
+static bool tw_int_opt(int level, int name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tw_defaults) / sizeof(tw_defaults[0]); i++)
+		if (tw_defaults[i].level == level && tw_defaults[i].name == name)
+			return true;
+	return false;
+}
+
 /*
- * An emulated int option as the kernel keeps it, whatever the program
- * passed (validated: by tw_opt_set(), or by the kernel for a candidate):
- * an int, a flag as 0 or 1, an IPv4 option from a single byte too.  c
- * then points at *v.  Others (TCP_CONGESTION's name, SOL_SOCKET's
- * replayed ones) are kept as they came.
+ * An int option we answer for as the kernel keeps it, whatever the
+ * program passed (validated: by tw_opt_set(), or by the kernel for a
+ * candidate): an int, a flag as 0 or 1, an IPv4 option from a single byte
+ * too.  c then points at *v.  Any other (a struct, TCP_CONGESTION's name,
+ * the SOL_SOCKET ones replayed onto the AF_TOY socket) is kept as it came.
  */
 void tw_opt_kept(struct tw_opt_change *c, int *v)
 {
-	if (!tw_emulated(c->level, c->name) || !c->val || !c->len ||
-	    (c->level == IPPROTO_TCP && c->name == TCP_CONGESTION) ||
-	    c->level == SOL_SOCKET)
+	if (!tw_int_opt(c->level, c->name) || !c->val || !c->len)
 		return;
 	*v = c->len >= sizeof(int) ? *(const int *)c->val :
 				     *(const unsigned char *)c->val;
