@@ -29,6 +29,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
@@ -452,6 +453,72 @@ static void gone_twin(int how)
 
 /* ------------------------------------------------------------------ UDP */
 
+/* recvmsg() of one datagram with a control buffer of @clen: its length. */
+static ssize_t recv_ctl(int fd, char *ctl, size_t clen, struct msghdr *m)
+{
+	static char buf[16];
+	static struct iovec iov = { buf, sizeof(buf) };
+
+	memset(m, 0, sizeof(*m));
+	m->msg_iov = &iov;
+	m->msg_iovlen = 1;
+	m->msg_control = ctl;
+	m->msg_controllen = clen;
+	return recvmsg(fd, m, 0);
+}
+
+/*
+ * IP_PKTINFO/IPV6_RECVPKTINFO on a moved UDP socket (u1, bound to the
+ * wildcard): each datagram comes with the message UDP gives on lo, the
+ * interface lo and loopback as the destination; too small a control
+ * buffer gets MSG_CTRUNC.  No such message came before (dnsmasq and
+ * unbound take the reply's source from it).
+ */
+static void udp_pktinfo(int fam, int u1, int u2, int port1)
+{
+	int lvl = fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+	int opt = fam == AF_INET ? IP_PKTINFO : IPV6_RECVPKTINFO;
+	char ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct sockaddr_storage ss;
+	struct cmsghdr *c;
+	struct msghdr m;
+	socklen_t l;
+	int one = 1, zero = 0;
+
+	CHECK(setsockopt(u1, lvl, opt, &one, sizeof(one)) == 0);
+	l = loop_addr(fam, &ss, port1, 0);
+	CHECK(sendto(u2, "k", 1, 0, (struct sockaddr *)&ss, l) == 1);
+	CHECK(recv_ctl(u1, ctl, sizeof(ctl), &m) == 1);
+	c = CMSG_FIRSTHDR(&m);
+	CHECK(c && !(m.msg_flags & MSG_CTRUNC));
+	if (fam == AF_INET) {
+		struct in_pktinfo pi;
+
+		CHECK(c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		      c->cmsg_len == CMSG_LEN(sizeof(pi)));
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		CHECK(pi.ipi_ifindex == (int)if_nametoindex("lo") &&
+		      pi.ipi_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+		      pi.ipi_spec_dst.s_addr == htonl(INADDR_LOOPBACK));
+	} else {
+		struct in6_pktinfo pi;
+
+		CHECK(c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		      c->cmsg_len == CMSG_LEN(sizeof(pi)));
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		CHECK(pi.ipi6_ifindex == if_nametoindex("lo") &&
+		      IN6_IS_ADDR_LOOPBACK(&pi.ipi6_addr));
+	}
+	CHECK(!CMSG_NXTHDR(&m, c));
+	/* no room for it: MSG_CTRUNC, the datagram still read */
+	CHECK(sendto(u2, "k", 1, 0, (struct sockaddr *)&ss, l) == 1);
+	CHECK(recv_ctl(u1, ctl, sizeof(struct cmsghdr) - 1, &m) == 1);
+	CHECK((m.msg_flags & MSG_CTRUNC) && m.msg_controllen == 0);
+	CHECK(setsockopt(u1, lvl, opt, &zero, sizeof(zero)) == 0);
+	CHECK(sendto(u2, "k", 1, 0, (struct sockaddr *)&ss, l) == 1);
+	CHECK(recv_ctl(u1, ctl, sizeof(ctl), &m) == 1 && m.msg_controllen == 0);
+}
+
 static void udp(int fam)
 {
 	struct sockaddr_storage ss, src, p1;
@@ -501,6 +568,7 @@ static void udp(int fam)
 	m.msg_namelen = sizeof(src);
 	CHECK(recvmsg(u2, &m, 0) == 5 && !memcmp(buf, "pong!", 5));
 	CHECK(is_addr(&src, m.msg_namelen, fam, 0) && addr_port(&src) == port1);
+	udp_pktinfo(fam, u1, u2, port1);
 
 	/* connected: send()/recv(), getpeername(); AF_UNSPEC dissolves it */
 	l = loop_addr(fam, &ss, port1, 0);

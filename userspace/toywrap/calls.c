@@ -1197,15 +1197,77 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 	return recvfrom(fd, buf, n, flags, addr, addrlen);
 }
 
+/* lo's, in every netns (the kernel's LOOPBACK_IFINDEX) */
+#define TW_LO_IFINDEX 1
+
+/* Whether a moved UDP socket asked for IP_PKTINFO/IPV6_RECVPKTINFO. */
+static bool tw_wants_pktinfo(const struct tw_sock *s)
+{
+	if (s->type != SOCK_DGRAM)
+		return false;
+	if (s->family == AF_INET)
+		return tw_opt_int(s, IPPROTO_IP, IP_PKTINFO);
+	return tw_opt_int(s, IPPROTO_IPV6, IPV6_RECVPKTINFO);
+}
+
+/*
+ * The IP_PKTINFO/IPV6_PKTINFO message UDP gives, which AF_TOY has none
+ * of, after the @used bytes of @cap the kernel filled: the interface lo
+ * and, as the destination, the address the socket is bound to, loopback
+ * if the wildcard (a datagram carries ports only, so a wildcard socket
+ * cannot tell 127.0.0.53 from 127.0.0.1).  No room: MSG_CTRUNC, as
+ * put_cmsg() says.
+ */
+static void tw_add_pktinfo(const struct tw_sock *s, struct msghdr *msg,
+			   size_t used, size_t cap)
+{
+	bool v4 = s->family == AF_INET;
+	size_t len = v4 ? sizeof(struct in_pktinfo) : sizeof(struct in6_pktinfo);
+	struct sockaddr_storage to;
+	struct cmsghdr *c;
+
+	if (!msg->msg_control || used + CMSG_SPACE(len) > cap) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	tw_addr_make(&to, s->family, s->local_set ? &s->local : NULL, true, 0);
+	c = (struct cmsghdr *)((char *)msg->msg_control + used);
+	memset(c, 0, CMSG_SPACE(len));
+	c->cmsg_len = CMSG_LEN(len);
+	if (v4) {
+		struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		pi->ipi_ifindex = TW_LO_IFINDEX;
+		pi->ipi_spec_dst = ((struct sockaddr_in *)&to)->sin_addr;
+		pi->ipi_addr = pi->ipi_spec_dst;
+	} else {
+		struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
+
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		pi->ipi6_ifindex = TW_LO_IFINDEX;
+		pi->ipi6_addr = ((struct sockaddr_in6 *)&to)->sin6_addr;
+	}
+	msg->msg_controllen = used + CMSG_SPACE(len);
+}
+
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct sockaddr_toy t;
 	struct msghdr m;
 	struct tw_sock s;
+	bool pktinfo;
+	size_t cap;
 	ssize_t r;
 
 	tw_resolve();
-	if (!msg || !msg->msg_name || !tw_lookup(fd, &s) || !s.moved)
+	if (!msg || !tw_lookup(fd, &s) || !s.moved)
+		return tw_real.recvmsg(fd, msg, flags);
+	pktinfo = tw_wants_pktinfo(&s);
+	cap = msg->msg_controllen;
+	if (!msg->msg_name && !pktinfo)
 		return tw_real.recvmsg(fd, msg, flags);
 	memset(&t, 0, sizeof(t));
 	m = *msg;
@@ -1216,7 +1278,10 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		return r;
 	msg->msg_controllen = m.msg_controllen;
 	msg->msg_flags = m.msg_flags;
-	tw_source(&s, &t, m.msg_namelen, msg->msg_name, &msg->msg_namelen);
+	if (pktinfo)
+		tw_add_pktinfo(&s, msg, m.msg_controllen, cap);
+	if (msg->msg_name)
+		tw_source(&s, &t, m.msg_namelen, msg->msg_name, &msg->msg_namelen);
 	return r;
 }
 
@@ -1310,9 +1375,13 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	}
 	r = tw_real.recvmmsg(fd, m, vlen, flags, tmo);
 	for (i = 0; r > 0 && i < (unsigned int)r; i++) {
+		size_t cap = vec[i].msg_hdr.msg_controllen;
+
 		vec[i].msg_len = m[i].msg_len;
 		vec[i].msg_hdr.msg_flags = m[i].msg_hdr.msg_flags;
 		vec[i].msg_hdr.msg_controllen = m[i].msg_hdr.msg_controllen;
+		if (tw_wants_pktinfo(&s))
+			tw_add_pktinfo(&s, &vec[i].msg_hdr, m[i].msg_hdr.msg_controllen, cap);
 		if (vec[i].msg_hdr.msg_name)
 			tw_source(&s, &t[i], m[i].msg_hdr.msg_namelen, vec[i].msg_hdr.msg_name,
 				  &vec[i].msg_hdr.msg_namelen);

@@ -282,20 +282,26 @@ static void tw_capture_v6only(int fd, struct tw_sock *s)
 	tw_opt_record(s, &c);
 }
 
-/* Whether entry s is IPv6-only (as recorded: no system call). */
-bool tw_opt_v6only(const struct tw_sock *s)
+/* An int option of entry s as recorded (0 if never set): no system call. */
+int tw_opt_int(const struct tw_sock *s, int level, int name)
 {
 	int i, v = 0;
 
 	for (i = 0; i < s->nopts; i++) {
 		const struct tw_opt *o = &s->opts[i];
 
-		if (o->level == IPPROTO_IPV6 && o->name == IPV6_V6ONLY) {
+		if (o->level == level && o->name == name) {
 			memcpy(&v, o->val, o->len < sizeof(v) ? o->len : sizeof(v));
-			return v != 0;
+			break;
 		}
 	}
-	return false;
+	return v;
+}
+
+/* Whether entry s is IPv6-only. */
+bool tw_opt_v6only(const struct tw_sock *s)
+{
+	return tw_opt_int(s, IPPROTO_IPV6, IPV6_V6ONLY) != 0;
 }
 
 /*

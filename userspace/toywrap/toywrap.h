@@ -168,6 +168,7 @@ bool tw_opt_record(struct tw_sock *s, void *change);
 void tw_opt_capture(int fd, struct tw_sock *s);
 void tw_opt_kept(struct tw_opt_change *c, int *v);
 bool tw_opt_v6only(const struct tw_sock *s);
+int tw_opt_int(const struct tw_sock *s, int level, int name);
 int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	       const void *val, socklen_t len);
 int tw_opt_get(int fd, const struct tw_sock *s, int level, int name,
