@@ -134,7 +134,7 @@ static int toy_port_take_ephemeral(struct toy_net *tn, struct sock *sk)
 	struct toy_ephemeral r = toy_ephemeral_range(sk);
 	u32 start, i;
 
-	/* a small range is scanned at once: probes would only repeat it */
+	/* no more probes than the range has ports: a small one is scanned soon */
 	for (i = 0; i < min_t(u32, TOY_EPHEMERAL_PROBES, r.n); i++)
 		if (!toy_port_take_unreserved(tn, sk, toy_random_ephemeral(&r)))
 			return 0;

@@ -7,7 +7,8 @@
 # runs its TH_LOG and an ASSERT's bail.  As a loop's only statement, the
 # check runs per iteration, but the log (with the loop's last index) and
 # the bail only after the loop: an ASSERT does not stop the loop.
-# Comments are ignored and a header may span lines; an unbraced else is
+# Comments, blank lines and the insides of character and string literals
+# are ignored, and a header may span lines (up to 5); an unbraced else is
 # not followed (its if's body sits between it and the loop).
 #
 # Usage: scripts/check-harness.sh FILE...
@@ -16,8 +17,10 @@
 set -eu
 
 [ "$#" -gt 0 ] || { echo "usage: check-harness.sh FILE..." >&2; exit 2; }
-awk '
+prog=$(cat <<'AWK'
 function strip(l) {
+	gsub(/'(\\.|[^'\\])'/, "0", l)
+	gsub(/"(\\.|[^"\\])*"/, "0", l)
 	gsub(/\/\*([^*]|\*+[^*\/])*\*+\//, "", l)
 	sub(/\/\/.*$/, "", l)
 	return l
@@ -35,20 +38,24 @@ function depth(l,    i, c, d) {
 }
 function hdr(l) { return l ~ /^[ \t]*((for|while|if)[ \t]*\(.*\)|else)[ \t]*$/ }
 function loop(l) { return l ~ /^[ \t]*(for|while)[ \t]*\(.*\)[ \t]*$/ }
-FNR == 1 { p1 = ""; p2 = ""; p3 = ""; pend = ""; pd = 0 }
+FNR == 1 { p1 = ""; p2 = ""; p3 = ""; pend = ""; pd = 0; pn = 0 }
 {
 	l = strip($0)
 	if (pd > 0) {			# a header that goes on
 		pend = pend " " l
 		pd += depth(l)
-		if (pd > 0)
+		if (pd > 0 && ++pn < 5 && l !~ /[;{]/)
 			next
-		l = pend
+		l = pd > 0 ? "" : pend	# not a header after all
+		pd = 0
 	} else if (l ~ /^[ \t]*(for|while|if)[ \t]*\(/ && depth(l) > 0) {
 		pend = l
 		pd = depth(l)
+		pn = 0
 		next
 	}
+	if (l ~ /^[ \t]*$/)
+		next
 	if (l ~ /^[ \t]*(ASSERT|EXPECT)_[A-Z_]+\(/ && hdr(p1) &&
 	    (loop(p1) || (hdr(p2) && (loop(p2) || (hdr(p3) && loop(p3)))))) {
 		printf "%s:%d: a harness check as an unbraced loop body: add braces\n",
@@ -60,4 +67,6 @@ FNR == 1 { p1 = ""; p2 = ""; p3 = ""; pend = ""; pd = 0 }
 	p1 = l
 }
 END { exit bad ? 1 : 0 }
-' "$@"
+AWK
+)
+awk "$prog" "$@"

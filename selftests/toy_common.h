@@ -61,6 +61,7 @@
 static inline long toy_ephemeral(bool hi)
 {
 	long lo = 32768, h = 60999;
+	int e = errno;	/* a TH_LOG() of the call before may print it */
 	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
 
 	if (f) {
@@ -70,6 +71,7 @@ static inline long toy_ephemeral(bool hi)
 		}
 		fclose(f);
 	}
+	errno = e;
 	return hi ? h : lo;
 }
 

@@ -414,14 +414,18 @@ static void *connector(void *arg)
 	return NULL;
 }
 
-/* Bounded wait until listener l has @n connections waiting (RecvQ). */
-static int wait_accept_queue(int l, unsigned long n)
+/*
+ * Bounded wait until listener l's backlog is full: its RecvQ (connections
+ * queued or in their handshake) above its SendQ (the backlog), as a
+ * backlog of n takes n + 1 (TCP's rule).
+ */
+static int wait_backlog_full(int l)
 {
 	struct toy_proc_entry e;
 	int i;
 
 	for (i = 0; i < TOY_WAIT_TRIES; i++) {
-		if (proc_entry(l, &e) == 0 && e.rq >= n)
+		if (proc_entry(l, &e) == 0 && e.rq > e.sq)
 			return 0;
 		usleep(TOY_WAIT_USEC);
 	}
@@ -442,8 +446,8 @@ TEST_F_TIMEOUT(stress, connects_beyond_backlog_many_threads, 600)
 		args[i] = (struct conn_arg){ .port = port, .id = i, .result = -2 };
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, connector, &args[i]));
 	}
-	/* the 2-slot backlog full: the others pile up behind it */
-	ASSERT_EQ(0, wait_accept_queue(l, 2));
+	/* the backlog of 2 (3 slots) full: the others pile up behind it */
+	ASSERT_EQ(0, wait_backlog_full(l));
 	/* non-blocking connects on the full backlog fail with EAGAIN */
 	for (i = 0; i < 4; i++) {
 		int fd = socket(AF_TOY, SOCK_STREAM | SOCK_NONBLOCK, 0);

@@ -337,13 +337,52 @@ static const char *const kept_files[] = {
 
 #define KEPT_N ARRAY_SIZE(kept_files)
 
-/* Puts back a file's first word as read before (an empty list as empty). */
-static void tfs_restore(const char *file, const char *word)
+/* Whether a kept file is a list (set_*): restored entry by entry. */
+static bool tfs_is_list(const char *file)
 {
-	/* "#### all functions enabled ####", "no pid": the lists were empty */
-	if (!word[0] || word[0] == '#' || !strcmp(word, "no"))
-		word = "";
-	tfs_put(file, word, false);
+	return !strncmp(file, "set_", 4);
+}
+
+/* What a kept file holds: a list's whole text, else its first word. */
+static void tfs_save(const char *file, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	if (!tfs_is_list(file)) {
+		tfs_word(file, buf, len);
+		return;
+	}
+	snprintf(path, sizeof(path), TOY_TRACEFS "/%s", file);
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/*
+ * Puts back what tfs_save() read: a list emptied, then its entries one
+ * by one ("#### all functions enabled ####", "no pid": none); an event's
+ * "0*"/"1*" (soft mode) as its digit.
+ */
+static void tfs_restore(const char *file, char *saved)
+{
+	char *line, *save = NULL;
+
+	if (!tfs_is_list(file)) {
+		saved[strcspn(saved, "*")] = '\0';
+		tfs_put(file, saved, false);
+		return;
+	}
+	tfs_put(file, "", false);
+	for (line = strtok_r(saved, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#' && strcmp(line, "no pid"))
+			tfs_put(file, line, true);
 }
 
 /*
@@ -358,15 +397,16 @@ static void tfs_restore(const char *file, const char *word)
 TEST(failed_kernel_setup_leaves_tracefs_as_it_was)
 {
 	char *argv[] = { NULL, "--kernel", "--", "/bin/true", NULL };
-	char orig[KEPT_N][64], before[KEPT_N][64], after[KEPT_N][64];
-	bool probe, kprobes;
+	static char orig[KEPT_N][4096];
+	char before[KEPT_N][64], after[KEPT_N][64];
+	bool probe, kprobes, made;
 	char *out = NULL;
 	unsigned int i;
 	int st = 0, bad = 0;
 	NEED_TOYFLOW();
 
 	for (i = 0; i < KEPT_N; i++)
-		tfs_word(kept_files[i], orig[i], sizeof(orig[i]));
+		tfs_save(kept_files[i], orig[i], sizeof(orig[i]));
 	/* a state unlike the defaults, where the kernel has the file */
 	tfs_put("set_ftrace_filter", "schedule", false);
 	tfs_put("set_event_pid", "1", false);
@@ -376,9 +416,8 @@ TEST(failed_kernel_setup_leaves_tracefs_as_it_was)
 	tfs_put("trace_clock", "mono", false);
 	bad += !!tfs_put("tracing_on", "0", false);
 	kprobes = !access(TOY_TRACEFS "/kprobe_events", W_OK);
-	probe = kprobes &&
-		!tfs_put("kprobe_events", "p:toyflow/ino vfs_read", true) &&
-		!tfs_put("events/toyflow/ino/enable", "1", false);
+	made = kprobes && !tfs_put("kprobe_events", "p:toyflow/ino vfs_read", true);
+	probe = made && !tfs_put("events/toyflow/ino/enable", "1", false);
 	for (i = 0; i < KEPT_N; i++)
 		tfs_word(kept_files[i], before[i], sizeof(before[i]));
 	if (!bad && probe == kprobes) {
@@ -389,8 +428,10 @@ TEST(failed_kernel_setup_leaves_tracefs_as_it_was)
 		tfs_word(kept_files[i], after[i], sizeof(after[i]));
 
 	/* back to what the test found */
-	tfs_put("events/toyflow/ino/enable", "0", false);
-	tfs_put("kprobe_events", "-:toyflow/ino", true);
+	if (made) {	/* ours only: one already there made it fail */
+		tfs_put("events/toyflow/ino/enable", "0", false);
+		tfs_put("kprobe_events", "-:toyflow/ino", true);
+	}
 	for (i = 0; i < KEPT_N; i++)
 		tfs_restore(kept_files[i], orig[i]);
 

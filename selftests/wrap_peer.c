@@ -478,6 +478,8 @@ static void udp_pktinfo(int fam, int u1, int u2, int port1)
 {
 	int lvl = fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
 	int opt = fam == AF_INET ? IP_PKTINFO : IPV6_RECVPKTINFO;
+	size_t plen = fam == AF_INET ? sizeof(struct in_pktinfo) :
+				       sizeof(struct in6_pktinfo);
 	char ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	struct sockaddr_storage ss;
 	struct cmsghdr *c;
@@ -510,10 +512,33 @@ static void udp_pktinfo(int fam, int u1, int u2, int port1)
 		      IN6_IS_ADDR_LOOPBACK(&pi.ipi6_addr));
 	}
 	CHECK(!CMSG_NXTHDR(&m, c));
-	/* no room for it: MSG_CTRUNC, the datagram still read */
+	/* room as put_cmsg() sees it: CMSG_LEN() is enough, a header is cut */
+	CHECK(sendto(u2, "k", 1, 0, (struct sockaddr *)&ss, l) == 1);
+	CHECK(recv_ctl(u1, ctl, CMSG_LEN(plen), &m) == 1);
+	CHECK(!(m.msg_flags & MSG_CTRUNC) && m.msg_controllen == CMSG_LEN(plen));
+	CHECK(sendto(u2, "k", 1, 0, (struct sockaddr *)&ss, l) == 1);
+	CHECK(recv_ctl(u1, ctl, sizeof(struct cmsghdr), &m) == 1);
+	CHECK((m.msg_flags & MSG_CTRUNC) && m.msg_controllen == sizeof(struct cmsghdr));
+	CHECK(((struct cmsghdr *)ctl)->cmsg_len == sizeof(struct cmsghdr));
+	/* no room for a header: MSG_CTRUNC, the datagram still read */
 	CHECK(sendto(u2, "k", 1, 0, (struct sockaddr *)&ss, l) == 1);
 	CHECK(recv_ctl(u1, ctl, sizeof(struct cmsghdr) - 1, &m) == 1);
 	CHECK((m.msg_flags & MSG_CTRUNC) && m.msg_controllen == 0);
+	/* recvmmsg() too */
+	{
+		struct mmsghdr mm = { 0 };
+		struct iovec iv = { ctl + sizeof(ctl) / 2, 1 };
+		char c2[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+
+		mm.msg_hdr.msg_iov = &iv;
+		mm.msg_hdr.msg_iovlen = 1;
+		mm.msg_hdr.msg_control = c2;
+		mm.msg_hdr.msg_controllen = sizeof(c2);
+		CHECK(sendto(u2, "k", 1, 0, (struct sockaddr *)&ss, l) == 1);
+		CHECK(recvmmsg(u1, &mm, 1, 0, NULL) == 1 && mm.msg_len == 1);
+		c = CMSG_FIRSTHDR(&mm.msg_hdr);
+		CHECK(c && c->cmsg_level == lvl && c->cmsg_len == CMSG_LEN(plen));
+	}
 	CHECK(setsockopt(u1, lvl, opt, &zero, sizeof(zero)) == 0);
 	CHECK(sendto(u2, "k", 1, 0, (struct sockaddr *)&ss, l) == 1);
 	CHECK(recv_ctl(u1, ctl, sizeof(ctl), &m) == 1 && m.msg_controllen == 0);
@@ -1985,6 +2010,8 @@ static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
 	CHECK(setsockopt(x, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) == 0);
 	CHECK(setsockopt(x, IPPROTO_IP, IP_TOS, &tos, 1) == 0);
 	CHECK(setsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) == 0);
+	tos = 5;	/* a flag toywrap has no default for, as a byte */
+	CHECK(setsockopt(x, IPPROTO_IP, IP_RECVTOS, &tos, 1) == 0);
 	CHECK(connect(x, (const struct sockaddr *)ss, l) == 0);
 	CHECK(raw_domain(x) == AF_TOY_NR);
 	v = -1;
@@ -1998,6 +2025,10 @@ static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
 	v = -1;
 	vl = sizeof(v);
 	CHECK(getsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, &vl) == 0);
+	CHECK(v == 1 && vl == sizeof(v));
+	v = -1;
+	vl = sizeof(v);
+	CHECK(getsockopt(x, IPPROTO_IP, IP_RECVTOS, &v, &vl) == 0);
 	CHECK(v == 1 && vl == sizeof(v));
 	v = 7;
 	CHECK(setsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) == 0);

@@ -101,7 +101,7 @@ static void tw_resolve_once(void)
 	tw_real.sendmmsg = tw_sym("sendmmsg");
 	tw_real.recvmmsg = tw_sym("recvmmsg");
 	tw_real.close = tw_sym("close");
-	/* glibc 2.34 and later: older ones get the system call (tw_close_range()) */
+	/* not in every C library (musl has no closefrom()): optional */
 	tw_real.close_range = dlsym(RTLD_NEXT, "close_range");
 	tw_real.closefrom = dlsym(RTLD_NEXT, "closefrom");
 	tw_real.dup = tw_sym("dup");
@@ -496,6 +496,10 @@ static void tw_closing_range(unsigned int first, unsigned int last)
 		tw_move_unlock();
 	}
 }
+
+#ifndef SYS_close_range
+#define SYS_close_range 436	/* Linux 5.9, the same on every architecture */
+#endif
 
 /* The C library's close_range(), or the system call where it has none. */
 static int tw_close_range(unsigned int first, unsigned int last, int flags)
@@ -1210,28 +1214,14 @@ static bool tw_wants_pktinfo(const struct tw_sock *s)
 	return tw_opt_int(s, IPPROTO_IPV6, IPV6_RECVPKTINFO);
 }
 
-/*
- * The IP_PKTINFO/IPV6_PKTINFO message UDP gives, which AF_TOY has none
- * of, after the @used bytes of @cap the kernel filled: the interface lo
- * and, as the destination, the address the socket is bound to, loopback
- * if the wildcard (a datagram carries ports only, so a wildcard socket
- * cannot tell 127.0.0.53 from 127.0.0.1).  No room: MSG_CTRUNC, as
- * put_cmsg() says.
- */
-static void tw_add_pktinfo(const struct tw_sock *s, struct msghdr *msg,
-			   size_t used, size_t cap)
+/* The IP_PKTINFO/IPV6_PKTINFO message of a datagram to socket s, into c. */
+static size_t tw_pktinfo(const struct tw_sock *s, struct cmsghdr *c)
 {
 	bool v4 = s->family == AF_INET;
 	size_t len = v4 ? sizeof(struct in_pktinfo) : sizeof(struct in6_pktinfo);
 	struct sockaddr_storage to;
-	struct cmsghdr *c;
 
-	if (!msg->msg_control || used + CMSG_SPACE(len) > cap) {
-		msg->msg_flags |= MSG_CTRUNC;
-		return;
-	}
 	tw_addr_make(&to, s->family, s->local_set ? &s->local : NULL, true, 0);
-	c = (struct cmsghdr *)((char *)msg->msg_control + used);
 	memset(c, 0, CMSG_SPACE(len));
 	c->cmsg_len = CMSG_LEN(len);
 	if (v4) {
@@ -1250,7 +1240,38 @@ static void tw_add_pktinfo(const struct tw_sock *s, struct msghdr *msg,
 		pi->ipi6_ifindex = TW_LO_IFINDEX;
 		pi->ipi6_addr = ((struct sockaddr_in6 *)&to)->sin6_addr;
 	}
-	msg->msg_controllen = used + CMSG_SPACE(len);
+	return len;
+}
+
+/*
+ * The IP_PKTINFO/IPV6_PKTINFO message UDP gives, which AF_TOY has none
+ * of, after the @used bytes of @cap the kernel filled: the interface lo
+ * and, as the destination, the address the socket is bound to, loopback
+ * if the wildcard (a datagram carries ports only, so a wildcard socket
+ * cannot tell 127.0.0.53 from 127.0.0.1).  Short of room, as put_cmsg():
+ * MSG_CTRUNC and no message below a header, else as much as fits.
+ */
+static void tw_add_pktinfo(const struct tw_sock *s, struct msghdr *msg,
+			   size_t used, size_t cap)
+{
+	union {
+		struct cmsghdr c;
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} u;
+	size_t len = tw_pktinfo(s, &u.c), room = cap > used ? cap - used : 0;
+	size_t cmlen = CMSG_LEN(len);
+
+	if (!msg->msg_control || room < sizeof(struct cmsghdr)) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	if (room < cmlen) {
+		msg->msg_flags |= MSG_CTRUNC;
+		cmlen = room;
+	}
+	u.c.cmsg_len = cmlen;
+	memcpy((char *)msg->msg_control + used, u.b, cmlen);
+	msg->msg_controllen = used + (room < CMSG_SPACE(len) ? room : CMSG_SPACE(len));
 }
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -1263,7 +1284,9 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	ssize_t r;
 
 	tw_resolve();
-	if (!msg || !tw_lookup(fd, &s) || !s.moved)
+	/* nothing to translate: no address, no room for a message (hot path) */
+	if (!msg || (!msg->msg_name && !msg->msg_control) ||
+	    !tw_lookup(fd, &s) || !s.moved)
 		return tw_real.recvmsg(fd, msg, flags);
 	pktinfo = tw_wants_pktinfo(&s);
 	cap = msg->msg_controllen;
@@ -1278,7 +1301,8 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		return r;
 	msg->msg_controllen = m.msg_controllen;
 	msg->msg_flags = m.msg_flags;
-	if (pktinfo)
+	/* a datagram names its sender; none: no datagram (after SHUT_RD) */
+	if (pktinfo && m.msg_namelen)
 		tw_add_pktinfo(&s, msg, m.msg_controllen, cap);
 	if (msg->msg_name)
 		tw_source(&s, &t, m.msg_namelen, msg->msg_name, &msg->msg_namelen);
@@ -1359,6 +1383,7 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 	struct mmsghdr *m;
 	struct tw_sock s;
 	unsigned int i;
+	bool pktinfo;
 	int r;
 
 	tw_resolve();
@@ -1366,9 +1391,11 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		return tw_real.recvmmsg(fd, vec, vlen, flags, tmo);
 	if (!tw_mmsg_alloc(&vlen, &m, &t))
 		return tw_fail(ENOMEM);
+	pktinfo = tw_wants_pktinfo(&s);
 	for (i = 0; i < vlen; i++) {
 		m[i] = vec[i];
-		if (vec[i].msg_hdr.msg_name) {
+		/* pktinfo: the name tells a datagram from none */
+		if (vec[i].msg_hdr.msg_name || pktinfo) {
 			m[i].msg_hdr.msg_name = &t[i];
 			m[i].msg_hdr.msg_namelen = sizeof(t[i]);
 		}
@@ -1380,7 +1407,7 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		vec[i].msg_len = m[i].msg_len;
 		vec[i].msg_hdr.msg_flags = m[i].msg_hdr.msg_flags;
 		vec[i].msg_hdr.msg_controllen = m[i].msg_hdr.msg_controllen;
-		if (tw_wants_pktinfo(&s))
+		if (pktinfo && m[i].msg_hdr.msg_namelen)
 			tw_add_pktinfo(&s, &vec[i].msg_hdr, m[i].msg_hdr.msg_controllen, cap);
 		if (vec[i].msg_hdr.msg_name)
 			tw_source(&s, &t[i], m[i].msg_hdr.msg_namelen, vec[i].msg_hdr.msg_name,

@@ -74,15 +74,24 @@ static bool tw_flag(int level, int name)
 	case SOL_SOCKET:
 		return name == SO_REUSEPORT;
 	case IPPROTO_TCP:
-		return name == TCP_NODELAY || name == TCP_CORK || name == TCP_QUICKACK;
+		return name == TCP_NODELAY || name == TCP_CORK || name == TCP_QUICKACK ||
+		       name == TCP_THIN_LINEAR_TIMEOUTS;
 	case IPPROTO_UDP:
 		return name == UDP_CORK;
 	case IPPROTO_IP:
 		return name == IP_PKTINFO || name == IP_RECVERR || name == IP_FREEBIND ||
-		       name == IP_BIND_ADDRESS_NO_PORT;
+		       name == IP_BIND_ADDRESS_NO_PORT || name == IP_RECVTTL ||
+		       name == IP_RECVOPTS || name == IP_RECVTOS ||
+		       name == IP_MULTICAST_LOOP || name == IP_MULTICAST_ALL ||
+		       name == IP_TRANSPARENT || name == IP_NODEFRAG ||
+		       name == IP_RECVORIGDSTADDR || name == IP_PASSSEC ||
+		       name == IP_HDRINCL;
 	case IPPROTO_IPV6:
 		return name == IPV6_V6ONLY || name == IPV6_RECVPKTINFO ||
-		       name == IPV6_RECVERR;
+		       name == IPV6_RECVERR || name == IPV6_RECVTCLASS ||
+		       name == IPV6_RECVHOPLIMIT || name == IPV6_MULTICAST_LOOP ||
+		       name == IPV6_TRANSPARENT || name == IPV6_FREEBIND ||
+		       name == IPV6_RECVORIGDSTADDR || name == IPV6_RECVPATHMTU;
 	}
 	return false;
 }
@@ -165,27 +174,33 @@ int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	return 0;
 }
 
-/* Whether level/name is an int option we answer for (tw_defaults[]). */
-static bool tw_int_opt(int level, int name)
+/*
+ * Whether an emulated option of @len bytes is an int the kernel keeps as
+ * one: any of at most an int's size (an IPv4 one may come as a byte),
+ * but the byte strings (TCP_CONGESTION's and TCP_ULP's names, IPv4's
+ * options).  Larger ones are structs (ip_mreqn, TCP_MD5SIG...).
+ */
+static bool tw_int_opt(int level, int name, socklen_t len)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(tw_defaults) / sizeof(tw_defaults[0]); i++)
-		if (tw_defaults[i].level == level && tw_defaults[i].name == name)
-			return true;
-	return false;
+	if (!tw_emulated(level, name) || len > sizeof(int))
+		return false;
+	if (level == IPPROTO_TCP)
+		return name != TCP_CONGESTION && name != TCP_ULP;
+	if (level == IPPROTO_IP)
+		return name != IP_OPTIONS && name != IP_RETOPTS;
+	return true;
 }
 
 /*
- * An int option we answer for as the kernel keeps it, whatever the
- * program passed (validated: by tw_opt_set(), or by the kernel for a
- * candidate): an int, a flag as 0 or 1, an IPv4 option from a single byte
- * too.  c then points at *v.  Any other (a struct, TCP_CONGESTION's name,
- * the SOL_SOCKET ones replayed onto the AF_TOY socket) is kept as it came.
+ * An int option as the kernel keeps it, whatever the program passed
+ * (validated: by tw_opt_set(), or by the kernel for a candidate): an int,
+ * a flag as 0 or 1, an IPv4 option from a single byte too.  c then points
+ * at *v.  Any other (a struct, a name, the SOL_SOCKET ones replayed onto
+ * the AF_TOY socket) is kept as it came.
  */
 void tw_opt_kept(struct tw_opt_change *c, int *v)
 {
-	if (!tw_int_opt(c->level, c->name) || !c->val || !c->len)
+	if (!c->val || !c->len || !tw_int_opt(c->level, c->name, c->len))
 		return;
 	*v = c->len >= sizeof(int) ? *(const int *)c->val :
 				     *(const unsigned char *)c->val;
