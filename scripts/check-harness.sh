@@ -7,8 +7,9 @@
 # runs its TH_LOG and an ASSERT's bail.  As a loop's only statement, the
 # check runs per iteration, but the log (with the loop's last index) and
 # the bail only after the loop: an ASSERT does not stop the loop.
-# Comments, blank lines and the insides of character and string literals
-# are ignored, and a header may span lines (up to 5); an unbraced else is
+# Comments (also over several lines), blank lines and the insides of
+# character and string literals are ignored, and a header may span lines
+# (up to 5); an unbraced else is
 # not followed (its if's body sits between it and the loop).
 #
 # Usage: scripts/check-harness.sh FILE...
@@ -38,13 +39,24 @@ function depth(l,    i, c, d) {
 }
 function hdr(l) { return l ~ /^[ \t]*((for|while|if)[ \t]*\(.*\)|else)[ \t]*$/ }
 function loop(l) { return l ~ /^[ \t]*(for|while)[ \t]*\(.*\)[ \t]*$/ }
-FNR == 1 { p1 = ""; p2 = ""; p3 = ""; pend = ""; pd = 0; pn = 0 }
+FNR == 1 { p1 = ""; p2 = ""; p3 = ""; pend = ""; pd = 0; pn = 0; inc = 0 }
 {
 	l = strip($0)
-	if (pd > 0) {			# a header that goes on
+	if (inc) {			# inside a block comment
+		if (l !~ /\*\//)
+			next
+		sub(/^.*\*\//, "", l)
+		inc = 0
+	}
+	if (l ~ /\/\*/) {		# a block comment that goes on
+		sub(/\/\*.*$/, "", l)
+		inc = 1
+	}
+	if (pd > 0) {			# a header that goes on (a for has ;s)
 		pend = pend " " l
 		pd += depth(l)
-		if (pd > 0 && ++pn < 5 && l !~ /[;{]/)
+		if (pd > 0 && ++pn < 5 && l !~ /{/ &&
+		    (l !~ /;/ || pend ~ /^[ \t]*for/))
 			next
 		l = pd > 0 ? "" : pend	# not a header after all
 		pd = 0

@@ -346,8 +346,9 @@ static bool tfs_is_list(const char *file)
 /* What a kept file holds: a list's whole text, else its first word. */
 static void tfs_save(const char *file, char *buf, size_t len)
 {
-	char path[256];
-	ssize_t n;
+	char path[256], more;
+	size_t used;
+	ssize_t n = 0;
 	int fd;
 
 	if (!tfs_is_list(file)) {
@@ -359,8 +360,18 @@ static void tfs_save(const char *file, char *buf, size_t len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	n = read(fd, buf, len - 1);
-	buf[n > 0 ? n : 0] = '\0';
+	for (used = 0; used < len - 1; used += n) {
+		n = read(fd, buf + used, len - 1 - used);
+		if (n <= 0)
+			break;
+	}
+	buf[used] = '\0';
+	/* a list that does not fit: its whole entries only */
+	if (used == len - 1 && read(fd, &more, 1) == 1) {
+		char *nl = strrchr(buf, '\n');
+
+		*(nl ? nl : buf) = '\0';
+	}
 	close(fd);
 }
 

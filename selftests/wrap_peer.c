@@ -2030,6 +2030,16 @@ static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
 	vl = sizeof(v);
 	CHECK(getsockopt(x, IPPROTO_IP, IP_RECVTOS, &v, &vl) == 0);
 	CHECK(v == 1 && vl == sizeof(v));
+	/* an int option given in a longer value: its first int, as a flag */
+	{
+		long lv = 5;
+		long out = -1;
+
+		CHECK(setsockopt(x, IPPROTO_TCP, TCP_NODELAY, &lv, sizeof(lv)) == 0);
+		vl = sizeof(out);
+		CHECK(getsockopt(x, IPPROTO_TCP, TCP_NODELAY, &out, &vl) == 0);
+		CHECK(vl == sizeof(int) && (int)out == 1);
+	}
 	v = 7;
 	CHECK(setsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) == 0);
 	v = -1;

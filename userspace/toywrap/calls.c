@@ -498,7 +498,7 @@ static void tw_closing_range(unsigned int first, unsigned int last)
 }
 
 #ifndef SYS_close_range
-#define SYS_close_range 436	/* Linux 5.9, the same on every architecture */
+#define SYS_close_range 436	/* Linux 5.9: the generic table's (x86, arm, ...) */
 #endif
 
 /* The C library's close_range(), or the system call where it has none. */
@@ -1284,9 +1284,15 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	ssize_t r;
 
 	tw_resolve();
-	/* nothing to translate: no address, no room for a message (hot path) */
-	if (!msg || (!msg->msg_name && !msg->msg_control) ||
-	    !tw_lookup(fd, &s) || !s.moved)
+	/*
+	 * Nothing to translate without an address or a control buffer (a
+	 * hot path: no system call to check the entry), unless PKTINFO is
+	 * wanted, whose message then sets MSG_CTRUNC, as UDP's would.
+	 */
+	if (msg && !msg->msg_name && !msg->msg_control &&
+	    (!tw_get(fd, &s) || !s.moved || !tw_wants_pktinfo(&s)))
+		return tw_real.recvmsg(fd, msg, flags);
+	if (!msg || !tw_lookup(fd, &s) || !s.moved)
 		return tw_real.recvmsg(fd, msg, flags);
 	pktinfo = tw_wants_pktinfo(&s);
 	cap = msg->msg_controllen;

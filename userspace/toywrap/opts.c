@@ -85,7 +85,9 @@ static bool tw_flag(int level, int name)
 		       name == IP_MULTICAST_LOOP || name == IP_MULTICAST_ALL ||
 		       name == IP_TRANSPARENT || name == IP_NODEFRAG ||
 		       name == IP_RECVORIGDSTADDR || name == IP_PASSSEC ||
-		       name == IP_HDRINCL;
+		       name == IP_HDRINCL || name == IP_RETOPTS ||
+		       name == IP_CHECKSUM || name == IP_RECVFRAGSIZE ||
+		       name == IP_RECVERR_RFC4884;
 	case IPPROTO_IPV6:
 		return name == IPV6_V6ONLY || name == IPV6_RECVPKTINFO ||
 		       name == IPV6_RECVERR || name == IPV6_RECVTCLASS ||
@@ -174,20 +176,37 @@ int tw_opt_set(int fd, const struct tw_sock *s, int level, int name,
 	return 0;
 }
 
+/* Whether level/name has a default here (tw_defaults[]): an int. */
+static bool tw_has_default(int level, int name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tw_defaults) / sizeof(tw_defaults[0]); i++)
+		if (tw_defaults[i].level == level && tw_defaults[i].name == name)
+			return true;
+	return false;
+}
+
 /*
  * Whether an emulated option of @len bytes is an int the kernel keeps as
- * one: any of at most an int's size (an IPv4 one may come as a byte),
- * but the byte strings (TCP_CONGESTION's and TCP_ULP's names, IPv4's
- * options).  Larger ones are structs (ip_mreqn, TCP_MD5SIG...).
+ * one (reading the first int of a longer value): a known one (a default
+ * or a flag here) of any length, else any of at most an int's size (an
+ * IPv4 one may come as a byte) but the byte strings (TCP_CONGESTION's
+ * and TCP_ULP's names, IP_OPTIONS).  Other longer ones are structs
+ * (ip_mreqn, TCP_MD5SIG...).
  */
 static bool tw_int_opt(int level, int name, socklen_t len)
 {
-	if (!tw_emulated(level, name) || len > sizeof(int))
+	if (!tw_emulated(level, name))
+		return false;
+	if (tw_has_default(level, name) || tw_flag(level, name))
+		return true;
+	if (len > sizeof(int))
 		return false;
 	if (level == IPPROTO_TCP)
 		return name != TCP_CONGESTION && name != TCP_ULP;
 	if (level == IPPROTO_IP)
-		return name != IP_OPTIONS && name != IP_RETOPTS;
+		return name != IP_OPTIONS;
 	return true;
 }
 
