@@ -166,6 +166,8 @@ struct worker {
 	bool replaying;
 	char *buf;
 	pid_t kids[8];
+	double kid_start[8];		/* when each was forked */
+	bool kid_dumped[8];		/* its stack shown (kid_watch()) */
 	int nkids;
 	int local[NLOCAL];		/* this thread's own sockets */
 	int kcov_fd;
@@ -357,16 +359,71 @@ static void child_failed(struct worker *w, pid_t pid, int st, const char *what)
 		WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 }
 
+static void dump_task(pid_t pid, pid_t tid);
+
+/*
+ * A fork-op child still running after KID_DUMP_SECS (SIGALRM ends it at
+ * 30 s, a failure): its kernel stack and wait channel, once, so that the
+ * failure says where it was.
+ */
+#define KID_DUMP_SECS	25
+
+/* The state letter of task @pid (/proc/PID/stat), or 0 if it is gone. */
+static char task_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* after the command name, which may hold any */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+static void kid_watch(struct worker *w, int i)
+{
+	char path[64], wchan[64] = "", st;
+
+	if (w->kid_dumped[i] || now() - w->kid_start[i] < KID_DUMP_SECS)
+		return;
+	w->kid_dumped[i] = true;
+	st = task_state(w->kids[i]);
+	if (!st || st == 'Z' || st == 'X')	/* done, not reaped yet */
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)w->kids[i]);
+	toy_read_word(path, wchan, sizeof(wchan));
+	fprintf(stderr, "# fuzz: fork-op child %d of process %d thread %d runs after %d s (state %c, wchan %s)\n",
+		(int)w->kids[i], w->proc, w->id, KID_DUMP_SECS, st, wchan);
+	dump_task(w->kids[i], w->kids[i]);
+}
+
 /* Reap our fork-op children (all of them if block); check how they ended. */
 static void reap_kids(struct worker *w, bool block)
 {
+	int i;
+
+	for (i = 0; i < w->nkids; i++)
+		kid_watch(w, i);
 	while (w->nkids > 0) {
 		pid_t pid = w->kids[w->nkids - 1], r;
 		int st;
 
-		r = waitpid(pid, &st, block ? 0 : WNOHANG);
+		r = waitpid(pid, &st, WNOHANG);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r == 0 && block) {	/* polled, to watch it meanwhile */
+			kid_watch(w, w->nkids - 1);
+			usleep(10000);
+			continue;
+		}
 		if (r == 0)
 			break;
 		if (r == pid && (!WIFEXITED(st) || WEXITSTATUS(st)))
@@ -479,6 +536,8 @@ static long do_fork(struct worker *w, bool netns)
 		_exit(0);	/* closes everything it held, maybe last refs */
 	}
 	__atomic_fetch_add(&shm->forks, 1, __ATOMIC_RELAXED);
+	w->kid_start[w->nkids] = now();
+	w->kid_dumped[w->nkids] = false;
 	w->kids[w->nkids++] = pid;
 	return 0;
 }
