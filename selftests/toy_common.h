@@ -54,6 +54,22 @@
 
 #define TOY_PROC_HEADER "Inode Type State LocalPort PeerPort RecvQ SendQ Uid"
 #define TOY_MODULE_PATH "/af_toy.ko"
+/* Writes @val to /proc/sys/@name (one write(), as sysctl -w): 0 or -1. */
+static inline int toy_write_sysctl(const char *name, const char *val)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
 /*
  * AF_TOY's ephemeral ports: the calling task's netns's
  * net.ipv4.ip_local_port_range (its default, 32768-60999, if unreadable).

@@ -229,11 +229,10 @@ TEST_F_TIMEOUT(stress, unprivileged_port_start_as_tcp, 120)
 	if (TOY_FORK(pid)) {
 		static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
 		unsigned int t;
-		FILE *f;
 
 		CHILD_CHECK(unshare(CLONE_NEWNET) == 0);
-		f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "w");
-		CHILD_CHECK(f && fprintf(f, "80\n") > 0 && fclose(f) == 0);
+		CHILD_CHECK(toy_write_sysctl("net/ipv4/ip_unprivileged_port_start",
+					     "80") == 0);
 		drop_privileges();
 		CHILD_CHECK(tcp_bind_errno(100) == 0);
 		CHILD_CHECK(tcp_bind_errno(79) == EACCES);
@@ -274,19 +273,6 @@ static long tcp_autobind_port(void)
 	return port;
 }
 
-static int write_sysctl(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	if (fputs(val, f) < 0) {
-		fclose(f);
-		return -1;
-	}
-	return fclose(f);
-}
-
 #define AB_LO	40000
 #define AB_HI	40063
 
@@ -308,10 +294,10 @@ TEST_F_TIMEOUT(stress, unprivileged_autobind_in_local_port_range_as_tcp, 120)
 		long p;
 
 		CHILD_CHECK(unshare(CLONE_NEWNET) == 0);
-		CHILD_CHECK(write_sysctl("/proc/sys/net/ipv4/ip_local_port_range",
-					 "40000 40063\n") == 0);
-		CHILD_CHECK(write_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start",
-					 "40000\n") == 0);
+		CHILD_CHECK(toy_write_sysctl("net/ipv4/ip_local_port_range",
+					     "40000 40063") == 0);
+		CHILD_CHECK(toy_write_sysctl("net/ipv4/ip_unprivileged_port_start",
+					     "40000") == 0);
 		drop_privileges();
 		p = tcp_autobind_port();
 		CHILD_CHECK(p >= AB_LO && p <= AB_HI);

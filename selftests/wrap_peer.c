@@ -2014,22 +2014,11 @@ static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
 	CHECK(setsockopt(x, IPPROTO_IP, IP_RECVTOS, &tos, 1) == 0);
 	CHECK(connect(x, (const struct sockaddr *)ss, l) == 0);
 	CHECK(raw_domain(x) == AF_TOY_NR);
-	v = -1;
-	vl = sizeof(v);
-	CHECK(getsockopt(x, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0);
-	CHECK(v == 1 && vl == sizeof(v));
-	v = -1;
-	vl = sizeof(v);
-	CHECK(getsockopt(x, IPPROTO_IP, IP_TOS, &v, &vl) == 0);
-	CHECK(v == 0x10 && vl == sizeof(v));
-	v = -1;
-	vl = sizeof(v);
-	CHECK(getsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, &vl) == 0);
-	CHECK(v == 1 && vl == sizeof(v));
-	v = -1;
-	vl = sizeof(v);
-	CHECK(getsockopt(x, IPPROTO_IP, IP_RECVTOS, &v, &vl) == 0);
-	CHECK(v == 1 && vl == sizeof(v));
+	/* opt_int(): an int's length, else -1000 */
+	CHECK(opt_int(x, IPPROTO_TCP, TCP_NODELAY) == 1);
+	CHECK(opt_int(x, IPPROTO_IP, IP_TOS) == 0x10);
+	CHECK(opt_int(x, SOL_SOCKET, SO_REUSEPORT) == 1);
+	CHECK(opt_int(x, IPPROTO_IP, IP_RECVTOS) == 1);
 	/* an int option given in a longer value: its first int, as a flag */
 	{
 		long lv = 5;
@@ -2042,10 +2031,7 @@ static void set_before_move(const struct sockaddr_storage *ss, socklen_t l)
 	}
 	v = 7;
 	CHECK(setsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v)) == 0);
-	v = -1;
-	vl = sizeof(v);
-	CHECK(getsockopt(x, SOL_SOCKET, SO_REUSEPORT, &v, &vl) == 0);
-	CHECK(v == 1 && vl == sizeof(v));
+	CHECK(opt_int(x, SOL_SOCKET, SO_REUSEPORT) == 1);
 	CHECK(close(x) == 0);
 }
 

@@ -56,28 +56,33 @@ int tfs_write(const char *file, const char *val, bool quiet)
  * filter files take one name per write(), returning a short count: the
  * rest is written again, as a shell's echo does.
  */
+/* All @len bytes at @p to @fd, a short count written on: 0 or -1. */
+static int write_on(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int tfs_append(const char *file, const char *val)
 {
 	char path[PATH_MAX];
-	size_t len = strlen(val);
-	ssize_t n;
-	int fd, rc = 0;
+	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
 	fd = open(path, O_WRONLY | O_APPEND);
 	if (fd < 0)
 		return -1;
-	while (len) {
-		n = write(fd, val, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = -1;
-			break;
-		}
-		val += n;
-		len -= n;
-	}
+	rc = write_on(fd, val, strlen(val));
 	close(fd);
 	return rc;
 }
@@ -280,7 +285,6 @@ static int append_entries(const char *file, const char *list)
 {
 	char path[PATH_MAX];
 	const char *end;
-	ssize_t n;
 	int fd, rc = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
@@ -289,16 +293,8 @@ static int append_entries(const char *file, const char *list)
 		return -1;
 	for (; *list; list = end) {
 		end = strchr(list, '\n') + 1;
-		while (list < end) {	/* short counts: a name a write() */
-			n = write(fd, list, end - list);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				rc = -1;
-				break;
-			}
-			list += n;
-		}
+		if (write_on(fd, list, end - list))
+			rc = -1;	/* that entry only: the next goes on */
 	}
 	close(fd);
 	return rc;
